@@ -1,0 +1,200 @@
+/**
+ * The `genlab` command line: argument parsing and printing only. Errors a user can fix are printed as
+ * `✖ message → at path` with a non-zero exit code, never as a stack trace.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { readFileSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { EXPERIMENTS } from "../../experiments/index.ts";
+import { GenlabError, formatIssue } from "../core/errors.ts";
+import { SIZES, type Size } from "../runner/experiment.ts";
+import { genlabVersion } from "../runner/files.ts";
+import { formatDuration, formatTable } from "../runner/progress.ts";
+import { sortedBySeed } from "../runner/registry.ts";
+import { defaultStorePath, resumeRun, runExperiment, summaryTable, type RunSummary } from "../runner/run.ts";
+import { describeField } from "../runner/schema.ts";
+import { RunStore } from "../runner/store.ts";
+
+const out = (s: string) => process.stdout.write(s);
+const err = (s: string) => process.stderr.write(s);
+
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`expected an integer in [0, 4294967295], got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+function printRun(s: RunSummary, json: boolean): void {
+  if (json) out(JSON.stringify(s, null, 2) + "\n");
+  else out(summaryTable(s));
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("genlab")
+    .description("A laboratory for the science of generalization in neural networks")
+    .version(genlabVersion())
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => err(s.startsWith("error: ") ? `✖ ${s.slice(7)}` : s), outputError: (s, write) => write(s) });
+
+  program
+    .command("list")
+    .description("list the registered experiments (id, paper number in seed order, class, title)")
+    .option("--json", "print JSON")
+    .action((o: { json?: boolean }) => {
+      const list = sortedBySeed(EXPERIMENTS).map((e) => ({ id: e.id, paper: e.paper, class: e.paperClass, title: e.title, claim: e.claim, cost: e.cost }));
+      if (o.json) {
+        out(JSON.stringify(list, null, 2) + "\n");
+        return;
+      }
+      const w = Math.max(...list.map((e) => e.id.length));
+      out(`${"id".padEnd(w)}  paper  class  title\n`);
+      for (const e of list) out(`${e.id.padEnd(w)}  ${String(e.paper).padStart(5)}  ${e.class.padStart(5)}  ${e.title}\n`);
+    });
+
+  program
+    .command("run")
+    .description("run one experiment")
+    .argument("<experiment>", "experiment id (see genlab list)")
+    .option("--seed <n>", "random seed", parseSeed, 0)
+    .option("--quick", "the quick size (≤ 3 minutes on 2 cores)")
+    .addOption(new Option("--size <size>", "smoke | quick | full").choices(SIZES as string[]))
+    .option("--set <key=value>", "override an hparam or setting (repeatable)", collect, [])
+    .option("--out <dir>", "folder for run folders and the run store", "runs")
+    .option("--store <path>", "run store file (default <out>/genlab.db)")
+    .option("--json", "print the summary as JSON on stdout")
+    .option("--params", "print the experiment's hparams and settings and exit")
+    .action(async (id: string, o: { seed: number; quick?: boolean; size?: Size; set: string[]; out: string; store?: string; json?: boolean; params?: boolean }) => {
+      if (o.quick && o.size && o.size !== "quick") throw new GenlabError({ code: "conflict", path: ["--size"], message: `--quick conflicts with --size ${o.size}` });
+      const size: Size = o.size ?? (o.quick ? "quick" : "full");
+      if (o.params) {
+        const exp = EXPERIMENTS.find((e) => e.id === id);
+        if (exp) {
+          const rows: [string, string][] = [];
+          for (const [k, f] of Object.entries({ ...exp.hparams, ...exp.settings })) rows.push([k, `${JSON.stringify((size !== "full" && k in exp.sizes[size] ? exp.sizes[size][k] : f.default))}  — ${f.doc}; ${describeField(f)}`]);
+          out(formatTable(rows, `${exp.id} (${size})`));
+          return;
+        }
+      }
+      const summary = await runExperiment(EXPERIMENTS, { experiment: id, seed: o.seed, size, set: o.set, outDir: o.out, storePath: o.store });
+      printRun(summary, !!o.json);
+      if (summary.status === "interrupted") {
+        err(`interrupted; resume with: genlab resume ${summary.run_id}${o.out !== "runs" ? ` --out ${o.out}` : ""}\n`);
+        process.exitCode = 130;
+      }
+    });
+
+  program
+    .command("resume")
+    .description("continue an interrupted run from its last checkpoint")
+    .argument("<run-id>")
+    .option("--out <dir>", "folder for run folders and the run store", "runs")
+    .option("--store <path>", "run store file (default <out>/genlab.db)")
+    .option("--json", "print the summary as JSON on stdout")
+    .action(async (id: string, o: { out: string; store?: string; json?: boolean }) => {
+      const summary = await resumeRun(EXPERIMENTS, id, { outDir: o.out, storePath: o.store });
+      printRun(summary, !!o.json);
+      if (summary.status === "interrupted") process.exitCode = 130;
+    });
+
+  program
+    .command("show")
+    .description("show a run: status, measured values, verdict, files")
+    .argument("<run-id>")
+    .option("--out <dir>", "folder for run folders and the run store", "runs")
+    .option("--store <path>", "run store file (default <out>/genlab.db)")
+    .option("--json", "print JSON")
+    .action((id: string, o: { out: string; store?: string; json?: boolean }) => {
+      const storePath = resolve(o.store ?? defaultStorePath(o.out));
+      if (!existsSync(storePath)) throw new GenlabError({ code: "missing_store", path: [storePath], message: "no run store here yet (run an experiment first, or pass --out/--store)" });
+      const store = new RunStore(storePath);
+      try {
+        const found = store.getRun(id);
+        if (!found) throw new GenlabError({ code: "unknown_run", path: ["<run-id>"], message: `no run ${JSON.stringify(id)} in ${storePath} (genlab runs lists them)` });
+        const row = found;
+        const summaryPath = join(row.dir, "summary.json");
+        const summary = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, "utf8")) as RunSummary) : null;
+        if (o.json) {
+          out(JSON.stringify({ ...row, hparams: JSON.parse(row.hparams), settings: JSON.parse(row.settings), summary }, null, 2) + "\n");
+          return;
+        }
+        if (summary) {
+          out(summaryTable({ ...summary, status: row.status as RunSummary["status"] } as RunSummary));
+          return;
+        }
+        out(
+          formatTable([
+            ["run", row.id],
+            ["experiment", `${row.experiment} (paper ${row.paper})`],
+            ["size / seed", `${row.size} / ${row.seed}`],
+            ["status", row.status],
+            ["started", row.started_at],
+            ["error", row.error ?? ""],
+            ["folder", row.dir],
+          ]),
+        );
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command("runs")
+    .description("list runs in the run store")
+    .option("--experiment <id>", "only this experiment")
+    .option("--status <status>", "running | finished | failed | interrupted")
+    .option("--out <dir>", "folder for run folders and the run store", "runs")
+    .option("--store <path>", "run store file (default <out>/genlab.db)")
+    .option("--json", "print JSON")
+    .action((o: { experiment?: string; status?: string; out: string; store?: string; json?: boolean }) => {
+      const storePath = resolve(o.store ?? defaultStorePath(o.out));
+      if (!existsSync(storePath)) {
+        if (o.json) {
+          out("[]\n");
+          return;
+        }
+        out("no runs yet\n");
+        return;
+      }
+      const store = new RunStore(storePath);
+      try {
+        const rows = store.listRuns({ experiment: o.experiment, status: o.status });
+        if (o.json) {
+          out(JSON.stringify(rows.map(({ summary, ...r }) => ({ ...r, hparams: JSON.parse(r.hparams), settings: JSON.parse(r.settings), has_summary: summary !== null })), null, 2) + "\n");
+          return;
+        }
+        for (const r of rows) out(`${r.id}  ${r.status.padEnd(11)}  ${(r.verdict ?? "-").padEnd(4)}  ${r.seconds === null ? "" : formatDuration(r.seconds as number)}\n`);
+      } finally {
+        store.close();
+      }
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed its message (reformatted above); help/version exit 0
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof GenlabError) {
+      err(e.issues.map(formatIssue).join("\n") + "\n");
+      return 1;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    err(`✖ internal error: ${msg}\n`);
+    if (process.env.GENLAB_DEBUG) err(`${(e as Error).stack}\n`);
+    else err("  (set GENLAB_DEBUG=1 for the stack trace, and please report it)\n");
+    return 1;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Device initialisation. On Node 20, import `src/platform/nodeShim.ts` before this module; in a browser
+ * nothing is needed. WebGPU is preferred where it exists; Wasm otherwise. The `cpu` device is the float64
+ * reference used by gradient checks (STYLE.md: float64 on wasm is float32-accurate for exp/log/tanh).
+ */
+import { init, defaultDevice, type Device } from "@jax-js/jax";
+
+let initialised: Device[] | null = null;
+
+export async function initDevices(preferred?: Device): Promise<Device> {
+  const inNode = typeof process !== "undefined" && !!process.versions?.node;
+  if (!initialised) {
+    const wanted: Device[] = inNode ? ["wasm", "cpu"] : ["webgpu", "wasm", "cpu"];
+    initialised = await init(...wanted);
+  }
+  const order: Device[] = preferred ? [preferred] : inNode ? ["wasm"] : ["webgpu", "wasm"];
+  for (const d of order) {
+    if (initialised.includes(d)) {
+      defaultDevice(d);
+      return d;
+    }
+  }
+  throw new Error(`device ${preferred} is not available here (available: ${initialised.join(", ")})`);
+}
+
+export function currentDevice(): Device {
+  return defaultDevice();
+}

@@ -1,0 +1,40 @@
+/**
+ * Explicit PRNG keys (jax-js threefry). Every random draw in genlab flows from a key derived from the
+ * run's seed; there is no global RNG. A key is a uint32[2] array and follows the ownership rules:
+ * `splitKey` consumes its argument.
+ */
+import { DType, numpy as np, random, type Array as JArray } from "@jax-js/jax";
+
+export type Key = JArray;
+
+export function keyFromSeed(seed: number): Key {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
+  return random.key(seed);
+}
+
+/** Split a key into `n` independent keys (consumes `key`). */
+export function splitKey(key: Key, n = 2): Key[] {
+  const keys = random.split(key, n);
+  return np.split(keys, n, 0).map((k) => k.reshape([2]));
+}
+
+/** Serialise a key (consumes it) so that a checkpoint can restore the exact stream. */
+export function keyToData(key: Key): number[] {
+  return Array.from(key.dataSync() as Uint32Array);
+}
+
+export function keyFromData(data: number[]): Key {
+  return np.array(new Uint32Array(data), { dtype: DType.Uint32 });
+}
+
+/** Host-side uniform permutation of 0..n-1 drawn from a key (consumes it). */
+export function permutationFromKey(key: Key, n: number): Int32Array {
+  const perm = random.permutation(key, n);
+  return Int32Array.from(perm.dataSync() as ArrayLike<number>);
+}
+
+/** Host-side uniform floats in [0, 1) drawn from a key (consumes it). */
+export function uniformFromKey(key: Key, n: number): Float32Array {
+  const u = random.uniform(key, [n]);
+  return Float32Array.from(u.dataSync() as ArrayLike<number>);
+}

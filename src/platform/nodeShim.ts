@@ -1,0 +1,75 @@
+// Node 20 shims for @jax-js/jax 0.1.25 (adapted from shared/snippets/node20-shim.ts). Import this module
+// BEFORE @jax-js/jax: jax-js creates its wasm backend and worker pool while its module evaluates.
+//
+// 1. Float16Array: Node 20 has none; jax-js does `data instanceof Float16Array` in np.array().
+// 2. navigator: Node 20 has none; plain init() reads navigator.gpu. The pool size comes from
+//    navigator.hardwareConcurrency.
+// 3. Worker: jax-js's wasm thread pool uses Web Workers made from Blob URLs; this maps them onto
+//    worker_threads. genlab defaults to ONE thread (JAX_THREADS=0): on the small models of the
+//    reproductions the per-op overhead of the pool outweighs its gain (measured in issue 2: the
+//    mod-97 MLP step ran at about the same speed with 2 threads). Set JAX_THREADS=2 to enable it.
+import { Worker as NodeWorker } from "node:worker_threads";
+import { resolveObjectURL } from "node:buffer";
+import { Float16Array as Float16ArrayPolyfill } from "@petamoriken/float16";
+
+const g = globalThis as Record<string, unknown>;
+if (typeof g.Float16Array === "undefined") g.Float16Array = Float16ArrayPolyfill;
+
+const THREADS = Number(process.env.JAX_THREADS ?? 0);
+if (typeof g.navigator === "undefined") {
+  g.navigator = { hardwareConcurrency: Math.max(1, THREADS), userAgent: `Node.js/${process.version}` };
+}
+
+const BOOT = `
+const { parentPort, workerData } = require("node:worker_threads");
+globalThis.self = globalThis;
+globalThis.postMessage = (m) => parentPort.postMessage(m);
+parentPort.on("message", (data) => { if (typeof self.onmessage === "function") self.onmessage({ data }); });
+(0, eval)(workerData.src);
+`;
+
+type Handler = ((ev: { data: unknown }) => void) | null;
+
+class WebWorkerShim {
+  // One message per job, exactly one reply: the thread is ref'd only while a reply is pending, so the
+  // process neither exits mid-computation nor hangs after the program is done.
+  #w: NodeWorker | null = null;
+  #queue: unknown[] = [];
+  #pending = 0;
+  #hold: NodeJS.Timeout;
+  onmessage: Handler = null;
+  onerror: ((e: Error) => void) | null = null;
+
+  constructor(url: string | URL) {
+    const blob = resolveObjectURL(String(url));
+    if (!blob) throw new Error(`WebWorkerShim supports blob: URLs only: ${String(url)}`);
+    this.#hold = setInterval(() => {}, 1 << 30);
+    void blob.text().then((src) => {
+      const w = new NodeWorker(BOOT, { eval: true, workerData: { src } });
+      this.#w = w;
+      w.on("message", (data: unknown) => {
+        if (--this.#pending === 0) w.unref();
+        this.onmessage?.({ data });
+      });
+      w.on("error", (e: Error) => this.onerror?.(e));
+      for (const m of this.#queue) this.#send(m);
+      this.#queue = [];
+      clearInterval(this.#hold);
+      if (this.#pending === 0) w.unref();
+    });
+  }
+  #send(m: unknown) {
+    if (this.#pending++ === 0) this.#w!.ref();
+    this.#w!.postMessage(m);
+  }
+  postMessage(m: unknown) {
+    if (this.#w) this.#send(m);
+    else this.#queue.push(m);
+  }
+  terminate() {
+    void this.#w?.terminate();
+  }
+}
+if (THREADS > 0 && typeof g.Worker === "undefined") g.Worker = WebWorkerShim;
+
+export const jaxThreads = THREADS;

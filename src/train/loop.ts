@@ -1,0 +1,188 @@
+/**
+ * The training loop: full-batch or minibatch, deterministic shuffling from an explicit key, evaluation
+ * and monitors on a log schedule, divergence detection on every step, and checkpoints that resume
+ * bit-for-bit. Arrays stay inside: callers get numbers through `onLog` and host trees in checkpoints.
+ */
+import { DType, jit, numpy as np, valueAndGrad, type Array } from "@jax-js/jax";
+import { DivergenceError } from "../core/errors.ts";
+import { keyFromData, keyToData, permutationFromKey, splitKey, type Key } from "../core/prng.ts";
+import { treeDispose, treeFromHost, treeRef, treeToHost, type HostTree, type Tree } from "../core/tree.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { numRows, takeRows } from "../data/dataset.ts";
+import { applyUpdates, type GradientTransformation, type OptState } from "../optim/transform.ts";
+import type { Monitor } from "./monitors.ts";
+import { logSteps, type LogSchedule } from "./schedule.ts";
+
+/** Scalar training loss. Consumes params, x and y. Must be jit-safe (no data reads). */
+export type LossFn<P extends Tree> = (params: P, x: Array, y: Array) => Array;
+/** Named scalar metrics on one dataset. Consumes params, x and y. */
+export type EvalFn<P extends Tree> = (params: P, x: Array, y: Array) => Record<string, Array>;
+
+export type LogRecord = { step: number } & Record<string, number>;
+
+export type TrainCheckpoint = {
+  step: number;
+  params: HostTree;
+  optState: HostTree;
+  /** Shuffling state: the data key, the current epoch's permutation and the position in it. */
+  data: { key: number[]; perm: number[] | null; offset: number };
+};
+
+export type TrainConfig<P extends Tree> = {
+  loss: LossFn<P>;
+  optimizer: GradientTransformation;
+  train: Dataset;
+  /** Datasets evaluated at log steps; metrics are recorded as `${name}_${metric}`. */
+  evalSets?: Record<string, Dataset>;
+  evaluate?: EvalFn<P>;
+  monitors?: Monitor[];
+  steps: number;
+  /** null: full batch. Otherwise minibatches of this size (last incomplete batch of an epoch dropped). */
+  batchSize: number | null;
+  log: LogSchedule;
+  /** Key for minibatch shuffling (consumed; unused and disposed in full-batch mode). */
+  key: Key;
+  onLog?: (rec: LogRecord) => void | Promise<void>;
+  onStep?: (step: number, loss: number) => void;
+  checkpointEvery?: number;
+  onCheckpoint?: (ck: TrainCheckpoint) => void | Promise<void>;
+  /** Named in the divergence message. */
+  settings?: Record<string, unknown>;
+  /** Checked every step; true stops the loop after the current step (e.g. on SIGINT). */
+  shouldStop?: () => boolean;
+  /** false runs the step eagerly (STYLE.md: every step must also be correct without jit). */
+  jit?: boolean;
+  resume?: TrainCheckpoint;
+};
+
+export type TrainResult<P extends Tree> = { params: P; stepsDone: number; stopped: boolean; seconds: number };
+
+function toDevice(ds: Dataset): { x: Array; y: Array } {
+  const x = np.array(ds.x as Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer>, { shape: ds.xShape, dtype: ds.x instanceof Int32Array ? DType.Int32 : DType.Float32 });
+  const y = np.array(ds.y as Int32Array<ArrayBuffer>, { shape: [ds.y.length], dtype: DType.Int32 });
+  return { x, y };
+}
+
+export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P>): Promise<TrainResult<P>> {
+  const t0 = performance.now();
+  const n = numRows(cfg.train);
+  const fullBatch = cfg.batchSize === null || cfg.batchSize >= n;
+  if (!fullBatch && cfg.batchSize! < 1) throw new RangeError(`batchSize must be ≥ 1, got ${cfg.batchSize}`);
+  const bs = fullBatch ? n : cfg.batchSize!;
+  const logAt = new Set(logSteps(cfg.steps, cfg.log));
+  const settings = cfg.settings ?? {};
+
+  let params: P;
+  let optState: OptState;
+  let startStep = 0;
+  let dataKey: Key;
+  let perm: Int32Array | null = null;
+  let offset = 0;
+  if (cfg.resume) {
+    treeDispose(initialParams);
+    cfg.key.dispose();
+    params = treeFromHost(cfg.resume.params) as P;
+    optState = treeFromHost(cfg.resume.optState);
+    startStep = cfg.resume.step;
+    dataKey = keyFromData(cfg.resume.data.key);
+    perm = cfg.resume.data.perm ? Int32Array.from(cfg.resume.data.perm) : null;
+    offset = cfg.resume.data.offset;
+  } else {
+    params = initialParams;
+    optState = cfg.optimizer.init(treeRef(params));
+    dataKey = cfg.key;
+  }
+
+  const stepFn = (p: P, s: OptState, x: Array, y: Array) => {
+    const [loss, grads] = valueAndGrad((pp: P) => cfg.loss(pp, x, y))(treeRef(p) as never);
+    const [updates, s2] = cfg.optimizer.update(grads as Tree, s, treeRef(p));
+    return [loss, applyUpdates(p, updates), s2] as [Array, P, OptState];
+  };
+  const step = cfg.jit === false ? stepFn : jit(stepFn as never);
+  const evaluate = cfg.evaluate ? (cfg.jit === false ? cfg.evaluate : jit(cfg.evaluate as never)) : null;
+
+  const fullTrain = fullBatch ? toDevice(cfg.train) : null;
+  const evalDevice: Record<string, { x: Array; y: Array }> = {};
+  for (const [name, ds] of Object.entries(cfg.evalSets ?? {})) evalDevice[name] = ds === cfg.train && fullTrain ? { x: fullTrain.x.ref, y: fullTrain.y.ref } : toDevice(ds);
+
+  let lastFinite = startStep;
+  let stopped = false;
+  let s = startStep;
+
+  const nextBatch = (): { x: Array; y: Array } => {
+    if (fullTrain) return { x: fullTrain.x.ref, y: fullTrain.y.ref };
+    if (perm === null || offset + bs > n) {
+      const [k1, k2] = splitKey(dataKey, 2);
+      dataKey = k1;
+      perm = permutationFromKey(k2, n);
+      offset = 0;
+    }
+    const idx = perm.subarray(offset, offset + bs);
+    offset += bs;
+    return toDevice(takeRows(cfg.train, idx));
+  };
+
+  const record = async (stepNo: number, batchLoss: number | null) => {
+    const rec: LogRecord = { step: stepNo } as LogRecord;
+    if (batchLoss !== null) rec.batch_loss = batchLoss;
+    if (evaluate) {
+      for (const [name, d] of Object.entries(evalDevice)) {
+        const m = (evaluate as EvalFn<P>)(treeRef(params), d.x.ref, d.y.ref);
+        for (const [k, v] of Object.entries(m)) rec[`${name}_${k}`] = (await v.data())[0];
+      }
+    }
+    for (const mon of cfg.monitors ?? []) {
+      const m = mon.measure(treeRef(params));
+      for (const [k, v] of Object.entries(m)) rec[k] = (await v.data())[0];
+    }
+    for (const [k, v] of Object.entries(rec)) {
+      if (!Number.isFinite(v)) throw new DivergenceError(stepNo, lastFinite, k, settings);
+    }
+    await cfg.onLog?.(rec);
+  };
+
+  try {
+    if (startStep === 0 && logAt.has(0)) await record(0, null);
+    for (s = startStep + 1; s <= cfg.steps; s++) {
+      const { x, y } = nextBatch();
+      const [loss, p2, s2] = (step as typeof stepFn)(params, optState, x, y);
+      params = p2;
+      optState = s2;
+      const lossVal = (await loss.data())[0];
+      if (!Number.isFinite(lossVal)) throw new DivergenceError(s, lastFinite, "the training loss", settings);
+      cfg.onStep?.(s, lossVal);
+      if (logAt.has(s)) {
+        await record(s, lossVal);
+        lastFinite = s;
+      }
+      if (cfg.onCheckpoint && cfg.checkpointEvery && s % cfg.checkpointEvery === 0 && s < cfg.steps) {
+        await cfg.onCheckpoint(checkpointOf(s));
+      }
+      if (cfg.shouldStop?.()) {
+        stopped = s < cfg.steps;
+        if (cfg.onCheckpoint && stopped) await cfg.onCheckpoint(checkpointOf(s));
+        break;
+      }
+    }
+  } catch (e) {
+    treeDispose(params);
+    throw e;
+  } finally {
+    treeDispose(optState);
+    dataKey.dispose();
+    if (fullTrain) treeDispose([fullTrain.x, fullTrain.y]);
+    for (const d of Object.values(evalDevice)) treeDispose([d.x, d.y]);
+    if (step !== stepFn) (step as { dispose?: () => void }).dispose?.();
+    if (evaluate && evaluate !== cfg.evaluate) (evaluate as { dispose?: () => void }).dispose?.();
+  }
+  return { params, stepsDone: Math.min(s, cfg.steps), stopped, seconds: (performance.now() - t0) / 1000 };
+
+  function checkpointOf(stepNo: number): TrainCheckpoint {
+    return {
+      step: stepNo,
+      params: treeToHost(treeRef(params)),
+      optState: treeToHost(treeRef(optState)),
+      data: { key: keyToData(dataKey.ref), perm: perm ? globalThis.Array.from(perm) : null, offset },
+    };
+  }
+}
