@@ -73,3 +73,21 @@ class WebWorkerShim {
 if (THREADS > 0 && typeof g.Worker === "undefined") g.Worker = WebWorkerShim;
 
 export const jaxThreads = THREADS;
+
+// 4. Wasm heap probe: jax-js allocates every wasm-device array in one WebAssembly.Memory. Recording the
+//    instances lets leak tests (and users) read the heap size; a loop that disposes what it allocates
+//    keeps it flat, since the allocator reuses freed blocks.
+const memories: WebAssembly.Memory[] = [];
+const NativeMemory = WebAssembly.Memory;
+class RecordedMemory extends NativeMemory {
+  constructor(desc: WebAssembly.MemoryDescriptor) {
+    super(desc);
+    memories.push(this);
+  }
+}
+(WebAssembly as { Memory: typeof WebAssembly.Memory }).Memory = RecordedMemory;
+
+/** Bytes of wasm memory jax-js has allocated so far (never shrinks; grows when the heap must). */
+export function wasmHeapBytes(): number {
+  return memories.reduce((a, m) => a + m.buffer.byteLength, 0);
+}

@@ -1,0 +1,223 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { DType, lax, numpy as np, random, type Array } from "@jax-js/jax";
+import { keyFromSeed } from "../core/prng.ts";
+import { treeRef, treeDispose, type Tree } from "../core/tree.ts";
+import { gradCheck, onCpu, toF64Cpu } from "../../test/util/numeric.ts";
+import { ACTIVATIONS } from "./activations.ts";
+import { applyCnn, cnnSpec, initCnn, type CnnParams } from "./cnn.ts";
+import { applyMlp, initMlp, mlpSpec, type MlpParams } from "./dense.ts";
+import { applyEmbedding, initEmbedding, type EmbeddingParams } from "./embedding.ts";
+import { applyLayerNorm, initLayerNorm, type LayerNormParams } from "./layerNorm.ts";
+import { accuracy, logisticLoss, meanSquaredError, oneHotMse, softmaxCrossEntropy } from "./losses.ts";
+import { applyRandomFeatures, initRandomFeatures, randomFeaturesSpec, type RandomFeaturesParams } from "./randomFeatures.ts";
+import { applyAttention, applyTransformer, initAttention, initTransformer, lastPosition, transformerSpec, type AttentionParams, type TransformerParams } from "./transformer.ts";
+
+// Float64 central differences on the cpu device (STYLE.md). With ε = 1e-5 the expected relative error is
+// ~1e-9; 1e-6 leaves room for ill-conditioned directions without letting a wrong gradient through (a
+// wrong gradient gives errors of order 1).
+const RTOL = 1e-6;
+
+const f64 = (x: Array) => toF64Cpu(x as Tree) as Array;
+function normal(seed: number, shape: number[]): Array {
+  return f64(random.normal(keyFromSeed(seed), shape));
+}
+function ints(values: number[], shape?: number[]): Array {
+  return np.array(values, { dtype: DType.Int32, shape: shape ?? [values.length], device: "cpu" });
+}
+
+describe("float64 gradient checks (cpu)", () => {
+  for (const activation of ACTIVATIONS) {
+    for (const parametrization of ["standard", "ntk", "mup"] as const) {
+      it(`MLP ${activation} ${parametrization} with softmax cross-entropy`, async () => {
+        await onCpu(() => {
+          const spec = mlpSpec({ dims: [5, 7, 6, 3], activation, parametrization, initScale: 1.3, outputScale: 0.7 });
+          const params = toF64Cpu(initMlp(spec, keyFromSeed(1)));
+          const x = normal(2, [4, 5]);
+          const y = ints([0, 2, 1, 2]);
+          const r = gradCheck((p) => softmaxCrossEntropy(applyMlp(spec, p as MlpParams, x.ref), y.ref), params);
+          x.dispose();
+          y.dispose();
+          assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr} (${JSON.stringify(r.checks)})`);
+        });
+      });
+    }
+  }
+
+  it("MLP without bias, MSE loss with class padding mask", async () => {
+    await onCpu(() => {
+      const spec = mlpSpec({ dims: [6, 8, 8], activation: "square", bias: false });
+      const params = toF64Cpu(initMlp(spec, keyFromSeed(3)));
+      const x = normal(4, [5, 6]);
+      const y = ints([0, 4, 1, 2, 3]);
+      const r = gradCheck((p) => oneHotMse(applyMlp(spec, p as MlpParams, x.ref), y.ref, 5), params);
+      treeDispose([x, y]);
+      assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+    });
+  });
+
+  it("logistic loss", async () => {
+    await onCpu(() => {
+      const spec = mlpSpec({ dims: [3, 4, 1], activation: "tanh" });
+      const params = toF64Cpu(initMlp(spec, keyFromSeed(5)));
+      const x = normal(6, [6, 3]);
+      const y = np.array([0, 1, 1, 0, 1, 0], { dtype: DType.Float64, device: "cpu" });
+      const r = gradCheck((p) => logisticLoss(applyMlp(spec, p as MlpParams, x.ref).reshape([6]), y.ref), params);
+      treeDispose([x, y]);
+      assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+    });
+  });
+
+  it("embedding", async () => {
+    await onCpu(() => {
+      const params = toF64Cpu(initEmbedding({ vocab: 7, dim: 4, initScale: 1 }, keyFromSeed(7)));
+      const ids = ints([0, 3, 3, 6, 1], [5]);
+      const w = normal(8, [5, 4]);
+      const r = gradCheck((p) => np.sin(applyEmbedding(p as EmbeddingParams, ids.ref)).mul(w.ref).sum(), params);
+      treeDispose([ids, w]);
+      assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+    });
+  });
+
+  it("layer norm (params and input)", async () => {
+    await onCpu(() => {
+      const ln = initLayerNorm(6);
+      const params = { ln: toF64Cpu({ scale: ln.scale.add(0.3), bias: ln.bias.add(0.1) } as Tree), x: normal(9, [3, 6]) };
+      const w = normal(10, [3, 6]);
+      const r = gradCheck((p) => {
+        const q = p as { ln: LayerNormParams; x: Array };
+        return np.square(applyLayerNorm(q.ln, q.x).mul(w.ref)).sum();
+      }, params as unknown as Tree);
+      w.dispose();
+      assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+    });
+  });
+
+  it("causal multi-head attention", async () => {
+    await onCpu(() => {
+      const spec = { dModel: 8, heads: 2 };
+      const params = { attn: toF64Cpu(initAttention(spec, keyFromSeed(11)) as unknown as Tree), x: normal(12, [2, 3, 8]) };
+      const w = normal(13, [2, 3, 8]);
+      const r = gradCheck((p) => {
+        const q = p as unknown as { attn: AttentionParams; x: Array };
+        return applyAttention(spec, q.attn, q.x).mul(w.ref).sum();
+      }, params as unknown as Tree);
+      w.dispose();
+      assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+    });
+  });
+
+  it("2-layer transformer with cross-entropy on the last position", async () => {
+    await onCpu(() => {
+      const spec = transformerSpec({ vocab: 6, seqLen: 3, dModel: 8, heads: 2, dMlp: 12, layers: 2, activation: "gelu" });
+      const params = toF64Cpu(initTransformer(spec, keyFromSeed(14)) as unknown as Tree);
+      const tokens = ints([0, 1, 5, 2, 3, 5, 4, 4, 5], [3, 3]);
+      const y = ints([1, 5, 2]);
+      const r = gradCheck((p) => softmaxCrossEntropy(lastPosition(applyTransformer(spec, p as unknown as TransformerParams, tokens.ref)), y.ref), params);
+      treeDispose([tokens, y]);
+      assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+    });
+  });
+
+  it("conv net on 8×8 images", async () => {
+    await onCpu(() => {
+      const spec = cnnSpec({ height: 8, width: 8, channels: [2, 3], hidden: 5, outDim: 3, activation: "tanh" });
+      const params = toF64Cpu(initCnn(spec, keyFromSeed(15)) as unknown as Tree);
+      const x = normal(16, [2, 64]);
+      const y = ints([2, 0]);
+      const r = gradCheck((p) => softmaxCrossEntropy(applyCnn(spec, p as unknown as CnnParams, x.ref), y.ref), params);
+      treeDispose([x, y]);
+      assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+    });
+  });
+
+  it("random features: readout gradient, MSE", async () => {
+    await onCpu(() => {
+      const spec = randomFeaturesSpec({ inputDim: 4, features: 9, outDim: 2, activation: "relu", initScale: 0.5 });
+      const { features, params } = initRandomFeatures(spec, keyFromSeed(17));
+      const feats = toF64Cpu(features as unknown as Tree) as unknown as typeof features;
+      const x = normal(18, [5, 4]);
+      const target = normal(19, [5, 2]);
+      const r = gradCheck(
+        (p) => meanSquaredError(applyRandomFeatures(spec, treeRef(feats), p as unknown as RandomFeaturesParams, x.ref), target.ref),
+        toF64Cpu(params as unknown as Tree),
+      );
+      treeDispose([x, target, feats as unknown as Tree]);
+      assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+    });
+  });
+
+  it("a wrong gradient is caught (the check can fail)", async () => {
+    await onCpu(() => {
+      // f(θ) = Σ θ·stopGradient(θ) has the value Σ θ² but reports the gradient θ instead of 2θ.
+      const r = gradCheck((p) => {
+        const x = p as Array;
+        return x.ref.mul(lax.stopGradient(x)).sum();
+      }, normal(20, [4]));
+      assert.ok(r.maxRelErr > 0.3, `expected a large error, got ${r.maxRelErr}`);
+    });
+  });
+});
+
+describe("losses and metrics (known answers)", () => {
+  it("cross-entropy of uniform logits is log C; padding mask leaves it unchanged", () => {
+    const logits = np.zeros([3, 8]);
+    const y = np.array([0, 1, 4], { dtype: DType.Int32 });
+    assert.ok(Math.abs(softmaxCrossEntropy(logits.ref, y.ref).item() - Math.log(8)) < 1e-6);
+    // With 5 valid classes of 8 the padded columns carry no mass: log 5.
+    assert.ok(Math.abs(softmaxCrossEntropy(logits, y, 5).item() - Math.log(5)) < 1e-6);
+  });
+
+  it("MSE against one-hot targets matches the hand value", () => {
+    const pred = np.array([[1, 0, 0, 9], [0, 0, 0, 9]]);
+    const y = np.array([0, 2], { dtype: DType.Int32 });
+    // Valid classes 3: errors (0,0,0) and (0,0,-1) → 1 / (2·3).
+    assert.ok(Math.abs(oneHotMse(pred, y, 3).item() - 1 / 6) < 1e-7);
+  });
+
+  it("accuracy ignores padded logits", () => {
+    const logits = np.array([[0, 1, 0, 50], [2, 0, 0, 50]]);
+    const y = np.array([1, 0], { dtype: DType.Int32 });
+    assert.equal(accuracy(logits.ref, y.ref, 3).item(), 1);
+    assert.equal(accuracy(logits, y).item(), 0);
+  });
+});
+
+describe("parametrizations", () => {
+  it("standard, NTK and μP give the same hidden pre-activation scale at init; μP's output is 1/√n smaller", () => {
+    const width = 512;
+    const x = random.normal(keyFromSeed(30), [64, 16]);
+    const outStd: Record<string, number> = {};
+    for (const parametrization of ["standard", "ntk", "mup"] as const) {
+      const spec = mlpSpec({ dims: [16, width, width, 1], activation: "relu", parametrization });
+      const y = applyMlp(spec, initMlp(spec, keyFromSeed(31)), x.ref);
+      outStd[parametrization] = Math.sqrt(np.square(y).mean().item());
+    }
+    x.dispose();
+    // Standard and NTK differ only in where the 1/√fan-in sits: same forward function in distribution.
+    // Output std of one unit-variance readout ≈ 1 (±25% for 64 samples of one random network).
+    assert.ok(outStd.standard > 0.5 && outStd.standard < 2, `standard ${outStd.standard}`);
+    assert.ok(outStd.ntk > 0.5 && outStd.ntk < 2, `ntk ${outStd.ntk}`);
+    const ratio = outStd.mup / outStd.standard;
+    assert.ok(ratio > 0.5 / Math.sqrt(width) && ratio < 2 / Math.sqrt(width), `μP/standard output ratio ${ratio}, expected ≈ ${1 / Math.sqrt(width)}`);
+  });
+
+  it("init scale and output multiplier α scale the output linearly (identity activation)", () => {
+    const x = random.normal(keyFromSeed(32), [8, 5]);
+    const base = mlpSpec({ dims: [5, 6, 2], activation: "identity", bias: false });
+    const y1 = applyMlp(base, initMlp(base, keyFromSeed(33)), x.ref).js() as number[][];
+    const scaled = { ...base, initScale: 2, outputScale: 3 };
+    const y2 = applyMlp(scaled, initMlp(scaled, keyFromSeed(33)), x).js() as number[][];
+    // Two layers each scaled by 2, output by 3: factor 12.
+    for (let i = 0; i < 8; i++) for (let j = 0; j < 2; j++) assert.ok(Math.abs(y2[i][j] - 12 * y1[i][j]) <= 1e-4 * Math.max(1, Math.abs(y2[i][j])));
+  });
+
+  it("same key → same params; different keys → different params", () => {
+    const spec = mlpSpec({ dims: [3, 4, 2] });
+    const a = initMlp(spec, keyFromSeed(1)).layers[0].w.js() as number[][];
+    const b = initMlp(spec, keyFromSeed(1)).layers[0].w.js() as number[][];
+    const c = initMlp(spec, keyFromSeed(2)).layers[0].w.js() as number[][];
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a, c);
+  });
+});

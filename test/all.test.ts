@@ -1,0 +1,12 @@
+// One entry point for every test (DEPS.md: one process is ~5× faster than one per file). The Node 20
+// shim must be evaluated before @jax-js/jax.
+import "../src/platform/nodeShim.ts";
+import { initDevices } from "../src/core/jax.ts";
+
+await initDevices();
+
+const only = process.env.GENLAB_TEST_ONLY;
+const files = [
+  "../src/nn/nn.test.ts",
+];
+for (const f of files) if (!only || f.includes(only)) await import(f);
