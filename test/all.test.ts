@@ -8,5 +8,6 @@ await initDevices();
 const only = process.env.GENLAB_TEST_ONLY;
 const files = [
   "../src/nn/nn.test.ts",
+  "../src/optim/optim.test.ts",
 ];
 for (const f of files) if (!only || f.includes(only)) await import(f);

@@ -1,6 +1,6 @@
 /** Learning-rate schedules as in-graph functions of the step count (jit-safe). Names follow Optax. */
 import { DType, numpy as np, type Array } from "@jax-js/jax";
-import type { Schedule } from "./transform.ts";
+import { powConst, type Schedule } from "./transform.ts";
 
 export const constantSchedule = (value: number): Schedule => (c) => np.zerosLike(c).add(value);
 
@@ -19,7 +19,7 @@ export const cosineDecaySchedule = (init: number, decaySteps: number, alpha = 0)
 
 /** init · rate^(count/transitionSteps) (continuous, Optax's staircase=false). */
 export const exponentialDecaySchedule = (init: number, transitionSteps: number, rate: number): Schedule => (c) =>
-  np.power(rate, c.div(transitionSteps)).mul(init);
+  powConst(rate, c.div(transitionSteps)).mul(init);
 
 /** init, multiplied by scales[i] once count ≥ boundaries[i]. */
 export const piecewiseConstantSchedule = (init: number, boundaries: number[], scales: number[]): Schedule => (c) => {
