@@ -9,5 +9,10 @@ const only = process.env.GENLAB_TEST_ONLY;
 const files = [
   "../src/nn/nn.test.ts",
   "../src/optim/optim.test.ts",
+  "../src/data/data.test.ts",
+  "../src/train/train.test.ts",
+  "../src/runner/runner.test.ts",
+  "./cli.test.ts",
+  "./grokking.test.ts",
 ];
 for (const f of files) if (!only || f.includes(only)) await import(f);

@@ -24,11 +24,12 @@ export function userError(code: string, path: (string | number)[], message: stri
 
 export function formatPath(path: (string | number)[]): string {
   let out = "";
-  for (const p of path) {
+  path.forEach((p, i) => {
     if (typeof p === "number") out += `[${p}]`;
-    else if (out === "" || p.startsWith("-") || p.includes("/")) out += out === "" ? p : ` ${p}`;
+    else if (i === 0) out = p;
+    else if (String(path[i - 1]).startsWith("-")) out += ` ${p}`; // a flag and its key: "--set foo"
     else out += `.${p}`;
-  }
+  });
   return out;
 }
 

@@ -7,7 +7,7 @@ import { constantSchedule, cosineDecaySchedule, exponentialDecaySchedule, linear
 import { applyUpdates, chain, clipByGlobalNorm, recordUpdateNorm, scale, scaleByLearningRate, type GradientTransformation } from "./transform.ts";
 
 const vec = (a: number[]) => np.array(a);
-const read = (x: Array) => Array.from(x.dataSync() as Float32Array);
+const read = (x: Array) => globalThis.Array.from(x.dataSync() as Float32Array);
 
 function closeArr(actual: number[], expected: number[], rtol: number, atol: number, what: string) {
   assert.equal(actual.length, expected.length, what);

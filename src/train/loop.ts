@@ -55,6 +55,15 @@ export type TrainConfig<P extends Tree> = {
   resume?: TrainCheckpoint;
 };
 
+/**
+ * Let the host's event loop run (signal handlers, progress output, a browser's rendering). Awaiting
+ * array data resolves through microtasks only, so a loop that never yields a macrotask would never see
+ * SIGINT. setImmediate in Node, a zero timeout in browsers.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((done) => (typeof setImmediate === "function" ? setImmediate(done) : setTimeout(done, 0)));
+}
+
 export type TrainResult<P extends Tree> = { params: P; stepsDone: number; stopped: boolean; seconds: number };
 
 function toDevice(ds: Dataset): { x: Array; y: Array } {
@@ -141,6 +150,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
     await cfg.onLog?.(rec);
   };
 
+  let lastYield = performance.now();
   try {
     if (startStep === 0 && logAt.has(0)) await record(0, null);
     for (s = startStep + 1; s <= cfg.steps; s++) {
@@ -157,6 +167,10 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
       }
       if (cfg.onCheckpoint && cfg.checkpointEvery && s % cfg.checkpointEvery === 0 && s < cfg.steps) {
         await cfg.onCheckpoint(checkpointOf(s));
+      }
+      if (performance.now() - lastYield > 50) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
       }
       if (cfg.shouldStop?.()) {
         stopped = s < cfg.steps;

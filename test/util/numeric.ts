@@ -39,7 +39,7 @@ export type GradCheckResult = { maxRelErr: number; checks: { fd: number; analyti
 export function gradCheck(f: (p: Tree) => Array, params: Tree, opts: { directions?: number; eps?: number; seed?: number } = {}): GradCheckResult {
   const eps = opts.eps ?? 1e-5;
   const n = opts.directions ?? 3;
-  const g = grad(f as never)(treeRef(params) as never) as Tree;
+  const g = (grad(f as never) as unknown as (p: unknown) => Tree)(treeRef(params));
   const keys = splitKey(keyFromSeed(opts.seed ?? 1234), n);
   const checks: { fd: number; analytic: number }[] = [];
   let maxRelErr = 0;
@@ -49,7 +49,7 @@ export function gradCheck(f: (p: Tree) => Array, params: Tree, opts: { direction
     const v = treeMap((x: Array) => {
       const k = leafKeys[i++];
       const r = random.normal(k, x.shape).astype(DType.Float64);
-      const out = np.array(r.dataSync() as Float32Array, { shape: x.shape, dtype: DType.Float64, device: "cpu" });
+      const out = np.array(r.dataSync() as Float64Array<ArrayBuffer>, { shape: x.shape, dtype: DType.Float64, device: "cpu" });
       x.dispose();
       return out;
     }, treeRef(params));

@@ -1,0 +1,161 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "fflate";
+import { GenlabError, formatIssue } from "../core/errors.ts";
+import { keyFromSeed } from "../core/prng.ts";
+import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnist } from "../io/fashionMnist.ts";
+import { classCounts, takeRows } from "./dataset.ts";
+import { encodeIdxUint8, parseIdx } from "./idx.ts";
+import { MODULAR_OPS, isPrime, modularDataset, modularLabel } from "./modular.ts";
+import { injectLabelNoise, stratifiedSubsample } from "./noise.ts";
+
+function errorText(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof GenlabError, `expected a GenlabError, got ${e}`);
+    return e.issues.map(formatIssue).join("\n");
+  }
+  throw new Error("expected an error");
+}
+
+describe("modular arithmetic", () => {
+  it("labels for every operation (hand values mod 7)", () => {
+    assert.equal(modularLabel("add", 5, 4, 7), 2);
+    assert.equal(modularLabel("sub", 2, 5, 7), 4);
+    assert.equal(modularLabel("mul", 3, 5, 7), 1);
+    assert.equal(modularLabel("div", 3, 5, 7), 2); // 5⁻¹ = 3 mod 7, 3·3 = 9 ≡ 2
+    assert.equal(modularLabel("x2xyy2", 2, 3, 7), (4 + 6 + 9) % 7);
+    for (let b = 1; b < 7; b++) for (let a = 0; a < 7; a++) assert.equal(modularLabel("mul", modularLabel("div", a, b, 7), b, 7), a, "div inverts mul");
+  });
+
+  it("split sizes, disjoint train/test, one-hot encoding padded exactly", () => {
+    for (const op of MODULAR_OPS) {
+      const p = 11;
+      const d = modularDataset({ p, op, trainFraction: 0.3, corruption: 0, encoding: "onehot" }, keyFromSeed(1));
+      const total = op === "div" ? p * (p - 1) : p * p;
+      assert.equal(d.train.y.length, Math.floor(0.3 * total));
+      assert.equal(d.train.y.length + d.test.y.length, total);
+      const key = (pairs: Int32Array, i: number) => `${pairs[2 * i]},${pairs[2 * i + 1]}`;
+      const tr = new Set(Array.from({ length: d.train.y.length }, (_, i) => key(d.trainPairs, i)));
+      for (let i = 0; i < d.test.y.length; i++) assert.ok(!tr.has(key(d.testPairs, i)), "train and test overlap");
+      assert.deepEqual(d.train.xShape, [d.train.y.length, 24]); // 2 × pad4(11)
+      for (let i = 0; i < d.train.y.length; i++) {
+        const row = d.train.x.subarray(i * 24, (i + 1) * 24);
+        assert.equal(Array.from(row).reduce((s: number, v: number) => s + v, 0), 2);
+        assert.equal(row[d.trainPairs[2 * i]], 1);
+        assert.equal(row[12 + d.trainPairs[2 * i + 1]], 1);
+        assert.equal(d.train.y[i], modularLabel(op, d.trainPairs[2 * i], d.trainPairs[2 * i + 1], p));
+      }
+    }
+  });
+
+  it("corruption: ⌊ξ·n⌋ rows recorded, labels changed only there, deterministic per key", () => {
+    const a = modularDataset({ p: 23, op: "add", trainFraction: 0.5, corruption: 0.35, encoding: "tokens" }, keyFromSeed(7));
+    const b = modularDataset({ p: 23, op: "add", trainFraction: 0.5, corruption: 0.35, encoding: "tokens" }, keyFromSeed(7));
+    const c = modularDataset({ p: 23, op: "add", trainFraction: 0.5, corruption: 0.35, encoding: "tokens" }, keyFromSeed(8));
+    const n = a.train.y.length;
+    assert.equal(a.corrupted.length, Math.floor(0.35 * n));
+    const set = new Set(a.corrupted);
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      if (!set.has(i)) assert.equal(a.train.y[i], a.trueTrainLabels[i]);
+      else if (a.train.y[i] !== a.trueTrainLabels[i]) changed++;
+    }
+    // Uniform relabelling keeps the true label with probability 1/p: most corrupted labels change.
+    assert.ok(changed > 0.85 * a.corrupted.length, `${changed} of ${a.corrupted.length} changed`);
+    assert.deepEqual(a.train.y, b.train.y);
+    assert.deepEqual(a.trainPairs, b.trainPairs);
+    assert.notDeepEqual(a.trainPairs, c.trainPairs);
+    assert.deepEqual(a.train.xShape, [n, 3]);
+    assert.equal(a.train.x[2], 23, "the '=' token");
+  });
+
+  it("rejects non-primes and empty splits", () => {
+    assert.ok(isPrime(97) && !isPrime(91) && !isPrime(1));
+    assert.throws(() => modularDataset({ p: 91, op: "add", trainFraction: 0.3, corruption: 0, encoding: "onehot" }, keyFromSeed(0)), /prime/);
+    assert.throws(() => modularDataset({ p: 5, op: "add", trainFraction: 0.01, corruption: 0, encoding: "onehot" }, keyFromSeed(0)), /empty/);
+  });
+});
+
+describe("label noise and subsampling", () => {
+  const labels = Int32Array.from({ length: 1000 }, (_, i) => i % 10);
+
+  it("'different' mode always changes the label; fraction is exact", () => {
+    const { labels: noisy, corrupted } = injectLabelNoise(labels, 10, 0.2, keyFromSeed(3), "different");
+    assert.equal(corrupted.length, 200);
+    for (const r of corrupted) assert.notEqual(noisy[r], labels[r]);
+    let diff = 0;
+    for (let i = 0; i < 1000; i++) if (noisy[i] !== labels[i]) diff++;
+    assert.equal(diff, 200);
+  });
+
+  it("uniform mode draws labels roughly uniformly (χ² within reason)", () => {
+    const { labels: noisy, corrupted } = injectLabelNoise(labels, 10, 1, keyFromSeed(4));
+    assert.equal(corrupted.length, 1000);
+    const counts = classCounts(noisy, 10);
+    const chi2 = counts.reduce((s, c) => s + (c - 100) ** 2 / 100, 0);
+    assert.ok(chi2 < 27.9, `χ²(9) = ${chi2} (p < 0.001 threshold 27.9)`);
+  });
+
+  it("stratified subsample takes exactly k per class", () => {
+    const idx = stratifiedSubsample(labels, 10, 7, keyFromSeed(5));
+    assert.equal(idx.length, 70);
+    assert.deepEqual(classCounts(Array.from(idx, (i) => labels[i]), 10), new Array(10).fill(7));
+    assert.equal(new Set(idx).size, 70);
+  });
+
+  it("takeRows copies rows and labels in order", () => {
+    const ds = { x: Float32Array.from([0, 1, 2, 3, 4, 5]), xShape: [3, 2], y: Int32Array.from([7, 8, 9]), numClasses: 10 };
+    const t = takeRows(ds, [2, 0]);
+    assert.deepEqual(Array.from(t.x), [4, 5, 0, 1]);
+    assert.deepEqual(Array.from(t.y), [9, 7]);
+    assert.deepEqual(t.xShape, [2, 2]);
+  });
+});
+
+describe("IDX files", () => {
+  const data = Uint8Array.from([1, 2, 3, 4, 5, 6]);
+  const file = encodeIdxUint8([2, 3], data);
+
+  it("round-trips, gzipped or not", () => {
+    assert.deepEqual(parseIdx(file, "a.idx"), { dims: [2, 3], data });
+    assert.deepEqual(parseIdx(gzipSync(file), "a.idx.gz"), { dims: [2, 3], data });
+  });
+
+  it("rejects truncated and malformed files with one line naming the file", () => {
+    assert.equal(errorText(() => parseIdx(file.subarray(0, file.length - 1), "x.idx")), "✖ is truncated: dims [2, 3] of uint8 need 18 bytes, file has 17 → at x.idx");
+    assert.equal(errorText(() => parseIdx(file.subarray(0, 6), "x.idx")), "✖ is truncated: header needs 12 bytes, file has 6 → at x.idx");
+    assert.equal(errorText(() => parseIdx(Uint8Array.from([0x50, 0x4b, 3, 4, 0, 0]), "x.idx")), "✖ is not an IDX file: bad magic number 0x504b0304 → at x.idx");
+    assert.equal(errorText(() => parseIdx(gzipSync(file).subarray(0, 15), "x.gz")), "✖ is not a valid gzip file (truncated or corrupt download?) → at x.gz");
+  });
+
+  it("Fashion-MNIST: a missing directory says what to install", () => {
+    assert.equal(errorText(() => loadFashionMnist("/nonexistent/fmnist")), "✖ Fashion-MNIST directory not found. → at /nonexistent/fmnist");
+    const dir = mkdtempSync(join(tmpdir(), "fmnist-"));
+    writeFileSync(join(dir, "train-images-idx3-ubyte"), encodeIdxUint8([1, 2, 2], Uint8Array.from([0, 255, 0, 0])));
+    assert.equal(errorText(() => loadFashionMnist(dir)), `✖ Fashion-MNIST file not found (looked for train-labels-idx1-ubyte.gz and train-labels-idx1-ubyte). → at ${dir}/train-labels-idx1-ubyte.gz`);
+    writeFileSync(join(dir, "train-labels-idx1-ubyte"), encodeIdxUint8([1], Uint8Array.from([3])));
+    writeFileSync(join(dir, "t10k-images-idx3-ubyte"), encodeIdxUint8([1, 2, 2], Uint8Array.from([0, 255, 0, 0])));
+    writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), encodeIdxUint8([2], Uint8Array.from([3, 4])));
+    assert.equal(errorText(() => loadFashionMnist(dir)), `✖ has 2 labels but ${dir}/t10k-images-idx3-ubyte has 1 images → at ${dir}/t10k-labels-idx1-ubyte`);
+    writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), encodeIdxUint8([1], Uint8Array.from([4])));
+    const ds = loadFashionMnist(dir);
+    assert.deepEqual(Array.from(ds.train.x), [0, 1, 0, 0]);
+    assert.equal(ds.test.y[0], 4);
+  });
+
+  it("Fashion-MNIST from Debian's dataset-fashion-mnist (60,000 + 10,000 images of 784 pixels)", { skip: !existsSync(DEFAULT_FASHION_MNIST_DIR) && "dataset-fashion-mnist is not installed (.ci/run installs it)" }, () => {
+    const ds = loadFashionMnist();
+    assert.deepEqual(ds.train.xShape, [60000, 784]);
+    assert.deepEqual(ds.test.xShape, [10000, 784]);
+    assert.deepEqual(classCounts(ds.train.y, 10), new Array(10).fill(6000));
+    assert.deepEqual(classCounts(ds.test.y, 10), new Array(10).fill(1000));
+    let max = 0;
+    for (let i = 0; i < 784 * 100; i++) max = Math.max(max, ds.train.x[i]);
+    assert.equal(max, 1);
+  });
+});
