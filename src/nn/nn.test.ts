@@ -183,6 +183,24 @@ describe("losses and metrics (known answers)", () => {
   });
 });
 
+describe("shapes", () => {
+  it("conv net maps 28×28 images (flat or NCHW) to 10 logits", () => {
+    const spec = cnnSpec();
+    const params = initCnn(spec, keyFromSeed(40));
+    const x = random.uniform(keyFromSeed(41), [3, 784]);
+    const y = applyCnn(spec, params, x);
+    assert.deepEqual(y.shape, [3, 10]);
+    y.dispose();
+  });
+
+  it("transformer maps [B, T] tokens to [B, T, outDim] logits", () => {
+    const spec = transformerSpec({ vocab: 99, seqLen: 3, dModel: 16, heads: 4, outDim: 97 });
+    const y = applyTransformer(spec, initTransformer(spec, keyFromSeed(42)), np.array([[1, 2, 98], [3, 4, 98]], { dtype: DType.Int32 }));
+    assert.deepEqual(y.shape, [2, 3, 97]);
+    assert.deepEqual(lastPosition(y).shape, [2, 97]);
+  });
+});
+
 describe("parametrizations", () => {
   it("standard, NTK and μP give the same hidden pre-activation scale at init; μP's output is 1/√n smaller", () => {
     const width = 512;

@@ -36,7 +36,9 @@ export type TrainConfig<P extends Tree> = {
   evalSets?: Record<string, Dataset>;
   evaluate?: EvalFn<P>;
   monitors?: Monitor[];
-  steps: number;
+  /** Optimizer steps; or give `epochs` instead (steps = epochs × ⌊n / batchSize⌋). */
+  steps?: number;
+  epochs?: number;
   /** null: full batch. Otherwise minibatches of this size (last incomplete batch of an epoch dropped). */
   batchSize: number | null;
   log: LogSchedule;
@@ -72,13 +74,22 @@ function toDevice(ds: Dataset): { x: Array; y: Array } {
   return { x, y };
 }
 
+/** Total optimizer steps of a configuration: `steps`, or `epochs` full passes over n examples. */
+export function stepsOf(cfg: { steps?: number; epochs?: number; batchSize: number | null }, n: number): number {
+  if ((cfg.steps === undefined) === (cfg.epochs === undefined)) throw new RangeError("give exactly one of steps and epochs");
+  if (cfg.steps !== undefined) return cfg.steps;
+  const perEpoch = cfg.batchSize === null || cfg.batchSize >= n ? 1 : Math.floor(n / cfg.batchSize);
+  return cfg.epochs! * perEpoch;
+}
+
 export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P>): Promise<TrainResult<P>> {
   const t0 = performance.now();
   const n = numRows(cfg.train);
   const fullBatch = cfg.batchSize === null || cfg.batchSize >= n;
   if (!fullBatch && cfg.batchSize! < 1) throw new RangeError(`batchSize must be ≥ 1, got ${cfg.batchSize}`);
   const bs = fullBatch ? n : cfg.batchSize!;
-  const logAt = new Set(logSteps(cfg.steps, cfg.log));
+  const totalSteps = stepsOf(cfg, n);
+  const logAt = new Set(logSteps(totalSteps, cfg.log));
   const settings = cfg.settings ?? {};
 
   let params: P;
@@ -153,7 +164,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
   let lastYield = performance.now();
   try {
     if (startStep === 0 && logAt.has(0)) await record(0, null);
-    for (s = startStep + 1; s <= cfg.steps; s++) {
+    for (s = startStep + 1; s <= totalSteps; s++) {
       const { x, y } = nextBatch();
       const [loss, p2, s2] = (step as typeof stepFn)(params, optState, x, y);
       params = p2;
@@ -165,7 +176,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
         await record(s, lossVal);
         lastFinite = s;
       }
-      if (cfg.onCheckpoint && cfg.checkpointEvery && s % cfg.checkpointEvery === 0 && s < cfg.steps) {
+      if (cfg.onCheckpoint && cfg.checkpointEvery && s % cfg.checkpointEvery === 0 && s < totalSteps) {
         await cfg.onCheckpoint(checkpointOf(s));
       }
       if (performance.now() - lastYield > 50) {
@@ -173,7 +184,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
         lastYield = performance.now();
       }
       if (cfg.shouldStop?.()) {
-        stopped = s < cfg.steps;
+        stopped = s < totalSteps;
         if (cfg.onCheckpoint && stopped) await cfg.onCheckpoint(checkpointOf(s));
         break;
       }
@@ -189,7 +200,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
     if (step !== stepFn) (step as { dispose?: () => void }).dispose?.();
     if (evaluate && evaluate !== cfg.evaluate) (evaluate as { dispose?: () => void }).dispose?.();
   }
-  return { params, stepsDone: Math.min(s, cfg.steps), stopped, seconds: (performance.now() - t0) / 1000 };
+  return { params, stepsDone: Math.min(s, totalSteps), stopped, seconds: (performance.now() - t0) / 1000 };
 
   function checkpointOf(stepNo: number): TrainCheckpoint {
     return {

@@ -12,7 +12,7 @@ import { adamw, sgd } from "../optim/aliases.ts";
 import type { GradientTransformation } from "../optim/transform.ts";
 import { paramNormMonitor } from "./monitors.ts";
 import { logSteps } from "./schedule.ts";
-import { train, type LogRecord, type TrainCheckpoint } from "./loop.ts";
+import { stepsOf, train, type LogRecord, type TrainCheckpoint } from "./loop.ts";
 
 const p = 13;
 const spec = mlpSpec({ dims: [32, 16, 16], activation: "relu" });
@@ -60,6 +60,12 @@ describe("log schedule", () => {
 });
 
 describe("training loop", () => {
+  it("epochs: steps = epochs × ⌊n / batch⌋, each epoch a fresh permutation", async () => {
+    assert.equal(stepsOf({ epochs: 3, batchSize: 16 }, 84), 15);
+    assert.equal(stepsOf({ epochs: 3, batchSize: null }, 84), 3);
+    assert.throws(() => stepsOf({ steps: 1, epochs: 1, batchSize: null }, 5), /exactly one/);
+  });
+
   it("same seed → identical numbers; different seed → different numbers (full batch and minibatch)", async () => {
     for (const batchSize of [null, 16]) {
       const a = await runTiny({ seed: 1, steps: 20, batchSize });
