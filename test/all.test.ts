@@ -12,6 +12,7 @@ const files = [
   "../src/data/data.test.ts",
   "../src/train/train.test.ts",
   "../src/runner/runner.test.ts",
+  "./architecture.test.ts",
   "./cli.test.ts",
   "./grokking.test.ts",
 ];

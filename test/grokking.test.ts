@@ -44,4 +44,11 @@ describe("grokking-modular quick reproduction", () => {
     console.log(`# grokking-modular quick seed 0: ${JSON.stringify(s.measured)} → ${s.verdict} in ${s.seconds.toFixed(1)} s`);
     assert.equal(s.verdict, "PASS", JSON.stringify(s.measured));
   });
+
+  it("holds with the same settings for another prime and seed (p = 59, seed 1)", async () => {
+    const out = mkdtempSync(join(tmpdir(), "genlab-grok-"));
+    const s = await runExperiment(EXPERIMENTS, { experiment: "grokking-modular", seed: 1, size: "quick", set: ["p=59"], outDir: out, quiet: true });
+    console.log(`# grokking-modular quick p=59 seed 1: ${JSON.stringify(s.measured)} → ${s.verdict} in ${s.seconds.toFixed(1)} s`);
+    assert.equal(s.verdict, "PASS", JSON.stringify(s.measured));
+  });
 });
