@@ -5,9 +5,11 @@
 // 2. navigator: Node 20 has none; plain init() reads navigator.gpu. The pool size comes from
 //    navigator.hardwareConcurrency.
 // 3. Worker: jax-js's wasm thread pool uses Web Workers made from Blob URLs; this maps them onto
-//    worker_threads. genlab defaults to ONE thread (JAX_THREADS=0): on the small models of the
-//    reproductions the per-op overhead of the pool outweighs its gain (measured in issue 2: the
-//    mod-97 MLP step ran at about the same speed with 2 threads). Set JAX_THREADS=2 to enable it.
+//    worker_threads. genlab defaults to ONE thread (JAX_THREADS=0) so that a seed gives the same
+//    numbers on every machine: the pool splits reductions by thread count, which changes float32
+//    round-off (quick grokking run, seed 0: final train loss 9.954e-7 with 1 thread, 9.957e-7 with 2).
+//    Measured on 2 cores: quick grokking 73 s with 1 thread, 54 s with JAX_THREADS=2; the smoke run
+//    2.1 s vs 2.6 s (small models lose to the pool's per-op overhead). Set JAX_THREADS=2 for speed.
 import { Worker as NodeWorker } from "node:worker_threads";
 import { resolveObjectURL } from "node:buffer";
 import { Float16Array as Float16ArrayPolyfill } from "@petamoriken/float16";

@@ -49,8 +49,13 @@ export function lineChartSvg(chart: LineChart, document: Document): string {
     Plot.gridX({ stroke: "#eee", strokeOpacity: 1 }),
     Plot.gridY({ stroke: "#eee", strokeOpacity: 1 }),
     Plot.line(rows, { x: "x", y: "y", z: "s", stroke: "s", strokeWidth: 1.8 }),
-    Plot.text(rows, Plot.selectLast({ x: "x", y: "y", z: "s", text: "s", fill: "s", textAnchor: "start", dx: 4, fontSize: 11 })),
   ];
+  // Legend: a row of coloured names above the frame (end-of-line labels collide when curves meet).
+  let dx = 0;
+  for (const name of names) {
+    marks.push(Plot.text([name], { frameAnchor: "top-left", text: (d: string) => `■ ${d}`, fill: color.range[names.indexOf(name) % color.range.length], dy: -14, dx, textAnchor: "start", fontSize: 11 }));
+    dx += 14 + 7 * name.length;
+  }
   for (const r of chart.rules ?? []) {
     if (chart.xLog && r.x <= 0) continue;
     marks.push(Plot.ruleX([r.x], { stroke: "#555", strokeDasharray: "4,3" }));
@@ -60,7 +65,8 @@ export function lineChartSvg(chart: LineChart, document: Document): string {
     document,
     width: chart.width ?? 560,
     height: chart.height ?? 340,
-    marginRight: 70,
+    marginRight: 24,
+    marginTop: 30,
     marginLeft: 56,
     style: { fontFamily: "DejaVu Sans, sans-serif", fontSize: "11px", background: "white" },
     x: { type: chart.xLog ? "log" : "linear", label: chart.xLabel, labelAnchor: "center", labelArrow: "none" },
