@@ -284,7 +284,7 @@ export function summaryTable(s: RunSummary): string {
     ["size / seed", `${s.size} / ${s.seed}`],
     ["status", s.status],
   ];
-  for (const [k, v] of Object.entries(s.measured)) rows.push([k, v === null ? "null (not reached)" : Number.isInteger(v) ? String(v) : v.toFixed(4)]);
+  for (const [k, v] of Object.entries(s.measured)) rows.push([k, v === null ? "null (not reached)" : /step/.test(k) ? String(v) : v.toFixed(4)]);
   if (s.verdict) rows.push(["verdict", s.verdict]);
   if (s.criterion) rows.push(["criterion", s.criterion]);
   rows.push(["time", formatDuration(s.seconds)]);
