@@ -174,6 +174,19 @@ export function buildProgram(): Command {
         store.close();
       }
     });
+  program.addHelpText(
+    "after",
+    `
+Examples:
+  genlab list
+  genlab run grokking-modular --quick                 quick size (~75 s on 2 cores)
+  genlab run grokking-modular --quick --set p=59 --seed 1 --json
+  genlab run grokking-modular --params                hparams, settings, defaults and ranges
+  genlab show <run-id>
+  genlab resume <run-id>                              continue an interrupted run
+
+Runs go to ./runs (--out DIR); JAX_THREADS=2 uses the wasm worker pool (faster, other round-off).`,
+  );
   return program;
 }
 
