@@ -13,6 +13,7 @@ const files = [
   "../src/train/train.test.ts",
   "../src/runner/runner.test.ts",
   "./architecture.test.ts",
+  "./browser.test.ts",
   "./cli.test.ts",
   "./grokking.test.ts",
 ];
