@@ -197,7 +197,9 @@ describe("shapes", () => {
     const spec = transformerSpec({ vocab: 99, seqLen: 3, dModel: 16, heads: 4, outDim: 97 });
     const y = applyTransformer(spec, initTransformer(spec, keyFromSeed(42)), np.array([[1, 2, 98], [3, 4, 98]], { dtype: DType.Int32 }));
     assert.deepEqual(y.shape, [2, 3, 97]);
-    assert.deepEqual(lastPosition(y).shape, [2, 97]);
+    const last = lastPosition(y);
+    assert.deepEqual(last.shape, [2, 97]);
+    last.dispose();
   });
 });
 

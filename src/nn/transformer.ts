@@ -120,8 +120,8 @@ export function initTransformer(spec: TransformerSpec, key: Key): TransformerPar
 /** tokens: int32 [B, T] → logits [B, T, outDim]. Consumes params and tokens. */
 export function applyTransformer(spec: TransformerSpec, params: TransformerParams, tokens: Array): Array {
   const [b, t] = tokens.shape;
-  let x = applyEmbedding(params.embed, tokens).add(params.pos.reshape([1, spec.seqLen, spec.dModel]));
   if (t !== spec.seqLen) throw new RangeError(`expected sequences of length ${spec.seqLen}, got ${t}`);
+  let x = applyEmbedding(params.embed, tokens).add(params.pos.reshape([1, spec.seqLen, spec.dModel]));
   for (const blk of params.blocks) {
     x = x.ref.add(applyAttention(spec, blk.attn, applyLayerNorm(blk.ln1, x)));
     const hIn = applyLayerNorm(blk.ln2, x.ref).reshape([b * t, spec.dModel]);

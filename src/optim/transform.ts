@@ -88,9 +88,12 @@ export function traceMomentum(decay: number, nesterov = false): GradientTransfor
     update(u, state, p) {
       treeDispose(p);
       const { trace } = state as { trace: Tree };
+      if (!nesterov) {
+        const t = treeMap((tr, g) => tr.mul(decay).add(g), trace, u);
+        return [treeRef(t), { trace: t }];
+      }
       const t = treeMap((tr, g) => tr.mul(decay).add(g), trace, treeRef(u));
-      const out = nesterov ? treeMap((g, tr) => g.add(tr.mul(decay)), u, treeRef(t)) : (treeDispose(u), treeRef(t));
-      return [out, { trace: t }];
+      return [treeMap((g, tr) => g.add(tr.mul(decay)), u, treeRef(t)), { trace: t }];
     },
   };
 }

@@ -190,7 +190,11 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
       }
     }
   } catch (e) {
-    treeDispose(params);
+    try {
+      treeDispose(params);
+    } catch {
+      // the failing step had already consumed them; keep the original error
+    }
     throw e;
   } finally {
     treeDispose(optState);
