@@ -221,8 +221,14 @@ export const grokkingModular: Experiment = {
       },
       document,
     );
+    // Weight decay shrinks the weights while the network moves from memorising to the Fourier solution:
+    // the parameter norm is the grokking literature's third curve (Liu et al. 2023, "Omnigrok").
+    const norm = lineChartSvg(
+      { title: "parameter norm", xLabel: "step (log scale)", yLabel: "‖θ‖₂", xLog: true, series: [{ name: "‖θ‖₂", x: steps, y: col("param_norm") }], rules, width: 420 },
+      document,
+    );
     const verdict = grokkingVerdict(r);
     const sub = `(a ${hparams.op === "add" ? "+" : String(hparams.op)} b) mod ${hparams.p}, train fraction ${hparams.trainFraction}, width ${hparams.hidden}, AdamW lr ${hparams.lr} wd ${hparams.weightDecay} — train 99% at step ${r.train_step_99 ?? "never"}, test 95% at step ${r.test_step_95 ?? "never"} → ${verdict.verdict}`;
-    return [{ name: "grokking", title: "Grokking on modular arithmetic", svg: composeSvg("Grokking: train vs test accuracy and loss", [acc, loss], sub) }];
+    return [{ name: "grokking", title: "Grokking on modular arithmetic", svg: composeSvg("Grokking: train vs test accuracy, loss and parameter norm", [acc, loss, norm], sub) }];
   },
 };
