@@ -7,6 +7,7 @@ await initDevices();
 
 const only = process.env.GENLAB_TEST_ONLY;
 const files = [
+  "../src/core/core.test.ts",
   "../src/nn/nn.test.ts",
   "../src/optim/optim.test.ts",
   "../src/data/data.test.ts",

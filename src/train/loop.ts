@@ -6,7 +6,7 @@
 import { DType, jit, numpy as np, valueAndGrad, type Array } from "@jax-js/jax";
 import { DivergenceError } from "../core/errors.ts";
 import { keyFromData, keyToData, permutationFromKey, splitKey, type Key } from "../core/prng.ts";
-import { treeDispose, treeFromHost, treeRef, treeToHost, type HostTree, type Tree } from "../core/tree.ts";
+import { packHostTree, treeDispose, treeFromHost, treeRef, treeToHost, unpackHostTree, type PackedTree, type Tree } from "../core/tree.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { numRows, takeRows } from "../data/dataset.ts";
 import { applyUpdates, type GradientTransformation, type OptState } from "../optim/transform.ts";
@@ -22,8 +22,9 @@ export type LogRecord = { step: number } & Record<string, number>;
 
 export type TrainCheckpoint = {
   step: number;
-  params: HostTree;
-  optState: HostTree;
+  /** Exact float bytes, base64 (see packHostTree). */
+  params: PackedTree;
+  optState: PackedTree;
   /** Shuffling state: the data key, the current epoch's permutation and the position in it. */
   data: { key: number[]; perm: number[] | null; offset: number };
 };
@@ -101,8 +102,8 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
   if (cfg.resume) {
     treeDispose(initialParams);
     cfg.key.dispose();
-    params = treeFromHost(cfg.resume.params) as P;
-    optState = treeFromHost(cfg.resume.optState);
+    params = treeFromHost(unpackHostTree(cfg.resume.params)) as P;
+    optState = treeFromHost(unpackHostTree(cfg.resume.optState));
     startStep = cfg.resume.step;
     dataKey = keyFromData(cfg.resume.data.key);
     perm = cfg.resume.data.perm ? Int32Array.from(cfg.resume.data.perm) : null;
@@ -209,8 +210,8 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
   function checkpointOf(stepNo: number): TrainCheckpoint {
     return {
       step: stepNo,
-      params: treeToHost(treeRef(params)),
-      optState: treeToHost(treeRef(optState)),
+      params: packHostTree(treeToHost(treeRef(params))),
+      optState: packHostTree(treeToHost(treeRef(optState))),
       data: { key: keyToData(dataKey.ref), perm: perm ? globalThis.Array.from(perm) : null, offset },
     };
   }
