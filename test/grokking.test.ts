@@ -37,18 +37,21 @@ describe("grokking verdict (mechanism)", () => {
   });
 });
 
+async function quick(seed: number, set: string[]) {
+  const out = mkdtempSync(join(tmpdir(), "genlab-grok-"));
+  const s = await runExperiment(EXPERIMENTS, { experiment: "grokking-modular", seed, size: "quick", set, outDir: out, quiet: true });
+  console.log(`# grokking-modular quick ${set.join(" ")} seed ${seed}: ${JSON.stringify(s.measured)} → ${s.verdict} in ${s.seconds.toFixed(1)} s`);
+  return s;
+}
+
 describe("grokking-modular quick reproduction", () => {
   it("reproduces delayed generalisation (PASS) at the quick size, seed 0", async () => {
-    const out = mkdtempSync(join(tmpdir(), "genlab-grok-"));
-    const s = await runExperiment(EXPERIMENTS, { experiment: "grokking-modular", seed: 0, size: "quick", set: [], outDir: out, quiet: true });
-    console.log(`# grokking-modular quick seed 0: ${JSON.stringify(s.measured)} → ${s.verdict} in ${s.seconds.toFixed(1)} s`);
+    const s = await quick(0, []);
     assert.equal(s.verdict, "PASS", JSON.stringify(s.measured));
   });
 
   it("holds with the same settings for another prime and seed (p = 59, seed 1)", async () => {
-    const out = mkdtempSync(join(tmpdir(), "genlab-grok-"));
-    const s = await runExperiment(EXPERIMENTS, { experiment: "grokking-modular", seed: 1, size: "quick", set: ["p=59"], outDir: out, quiet: true });
-    console.log(`# grokking-modular quick p=59 seed 1: ${JSON.stringify(s.measured)} → ${s.verdict} in ${s.seconds.toFixed(1)} s`);
+    const s = await quick(1, ["p=59"]);
     assert.equal(s.verdict, "PASS", JSON.stringify(s.measured));
   });
 });

@@ -1,16 +1,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Array } from "@jax-js/jax";
+import { numpy as np, type Array } from "@jax-js/jax";
 import { wasmHeapBytes } from "../platform/nodeShim.ts";
 import { DivergenceError, formatIssue } from "../core/errors.ts";
 import { keyFromSeed, splitKey } from "../core/prng.ts";
-import { treeDispose, treeToHost } from "../core/tree.ts";
+import { treeRef, treeToHost } from "../core/tree.ts";
 import { modularDataset } from "../data/modular.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../nn/dense.ts";
 import { accuracy, softmaxCrossEntropy } from "../nn/losses.ts";
 import { adamw, sgd } from "../optim/aliases.ts";
 import type { GradientTransformation } from "../optim/transform.ts";
-import { paramNormMonitor } from "./monitors.ts";
+import { layerNormsMonitor, paramNormMonitor } from "./monitors.ts";
 import { logSteps } from "./schedule.ts";
 import { stepsOf, train, type LogRecord, type TrainCheckpoint } from "./loop.ts";
 
@@ -51,6 +51,16 @@ async function runTiny(o: Opts) {
   const final = treeToHost(res.params);
   return { logs, checkpoints, final, res };
 }
+
+describe("monitors", () => {
+  it("parameter norm and per-leaf norms (hand values)", () => {
+    const params = { a: np.array([3, 4]), b: [np.array([[1, 2], [2, 4]])] };
+    // float32: √50 to ~1e-7 relative
+    assert.ok(Math.abs(paramNormMonitor.measure(treeRef(params)).param_norm.item() - Math.sqrt(50)) < 1e-5);
+    const per = layerNormsMonitor.measure(params);
+    assert.ok(Math.abs(per.norm_0.item() - 5) < 1e-5 && Math.abs(per.norm_1.item() - 5) < 1e-5);
+  });
+});
 
 describe("log schedule", () => {
   it("union of 0, log-spaced steps, every-k steps and the last step", () => {

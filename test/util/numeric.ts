@@ -69,9 +69,3 @@ export function gradCheck(f: (p: Tree) => Array, params: Tree, opts: { direction
   treeDispose(params);
   return { maxRelErr, checks };
 }
-
-export function assertClose(actual: number, expected: number, rtol: number, atol: number, what = "value"): void {
-  if (!(Math.abs(actual - expected) <= atol + rtol * Math.abs(expected))) {
-    throw new Error(`${what}: expected ${expected} (rtol ${rtol}, atol ${atol}), got ${actual}`);
-  }
-}
