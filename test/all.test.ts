@@ -12,6 +12,7 @@ const files = [
   "../src/optim/optim.test.ts",
   "../src/data/data.test.ts",
   "../src/train/train.test.ts",
+  "../src/measures/measures.test.ts",
   "../src/runner/runner.test.ts",
   "./architecture.test.ts",
   "./browser.test.ts",

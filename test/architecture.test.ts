@@ -7,7 +7,7 @@ import { join, relative, resolve } from "node:path";
 import { build } from "esbuild";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const NUMERIC = ["core", "nn", "optim", "data", "train"];
+const NUMERIC = ["core", "nn", "optim", "data", "train", "measures"];
 // What each layer may import from (besides itself). experiments/ sits between train/ and runner/.
 const ALLOWED: Record<string, string[]> = {
   platform: [],
@@ -16,7 +16,8 @@ const ALLOWED: Record<string, string[]> = {
   optim: ["core"],
   data: ["core"],
   train: ["core", "nn", "optim", "data"],
-  runner: ["core", "nn", "optim", "data", "train", "report", "io"],
+  measures: ["core", "nn"],
+  runner: ["core", "nn", "optim", "data", "train", "measures", "report", "io"],
   report: ["core"],
   io: ["core", "data"],
   cli: ["core", "runner", "report", "io", "platform", "experiments"],

@@ -122,9 +122,8 @@ export const grokkingModular: Experiment = {
     const [kData, kInit, kShuffle] = splitKey(keyFromSeed(ctx.seed), 3);
     const data = modularDataset({ p, op: hs.op as ModularOp, trainFraction: h.trainFraction, corruption: h.corruption, encoding: "onehot" }, kData);
     const width = data.train.xShape[1];
-    const outWidth = Math.ceil(p / 4) * 4; // exact padding: extra logits are masked inside the loss
     const spec = mlpSpec({
-      dims: [width, h.hidden, outWidth],
+      dims: [width, h.hidden, p], // the layers pad p to a multiple of 4 internally (exact)
       activation: hs.activation as Activation,
       bias: false,
       parametrization: hs.parametrization as Parametrization,

@@ -3,6 +3,15 @@
  * forward pass is `x @ w` with no transpose in the hot path (DEPS.md: transposed operands are slow in
  * jax-js). Per-layer forward multipliers come from the parametrization (see parametrization.ts); they are
  * constants of the spec, never trained.
+ *
+ * Exact padding. jax-js's Wasm matmul leaves its SIMD path when a width is not a multiple of 4 (a
+ * 4704×256 @ 256×97 product ran ~12× slower than @ 256×100). So every layer width is stored padded to a
+ * multiple of `spec.padTo` (default 4) with zero rows/columns: the padded input columns are zero, padded
+ * hidden units have zero weights and bias so their activation is φ(0) = 0 (true for every activation
+ * genlab has, checked in nn.test.ts), and the output is sliced back to the true width. Every padded
+ * parameter therefore gets an exactly zero gradient and stays zero under SGD, Adam and weight decay, so
+ * losses, gradients, norms and Hessian spectra equal the unpadded network's up to float32 round-off
+ * (tests compare both). Initial values are drawn at the true shapes, so a seed gives the same network.
  */
 import { numpy as np, random, type Array } from "@jax-js/jax";
 import { splitKey, type Key } from "../core/prng.ts";
@@ -21,12 +30,27 @@ export type MlpSpec = {
   initScale: number;
   /** α: the model output is multiplied by α (lazy vs rich training, Chizat et al. 2019). */
   outputScale: number;
+  /** Store widths padded to a multiple of this (exact, see above); 1 disables padding. */
+  padTo: number;
 };
 
 export type MlpParams = { layers: DenseParams[] };
 
 export function mlpSpec(partial: Partial<MlpSpec> & { dims: number[] }): MlpSpec {
-  return { activation: "relu", bias: true, parametrization: "standard", initScale: 1, outputScale: 1, ...partial };
+  return { activation: "relu", bias: true, parametrization: "standard", initScale: 1, outputScale: 1, padTo: 4, ...partial };
+}
+
+export const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** The stored (padded) widths of a spec. */
+export function paddedDims(spec: MlpSpec): number[] {
+  return spec.dims.map((d) => roundUp(d, Math.max(1, spec.padTo ?? 1)));
+}
+
+/** Zero-pad a 1-D or 2-D array to `shape` (trailing zeros). Consumes a. */
+export function padTo(a: Array, shape: number[]): Array {
+  if (a.shape.every((d, i) => d === shape[i])) return a;
+  return np.pad(a, a.shape.map((d, i) => [0, shape[i] - d] as [number, number]));
 }
 
 function scalesOf(spec: MlpSpec, i: number) {
@@ -42,11 +66,12 @@ export function initMlp(spec: MlpSpec, key: Key): MlpParams {
   const n = spec.dims.length - 1;
   if (n < 1) throw new RangeError("an MLP needs at least two dims (in, out)");
   const keys = splitKey(key, n);
+  const pd = paddedDims(spec);
   const layers: DenseParams[] = [];
   for (let i = 0; i < n; i++) {
     const { initStd } = scalesOf(spec, i);
-    const w = random.normal(keys[i], [spec.dims[i], spec.dims[i + 1]]).mul(initStd);
-    layers.push(spec.bias ? { w, b: np.zeros([spec.dims[i + 1]]) } : { w });
+    const w = padTo(random.normal(keys[i], [spec.dims[i], spec.dims[i + 1]]).mul(initStd), [pd[i], pd[i + 1]]);
+    layers.push(spec.bias ? { w, b: np.zeros([pd[i + 1]]) } : { w });
   }
   return { layers };
 }
@@ -59,13 +84,56 @@ export function applyDense(p: DenseParams, x: Array, multiplier = 1): Array {
   return y;
 }
 
-/** Forward pass; consumes params and x. */
-export function applyMlp(spec: MlpSpec, params: MlpParams, x: Array): Array {
+/** x [N, in] → [N, stored in-width]: zero columns appended when the first weight is padded. Consumes x. */
+export function padInput(params: MlpParams, x: Array): Array {
+  const want = params.layers[0].w.shape[0];
+  const have = x.shape[x.ndim - 1];
+  if (have === want) return x;
+  if (have > want) throw new RangeError(`input width ${have} exceeds the first layer's ${want}`);
+  return np.pad(x, [[0, 0], [0, want - have]]);
+}
+
+/** Stored output width → true width (drop the padded logits). Consumes y. */
+export function unpadOutput(spec: MlpSpec, y: Array): Array {
+  const out = spec.dims[spec.dims.length - 1];
+  return y.shape[1] === out ? y : y.slice([], [0, out]);
+}
+
+/**
+ * Forward pass; consumes params and x. x may have the true or the stored input width; the output has the
+ * true output width. `taps`, when given (one [N, stored width] array per layer, consumed), are added to
+ * each layer's pre-activation: the gradient with respect to them is the per-example backpropagated error
+ * δ_l used by ghost norms (measures/perExample.ts). `acts`, when given, receives each layer's input.
+ */
+export function applyMlp(spec: MlpSpec, params: MlpParams, x: Array, taps?: Array[], acts?: Array[]): Array {
   const n = params.layers.length;
-  let h = x;
+  let h = padInput(params, x);
   for (let i = 0; i < n; i++) {
+    if (acts) acts.push(h.ref);
     h = applyDense(params.layers[i], h, scalesOf(spec, i).multiplier);
+    if (taps) h = h.add(taps[i]);
     if (i < n - 1) h = applyActivation(spec.activation, h);
   }
-  return spec.outputScale === 1 ? h : h.mul(spec.outputScale);
+  const y = unpadOutput(spec, h);
+  return spec.outputScale === 1 ? y : y.mul(spec.outputScale);
+}
+
+/** The forward multiplier of layer i (for per-example gradient norms). */
+export function layerMultiplier(spec: MlpSpec, i: number): number {
+  return scalesOf(spec, i).multiplier;
+}
+
+/**
+ * 1 on the real entries of an MLP's parameters, 0 on storage padding (same tree shape as `params`, which is
+ * only read). Measures that explore parameter space (Hessian directions, random perturbations) multiply by
+ * it so they see exactly the unpadded network.
+ */
+export function mlpPaddingMask(spec: MlpSpec, params: MlpParams): MlpParams {
+  return {
+    layers: params.layers.map((l, i) => {
+      const [pi, po] = l.w.shape;
+      const w = padTo(np.ones([spec.dims[i], spec.dims[i + 1]], { dtype: l.w.dtype }), [pi, po]);
+      return l.b ? { w, b: padTo(np.ones([spec.dims[i + 1]], { dtype: l.b.dtype }), [po]) } : { w };
+    }),
+  };
 }

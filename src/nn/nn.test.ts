@@ -1,10 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { DType, lax, numpy as np, random, type Array } from "@jax-js/jax";
+import { DType, lax, numpy as np, random, valueAndGrad, type Array } from "@jax-js/jax";
 import { keyFromSeed } from "../core/prng.ts";
-import { treeRef, treeDispose, type Tree } from "../core/tree.ts";
+import { treeRef, treeDispose, treeToHost, type HostTree, type Tree } from "../core/tree.ts";
 import { gradCheck, onCpu, toF64Cpu } from "../../test/util/numeric.ts";
-import { ACTIVATIONS } from "./activations.ts";
+import { ACTIVATIONS, applyActivation } from "./activations.ts";
+import { adamw } from "../optim/aliases.ts";
+import { applyUpdates } from "../optim/transform.ts";
 import { applyCnn, cnnSpec, initCnn, type CnnParams } from "./cnn.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "./dense.ts";
 import { applyEmbedding, initEmbedding, type EmbeddingParams } from "./embedding.ts";
@@ -19,6 +21,15 @@ import { applyAttention, applyTransformer, initAttention, initTransformer, lastP
 const RTOL = 1e-6;
 
 const f64 = (x: Array) => toF64Cpu(x as Tree) as Array;
+/** Largest absolute difference between the leaves of two host trees of the same structure. */
+function maxAbsDiff(a: HostTree, b: HostTree): number {
+  const leaves = (t: HostTree): number[][] => ("data" in t && "shape" in t ? [(t as { data: number[] }).data] : Object.values(t as object).flatMap((v) => leaves(v as HostTree)));
+  const la = leaves(a);
+  const lb = leaves(b);
+  assert.equal(la.length, lb.length);
+  return Math.max(...la.map((x, i) => Math.max(...x.map((v, j) => Math.abs(v - lb[i][j])))));
+}
+
 function normal(seed: number, shape: number[]): Array {
   return f64(random.normal(keyFromSeed(seed), shape));
 }
@@ -31,7 +42,8 @@ describe("float64 gradient checks (cpu)", () => {
     for (const parametrization of ["standard", "ntk", "mup"] as const) {
       it(`MLP ${activation} ${parametrization} with softmax cross-entropy`, async () => {
         await onCpu(() => {
-          const spec = mlpSpec({ dims: [5, 7, 6, 3], activation, parametrization, initScale: 1.3, outputScale: 0.7 });
+          // padTo 1: the finite differences must not cross the ReLU kink at 0 of padded units (see "exact padding").
+          const spec = mlpSpec({ dims: [5, 7, 6, 3], activation, parametrization, initScale: 1.3, outputScale: 0.7, padTo: 1 });
           const params = toF64Cpu(initMlp(spec, keyFromSeed(1)));
           const x = normal(2, [4, 5]);
           const y = ints([0, 2, 1, 2]);
@@ -46,7 +58,7 @@ describe("float64 gradient checks (cpu)", () => {
 
   it("MLP without bias, MSE loss with class padding mask", async () => {
     await onCpu(() => {
-      const spec = mlpSpec({ dims: [6, 8, 8], activation: "square", bias: false });
+      const spec = mlpSpec({ dims: [6, 8, 8], activation: "square", bias: false, padTo: 1 });
       const params = toF64Cpu(initMlp(spec, keyFromSeed(3)));
       const x = normal(4, [5, 6]);
       const y = ints([0, 4, 1, 2, 3]);
@@ -58,7 +70,7 @@ describe("float64 gradient checks (cpu)", () => {
 
   it("logistic loss", async () => {
     await onCpu(() => {
-      const spec = mlpSpec({ dims: [3, 4, 1], activation: "tanh" });
+      const spec = mlpSpec({ dims: [3, 4, 1], activation: "tanh", padTo: 1 });
       const params = toF64Cpu(initMlp(spec, keyFromSeed(5)));
       const x = normal(6, [6, 3]);
       const y = np.array([0, 1, 1, 0, 1, 0], { dtype: DType.Float64, device: "cpu" });
@@ -200,6 +212,85 @@ describe("shapes", () => {
     const last = lastPosition(y);
     assert.deepEqual(last.shape, [2, 97]);
     last.dispose();
+  });
+});
+
+describe("exact padding of layer widths", () => {
+  it("every activation maps 0 to 0 (padded hidden units stay silent)", () => {
+    for (const a of ACTIVATIONS) assert.ok((applyActivation(a, np.zeros([4])).js() as number[]).every((v) => v === 0), `${a}(0) ≠ 0`);
+  });
+
+  /** The unpadded view of a padded parameter tree: slice every leaf to the unpadded leaf's shape. */
+  const unpadLike = (padded: MlpParams, like: MlpParams): MlpParams => ({
+    layers: padded.layers.map((l, i) => {
+      const w = l.w.slice([0, like.layers[i].w.shape[0]], [0, like.layers[i].w.shape[1]]);
+      return l.b ? { w, b: l.b.slice([0, like.layers[i].b!.shape[0]]) } : { w };
+    }),
+  });
+  const padRest = (padded: MlpParams, like: MlpParams): number =>
+    padded.layers.reduce((acc, l, i) => {
+      const full = np.square(l.w.ref).sum().item() + (l.b ? np.square(l.b.ref).sum().item() : 0);
+      const lw = like.layers[i];
+      const inner = np.square(l.w.ref.slice([0, lw.w.shape[0]], [0, lw.w.shape[1]])).sum().item() + (l.b ? np.square(l.b.ref.slice([0, lw.b!.shape[0]])).sum().item() : 0);
+      return acc + (full - inner);
+    }, 0);
+
+  for (const activation of ACTIVATIONS) {
+    it(`${activation}: padded (5→7→6→3 stored 8→8→8→4) and unpadded MLPs give the same loss and gradients; padded entries get exactly 0`, async () => {
+      await onCpu(() => {
+        const base = { dims: [5, 7, 6, 3], activation, initScale: 1.3, outputScale: 0.7 };
+        const sp = mlpSpec({ ...base, padTo: 4 });
+        const su = mlpSpec({ ...base, padTo: 1 });
+        const pp = toF64Cpu(initMlp(sp, keyFromSeed(1)));
+        const pu = toF64Cpu(initMlp(su, keyFromSeed(1)));
+        assert.deepEqual(pp.layers[0].w.shape, [8, 8]);
+        // Same draws: the padded init is the unpadded one plus zeros.
+        assert.deepEqual(unpadLike(treeRef(pp), pu).layers[1].w.js(), pu.layers[1].w.ref.js());
+        const x = normal(2, [4, 5]);
+        const y = ints([0, 2, 1, 2]);
+        const f = (spec: typeof sp) => (p: MlpParams) => softmaxCrossEntropy(applyMlp(spec, p, x.ref), y.ref);
+        const [lp, gp] = valueAndGrad(f(sp))(treeRef(pp));
+        const [lu, gu] = valueAndGrad(f(su))(treeRef(pu));
+        assert.ok(Math.abs(lp.item() - lu.item()) <= 1e-13, "loss");
+        assert.equal(padRest(treeRef(gp), pu), 0, "gradient on padded entries");
+        const a = treeToHost(unpadLike(gp, pu));
+        const b = treeToHost(gu);
+        assert.ok(maxAbsDiff(a, b) <= 1e-13, `gradients differ by ${maxAbsDiff(a, b)}`);
+        treeDispose([pp, pu, x, y]);
+      });
+    });
+  }
+
+  it("20 AdamW steps with weight decay (float32, wasm): padded and unpadded losses agree to round-off, padding stays 0", async () => {
+    const base = { dims: [13, 30, 10], activation: "relu" as const };
+    const x = random.normal(keyFromSeed(40), [64, 13]);
+    const y = np.arange(64).mul(7).mod(10).astype(DType.Int32);
+    const losses: number[][] = [];
+    let finalPadded: MlpParams | null = null;
+    for (const padTo of [4, 1]) {
+      const spec = mlpSpec({ ...base, padTo });
+      const opt = adamw(0.01, { weightDecay: 0.1 });
+      let params = initMlp(spec, keyFromSeed(42));
+      let state = opt.init(treeRef(params));
+      const out: number[] = [];
+      for (let s = 0; s < 20; s++) {
+        const [l, g] = valueAndGrad((p: MlpParams) => softmaxCrossEntropy(applyMlp(spec, p, x.ref), y.ref))(treeRef(params));
+        out.push(l.item());
+        const [u, s2] = opt.update(g, state, treeRef(params));
+        params = applyUpdates(params, u) as MlpParams;
+        state = s2;
+      }
+      losses.push(out);
+      treeDispose(state);
+      if (padTo === 4) finalPadded = params;
+      else {
+        assert.equal(padRest(finalPadded!, params), 0, "padded parameters stayed exactly 0");
+        treeDispose([finalPadded!, params]);
+      }
+    }
+    treeDispose([x, y]);
+    for (let s = 0; s < 20; s++) assert.ok(Math.abs(losses[0][s] - losses[1][s]) <= 1e-5 * Math.abs(losses[1][s]), `step ${s}: ${losses[0][s]} vs ${losses[1][s]}`);
+    assert.ok(losses[0][19] < losses[0][0], "it trains");
   });
 });
 

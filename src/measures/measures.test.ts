@@ -1,0 +1,140 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { DType, grad, hessian, numpy as np, random, type Array } from "@jax-js/jax";
+import { keyFromSeed } from "../core/prng.ts";
+import { treeDispose, treeFromHost, treeRef, treeToHost, type HostTree } from "../core/tree.ts";
+import { onCpu, toF64Cpu } from "../../test/util/numeric.ts";
+import { applyMlp, initMlp, mlpPaddingMask, mlpSpec, type MlpParams, type MlpSpec } from "../nn/dense.ts";
+import { softmaxCrossEntropy } from "../nn/losses.ts";
+import { topHessianEigenvalue } from "./hessian.ts";
+import { el2nFromLogits, mlpGradNorms, perExampleCrossEntropy, scoreInBatches } from "./perExample.ts";
+
+const flat = (h: HostTree): number[] => ("data" in h && "shape" in h ? (h as { data: number[] }).data : Object.values(h as object).flatMap((v) => flat(v as HostTree)));
+
+function cpuData(n: number, din: number, classes: number) {
+  const x = np.array(globalThis.Array.from({ length: n * din }, (_, i) => Math.sin(1.7 * i + 0.3)), { shape: [n, din], dtype: DType.Float64, device: "cpu" });
+  const y = np.array(globalThis.Array.from({ length: n }, (_, i) => (i * 5) % classes), { dtype: DType.Int32, device: "cpu" });
+  return { x, y };
+}
+
+describe("per-example gradient norms (ghost norms)", () => {
+  for (const [activation, bias, padTo] of [["relu", true, 4], ["tanh", false, 4], ["gelu", true, 1]] as const) {
+    it(`${activation}, bias ${bias}, padTo ${padTo}: equal the norms of per-example gradients computed one by one (float64)`, async () => {
+      await onCpu(() => {
+        const spec = mlpSpec({ dims: [5, 7, 6, 3], activation, bias, padTo, parametrization: "ntk" });
+        const params = toF64Cpu(initMlp(spec, keyFromSeed(3)));
+        const { x, y } = cpuData(6, 5, 3);
+        const ghost = mlpGradNorms(spec, treeRef(params), x.ref, y.ref).js() as number[];
+        for (let i = 0; i < 6; i++) {
+          const xi = x.ref.slice([i, i + 1]);
+          const yi = y.ref.slice([i, i + 1]);
+          const g = grad((p: MlpParams) => perExampleCrossEntropy(applyMlp(spec, p, xi.ref), yi.ref).sum())(treeRef(params));
+          const direct = Math.sqrt(flat(treeToHost(g)).reduce((a, v) => a + v * v, 0));
+          treeDispose([xi, yi]);
+          assert.ok(Math.abs(ghost[i] - direct) <= 1e-12 * Math.max(1, direct), `example ${i}: ghost ${ghost[i]} vs direct ${direct}`);
+        }
+        treeDispose([params, x, y]);
+      });
+    });
+  }
+
+  it("a wrong norm is caught: dropping the bias term changes the result", async () => {
+    await onCpu(() => {
+      const spec = mlpSpec({ dims: [5, 7, 3], padTo: 1 });
+      const params = toF64Cpu(initMlp(spec, keyFromSeed(4)));
+      const { x, y } = cpuData(4, 5, 3);
+      const withBias = mlpGradNorms(spec, treeRef(params), x.ref, y.ref).js() as number[];
+      const noBiasSpec = { ...spec, bias: false };
+      const noBias = { layers: params.layers.map((l) => ({ w: l.w })) };
+      for (const l of params.layers) l.b!.dispose();
+      const without = mlpGradNorms(noBiasSpec, noBias, x, y).js() as number[];
+      assert.ok(withBias.every((v, i) => v > without[i] + 1e-6));
+    });
+  });
+});
+
+describe("EL2N", () => {
+  it("matches the definition on hand-made logits and runs in batches", async () => {
+    const logits = np.array([[0, 0, 0], [10, 0, 0]], { dtype: DType.Float32 });
+    const y = np.array([0, 0], { dtype: DType.Int32 });
+    const s = el2nFromLogits(logits, y).js() as number[];
+    // uniform softmax vs onehot(0): √((2/3)² + 2·(1/3)²) = √(2/3)
+    assert.ok(Math.abs(s[0] - Math.sqrt(2 / 3)) < 1e-6);
+    assert.ok(s[1] < 1e-3);
+    const spec = mlpSpec({ dims: [6, 8, 4] });
+    const params = initMlp(spec, keyFromSeed(5));
+    const n = 23;
+    const data = { x: Float32Array.from({ length: n * 6 }, (_, i) => Math.cos(i)), xShape: [n, 6], y: Int32Array.from({ length: n }, (_, i) => i % 4) };
+    const score = (x: Array, yb: Array) => el2nFromLogits(applyMlp(spec, treeRef(params), x), yb);
+    const batched = await scoreInBatches(score, data, 10);
+    const whole = el2nFromLogits(applyMlp(spec, treeRef(params), np.array(data.x, { shape: [n, 6] })), np.array(data.y, { dtype: DType.Int32 })).js() as number[];
+    for (let i = 0; i < n; i++) assert.ok(Math.abs(batched[i] - whole[i]) < 1e-6, `row ${i}`);
+    treeDispose(params);
+  });
+});
+
+describe("top Hessian eigenvalue (linearized HVPs + power iteration)", () => {
+  const eighMax = (spec: MlpSpec, params: MlpParams, x: Array, y: Array, nReal: number): number => {
+    // Dense Hessian of the loss over the flattened real parameters (tiny network), float64.
+    const shapes = params.layers.map((l) => l.w.shape);
+    const sizes = shapes.map(([a, b]) => a * b);
+    const f = (theta: Array) => {
+      let off = 0;
+      const layers = shapes.map(([a, b], i) => {
+        const w = theta.ref.slice([off, off + sizes[i]]).reshape([a, b]);
+        off += sizes[i];
+        return { w };
+      });
+      theta.dispose();
+      return softmaxCrossEntropy(applyMlp(spec, { layers }, x.ref), y.ref);
+    };
+    const theta = np.concatenate(params.layers.map((l) => l.w.ref.reshape([-1])));
+    const H = hessian(f)(theta);
+    assert.equal(H.shape[0], nReal);
+    const [w, v] = np.linalg.eigh(H) as unknown as [Array, Array];
+    v.dispose();
+    const ev = w.js() as number[];
+    return ev.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0);
+  };
+
+  for (const activation of ["relu", "tanh"] as const) {
+    it(`${activation}: power iteration on the padded network equals eigh of the dense unpadded Hessian (float64)`, async () => {
+      await onCpu(async () => {
+        const base = { dims: [3, 5, 3], activation, bias: false };
+        const su = mlpSpec({ ...base, padTo: 1 });
+        const sp = mlpSpec({ ...base, padTo: 4 });
+        const pu = toF64Cpu(initMlp(su, keyFromSeed(6)));
+        const pp = toF64Cpu(initMlp(sp, keyFromSeed(6)));
+        const { x, y } = cpuData(8, 3, 3);
+        const exact = eighMax(su, treeRef(pu), x.ref, y.ref, 3 * 5 + 5 * 3);
+        const mask = mlpPaddingMask(sp, pp);
+        const loss = (p: MlpParams) => softmaxCrossEntropy(applyMlp(sp, p, x.ref), y.ref);
+        const r = await topHessianEigenvalue(loss, treeRef(pp), { key: keyFromSeed(7), iters: 300, tol: 1e-12, mask });
+        assert.ok(Math.abs(r.eigenvalue - exact) <= 1e-6 * Math.abs(exact), `power ${r.eigenvalue} vs eigh ${exact} after ${r.iterations} iterations`);
+        treeDispose([pu, pp, x, y, mask]);
+      });
+    });
+  }
+
+  it("float32 on wasm: 20 iterations land within 1% of the float64 answer on a gapped problem", async () => {
+    const spec = mlpSpec({ dims: [6, 16, 4], activation: "relu" });
+    const params = initMlp(spec, keyFromSeed(8));
+    const x = random.normal(keyFromSeed(9), [32, 6]);
+    const y = np.arange(32).mod(4).astype(DType.Int32);
+    const host = treeToHost(treeRef(params));
+    const loss = (p: MlpParams) => softmaxCrossEntropy(applyMlp(spec, p, x.ref), y.ref);
+    const r32 = await topHessianEigenvalue(loss, params, { key: keyFromSeed(10), iters: 20 });
+    const r64 = await onCpu(async () => {
+      const p64 = toF64Cpu(treeFromHost(host) as MlpParams);
+      const x64 = toF64Cpu(x.ref);
+      const y64 = toF64Cpu(y.ref);
+      const l64 = (p: MlpParams) => softmaxCrossEntropy(applyMlp(spec, p, x64.ref), y64.ref);
+      const r = await topHessianEigenvalue(l64, p64, { key: keyFromSeed(10), iters: 200, tol: 1e-12 });
+      treeDispose([x64, y64]);
+      return r;
+    });
+    treeDispose([x, y]);
+    assert.ok(r32.history.length === 20);
+    assert.ok(Math.abs(r32.eigenvalue - r64.eigenvalue) <= 0.01 * Math.abs(r64.eigenvalue), `${r32.eigenvalue} vs ${r64.eigenvalue}`);
+  });
+});
