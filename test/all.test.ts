@@ -17,6 +17,7 @@ const files = [
   "./architecture.test.ts",
   "./browser.test.ts",
   "./cli.test.ts",
+  "./bench.test.ts",
   "./grokking.test.ts",
 ];
 for (const f of files) if (!only || f.includes(only)) await import(f);

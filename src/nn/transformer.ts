@@ -6,6 +6,7 @@
 import { numpy as np, nn, random, type Array } from "@jax-js/jax";
 import { splitKey, type Key } from "../core/prng.ts";
 import { applyActivation, type Activation } from "./activations.ts";
+import { padTo, roundUp } from "./dense.ts";
 import { applyEmbedding, initEmbedding, type EmbeddingParams } from "./embedding.ts";
 import { applyLayerNorm, initLayerNorm, type LayerNormParams } from "./layerNorm.ts";
 
@@ -54,6 +55,8 @@ export type TransformerSpec = {
   layers: number;
   /** Output classes (unembedding width); defaults to vocab. */
   outDim: number;
+  /** The unembedding's width is stored padded to a multiple of this and the logits sliced back (exact; see dense.ts). */
+  padTo: number;
   activation: Activation;
   initScale: number;
   outputScale: number;
@@ -82,6 +85,7 @@ export function transformerSpec(partial: Partial<TransformerSpec> & { vocab: num
     dMlp: 4 * dModel,
     layers: 1,
     outDim: partial.vocab,
+    padTo: 4,
     activation: "relu",
     initScale: 1,
     outputScale: 1,
@@ -113,7 +117,7 @@ export function initTransformer(spec: TransformerSpec, key: Key): TransformerPar
     pos: random.normal(keys[1], [spec.seqLen, d]).mul(s),
     blocks,
     lnF: initLayerNorm(d),
-    unembed: random.normal(keys[2], [d, spec.outDim]).mul(s / Math.sqrt(d)),
+    unembed: padTo(random.normal(keys[2], [d, spec.outDim]).mul(s / Math.sqrt(d)), [d, roundUp(spec.outDim, Math.max(1, spec.padTo ?? 1))]),
   };
 }
 
@@ -130,7 +134,9 @@ export function applyTransformer(spec: TransformerSpec, params: TransformerParam
     x = x.add(mlpOut);
   }
   const hF = applyLayerNorm(params.lnF, x).reshape([b * t, spec.dModel]);
-  const logits = np.matmul(hF, params.unembed).reshape([b, t, spec.outDim]);
+  let logits = np.matmul(hF, params.unembed);
+  if (logits.shape[1] !== spec.outDim) logits = logits.slice([], [0, spec.outDim]);
+  logits = logits.reshape([b, t, spec.outDim]);
   return spec.outputScale === 1 ? logits : logits.mul(spec.outputScale);
 }
 

@@ -1,0 +1,144 @@
+/**
+ * `npm run bench`: times the standard workloads W1–W6 in genlab (jax-js, Wasm) and in PyTorch (Debian's
+ * python3-torch on OpenBLAS) side by side, at 1 and 2 threads, and prints per workload the CPU and wall
+ * milliseconds of both, the ratio genlab/torch of CPU time, and achieved GFLOP/s (useful FLOPs of the
+ * workload / wall time). `--json` prints the table as JSON on stdout instead. `--baseline` times the
+ * genlab engine as it was before the performance work (see bench/genlab.ts). `--threads 1,2`, `--only W1,W3`.
+ *
+ * Each side runs in its own process: genlab with JAX_THREADS (0 = no worker pool; 2 = the shim's pool of
+ * 2 Wasm threads), torch with torch.set_num_threads and OMP/OPENBLAS_NUM_THREADS, and with
+ * OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (they force a slower OpenBLAS kernel on these machines).
+ * Timing: one or two warm-up runs (compilation happens there), then the mean over a fixed number of
+ * repetitions (10 for the fast workloads, 3 for W4 and W5; `--rep-scale 0.3` for a quicker look).
+ */
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const PYTHON = "/usr/bin/python3";
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  if (i >= 0) return args[i + 1];
+  return args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+};
+const json = flag("--json");
+const baseline = flag("--baseline");
+const threadList = (opt("--threads") ?? "1,2").split(",").map(Number);
+const only = opt("--only");
+const repScale = opt("--rep-scale");
+const known = ["--json", "--baseline", "--threads", "--only", "--rep-scale"];
+for (const a of args) {
+  if (a.startsWith("--") && !known.includes(a.split("=")[0])) {
+    console.error(`✖ unknown option ${a} → expected one of ${known.join(", ")}`);
+    process.exit(2);
+  }
+}
+if (threadList.some((t) => !Number.isInteger(t) || t < 1 || t > 64)) {
+  console.error(`✖ --threads expects a comma-separated list of thread counts ≥ 1, got "${opt("--threads")}"`);
+  process.exit(2);
+}
+
+const log = (s: string) => process.stderr.write(s + "\n");
+
+function torchReady(): string | null {
+  const r = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
+  if (r.error || r.status !== 0)
+    return `PyTorch is not importable by ${PYTHON}. Install the anchor with:\n  sudo apt-get update && sudo apt-get install -y python3-torch libopenblas0-pthread`;
+  return null;
+}
+
+type Line = { id: string; cpu_ms: number; wall_ms: number; reps: number; flops?: number; check: number };
+
+function runLines(cmd: string, argv: string[], env: NodeJS.ProcessEnv, what: string): { lines: Line[]; meta: Record<string, unknown> } {
+  const r = spawnSync(cmd, argv, { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    log(r.stderr.trim().split("\n").slice(-8).join("\n"));
+    throw new Error(`${what} failed (exit ${r.status})`);
+  }
+  const lines: Line[] = [];
+  let meta: Record<string, unknown> = {};
+  for (const l of r.stdout.split("\n").filter(Boolean)) {
+    const o = JSON.parse(l);
+    if (o.id) lines.push(o);
+    else meta = o;
+  }
+  return { lines, meta };
+}
+
+const missing = torchReady();
+if (missing) {
+  console.error(`✖ ${missing}`);
+  process.exit(1);
+}
+
+const extra = [...(only ? [`--only=${only}`] : []), ...(repScale ? [`--rep-scale=${repScale}`] : [])];
+type Row = { id: string; threads: number; genlab_cpu_ms: number; genlab_wall_ms: number; torch_cpu_ms: number; torch_wall_ms: number; ratio_cpu: number; ratio_wall: number; genlab_gflops: number; torch_gflops: number; genlab_check: number; torch_check: number };
+const rows: Row[] = [];
+let blas = "";
+for (const threads of threadList) {
+  log(`threads ${threads}: genlab${baseline ? " (baseline engine)" : ""}…`);
+  const env = { ...process.env, JAX_THREADS: String(threads === 1 ? 0 : threads) };
+  const g = runLines(process.execPath, ["--import", "tsx", "bench/genlab.ts", ...(baseline ? ["--baseline"] : []), ...extra], env, "the genlab benchmark");
+  log(`threads ${threads}: torch…`);
+  const tenv: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  delete tenv.OPENBLAS_CORETYPE;
+  delete tenv.OPENBLAS_L2_SIZE;
+  const t = runLines(PYTHON, ["bench/torch_bench.py", `--threads=${threads}`, ...extra], tenv, "the torch benchmark");
+  blas = String(t.meta.blas ?? "");
+  for (const gl of g.lines) {
+    const tl = t.lines.find((l) => l.id === gl.id);
+    if (!tl) continue;
+    const flops = gl.flops ?? 0;
+    rows.push({
+      id: gl.id,
+      threads,
+      genlab_cpu_ms: gl.cpu_ms,
+      genlab_wall_ms: gl.wall_ms,
+      torch_cpu_ms: tl.cpu_ms,
+      torch_wall_ms: tl.wall_ms,
+      ratio_cpu: gl.cpu_ms / tl.cpu_ms,
+      ratio_wall: gl.wall_ms / tl.wall_ms,
+      genlab_gflops: flops / gl.wall_ms / 1e6,
+      torch_gflops: flops / tl.wall_ms / 1e6,
+      genlab_check: gl.check,
+      torch_check: tl.check,
+    });
+  }
+}
+if (blas && blas !== "openblas") log(`! torch is using ${blas}, not OpenBLAS: install libopenblas0-pthread for a fair anchor`);
+
+const W1 = (threads: number) => rows.find((r) => r.id === "W1" && r.threads === threads);
+if (json) {
+  console.log(JSON.stringify(rows.map((r) => ({ ...r, w1_steps: W1(r.threads) ? r.genlab_cpu_ms / W1(r.threads)!.genlab_cpu_ms : null })), null, 1));
+} else {
+  const NAMES: Record<string, string> = {
+    W1: "MLP step, mod-97, 4704×(194→256→97)",
+    W2: "transformer step, B=512, d128",
+    W3: "GraNd, 4704 examples of W1",
+    W4: "top Hessian eig, 20 power iters",
+    W5: "EL2N, 60k × 784-256-10",
+    W6: "matmul 1024³",
+  };
+  const head = ["workload", "thr", "genlab cpu ms", "wall ms", "torch cpu ms", "wall ms", "ratio cpu", "ratio wall", "genlab GFLOP/s", "torch GFLOP/s", "W1 steps"];
+  const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  const body = rows.map((r) => [
+    `${r.id} ${NAMES[r.id] ?? ""}`,
+    String(r.threads),
+    fmt(r.genlab_cpu_ms),
+    fmt(r.genlab_wall_ms),
+    fmt(r.torch_cpu_ms),
+    fmt(r.torch_wall_ms),
+    `${r.ratio_cpu.toFixed(2)}×`,
+    `${r.ratio_wall.toFixed(2)}×`,
+    fmt(r.genlab_gflops),
+    fmt(r.torch_gflops),
+    W1(r.threads) ? fmt(r.genlab_cpu_ms / W1(r.threads)!.genlab_cpu_ms) : "",
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join("  ");
+  console.log(`genlab${baseline ? " (baseline engine)" : ""} vs PyTorch (${blas || "?"}), ratio = genlab / torch, W1 steps = genlab CPU time in units of one genlab W1 step`);
+  console.log(line(head));
+  for (const b of body) console.log(line(b));
+}
