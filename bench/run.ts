@@ -8,7 +8,7 @@
  * Each side runs in its own process: genlab with JAX_THREADS (0 = no worker pool; 2 = the shim's pool of
  * 2 Wasm threads), torch with torch.set_num_threads and OMP/OPENBLAS_NUM_THREADS, and with
  * OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (they force a slower OpenBLAS kernel on these machines).
- * Timing: one or two warm-up runs (compilation happens there), then the mean over a fixed number of
+ * Timing: one or two warm-up runs (compilation happens there), then the median over a fixed number of
  * repetitions (10 for the fast workloads, 3 for W4 and W5; `--rep-scale 0.3` for a quicker look).
  */
 import { spawnSync } from "node:child_process";
@@ -107,11 +107,20 @@ for (const threads of threadList) {
     });
   }
 }
+// W0: the Wasm SIMD128 arithmetic ceiling of this CPU (bench/wasmPeak.ts), without and with relaxed FMA.
+const peak = (fma: boolean): number => {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "bench/wasmPeak.ts", ...(fma ? ["--fma"] : [])], { cwd: ROOT, encoding: "utf8" });
+  return r.status === 0 ? JSON.parse(r.stdout).gflops : NaN;
+};
+log("Wasm SIMD128 ceiling…");
+const ceiling = { mulAdd: peak(false), fma: peak(true) };
 if (blas && blas !== "openblas") log(`! torch is using ${blas}, not OpenBLAS: install libopenblas0-pthread for a fair anchor`);
 
 const W1 = (threads: number) => rows.find((r) => r.id === "W1" && r.threads === threads);
 if (json) {
-  console.log(JSON.stringify(rows.map((r) => ({ ...r, w1_steps: W1(r.threads) ? r.genlab_cpu_ms / W1(r.threads)!.genlab_cpu_ms : null })), null, 1));
+  const out: object[] = rows.map((r) => ({ ...r, w1_steps: W1(r.threads) ? r.genlab_cpu_ms / W1(r.threads)!.genlab_cpu_ms : null }));
+  out.push({ id: "W0", threads: 1, wasm_simd128_peak_gflops: ceiling.mulAdd, wasm_relaxed_fma_peak_gflops: ceiling.fma });
+  console.log(JSON.stringify(out, null, 1));
 } else {
   const NAMES: Record<string, string> = {
     W1: "MLP step, mod-97, 4704×(194→256→97)",
@@ -141,4 +150,7 @@ if (json) {
   console.log(`genlab${baseline ? " (baseline engine)" : ""} vs PyTorch (${blas || "?"}), ratio = genlab / torch, W1 steps = genlab CPU time in units of one genlab W1 step`);
   console.log(line(head));
   for (const b of body) console.log(line(b));
+  console.log(
+    `W0 Wasm SIMD128 ceiling of this CPU, one thread, registers only: ${ceiling.mulAdd.toFixed(1)} GFLOP/s with f32x4 mul+add, ${ceiling.fma.toFixed(1)} with relaxed FMA (Node 20 needs a V8 flag for it; letting jax-js use it measured within noise).`,
+  );
 }

@@ -7,6 +7,7 @@ Each workload uses its best ordinary PyTorch implementation: plain autograd step
 autograd.grad on the pre-activations for GraNd, double backward for Hessian-vector products.
 """
 import json
+import statistics
 import sys
 import time
 
@@ -209,9 +210,10 @@ for wid, setup, reps in WORKLOADS:
     if reps > 3:
         run()
     reps = max(1, round(reps * rep_scale))
-    c0, t0 = time.process_time(), time.perf_counter()
+    cpu, wall = [], []
     for _ in range(reps):
+        c0, t0 = time.process_time(), time.perf_counter()
         check = run()
-    wall = (time.perf_counter() - t0) / reps * 1e3
-    cpu = (time.process_time() - c0) / reps * 1e3
-    print(json.dumps({"id": wid, "cpu_ms": cpu, "wall_ms": wall, "reps": reps, "check": check}), flush=True)
+        wall.append((time.perf_counter() - t0) * 1e3)
+        cpu.append((time.process_time() - c0) * 1e3)
+    print(json.dumps({"id": wid, "cpu_ms": statistics.median(cpu), "wall_ms": statistics.median(wall), "reps": reps, "check": check}), flush=True)
