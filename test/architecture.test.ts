@@ -20,7 +20,8 @@ const ALLOWED: Record<string, string[]> = {
   runner: ["core", "nn", "optim", "data", "train", "measures", "report", "io"],
   report: ["core"],
   io: ["core", "data"],
-  cli: ["core", "runner", "report", "io", "platform", "experiments"],
+  server: ["core", "runner"],
+  cli: ["core", "runner", "report", "io", "platform", "experiments", "server"],
 };
 
 function files(dir: string): string[] {

@@ -37,6 +37,8 @@ describe("genlab CLI", () => {
       [["run", "grokking-modular", "--set", "p=91"], 1, "✖ expected a prime, got 91 → at hparams.p\n"],
       [["run", "grokking-modular", "--set", "trainFraction=1.5"], 1, "✖ expected a number in (0, 1), got 1.5 → at hparams.trainFraction\n"],
       [["run", "grokking-modular", "--seed", "-1"], 2, "✖ option '--seed <n>' argument '-1' is invalid. expected an integer in [0, 4294967295], got \"-1\"\n(run with --help for usage)\n"],
+      [["reproduce", "--only", "nope,grokking-modular"], 1, '✖ unknown experiment "nope" (expected one of: grokking-modular) → at --only\n'],
+      [["reproduce", "--seeds", "0"], 2, "✖ option '--seeds <n>' argument '0' is invalid. expected a number of seeds in [1, 100], got \"0\"\n(run with --help for usage)\n"],
       [["run", "grokking-modular", "--size", "huge"], 2, "✖ option '--size <size>' argument 'huge' is invalid. Allowed choices are smoke, quick, full.\n(run with --help for usage)\n"],
       [["frobnicate"], 2, "✖ unknown command 'frobnicate'\n(run with --help for usage)\n"],
     ];
@@ -136,5 +138,29 @@ describe("genlab CLI", () => {
     const rows = JSON.parse(genlab(["runs", "--out", out, "--json"]).stdout);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].status, "interrupted");
+  });
+
+  it("reproduce writes a self-contained report of all 45 papers and prints one JSON object per experiment", () => {
+    const out = mkdtempSync(join(tmpdir(), "genlab-cli-"));
+    const r = genlab(["reproduce", "--size", "smoke", "--seeds", "2", "--json", "--out", join(out, "runs"), "--report", join(out, "report")]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines.length, 1);
+    const g = lines[0];
+    assert.deepEqual([g.id, g.paper, g.seeds], ["grokking-modular", 27, [0, 1]]);
+    assert.ok(g.verdict === "PASS" || g.verdict === "FAIL");
+    assert.equal(g.measured.length, 2);
+    assert.match(g.criterion, /test_step_95/);
+    assert.match(r.stderr, /reproduce \[2\/2\] grokking-modular \(paper 27\) seed 1/);
+    const html = readFileSync(join(out, "report", "index.html"), "utf8");
+    assert.equal(html.match(/<section class="paper/g)?.length, 45);
+    assert.equal(html.match(/<section class="paper todo"/g)?.length, 44);
+    // no external resources: the page opens from disk
+    assert.doesNotMatch(html, /<script|<link|src="http/);
+    assert.match(html, /<svg/);
+    assert.match(html, new RegExp(`badge ${g.verdict === "PASS" ? "pass" : "fail"}">${g.verdict}<`));
+    // the measured value in the report is the one the run computed
+    assert.match(html, new RegExp(`<td class="num">${g.measured[0].final_train_acc.toFixed(4)}</td>`));
+    assert.match(html, /genlab reproduce --only grokking-modular --size smoke --seeds 2/);
   });
 });

@@ -6,6 +6,10 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { readFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXPERIMENTS } from "../../experiments/index.ts";
+import { CLASS_MEANING, PAPERS } from "../../experiments/papers.ts";
+import { formatMeasured } from "../report/html.ts";
+import { reproduce } from "../runner/reproduce.ts";
+import { createDashboardServer, listen } from "../server/serve.ts";
 import { GenlabError, formatIssue } from "../core/errors.ts";
 import { SIZES, type Size } from "../runner/experiment.ts";
 import { genlabVersion } from "../runner/files.ts";
@@ -24,6 +28,18 @@ function parseSeed(v: string): number {
   return n;
 }
 
+function parseSeeds(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError(`expected a number of seeds in [1, 100], got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port in [0, 65535], got ${JSON.stringify(v)}`);
+  return n;
+}
+
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
@@ -31,6 +47,19 @@ function collect(v: string, prev: string[]): string[] {
 function printRun(s: RunSummary, json: boolean): void {
   if (json) out(JSON.stringify(s, null, 2) + "\n");
   else out(summaryTable(s));
+}
+
+function e2rows(entries: { id: string; paper: number; verdict: string | null; measured: Record<string, number | null>[]; seconds: number }[]): [string, string][] {
+  const rows: [string, string][] = entries.map((e) => [
+    `${e.paper}. ${e.id}`,
+    `${e.verdict ?? "interrupted"} · ${Object.entries(e.measured[0] ?? {})
+      .slice(0, 3)
+      .map(([k, v]) => `${k} ${formatMeasured(v)}`)
+      .join(", ")} · ${formatDuration(e.seconds)}`,
+  ]);
+  const done = new Set(entries.map((e) => e.paper)).size;
+  rows.push(["not yet implemented", `${PAPERS.length - done} of ${PAPERS.length} papers`]);
+  return rows;
 }
 
 export function buildProgram(): Command {
@@ -88,6 +117,65 @@ export function buildProgram(): Command {
         err(`interrupted; resume with: genlab resume ${summary.run_id}${o.out !== "runs" ? ` --out ${o.out}` : ""}\n`);
         process.exitCode = 130;
       }
+    });
+
+  program
+    .command("reproduce")
+    .description("run the reproductions (seeds 0…N−1) and write the HTML report of all papers")
+    .option("--quick", "the quick size of every reproduction (minutes on 2 cores)")
+    .addOption(new Option("--size <size>", "smoke | quick | full").choices(SIZES as string[]))
+    .option("--only <ids>", "comma-separated experiment ids (see genlab list)")
+    .option("--seeds <n>", "seeds per experiment: 0 … n−1", parseSeeds, 1)
+    .option("--report <dir>", "folder for the report (index.html)", "report")
+    .option("--out <dir>", "folder for run folders and the run store", "runs")
+    .option("--store <path>", "run store file (default <out>/genlab.db)")
+    .option("--json", "print one JSON object per experiment on stdout")
+    .action(async (o: { quick?: boolean; size?: Size; only?: string; seeds: number; report: string; out: string; store?: string; json?: boolean }) => {
+      if (o.quick && o.size && o.size !== "quick") throw new GenlabError({ code: "conflict", path: ["--size"], message: `--quick conflicts with --size ${o.size}` });
+      const size: Size = o.size ?? (o.quick ? "quick" : "full");
+      const only = o.only?.split(",").map((x) => x.trim()).filter(Boolean);
+      const command = `genlab reproduce${size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`}${only ? ` --only ${only.join(",")}` : ""} --seeds ${o.seeds}`;
+      const r = await reproduce(EXPERIMENTS, PAPERS, CLASS_MEANING, { size, only, seeds: o.seeds, outDir: o.out, storePath: o.store, reportDir: o.report, command });
+      if (o.json) {
+        for (const e of r.entries) out(JSON.stringify({ id: e.id, paper: e.paper, verdict: e.verdict, criterion: e.criterion, measured: e.measured, seeds: e.seeds, seconds: Number(e.seconds.toFixed(3)) }) + "\n");
+      } else {
+        const rows: [string, string][] = e2rows(r.entries);
+        out(formatTable(rows, `reproduce (${size}, ${o.seeds} seed${o.seeds > 1 ? "s" : ""})`));
+      }
+      err(`report: ${r.reportPath}\n`);
+      if (r.interrupted) process.exitCode = 130;
+    });
+
+  program
+    .command("serve")
+    .description("the web dashboard over a run store (http://127.0.0.1:8321 by default)")
+    .option("--port <n>", "TCP port (0: any free port)", parsePort, 8321)
+    .option("--host <addr>", "address to bind (default loopback only)", "127.0.0.1")
+    .option("--out <dir>", "folder of the run store", "runs")
+    .option("--store <path>", "run store file (default <out>/genlab.db)")
+    .action(async (o: { port: number; host: string; out: string; store?: string }) => {
+      const storePath = resolve(o.store ?? defaultStorePath(o.out));
+      if (!existsSync(storePath)) throw new GenlabError({ code: "missing_store", path: [o.store ? "--store" : storePath], message: `no run store at ${storePath} (run an experiment first, or pass --out/--store)` });
+      const assetsDir = resolve(import.meta.dirname, "../../web/dist");
+      if (!existsSync(join(assetsDir, "index.html"))) {
+        err("building the dashboard (vite, once)…\n");
+        const { build } = await import("vite");
+        await build({ configFile: resolve(import.meta.dirname, "../../web/vite.config.ts"), logLevel: "warn" });
+      }
+      const { server, store } = createDashboardServer({ port: o.port, host: o.host, storePath, assetsDir });
+      const port = await listen(server, o.port, o.host).catch((e: NodeJS.ErrnoException) => {
+        throw new GenlabError({ code: "listen", path: ["--port"], message: `cannot listen on ${o.host}:${o.port} (${e.code ?? e.message})` });
+      });
+      out(`genlab dashboard: http://${o.host}:${port}/  (store ${storePath}; Ctrl-C stops)\n`);
+      await new Promise<void>((done) => {
+        const stop = () => {
+          server.close();
+          store.close();
+          done();
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
     });
 
   program

@@ -15,6 +15,8 @@ export type LineChart = {
   yLog?: boolean;
   yDomain?: [number, number];
   series: Series[];
+  /** Shaded bands (e.g. min–max or ±1 sd over seeds), coloured like the series of the same name. */
+  bands?: { name: string; x: number[]; lo: number[]; hi: number[] }[];
   /** Vertical markers, e.g. the step where train accuracy reached 99%. */
   rules?: { x: number; label: string }[];
   width?: number;
@@ -48,8 +50,19 @@ export function lineChartSvg(chart: LineChart, document: Document): string {
     Plot.frame({ stroke: "#ccc" }),
     Plot.gridX({ stroke: "#eee", strokeOpacity: 1 }),
     Plot.gridY({ stroke: "#eee", strokeOpacity: 1 }),
-    Plot.line(rows, { x: "x", y: "y", z: "s", stroke: "s", strokeWidth: 1.8 }),
   ];
+  for (const b of chart.bands ?? []) {
+    const br: { x: number; lo: number; hi: number }[] = [];
+    for (let i = 0; i < b.x.length; i++) {
+      const [x, lo, hi] = [b.x[i], b.lo[i], b.hi[i]];
+      if (!Number.isFinite(x) || !Number.isFinite(lo) || !Number.isFinite(hi)) continue;
+      if ((chart.xLog && x <= 0) || (chart.yLog && lo <= 0)) continue;
+      br.push({ x, lo, hi });
+    }
+    const c = color.range[Math.max(0, names.indexOf(b.name)) % color.range.length];
+    marks.push(Plot.areaY(br, { x: "x", y1: "lo", y2: "hi", fill: c, fillOpacity: 0.18 }));
+  }
+  marks.push(Plot.line(rows, { x: "x", y: "y", z: "s", stroke: "s", strokeWidth: 1.8 }));
   // Legend: a row of coloured names above the frame (end-of-line labels collide when curves meet).
   let dx = 0;
   for (const name of names) {
