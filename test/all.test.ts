@@ -16,6 +16,8 @@ const files = [
   "../src/runner/runner.test.ts",
   "./architecture.test.ts",
   "./browser.test.ts",
+  "./dashboard.test.ts",
+  "./web.test.ts",
   "./cli.test.ts",
   "./bench.test.ts",
   "./grokking.test.ts",

@@ -219,7 +219,7 @@ function RunPage(p: { id: string }) {
     null,
     h("h2", null, run.id),
     h("p", { class: "meta" }, `${run.experiment} · paper ${run.paper} · ${run.size} · seed ${run.seed} · `, h("span", { class: run.status, "data-testid": "status" }, run.status), run.verdict ? h("span", { class: run.verdict === "PASS" ? "pass" : "fail" }, ` · ${run.verdict}`) : null),
-    Object.keys(measured).length ? h("table", null, Object.entries(measured).map(([k, v]) => h("tr", null, h("th", null, k), h("td", null, v === null ? "not reached" : String(v))))) : null,
+    Object.keys(measured).length ? h("table", null, Object.entries(measured).map(([k, v]) => h("tr", null, h("th", null, k), h("td", null, v === null ? "not reached" : Number.isInteger(v) ? String(v) : v.toFixed(4))))) : null,
     h(
       "div",
       { class: "controls" },

@@ -170,6 +170,7 @@ export function buildProgram(): Command {
       await new Promise<void>((done) => {
         const stop = () => {
           server.close();
+          server.closeAllConnections();
           store.close();
           done();
         };

@@ -1,0 +1,181 @@
+// The dashboard in a real browser, driven by Playwright (playwright-core + Debian's chromium): the built
+// assets served by `genlab serve` over a run store made by the CLI. Screenshots of the report and of each
+// dashboard page go to test-artifacts/.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { RunStore } from "../src/runner/store.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ROOT = resolve(import.meta.dirname, "..");
+const BIN = join(ROOT, "bin/genlab.js");
+const ARTIFACTS = join(ROOT, "test-artifacts");
+
+function genlab(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd: ROOT });
+  assert.equal(r.status, 0, r.stderr);
+  return r;
+}
+
+describe("dashboard in Chromium (Playwright)", { skip: !existsSync(CHROMIUM) && "Debian chromium is not installed (.ci/run installs it)" }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "genlab-dash-"));
+  const out = join(dir, "runs");
+  let server: ChildProcess;
+  let base = "";
+  let browser: Browser;
+  let page: Page;
+  const t0 = performance.now();
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // Build the dashboard from the current sources (genlab serve builds it only when web/dist is missing).
+    const b = spawnSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", join(ROOT, "web/vite.config.ts")], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(b.status, 0, b.stderr);
+    // Two seeds of the smoke run, through `reproduce` (which also writes the report we screenshot).
+    genlab(["reproduce", "--size", "smoke", "--seeds", "2", "--out", out, "--report", join(dir, "report")]);
+    server = spawn(process.execPath, [BIN, "serve", "--port", "0", "--out", out], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    base = await new Promise<string>((ok, fail) => {
+      let buf = "";
+      server.stdout!.on("data", (d) => {
+        buf += d;
+        const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(buf);
+        if (m) ok(m[0]);
+      });
+      server.on("exit", (c) => fail(new Error(`serve exited ${c}`)));
+      setTimeout(() => fail(new Error(`serve did not start: ${buf}`)), 60_000).unref();
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
+    page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+    page.on("pageerror", (e) => console.error("page error:", e.message));
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.kill("SIGINT");
+    console.log(`# dashboard browser tests: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  });
+
+  const storeRows = () => {
+    const store = new RunStore(join(out, "genlab.db"));
+    try {
+      return store.listRuns().map((r) => ({ id: r.id, seed: r.seed, status: r.status, metrics: store.metrics(r.id) }));
+    } finally {
+      store.close();
+    }
+  };
+  const points = async () => JSON.parse((await page.getAttribute("[data-testid=chart]", "data-points")) ?? "{}") as Record<string, number>;
+
+  it("the report opens from disk and shows all 45 papers", async () => {
+    await page.goto(`file://${join(dir, "report", "index.html")}`);
+    assert.equal(await page.locator("section.paper").count(), 45);
+    assert.equal(await page.locator("section.paper.todo").count(), 44);
+    await page.screenshot({ path: join(ARTIFACTS, "report.png"), fullPage: false });
+  });
+
+  it("runs list: both runs, filters by status and hparams", async () => {
+    await page.goto(base);
+    await page.waitForSelector("[data-testid=runs] tr[data-run]");
+    assert.equal(await page.locator("tr[data-run]").count(), 2);
+    await page.selectOption("[data-testid=filter-status]", "running");
+    assert.equal(await page.locator("tr[data-run]").count(), 0);
+    await page.selectOption("[data-testid=filter-status]", "finished");
+    await page.fill("[data-testid=filter-hparams]", "p=23");
+    assert.equal(await page.locator("tr[data-run]").count(), 2);
+    await page.fill("[data-testid=filter-hparams]", "p=97");
+    assert.equal(await page.locator("tr[data-run]").count(), 0);
+    await page.fill("[data-testid=filter-hparams]", "");
+    await page.screenshot({ path: join(ARTIFACTS, "runs.png") });
+  });
+
+  it("run page: the curves have the store's number of points; log axis toggles; CSV export equals the store", async () => {
+    const run = storeRows().find((r) => r.seed === 0)!;
+    await page.goto(`${base}#/run/${run.id}`);
+    await page.waitForSelector("[data-testid=chart] svg");
+    const pts = await points();
+    const expected = run.metrics.filter((m) => typeof m.test_acc === "number").length;
+    assert.ok(expected > 5);
+    assert.deepEqual(pts, { test_acc: expected, train_acc: run.metrics.filter((m) => typeof m.train_acc === "number").length });
+    const logSvg = await page.innerHTML("[data-testid=chart]");
+    await page.uncheck("[data-testid=xlog]");
+    assert.notEqual(await page.innerHTML("[data-testid=chart]"), logSvg, "the linear axis redraws the chart");
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-csv]")]);
+    const csv = readFileSync((await dl.path())!, "utf8").trim().split("\n");
+    assert.equal(csv[0], "run,metric,step,value");
+    const rows = csv.slice(1).map((l) => l.split(","));
+    assert.equal(rows.length, pts.test_acc + pts.train_acc);
+    for (const [id, metric, step, value] of rows) {
+      assert.equal(id, run.id);
+      const rec = run.metrics.find((m) => m.step === Number(step))!;
+      assert.equal(Number(value), rec[metric], `${metric} at step ${step}`);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, "run.png"), fullPage: true });
+  });
+
+  it("compare two seeds: overlay, then mean with a min–max band", async () => {
+    const ids = storeRows().map((r) => r.id);
+    await page.goto(`${base}#/compare?ids=${ids.join(",")}&metric=train_acc`);
+    await page.waitForSelector("[data-testid=chart] svg");
+    assert.equal(Object.keys(await points()).length, 2);
+    await page.check("[data-testid=aggregate]");
+    await page.waitForFunction(() => document.querySelector("[data-testid=chart]")?.innerHTML.includes("fill-opacity"));
+    assert.equal(Object.keys(await points()).length, 1);
+    await page.screenshot({ path: join(ARTIFACTS, "compare.png"), fullPage: true });
+  });
+
+  it("a run in progress updates live", async () => {
+    const child = spawn(process.execPath, [BIN, "run", "grokking-modular", "--size", "smoke", "--set", "steps=20000", "--set", "p=31", "--seed", "5", "--out", out], { cwd: ROOT, stdio: "ignore" });
+    try {
+      let id: string | undefined;
+      for (let i = 0; i < 100 && !id; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        id = storeRows().find((r) => r.seed === 5 && r.status === "running" && r.metrics.length > 1)?.id;
+      }
+      assert.ok(id, "the background run started");
+      await page.goto(`${base}#/run/${id}`);
+      await page.waitForSelector("[data-testid=chart] svg");
+      const first = (await points()).train_acc;
+      await page.waitForFunction((n) => JSON.parse(document.querySelector("[data-testid=chart]")!.getAttribute("data-points")!).train_acc > n, first, { timeout: 30_000 });
+      assert.equal(await page.textContent("[data-testid=status]"), "running");
+    } finally {
+      child.kill("SIGINT");
+      await new Promise((r) => child.on("exit", r));
+    }
+  });
+
+  it("in-browser quick run: the URL carries the config, the curve moves, a verdict appears", async () => {
+    await page.goto(`${base}#/play?p=23&trainFraction=0.5&hidden=32&steps=300&seed=3`);
+    await page.waitForSelector("[data-field=p]");
+    assert.equal(await page.inputValue("[data-field=hidden]"), "32");
+    await page.click("[data-testid=start]");
+    await page.waitForFunction(() => (JSON.parse(document.querySelector("[data-testid=chart]")!.getAttribute("data-points")!).train_acc ?? 0) >= 2, null, { timeout: 60_000 });
+    const early = (await points()).train_acc;
+    await page.waitForFunction(() => /PASS|FAIL/.test(document.querySelector("[data-testid=play-status]")!.textContent ?? ""), null, { timeout: 120_000 });
+    assert.ok((await points()).train_acc > early, "the curve grew while training");
+    const url = new URL(page.url());
+    const q = new URLSearchParams(url.hash.split("?")[1]);
+    assert.deepEqual([q.get("p"), q.get("hidden"), q.get("steps"), q.get("seed"), q.get("lr")], ["23", "32", "300", "3", "0.006"]);
+    const status = (await page.textContent("[data-testid=play-status]")) ?? "";
+    assert.match(status, /^(wasm|webgpu) · finished/);
+    // Same configuration on Node (CLI, one thread): on wasm the browser computes exactly the same curves.
+    if (status.startsWith("wasm")) {
+      const [dl] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-json]")]);
+      const curves = JSON.parse(readFileSync((await dl.path())!, "utf8")) as { metric: string; points: [number, number][] }[];
+      const node = JSON.parse(genlab(["run", "grokking-modular", "--size", "quick", "--set", "p=23", "--set", "trainFraction=0.5", "--set", "hidden=32", "--set", "steps=300", "--seed", "3", "--out", out, "--json"]).stdout);
+      const metrics = readFileSync(join(node.dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      for (const c of curves) assert.deepEqual(c.points, metrics.map((m) => [m.step, m[c.metric]]), c.metric);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, "play.png"), fullPage: true });
+  });
+
+  it("the server answers only for the store and the assets", async () => {
+    for (const p of ["api/runs/..%2F..%2Fetc%2Fpasswd", "api/runs/nope", "assets/..%2F..%2Fpackage.json", "..%2Fpackage.json", "api/runs/x/figures/..%2Fconfig.json"]) {
+      const r = await fetch(base + p);
+      assert.equal(r.status, 404, p);
+    }
+    assert.equal((await fetch(base + "api/runs", { method: "POST" })).status, 405);
+  });
+});
