@@ -74,6 +74,8 @@ describe("dashboard in Chromium (Playwright)", { skip: !existsSync(CHROMIUM) && 
     assert.equal(await page.locator("section.paper").count(), 45);
     assert.equal(await page.locator("section.paper.todo").count(), 44);
     await page.screenshot({ path: join(ARTIFACTS, "report.png"), fullPage: false });
+    await page.locator("#grokking-modular").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, "report-grokking.png"), fullPage: false });
   });
 
   it("runs list: both runs, filters by status and hparams", async () => {

@@ -38,6 +38,18 @@ describe("per-example gradient norms (ghost norms)", () => {
     });
   }
 
+  it("padded (stored 8→8→4) and unpadded (5→7→3) networks give the same per-example norms", async () => {
+    await onCpu(() => {
+      const norms = (padTo: number) => {
+        const spec = mlpSpec({ dims: [5, 7, 3], activation: "gelu", padTo });
+        const { x, y } = cpuData(6, 5, 3);
+        return mlpGradNorms(spec, toF64Cpu(initMlp(spec, keyFromSeed(11))), x, y).js() as number[];
+      };
+      const [a, b] = [norms(4), norms(1)];
+      for (let i = 0; i < 6; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-12 * b[i], `example ${i}: ${a[i]} vs ${b[i]}`);
+    });
+  });
+
   it("a wrong norm is caught: dropping the bias term changes the result", async () => {
     await onCpu(() => {
       const spec = mlpSpec({ dims: [5, 7, 3], padTo: 1 });
