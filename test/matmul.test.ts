@@ -1,0 +1,98 @@
+// The matmul kernel patched into jax-js (patches/@jax-js+jax+0.1.25.patch): every layout it claims, and
+// some it must leave to jax-js, against a float64 reference computed on the host; thread-count
+// independence; and that the patch is really applied.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { jit, numpy as np, type Array } from "@jax-js/jax";
+
+const ROOT = resolve(import.meta.dirname, "..");
+
+/** Deterministic pseudo-random floats in [-1, 1) (host side; no device RNG needed). */
+function host(n: number, seed: number): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: number, aT: boolean, bias?: Float32Array): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let r = 0; r < k; r++) s += (aT ? a[r * m + i] : a[i * k + r]) * b[r * n + j];
+      c[i * n + j] = s + (bias ? bias[j] : 0);
+    }
+  return c;
+}
+
+/** Largest |error| / k: a float32 sum of k terms of size ≤ 1 is off by at most ~k·2⁻²⁴ (< 1e-6·k); a wrong element is off by O(1). */
+function maxRelErr(got: Float32Array, want: Float64Array, k: number): number {
+  let e = 0;
+  for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(got[i] - want[i]) / k);
+  return e;
+}
+
+describe("patched jax-js matmul kernel", () => {
+  it("is applied (postinstall: patch-package)", () => {
+    const require = createRequire(import.meta.url);
+    const dist = dirname(require.resolve("@jax-js/jax"));
+    const files = ["backend-CnjgxpXq.js"].map((f) => readFileSync(join(dist, f), "utf8"));
+    assert.ok(files[0].includes("genlabMatmulCodegen"), "patches/@jax-js+jax+0.1.25.patch is not applied: run npm install");
+  });
+
+  const cases: [string, number, number, number, boolean, boolean][] = [
+    // name, m, k, n, A transposed, bias
+    ["W1 forward 4704×196→256 + bias", 4704, 196, 256, false, true],
+    ["rows not a multiple of 4, N % 8 = 4", 7, 13, 12, false, false],
+    ["fewer than 4 rows", 3, 5, 8, false, true],
+    ["A transposed (x^T δ)", 37, 50, 20, true, false],
+    ["K blocked (B panel > 1 MiB): 8×2000×512", 8, 2000, 512, false, true],
+    ["K blocked, 1024 wide", 12, 700, 1024, false, false],
+    ["N not a multiple of 4 (jax-js kernel)", 9, 10, 97, false, true],
+  ];
+  for (const [name, m, k, n, aT, withBias] of cases) {
+    it(name, async () => {
+      const a = host(m * k, m + 3 * k);
+      const b = host(k * n, n + 7);
+      const bias = withBias ? host(n, 11) : undefined;
+      const f = jit((x: Array, w: Array, c: Array) => {
+        const y = np.matmul(aT ? x.reshape([k, m]).transpose() : x.reshape([m, k]), w);
+        return withBias ? y.add(c) : (c.dispose(), y);
+      });
+      const got = (await f(np.array(a as Float32Array<ArrayBuffer>), np.array(b as Float32Array<ArrayBuffer>, { shape: [k, n] }), np.array((bias ?? new Float32Array(n)) as Float32Array<ArrayBuffer>)).data()) as Float32Array;
+      const err = maxRelErr(got, reference(a, b, m, k, n, aT, bias), k);
+      assert.ok(err < 1e-6, `error ${err}`);
+    });
+  }
+
+  it("batched and broadcast operands stay correct", async () => {
+    const [bt, m, k, n] = [3, 6, 10, 16];
+    const a = host(bt * m * k, 5);
+    const b = host(bt * k * n, 6);
+    const got = (await jit((x: Array, w: Array) => np.matmul(x, w))(np.array(a, { shape: [bt, m, k] }), np.array(b, { shape: [bt, k, n] })).data()) as Float32Array;
+    for (let t = 0; t < bt; t++) {
+      const want = reference(a.subarray(t * m * k, (t + 1) * m * k), b.subarray(t * k * n, (t + 1) * k * n), m, k, n, false);
+      assert.ok(maxRelErr(got.subarray(t * m * n, (t + 1) * m * n), want, k) < 1e-6, `batch ${t}`);
+    }
+    const w1 = host(k * n, 9);
+    const got2 = (await jit((x: Array, w: Array) => np.matmul(np.broadcastTo(x, [m, k]), w))(np.array(a.slice(0, k), { shape: [1, k] }), np.array(w1, { shape: [k, n] })).data()) as Float32Array;
+    const want2 = reference(new Float32Array(m * k).map((_, i) => a[i % k]), w1, m, k, n, false);
+    assert.ok(maxRelErr(got2, want2, k) < 1e-6);
+  });
+
+  it("gives the same bits with the 2-thread worker pool as on one thread", () => {
+    const run = (threads: string) => spawnSync(process.execPath, ["--import", "tsx", "test/util/matmulHash.ts"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, JAX_THREADS: threads } });
+    const [one, two] = [run("0"), run("2")];
+    assert.equal(one.status, 0, one.stderr);
+    assert.equal(two.status, 0, two.stderr);
+    assert.equal(two.stdout, one.stdout);
+  });
+});

@@ -1,0 +1,11 @@
+// Spawned by test/matmul.test.ts with different JAX_THREADS: prints a hash of the bits of one matmul.
+import "../../src/platform/nodeShim.ts";
+import { DType, jit, numpy as np, type Array } from "@jax-js/jax";
+
+const a = np.arange(4704 * 196).mod(97).astype(DType.Float32).mul(0.01);
+const b = np.arange(196 * 256).mod(89).astype(DType.Float32).mul(0.02);
+const y = (await jit((x: Array, w: Array) => np.matmul(x, w))(a.reshape([4704, 196]), b.reshape([196, 256])).data()) as Float32Array;
+const bits = new Int32Array(y.buffer, y.byteOffset, y.length);
+let h = 0;
+for (let i = 0; i < bits.length; i++) h = (Math.imul(h, 31) + bits[i]) | 0;
+console.log(h);
