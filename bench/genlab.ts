@@ -50,12 +50,20 @@ function w1Data(): { x: Array; y: Array } {
   return { x: np.array(xs, { shape: [N1, 2 * P] }), y: np.array(ys, { dtype: DType.Int32 }) };
 }
 
-function trainStep<Pm extends Tree>(loss: (p: Pm, x: Array, y: Array) => Array, opt: GradientTransformation) {
-  return jit(((p: Pm, s: OptState, x: Array, y: Array) => {
-    const [l, g] = valueAndGrad((pp: Pm) => loss(pp, x, y))(treeRef(p) as never);
+/** A repeatable full-batch training step (jitted forward + backward + update); returns a runner giving the loss. */
+function stepper<Pm extends Tree>(params: Pm, loss: (p: Pm, x: Array, y: Array) => Array, opt: GradientTransformation, x: Array, y: Array): () => Promise<number> {
+  const step = jit(((p: Pm, s: OptState, xb: Array, yb: Array) => {
+    const [l, g] = valueAndGrad((pp: Pm) => loss(pp, xb, yb))(treeRef(p) as never);
     const [u, s2] = opt.update(g as Tree, s, treeRef(p));
     return [l, applyUpdates(p, u), s2];
   }) as never) as unknown as (p: Pm, s: OptState, x: Array, y: Array) => [Array, Pm, OptState];
+  let state = opt.init(treeRef(params));
+  return async () => {
+    const [l, p2, s2] = step(params, state, x.ref, y.ref);
+    params = p2;
+    state = s2;
+    return (await l.data())[0];
+  };
 }
 
 function mlpLoss(spec: MlpSpec) {
@@ -69,17 +77,8 @@ const workloads: Workload[] = [
     reps: 10,
     async setup() {
       const spec = mlpSpec({ dims: W1_DIMS, activation: "relu", padTo: PAD });
-      let params = initMlp(spec, keyFromSeed(0));
-      const opt = sgd(0.1);
-      let state = opt.init(treeRef(params));
       const { x, y } = w1Data();
-      const step = trainStep(mlpLoss(spec), opt);
-      return async () => {
-        const [l, p2, s2] = step(params, state, x.ref, y.ref);
-        params = p2;
-        state = s2;
-        return (await l.data())[0];
-      };
+      return stepper(initMlp(spec, keyFromSeed(0)), mlpLoss(spec), sgd(0.1), x, y);
     },
   },
   {
@@ -90,9 +89,6 @@ const workloads: Workload[] = [
     reps: 10,
     async setup() {
       const spec = transformerSpec({ vocab: 99, seqLen: 3, dModel: 128, heads: 4, dMlp: 512, layers: 1, padTo: PAD });
-      let params = initTransformer(spec, keyFromSeed(1));
-      const opt = sgd(0.05);
-      let state = opt.init(treeRef(params));
       const toks = new Int32Array(512 * 3);
       const ys = new Int32Array(512);
       for (let i = 0; i < 512; i++) {
@@ -104,13 +100,7 @@ const workloads: Workload[] = [
       const x = np.array(toks, { shape: [512, 3], dtype: DType.Int32 });
       const y = np.array(ys, { dtype: DType.Int32 });
       const loss = (p: TransformerParams, xb: Array, yb: Array) => softmaxCrossEntropy(lastPosition(applyTransformer(spec, p, xb)), yb);
-      const step = trainStep(loss, opt);
-      return async () => {
-        const [l, p2, s2] = step(params, state, x.ref, y.ref);
-        params = p2;
-        state = s2;
-        return (await l.data())[0];
-      };
+      return stepper(initTransformer(spec, keyFromSeed(1)), loss, sgd(0.05), x, y);
     },
   },
   {
