@@ -25,6 +25,7 @@ await initDevices();
  * --baseline reproduces the engine as it was before the performance work (issue 3), for before/after
  * tables: no padding of layer widths, per-example gradient norms by vmap(grad) (in chunks of 588 so the
  * per-example gradients fit in memory), Hessian-vector products by jit(jvp(grad)) (forward-over-reverse).
+ * bench/run.ts also sets GENLAB_JAX_MATMUL=0 for it (jax-js's own matmul kernel, without genlab's patch).
  */
 const BASELINE = process.argv.includes("--baseline");
 const PAD = BASELINE ? 1 : 4;

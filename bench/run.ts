@@ -79,7 +79,8 @@ const rows: Row[] = [];
 let blas = "";
 for (const threads of threadList) {
   log(`threads ${threads}: genlab${baseline ? " (baseline engine)" : ""}…`);
-  const env = { ...process.env, JAX_THREADS: String(threads === 1 ? 0 : threads) };
+  // --baseline is the engine before the performance work: also without the patched matmul kernel.
+  const env = { ...process.env, JAX_THREADS: String(threads === 1 ? 0 : threads), ...(baseline ? { GENLAB_JAX_MATMUL: "0" } : {}) };
   const g = runLines(process.execPath, ["--import", "tsx", "bench/genlab.ts", ...(baseline ? ["--baseline"] : []), ...extra], env, "the genlab benchmark");
   log(`threads ${threads}: torch…`);
   const tenv: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
