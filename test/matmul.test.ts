@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { jit, numpy as np, type Array } from "@jax-js/jax";
+import { grad, jit, numpy as np, type Array } from "@jax-js/jax";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -72,6 +72,27 @@ describe("patched jax-js matmul kernel", () => {
       assert.ok(err < 1e-6, `error ${err}`);
     });
   }
+
+  it("an elementwise A side fused into the reduction: dW of Σ g ⊙ (xW)² (jax-js fuses 2z ⊙ g into xᵀ(…))", async () => {
+    const [n, din, h] = [300, 20, 16];
+    const x = host(n * din, 21);
+    const w = host(din * h, 22).map((v) => v * 0.3);
+    const g = host(n * h, 23);
+    const f = jit(grad((wt: Array, xx: Array, gg: Array) => np.square(np.matmul(xx, wt)).mul(gg).sum(), { argnums: 0 }) as never) as unknown as (w: Array, x: Array, g: Array) => Array;
+    const got = (await f(np.array(w, { shape: [din, h] }), np.array(x, { shape: [n, din] }), np.array(g, { shape: [n, h] })).data()) as Float32Array;
+    // reference: dW = xᵀ (2 z ⊙ g), z = x W
+    const want = new Float64Array(din * h);
+    for (let r = 0; r < n; r++)
+      for (let c = 0; c < h; c++) {
+        let z = 0;
+        for (let t = 0; t < din; t++) z += x[r * din + t] * w[t * h + c];
+        const d = 2 * z * g[r * h + c];
+        for (let t = 0; t < din; t++) want[t * h + c] += x[r * din + t] * d;
+      }
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]) / n);
+    assert.ok(err < 1e-5, `error ${err}`);
+  });
 
   it("batched and broadcast operands stay correct", async () => {
     const [bt, m, k, n] = [3, 6, 10, 16];
