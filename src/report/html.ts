@@ -29,6 +29,8 @@ export type ReportExperiment = {
   /** SVG markup of the first seed's figures, with their titles. */
   figures: { title: string; svg: string }[];
   command: string;
+  /** The hparams the runs used (the size's values). */
+  hparams: Record<string, number | string | boolean>;
 };
 
 export type ReportInput = {
@@ -113,6 +115,9 @@ export function reportHtml(r: ReportInput): string {
 <p><b>Claim.</b> ${esc(e.claim)}</p>
 <p><b>Pass criterion.</b> ${esc(e.criterion ?? "—")}</p>
 <p><b>Class ${esc(e.paperClass)}.</b> ${esc(r.classMeaning[e.paperClass[0]] ?? "")}</p>
+<p class="meta"><b>Configuration (${esc(e.size)}).</b> ${Object.entries(e.hparams)
+            .map(([k, v]) => `${esc(k)}=${esc(String(v))}`)
+            .join(" · ")}</p>
 ${measuredTable}${figs}
 <p class="meta">Rerun: <code>${esc(e.command)}</code> · run folders: ${e.runs.map((s) => `<code>${esc(s.runId)}</code>`).join(", ")}</p></div>`;
         })

@@ -105,6 +105,7 @@ export async function reproduce(registry: readonly Experiment[], papers: ReportP
       runs: entry.runs.map((r) => ({ seed: r.seed, verdict: r.verdict, status: r.status, measured: r.measured, seconds: r.seconds, runId: r.run_id, dir: r.dir })),
       seconds: entry.seconds,
       figures,
+      hparams: first.hparams,
       command: `genlab reproduce --only ${entry.id}${opts.size === "full" ? "" : opts.size === "quick" ? " --quick" : ` --size ${opts.size}`} --seeds ${opts.seeds}`,
     };
   });
