@@ -94,6 +94,18 @@ describe("patched jax-js matmul kernel", () => {
     assert.ok(err < 1e-5, `error ${err}`);
   });
 
+  for (const [name, m, k, n, withBias] of [["B transposed (x Wᵀ), W1 logits 4704×256 → 100 + bias", 4704, 256, 100, true], ["B transposed, K % 4 = 3, N odd, rows < 4", 3, 11, 7, true], ["B transposed, 9×40×13", 9, 40, 13, false]] as [string, number, number, number, boolean][]) {
+    it(name, async () => {
+      const a = host(m * k, 31 + m);
+      const bt = host(n * k, 32 + n);
+      const bias = withBias ? host(n, 33) : new Float32Array(n);
+      const f = jit((x: Array, w: Array, c: Array) => np.matmul(x, w.transpose()).add(c));
+      const got = (await f(np.array(a, { shape: [m, k] }), np.array(bt, { shape: [n, k] }), np.array(bias)).data()) as Float32Array;
+      const b = new Float32Array(k * n).map((_, i) => bt[(i % n) * k + Math.floor(i / n)]);
+      assert.ok(maxRelErr(got, reference(a, b, m, k, n, false, bias), k) < 1e-6);
+    });
+  }
+
   it("batched and broadcast operands stay correct", async () => {
     const [bt, m, k, n] = [3, 6, 10, 16];
     const a = host(bt * m * k, 5);
