@@ -2,7 +2,7 @@
  * Hessian measures by Hessian-vector products, never by materialising the Hessian.
  *
  * `hessianOperator` returns v ↦ H v computed reverse-over-forward, H v = ∇_θ ⟨∇L(θ), v⟩ =
- * grad(θ ↦ jvp(L, θ, v)), jitted once per loss function and reused for every product. Measured on the W1
+ * grad(θ ↦ jvp(L, θ, v)), jitted once per operator and reused for every product. Measured on the W1
  * MLP (4,704 × 194→256→97, jax-js 0.1.25, one thread) per product: grad(jvp) 179 ms (2.5 gradient
  * costs), linearize(grad) once then apply 885 ms, jit(jvp(grad)) 1,270 ms, jit(vjp(grad)) 4,700 ms: the
  * forward-over-reverse forms make jax-js emit transposed, broadcast matmul operands that leave its SIMD
@@ -18,6 +18,9 @@ import { grad, jit, jvp, numpy as np, random, type Array } from "@jax-js/jax";
 import { splitKey, type Key } from "../core/prng.ts";
 import { treeDispose, treeLeaves, treeMap, treeRef, treeScale, treeVdot, type Tree } from "../core/tree.ts";
 
+/** Stable id of the top-eigenvalue measure (STYLE.md). */
+export const HESSIAN_TOP_EIG_ID = "hessian_top_eig";
+
 export type HessianOperator<P extends Tree> = {
   /** H v; consumes v. */
   apply(v: P): P;
@@ -27,28 +30,20 @@ export type HessianOperator<P extends Tree> = {
 const maskTree = <P extends Tree>(v: P, mask: P | undefined): P => (mask ? treeMap((a: Array, m: Array) => a.mul(m), v, treeRef(mask)) : v);
 
 type Hvp = ((p: Tree, v: Tree) => Tree) & { dispose(): void };
-const compiled = new WeakMap<object, Hvp>();
-
-/** jit(θ, v ↦ H v) for a loss function, compiled once per function (and per shape). */
-function hvpOf<P extends Tree>(loss: (p: P) => Array): Hvp {
-  let f = compiled.get(loss);
-  if (!f) {
-    f = jit(((p: P, v: P) => grad((pp: P) => (jvp(loss as never, [pp] as never, [v] as never) as unknown as [Array, Array])[1])(p as never)) as never) as unknown as Hvp;
-    compiled.set(loss, f);
-  }
-  return f;
-}
 
 /**
- * The Hessian of `loss` at `params` as a linear operator. Consumes params (not mask) when disposed.
- * `loss` must be jit-safe (no data reads) and should be the same function object across calls to reuse
- * the compiled product.
+ * The Hessian of `loss` at `params` as a linear operator: v ↦ H v, jit(θ, v ↦ grad(θ ↦ jvp(L, θ, v)))
+ * compiled once for the operator's lifetime. `loss` must be jit-safe (no data reads). dispose() releases
+ * params and the compiled function (which holds the arrays `loss` closes over). Consumes params (not mask).
  */
 export function hessianOperator<P extends Tree>(loss: (p: P) => Array, params: P, mask?: P): HessianOperator<P> {
-  const hvp = hvpOf(loss);
+  const hvp = jit(((p: P, v: P) => grad((pp: P) => (jvp(loss as never, [pp] as never, [v] as never) as unknown as [Array, Array])[1])(p as never)) as never) as unknown as Hvp;
   return {
     apply: (v) => maskTree(hvp(treeRef(params), maskTree(v, mask)) as P, mask),
-    dispose: () => treeDispose(params),
+    dispose: () => {
+      hvp.dispose();
+      treeDispose(params);
+    },
   };
 }
 
@@ -76,7 +71,11 @@ export async function topHessianEigenvalue<P extends Tree>(
   const keys = splitKey(opts.key, leaves.length);
   let i = 0;
   let v = maskTree(
-    treeMap((x: Array) => random.normal(keys[i++], x.shape), treeRef(params)),
+    treeMap((x: Array) => {
+      const shape = x.shape;
+      x.dispose(); // only the shape is needed
+      return random.normal(keys[i++], shape);
+    }, treeRef(params)),
     opts.mask,
   );
   v = treeScale(v, np.reciprocal(np.sqrt(treeVdot(treeRef(v), treeRef(v)))));

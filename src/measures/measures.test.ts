@@ -65,6 +65,49 @@ describe("per-example gradient norms (ghost norms)", () => {
   });
 });
 
+describe("per-example scores: laws and ownership", () => {
+  it("GraNd and EL2N are permutation-equivariant: permuting the examples permutes the scores", async () => {
+    const spec = mlpSpec({ dims: [6, 10, 4], activation: "tanh" });
+    const params = initMlp(spec, keyFromSeed(12));
+    const n = 9;
+    const xs = Float32Array.from({ length: n * 6 }, (_, i) => Math.sin(0.7 * i)) as Float32Array<ArrayBuffer>;
+    const ys = Int32Array.from({ length: n }, (_, i) => (3 * i) % 4) as Int32Array<ArrayBuffer>;
+    const perm = [4, 0, 8, 2, 6, 1, 7, 3, 5];
+    const px = new Float32Array(n * 6) as Float32Array<ArrayBuffer>;
+    perm.forEach((src, dst) => px.set(xs.subarray(src * 6, src * 6 + 6), dst * 6));
+    const py = Int32Array.from(perm.map((src) => ys[src])) as Int32Array<ArrayBuffer>;
+    const scores = (x: Float32Array<ArrayBuffer>, y: Int32Array<ArrayBuffer>) => ({
+      grand: mlpGradNorms(spec, treeRef(params), np.array(x, { shape: [n, 6] }), np.array(y, { dtype: DType.Int32 })).js() as number[],
+      el2n: el2nFromLogits(applyMlp(spec, treeRef(params), np.array(x, { shape: [n, 6] })), np.array(y, { dtype: DType.Int32 })).js() as number[],
+    });
+    const a = scores(xs, ys);
+    const b = scores(px, py);
+    for (let dst = 0; dst < n; dst++) {
+      // float32: the permuted batch may round differently in the matmul; 1e-5 relative
+      assert.ok(Math.abs(b.grand[dst] - a.grand[perm[dst]]) <= 1e-5 * a.grand[perm[dst]], `grand ${dst}`);
+      assert.ok(Math.abs(b.el2n[dst] - a.el2n[perm[dst]]) <= 1e-5 * a.el2n[perm[dst]], `el2n ${dst}`);
+    }
+    treeDispose(params);
+  });
+
+  it("ownership: mlpGradNorms and topHessianEigenvalue consume their inputs; the result has refCount 1", async () => {
+    const spec = mlpSpec({ dims: [6, 8, 4] });
+    const params = initMlp(spec, keyFromSeed(13));
+    const x = random.normal(keyFromSeed(14), [5, 6]);
+    const y = np.arange(5).mod(4).astype(DType.Int32);
+    const norms = mlpGradNorms(spec, treeRef(params), x.ref, y.ref);
+    assert.equal(norms.refCount, 1);
+    assert.equal(params.layers[0].w.refCount, 1, "the caller's reference is left");
+    const loss = (p: MlpParams) => softmaxCrossEntropy(applyMlp(spec, p, x.ref), y.ref);
+    await topHessianEigenvalue(loss, treeRef(params), { key: keyFromSeed(15), iters: 3 });
+    assert.equal(params.layers[0].w.refCount, 1);
+    treeDispose([norms, params]);
+    assert.equal(params.layers[0].w.refCount, 0);
+    assert.equal(x.refCount, 1);
+    treeDispose([x, y]);
+  });
+});
+
 describe("EL2N", () => {
   it("matches the definition on hand-made logits and runs in batches", async () => {
     const logits = np.array([[0, 0, 0], [10, 0, 0]], { dtype: DType.Float32 });

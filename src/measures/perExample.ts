@@ -15,6 +15,10 @@ import { treeRef, treeDispose } from "../core/tree.ts";
 import { applyMlp, layerMultiplier, type MlpParams, type MlpSpec } from "../nn/dense.ts";
 import { maskLogits } from "../nn/losses.ts";
 
+/** Stable ids of the scores in this module (STYLE.md): used as metric names in runs and reports. */
+export const GRAND_ID = "grand";
+export const EL2N_ID = "el2n";
+
 /** −log softmax(logits)[label] per example, [N]. Consumes both. */
 export function perExampleCrossEntropy(logits: Array, labels: Array, validClasses?: number): Array {
   const c = logits.shape[logits.ndim - 1];
@@ -35,7 +39,8 @@ function perExampleLoss(name: PerExampleLoss, logits: Array, labels: Array): Arr
 }
 
 /**
- * ‖∇_θ ℓ_i‖₂ for every row of x, by ghost norms: returns [N]. Consumes params, x and y. Padded storage
+ * GraNd (id "grand"; Paul et al. 2021, "Deep Learning on a Data Diet", §2: χ_t(x, y) = E‖g_t(x, y)‖₂,
+ * here for one network): ‖∇_θ ℓ_i‖₂ for every row of x, by ghost norms: returns [N]. Consumes params, x and y. Padded storage
  * entries contribute exactly 0 (their activations and errors are 0), so the norms are the unpadded
  * network's.
  */
@@ -64,7 +69,7 @@ export function mlpGradNorms(spec: MlpSpec, params: MlpParams, x: Array, y: Arra
   return np.sqrt(sq!);
 }
 
-/** ‖softmax(logits) − onehot(labels)‖₂ per example, [N]. Consumes both. */
+/** EL2N (id "el2n"; Paul et al. 2021, §2: E‖p(w_t, x) − y‖₂, here for one network): ‖softmax(logits) − onehot(labels)‖₂ per example, [N]. Consumes both. */
 export function el2nFromLogits(logits: Array, labels: Array, validClasses?: number): Array {
   const c = logits.shape[logits.ndim - 1];
   const p = nn.softmax(maskLogits(logits, validClasses), -1);
