@@ -8,22 +8,10 @@
 import { h, render, type ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { lineChartSvg, type LineChart, type Series } from "../src/report/plot.ts";
+import type { RunView } from "../src/server/serve.ts";
 import { aggregate, configToQuery, queryToRaw, smooth, toCsv, toJson, type Curve, type Point } from "./data.ts";
 
-type Run = {
-  id: string;
-  experiment: string;
-  paper: number;
-  size: string;
-  seed: number;
-  hparams_hash: string;
-  hparams: Record<string, unknown>;
-  status: string;
-  verdict: string | null;
-  started_at: string;
-  seconds: number | null;
-  summary: { measured?: Record<string, number | null>; criterion?: string; figures?: string[] } | null;
-};
+type Run = RunView;
 type Rec = { step: number } & Record<string, number>;
 
 const api = async <T>(path: string): Promise<T> => {

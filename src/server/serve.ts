@@ -26,8 +26,13 @@ const TYPES: Record<string, string> = {
 
 export type ServeOptions = { port: number; host: string; storePath: string; assetsDir: string };
 
-/** The public view of a run row (no pid/host). */
-function runView(r: RunRow) {
+/** The public view of a run row (no pid, host or folder): what /api/runs answers, and what the dashboard reads. */
+export type RunView = Omit<RunRow, "hparams" | "settings" | "summary" | "dir" | "pid" | "host" | "error" | "genlab_version" | "jax_version" | "device"> & {
+  hparams: Record<string, number | string | boolean>;
+  summary: { measured?: Record<string, number | null>; criterion?: string; figures?: string[] } | null;
+};
+
+function runView(r: RunRow): RunView {
   return {
     id: r.id,
     experiment: r.experiment,
