@@ -128,7 +128,9 @@ describe("genlab CLI", () => {
     await new Promise<void>((done) => {
       const timer = setInterval(() => {
         const dirs = readdirSync(out).filter((d) => d.startsWith("grokking-modular-"));
-        if (dirs.length === 1 && readFileSync(join(out, dirs[0], "metrics.jsonl"), "utf8").length > 0) {
+        // the folder appears (config.json) a moment before metrics.jsonl does: wait for the file to have a line
+        const metrics = dirs.length === 1 ? join(out, dirs[0], "metrics.jsonl") : null;
+        if (metrics && existsSync(metrics) && readFileSync(metrics, "utf8").length > 0) {
           clearInterval(timer);
           child.kill("SIGKILL");
           child.on("exit", () => done());
