@@ -1,5 +1,6 @@
-/** The registry of reproductions, in seed order. */
+/** The registry of reproductions, in seed order. Adding one here is all the test plumbing it needs. */
 import type { Experiment } from "../src/runner/experiment.ts";
+import { moreIsBetter } from "./paper16/moreIsBetter.ts";
 import { grokkingModular } from "./paper27/grokkingModular.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [grokkingModular];
+export const EXPERIMENTS: readonly Experiment[] = [moreIsBetter, grokkingModular];

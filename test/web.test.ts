@@ -40,8 +40,8 @@ describe("dashboard server", () => {
     const storePath = join(dir, "genlab.db");
     const store = new RunStore(storePath);
     store.insertRun({ id: "exp-1-s0-x", experiment: "exp", paper: 1, size: "smoke", seed: 0, hparams_hash: "1", hparams: "{}", settings: "{}", started_at: "2026-11-28T00:00:00Z", dir, genlab_version: "0", jax_version: "0", device: "wasm" });
-    store.appendMetrics("exp-1-s0-x", { step: 1, loss: 0.5 });
-    store.appendMetrics("exp-1-s0-x", { step: 2, loss: 0.25 });
+    store.appendMetrics("exp-1-s0-x", { phase: "main", axis: "step", x: 1, values: { loss: 0.5 } });
+    store.appendMetrics("exp-1-s0-x", { phase: "main", axis: "step", x: 2, values: { loss: 0.25 } });
     store.close();
     const { server, store: s2 } = createDashboardServer({ port: 0, host: "127.0.0.1", storePath, assetsDir: assets });
     const port = await listen(server, 0, "127.0.0.1");

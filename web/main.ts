@@ -286,8 +286,9 @@ function PlayPage(p: { query: string }) {
   useEffect(() => {
     void import("./play.ts").then((m) => {
       mod.current = m;
-      const cfg = m.resolvePlayConfig(form);
-      setFields(m.PLAY_FIELDS.map((k) => ({ key: k, doc: m.fieldDoc(k), value: String(cfg.ok ? cfg.value[k] : (form[k] ?? m.defaultOf(k))) })));
+      const exp = m.playable(form.exp);
+      const cfg = m.resolvePlayConfig(exp, form);
+      setFields(m.playFields(exp).map((k) => ({ key: k, doc: m.fieldDoc(exp, k), value: String(cfg.ok ? cfg.value[k] : (form[k] ?? m.defaultOf(exp, k))) })));
       if (queryToRaw(p.query).autorun === "1") start();
     });
   }, []);
@@ -295,15 +296,16 @@ function PlayPage(p: { query: string }) {
     const m = mod.current ?? (await import("./play.ts"));
     const raw = { ...form };
     for (const f of document.querySelectorAll<HTMLInputElement>("[data-field]")) raw[f.dataset.field!] = f.value;
-    const cfg = m.resolvePlayConfig(raw);
+    const exp = m.playable(raw.exp);
+    const cfg = m.resolvePlayConfig(exp, raw);
     if (!cfg.ok) return setState((s) => ({ ...s, phase: "error", msg: cfg.error }));
-    history.replaceState(null, "", `#/play?${configToQuery(cfg.value)}`);
+    history.replaceState(null, "", `#/play?${configToQuery({ exp: exp.id, ...cfg.value })}`);
     setForm(Object.fromEntries(Object.entries(cfg.value).map(([k, v]) => [k, String(v)])));
     stopRef.current = false;
     const recs: Rec[] = [];
     setState({ phase: "running", msg: "starting jax-js…", recs: [], step: 0, total: Number(cfg.value.steps) });
     try {
-      const out = await m.runInBrowser(cfg.value, {
+      const out = await m.runInBrowser(exp, cfg.value, {
         onLog: (rec) => {
           recs.push(rec as Rec);
           setState((s) => ({ ...s, recs: [...recs] }));
@@ -320,8 +322,8 @@ function PlayPage(p: { query: string }) {
   return h(
     "div",
     null,
-    h("h2", null, "grokking on (a + b) mod p, in this browser"),
-    h("p", { class: "meta" }, "The quick reproduction of paper 27 on jax-js in this page (WebGPU if available, otherwise Wasm). The URL holds the whole configuration: share it to share the run."),
+    h("h2", null, `${mod.current?.playable(form.exp).title ?? "…"}, in this browser`),
+    h("p", { class: "meta" }, "The quick reproduction on jax-js in this page (WebGPU if available, otherwise Wasm), through the runner's run context. Any experiment with generated data runs here: add exp=<id> to the URL. The URL holds the whole configuration: share it to share the run."),
     h(
       "div",
       { class: "form" },

@@ -1,31 +1,40 @@
 /**
- * In-browser runs of the quick grokking reproduction: the experiment's own `run`, `verdict` and
- * `figures` (experiments/paper27/grokkingModular.ts) with a RunContext that keeps everything in the
- * page. Loaded lazily so the runs list does not pay for jax-js.
+ * In-browser runs of any registered experiment whose data is generated in the page: the experiment's own
+ * `run`, `verdict` and `figures`, through the runner's run-context contract (src/runner/context.ts) with a
+ * sink that keeps everything in memory. Loaded lazily so the runs list does not pay for jax-js.
  */
 import { initDevices } from "../src/core/jax.ts";
+import { createRunContext } from "../src/runner/context.ts";
+import type { Experiment, Json, MetricRow, Point } from "../src/runner/experiment.ts";
+import { planExperiment } from "../src/runner/plan.ts";
 import { coerceValue, defaults, parseValues, type Values } from "../src/runner/schema.ts";
-import type { RunContext } from "../src/runner/experiment.ts";
-import type { LogRecord } from "../src/train/loop.ts";
-import { grokkingModular as exp } from "../experiments/paper27/grokkingModular.ts";
+import { figureSvg } from "../src/report/plot.ts";
+import { EXPERIMENTS } from "../experiments/index.ts";
 
-/** The hparams shown in the form (all others keep their quick-size values; any hparam may be in the URL). */
-export const PLAY_FIELDS = ["p", "op", "trainFraction", "hidden", "lr", "weightDecay", "steps", "seed"];
+/** Experiments a page can run: those whose data is generated (no files to read). */
+export const PLAYABLE: readonly Experiment[] = EXPERIMENTS.filter((e) => e.dataSource === "generated");
 
-export const fieldDoc = (k: string) => (k === "seed" ? "random seed" : (exp.hparams[k]?.doc ?? ""));
+export function playable(id: string | undefined): Experiment {
+  return PLAYABLE.find((e) => e.id === id) ?? PLAYABLE.find((e) => e.id === "grokking-modular") ?? PLAYABLE[0];
+}
 
-export function defaultOf(k: string): string | number | boolean {
+/** The hparams shown in the form: the experiment's own list, else all of them. */
+export const playFields = (exp: Experiment) => [...(exp.playFields ?? Object.keys(exp.hparams)), "seed"];
+
+export const fieldDoc = (exp: Experiment, k: string) => (k === "seed" ? "random seed" : (exp.hparams[k]?.doc ?? ""));
+
+export function defaultOf(exp: Experiment, k: string): string | number | boolean {
   if (k === "seed") return 0;
   return { ...defaults(exp.hparams), ...exp.sizes.quick }[k];
 }
 
 /** URL/form strings → validated hparams + seed (quick-size defaults for what is missing). */
-export function resolvePlayConfig(raw: Record<string, string>): { ok: true; value: Values } | { ok: false; error: string } {
+export function resolvePlayConfig(exp: Experiment, raw: Record<string, string>): { ok: true; value: Values } | { ok: false; error: string } {
   const base: Record<string, unknown> = { ...defaults(exp.hparams), ...exp.sizes.quick };
   const problems: string[] = [];
   let seed = 0;
   for (const [k, v] of Object.entries(raw)) {
-    if (k === "autorun") continue;
+    if (k === "autorun" || k === "exp") continue;
     if (k === "seed") {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) problems.push(`seed: expected an integer in [0, 4294967295], got "${v}"`);
@@ -45,41 +54,59 @@ export function resolvePlayConfig(raw: Record<string, string>): { ok: true; valu
   return { ok: true, value: { ...r.value, seed } };
 }
 
-export type PlayOutcome = { verdict: string; seconds: number; device: string; figures: string[]; results: unknown };
+export type PlayOutcome = { verdict: string; seconds: number; device: string; figures: string[]; results: Json[] };
 
+/** Run the experiment's points (a sweep runs every point) in the page, then its verdict and figures. */
 export async function runInBrowser(
+  exp: Experiment,
   cfg: Values,
-  cb: { onLog(rec: LogRecord): void; onProgress(step: number, total: number, device: string): void; shouldStop(): boolean },
+  cb: { onLog(rec: { step: number } & Record<string, number>): void; onProgress(step: number, total: number, device: string): void; shouldStop(): boolean },
 ): Promise<PlayOutcome> {
   const device = await initDevices();
   const { seed, ...hparams } = cfg;
-  const history: LogRecord[] = [];
-  const settings = { ...defaults(exp.settings), checkpointEvery: 0 };
-  let lastUi = 0;
-  const ctx: RunContext = {
-    experiment: exp.id,
-    hparams,
-    settings,
-    seed: Number(seed),
-    size: "quick",
-    log: async (rec) => {
-      history.push(rec);
-      cb.onLog(rec);
-    },
-    history: () => history,
-    progress: (step, total) => {
-      const now = performance.now();
-      if (now - lastUi > 100 || step === total) {
-        lastUi = now;
-        cb.onProgress(step, total, device);
-      }
-    },
-    saveCheckpoint: async () => {},
-    shouldStop: cb.shouldStop,
-  };
+  const set = Object.entries(hparams).map(([k, v]) => `${k}=${v}`);
+  const { points } = planExperiment(exp, "quick", set, [Number(seed)]);
   const t0 = performance.now();
-  const results = await exp.run(ctx);
-  const verdict = exp.verdict(results, hparams);
-  const figures = exp.figures(results, history, hparams, document).map((f) => f.svg);
-  return { verdict: verdict.verdict, seconds: (performance.now() - t0) / 1000, device, figures, results };
+  const done: Point[] = [];
+  let lastUi = 0;
+  for (const spec of points) {
+    const metrics: MetricRow[] = [];
+    const arrays = new Map<string, { data: Float32Array | Float64Array | Int32Array | Uint8Array; shape: number[] }>();
+    const ctx = createRunContext({
+      experiment: exp.id,
+      hparams: spec.hparams,
+      settings: { ...defaults(exp.settings), checkpointEvery: 0 },
+      seed: spec.seed,
+      size: "quick",
+      metrics,
+      done: {},
+      shouldStop: cb.shouldStop,
+      onProgress: (step, total) => {
+        const now = performance.now();
+        if (now - lastUi > 100 || step === total) {
+          lastUi = now;
+          cb.onProgress(step, total, device);
+        }
+      },
+      sink: {
+        writeRow: (row) => {
+          if (row.axis === "step") cb.onLog({ step: row.x, ...row.values });
+        },
+        readCheckpoint: () => undefined,
+        writeCheckpoint: () => {},
+        phaseDone: () => {},
+        saveArray: (name, data, shape) => void arrays.set(name, { data, shape }),
+        loadArray: (name) => {
+          const a = arrays.get(name);
+          if (!a) throw new RangeError(`no array ${name}`);
+          return a;
+        },
+      },
+    });
+    const results = await exp.run(ctx);
+    done.push({ runId: `browser-${done.length}`, hparams: spec.hparams, seed: spec.seed, results, metrics, arrays: [], dir: "" });
+  }
+  const verdict = exp.verdict(done);
+  const figures = exp.figures(done).map((f) => figureSvg(f, document));
+  return { verdict: verdict.verdict, seconds: (performance.now() - t0) / 1000, device, figures, results: done.map((d) => d.results) };
 }

@@ -4,20 +4,55 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readFileSync, existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { EXPERIMENTS } from "../../experiments/index.ts";
 import { CLASS_MEANING, PAPERS } from "../../experiments/papers.ts";
+import { writeFigureFiles } from "../report/figures.ts";
 import { formatMeasured } from "../report/html.ts";
-import { reproduce } from "../runner/reproduce.ts";
+import { renderReport, reproduce } from "../report/reproduce.ts";
 import { createDashboardServer, listen } from "../server/serve.ts";
 import { GenlabError, formatIssue } from "../core/errors.ts";
 import { SIZES, type Size } from "../runner/experiment.ts";
-import { genlabVersion } from "../runner/files.ts";
+import { genlabVersion, writeJsonAtomic } from "../runner/files.ts";
+import { shardFromEnv } from "../runner/pool.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
 import { sortedBySeed } from "../runner/registry.ts";
-import { defaultStorePath, resumeRun, runExperiment, summaryTable, type RunSummary } from "../runner/run.ts";
+import { defaultStorePath, openStore, outcomeTable, resumeRun, runExperiment, summaryTable, type Outcome, type RunSummary } from "../runner/run.ts";
 import { describeField } from "../runner/schema.ts";
 import { RunStore } from "../runner/store.ts";
+import { runCalculator, CALCULATORS } from "../theory/calculators.ts";
+
+const CATALOGUE = { papers: PAPERS, classMeaning: CLASS_MEANING };
+const BIN = resolve(import.meta.dirname, "../../bin/genlab.js");
+
+function parseJobs(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError(`expected a number of worker processes in [1, 256], got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function parseCount(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Figures of an outcome: into the run folder for a single run, else `<out>/results/<exp>-<size>/figures`. */
+function writeOutcomeFigures(o: Outcome, outDir: string): string[] {
+  if (!o.verdict) return [];
+  const dir = o.points.length === 1 ? join(o.points[0].dir, "figures") : join(resolve(outDir), "results", `${o.experiment}-${o.size}`, "figures");
+  return writeFigureFiles(dir, o.figures);
+}
+
+/** What `genlab run --json` prints: the run's summary (single run) or the sweep's, with the verdict and control. */
+function outcomeJson(o: Outcome, figures: string[]) {
+  const v = o.verdict;
+  const control = o.control ? { what: o.control.what, verdict: o.control.verdict?.verdict ?? null, measured: o.control.verdict?.measured ?? {}, run_ids: o.control.runIds } : null;
+  const common = { verdict: v?.verdict ?? null, criterion: v?.criterion ?? null, measured: v?.measured ?? {}, brackets: v?.brackets ?? {}, control, figures };
+  if (o.points.length === 1) return { ...o.points[0], ...common, status: o.points[0].status };
+  return { experiment: o.experiment, paper: o.paper, size: o.size, status: o.points.every((p) => p.status === "finished") ? "finished" : "interrupted", points: o.points.map((p) => ({ run_id: p.run_id, seed: p.seed, hparams: p.hparams, results: p.results, reused: !!p.reused })), ...common, seconds: o.seconds };
+}
 
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
@@ -49,17 +84,47 @@ function printRun(s: RunSummary, json: boolean): void {
   else out(summaryTable(s));
 }
 
-function e2rows(entries: { id: string; paper: number; verdict: string | null; measured: Record<string, number | null>[]; seconds: number }[]): [string, string][] {
-  const rows: [string, string][] = entries.map((e) => [
-    `${e.paper}. ${e.id}`,
-    `${e.verdict ?? "interrupted"} · ${Object.entries(e.measured[0] ?? {})
-      .slice(0, 3)
-      .map(([k, v]) => `${k} ${formatMeasured(v)}`)
-      .join(", ")} · ${formatDuration(e.seconds)}`,
-  ]);
-  const done = new Set(entries.map((e) => e.paper)).size;
+type Entry = { exp: { id: string; paper: number; coverage: { level: string }; sweep?: unknown }; size: Size; outcomes: Outcome[] };
+
+/** The final summary table (or one JSON line per experiment). */
+function printEntries(entries: Entry[], json: boolean, title: string): void {
+  if (json) {
+    for (const { exp, size, outcomes } of entries) {
+      const verdicts = outcomes.map((o) => o.verdict?.verdict ?? null);
+      const verdict = verdicts.some((v) => v === null) ? null : verdicts.every((v) => v === "PASS") ? "PASS" : "FAIL";
+      out(
+        JSON.stringify({
+          id: exp.id,
+          paper: exp.paper,
+          size,
+          coverage: exp.coverage.level,
+          verdict,
+          criterion: outcomes[0]?.verdict?.criterion ?? null,
+          measured: outcomes.map((o) => o.verdict?.measured ?? {}),
+          control: outcomes.map((o) => o.control?.verdict?.verdict ?? null),
+          seeds: exp.sweep ? [...new Set(outcomes.flatMap((o) => o.points.map((p) => p.seed)))] : outcomes.map((o) => o.points[0].seed),
+          runs: outcomes.reduce((a, o) => a + o.points.length + o.controlPoints.length, 0),
+          seconds: Number(outcomes.reduce((a, o) => a + [...o.points, ...o.controlPoints].reduce((b, p) => b + p.seconds, 0), 0).toFixed(3)),
+        }) + "\n",
+      );
+    }
+    return;
+  }
+  const rows: [string, string][] = entries.map(({ exp, outcomes }) => {
+    const vs = outcomes.map((o) => o.verdict?.verdict ?? "interrupted");
+    const m = outcomes[0]?.verdict?.measured ?? {};
+    const ctl = outcomes[0]?.control?.verdict?.verdict;
+    return [
+      `${exp.paper}. ${exp.id}`,
+      `${exp.coverage.level === "partial" ? "partial, scope " : ""}${vs.join("/")}${ctl ? ` (control ${ctl})` : ""} · ${Object.entries(m)
+        .slice(0, 3)
+        .map(([k, v]) => `${k} ${formatMeasured(v)}`)
+        .join(", ")} · ${formatDuration(outcomes.reduce((a, o) => a + [...o.points, ...o.controlPoints].reduce((b, p) => b + p.seconds, 0), 0))}`,
+    ];
+  });
+  const done = new Set(entries.map((e) => e.exp.paper)).size;
   rows.push(["not yet implemented", `${PAPERS.length - done} of ${PAPERS.length} papers`]);
-  return rows;
+  out(formatTable(rows, title));
 }
 
 export function buildProgram(): Command {
@@ -77,7 +142,10 @@ export function buildProgram(): Command {
     .description("list the registered experiments (id, paper number in seed order, class, title)")
     .option("--json", "print JSON")
     .action((o: { json?: boolean }) => {
-      const list = sortedBySeed(EXPERIMENTS).map((e) => ({ id: e.id, paper: e.paper, class: e.paperClass, title: e.title, claim: e.claim, cost: e.cost }));
+      const list = sortedBySeed(EXPERIMENTS).map((e) => {
+        const paper = PAPERS.find((p) => p.number === e.paper);
+        return { id: e.id, paper: e.paper, class: paper?.paperClass ?? "?", paper_title: paper?.title ?? "", title: e.title, coverage: e.coverage.level, claim: e.claim({ ...Object.fromEntries(Object.entries(e.hparams).map(([k, f]) => [k, f.default])) }), cost: e.cost, sweep: !!e.sweep };
+      });
       if (o.json) {
         out(JSON.stringify(list, null, 2) + "\n");
         return;
@@ -89,61 +157,142 @@ export function buildProgram(): Command {
 
   program
     .command("run")
-    .description("run one experiment")
+    .description("run one experiment (all points of its sweep, and its negative control)")
     .argument("<experiment>", "experiment id (see genlab list)")
     .option("--seed <n>", "random seed", parseSeed, 0)
-    .option("--quick", "the quick size (≤ 3 minutes on 2 cores)")
+    .option("--quick", "the quick size (≤ 2 minutes on one core)")
     .addOption(new Option("--size <size>", "smoke | quick | full").choices(SIZES as string[]))
     .option("--set <key=value>", "override an hparam or setting (repeatable)", collect, [])
     .option("--out <dir>", "folder for run folders and the run store", "runs")
     .option("--store <path>", "run store file (default <out>/genlab.db)")
+    .option("--force", "rerun points that already finished with the same hparams, seed, size and genlab version")
+    .option("--no-control", "skip the negative control")
     .option("--json", "print the summary as JSON on stdout")
     .option("--params", "print the experiment's hparams and settings and exit")
-    .action(async (id: string, o: { seed: number; quick?: boolean; size?: Size; set: string[]; out: string; store?: string; json?: boolean; params?: boolean }) => {
+    .action(async (id: string, o: { seed: number; quick?: boolean; size?: Size; set: string[]; out: string; store?: string; json?: boolean; params?: boolean; force?: boolean; control: boolean }) => {
       if (o.quick && o.size && o.size !== "quick") throw new GenlabError({ code: "conflict", path: ["--size"], message: `--quick conflicts with --size ${o.size}` });
       const size: Size = o.size ?? (o.quick ? "quick" : "full");
       if (o.params) {
         const exp = EXPERIMENTS.find((e) => e.id === id);
         if (exp) {
           const rows: [string, string][] = [];
-          for (const [k, f] of Object.entries({ ...exp.hparams, ...exp.settings })) rows.push([k, `${JSON.stringify((size !== "full" && k in exp.sizes[size] ? exp.sizes[size][k] : f.default))}  — ${f.doc}; ${describeField(f)}`]);
+          for (const [k, f] of Object.entries({ ...exp.hparams, ...exp.settings })) rows.push([k, `${JSON.stringify(size !== "full" && k in exp.sizes[size] ? exp.sizes[size][k] : f.default)}  — ${f.doc}; ${describeField(f)}${k in exp.settings ? " (setting, not hashed)" : ""}`]);
           out(formatTable(rows, `${exp.id} (${size})`));
           return;
         }
       }
-      const summary = await runExperiment(EXPERIMENTS, { experiment: id, seed: o.seed, size, set: o.set, outDir: o.out, storePath: o.store });
-      printRun(summary, !!o.json);
-      if (summary.status === "interrupted") {
-        err(`interrupted; resume with: genlab resume ${summary.run_id}${o.out !== "runs" ? ` --out ${o.out}` : ""}\n`);
+      const outcome = await runExperiment(EXPERIMENTS, { experiment: id, seed: o.seed, size, set: o.set, outDir: o.out, storePath: o.store, force: o.force, control: o.control });
+      const figures = writeOutcomeFigures(outcome, o.out);
+      if (o.json) out(JSON.stringify(outcomeJson(outcome, figures), null, 2) + "\n");
+      else if (outcome.points.length === 1) {
+        const s = outcome.points[0];
+        out(summaryTable({ ...s, figures }));
+        if (outcome.control) out(outcomeTable(outcome));
+      } else out(outcomeTable(outcome) + (figures.length ? ` figures: ${figures.filter((f) => f.endsWith(".png")).join(", ")}\n` : ""));
+      const stopped = outcome.points.find((p) => p.status === "interrupted") ?? outcome.controlPoints.find((p) => p.status === "interrupted");
+      if (stopped) {
+        err(`interrupted; resume with: genlab resume ${stopped.run_id}${o.out !== "runs" ? ` --out ${o.out}` : ""}\n`);
         process.exitCode = 130;
       }
     });
 
   program
+    .command("calc")
+    .description("a closed-form theory calculator: prints its outputs for the given parameters")
+    .argument("[calculator]", `calculator id (${Object.keys(CALCULATORS).join(", ")})`)
+    .option("--set <key=value>", "a parameter (repeatable)", collect, [])
+    .option("--json", "print JSON")
+    .action((id: string | undefined, o: { set: string[]; json?: boolean }) => {
+      if (!id) {
+        out(formatTable(Object.entries(CALCULATORS).map(([k, c]) => [k, c.doc]), "calculators"));
+        return;
+      }
+      const r = runCalculator(id, o.set);
+      if (o.json) out(JSON.stringify(r, null, 2) + "\n");
+      else out(formatTable([...Object.entries(r.inputs).map(([k, v]) => [k, String(v)] as [string, string]), ...Object.entries(r.outputs).map(([k, v]) => [`→ ${k}`, formatMeasured(v)] as [string, string])], id));
+    });
+
+  program
     .command("reproduce")
-    .description("run the reproductions (seeds 0…N−1) and write the HTML report of all papers")
-    .option("--quick", "the quick size of every reproduction (minutes on 2 cores)")
+    .description("run what the store lacks of the reproductions (seeds 0…N−1, sweeps, controls) and write the HTML report")
+    .option("--quick", "the quick size of every reproduction (≤ 2 minutes each on one core)")
     .addOption(new Option("--size <size>", "smoke | quick | full").choices(SIZES as string[]))
     .option("--only <ids>", "comma-separated experiment ids (see genlab list)")
     .option("--seeds <n>", "seeds per experiment: 0 … n−1", parseSeeds, 1)
+    .option("--jobs <n>", "worker processes, each single-threaded (default: the number of cores)", parseJobs)
+    .option("--shard <i/n>", "run only shard i of n (default from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)")
+    .option("--shard-count <n>", "the number of shards of a Kubernetes Indexed Job (with JOB_COMPLETION_INDEX)", parseCount)
+    .option("--force", "rerun runs that already finished")
     .option("--report <dir>", "folder for the report (index.html)", "report")
     .option("--out <dir>", "folder for run folders and the run store", "runs")
     .option("--store <path>", "run store file (default <out>/genlab.db)")
     .option("--json", "print one JSON object per experiment on stdout")
-    .action(async (o: { quick?: boolean; size?: Size; only?: string; seeds: number; report: string; out: string; store?: string; json?: boolean }) => {
+    .action(async (o: { quick?: boolean; size?: Size; only?: string; seeds: number; jobs?: number; shard?: string; shardCount?: number; force?: boolean; report: string; out: string; store?: string; json?: boolean }) => {
       if (o.quick && o.size && o.size !== "quick") throw new GenlabError({ code: "conflict", path: ["--size"], message: `--quick conflicts with --size ${o.size}` });
       const size: Size = o.size ?? (o.quick ? "quick" : "full");
       const only = o.only?.split(",").map((x) => x.trim()).filter(Boolean);
-      const command = `genlab reproduce${size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`}${only ? ` --only ${only.join(",")}` : ""} --seeds ${o.seeds}`;
-      const r = await reproduce(EXPERIMENTS, PAPERS, CLASS_MEANING, { size, only, seeds: o.seeds, outDir: o.out, storePath: o.store, reportDir: o.report, command });
-      if (o.json) {
-        for (const e of r.entries) out(JSON.stringify({ id: e.id, paper: e.paper, verdict: e.verdict, criterion: e.criterion, measured: e.measured, seeds: e.seeds, seconds: Number(e.seconds.toFixed(3)) }) + "\n");
-      } else {
-        const rows: [string, string][] = e2rows(r.entries);
-        out(formatTable(rows, `reproduce (${size}, ${o.seeds} seed${o.seeds > 1 ? "s" : ""})`));
-      }
+      const shard = shardFromEnv(o.shard, o.shardCount);
+      const jobs = o.jobs ?? availableParallelism();
+      const command = `genlab reproduce${size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`}${only ? ` --only ${only.join(",")}` : ""} --seeds ${o.seeds}${shard ? ` --shard ${shard.index}/${shard.count}` : ""}`;
+      const r = await reproduce(EXPERIMENTS, CATALOGUE, { size, only, seeds: o.seeds, outDir: o.out, storePath: o.store, reportDir: o.report, command, jobs, shard, force: o.force, workerScript: BIN });
+      printEntries(r.entries, !!o.json, `reproduce (${size}, ${o.seeds} seed${o.seeds > 1 ? "s" : ""}; ${r.ran} run, ${r.reused} reused, ${formatDuration(r.seconds)} wall, --jobs ${jobs})`);
       err(`report: ${r.reportPath}\n`);
       if (r.interrupted) process.exitCode = 130;
+    });
+
+  program
+    .command("report")
+    .description("render the HTML report from a run store, running nothing")
+    .addOption(new Option("--size <size>", "smoke | quick | full (default: each experiment's largest size in the store)").choices(SIZES as string[]))
+    .option("--only <ids>", "comma-separated experiment ids")
+    .option("--report <dir>", "folder for the report (index.html)", "report")
+    .option("--out <dir>", "folder of the run store", "runs")
+    .option("--store <path>", "run store file (default <out>/genlab.db)")
+    .option("--json", "print one JSON object per experiment on stdout")
+    .action((o: { size?: Size; only?: string; report: string; out: string; store?: string; json?: boolean }) => {
+      const storePath = resolve(o.store ?? defaultStorePath(o.out));
+      if (!existsSync(storePath)) throw new GenlabError({ code: "missing_store", path: [o.store ? "--store" : storePath], message: `no run store at ${storePath} (run genlab reproduce first, or pass --out/--store)` });
+      const only = o.only?.split(",").map((x) => x.trim()).filter(Boolean);
+      const store = new RunStore(storePath);
+      try {
+        const r = renderReport(EXPERIMENTS, CATALOGUE, store, { size: o.size, only, command: `genlab report --store ${storePath}`, reportDir: o.report });
+        printEntries(r.entries, !!o.json, `report from ${storePath}`);
+        err(`report: ${r.reportPath}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command("merge")
+    .description("merge run stores (e.g. the shards of a cluster job) into one; the same run twice gives one row")
+    .argument("<stores...>", "run store files to merge from")
+    .requiredOption("--into <path>", "the store to merge into (created if missing)")
+    .action((stores: string[], o: { into: string }) => {
+      const into = resolve(o.into);
+      const sources = stores.map((p) => resolve(p));
+      for (const p of sources) {
+        if (!existsSync(p)) throw new GenlabError({ code: "missing_store", path: [p], message: "no such run store" });
+        if (p === into) throw new GenlabError({ code: "invalid_store", path: [p], message: "cannot merge a store into itself" });
+      }
+      // Open (and so validate) every source before writing anything.
+      const opened = sources.map((p) => new RunStore(p));
+      try {
+        const target = new RunStore(into);
+        try {
+          for (const [i, src] of opened.entries()) {
+            if (src.schemaVersion() !== target.schemaVersion()) throw new GenlabError({ code: "incompatible_store", path: [sources[i]], message: `store schema version ${src.schemaVersion()}, expected ${target.schemaVersion()} (open it once with this genlab to upgrade it)` });
+          }
+          for (const [i, src] of opened.entries()) {
+            const r = target.mergeFrom(src);
+            out(`${sources[i]}: ${r.added} run${r.added === 1 ? "" : "s"} added, ${r.skipped} already there\n`);
+          }
+        } finally {
+          target.close();
+        }
+      } finally {
+        for (const s of opened) s.close();
+      }
     });
 
   program
@@ -188,7 +337,18 @@ export function buildProgram(): Command {
     .option("--json", "print the summary as JSON on stdout")
     .action(async (id: string, o: { out: string; store?: string; json?: boolean }) => {
       const summary = await resumeRun(EXPERIMENTS, id, { outDir: o.out, storePath: o.store });
-      printRun(summary, !!o.json);
+      let figures: string[] = [];
+      const exp = EXPERIMENTS.find((e) => e.id === summary.experiment);
+      if (summary.status === "finished" && exp && !exp.sweep) {
+        const store = openStore(o.out, o.store);
+        try {
+          const { evaluateExperiment } = await import("../runner/run.ts");
+          figures = writeOutcomeFigures(evaluateExperiment(exp, summary.size, [summary], [], store), o.out);
+        } finally {
+          store.close();
+        }
+      }
+      printRun({ ...summary, figures }, !!o.json);
       if (summary.status === "interrupted") process.exitCode = 130;
     });
 
@@ -268,11 +428,15 @@ export function buildProgram(): Command {
     `
 Examples:
   genlab list
-  genlab run grokking-modular --quick                 quick size (~75 s on 2 cores)
+  genlab run grokking-modular --quick                 quick size (~75 s a run; the wd = 0 control runs too)
   genlab run grokking-modular --quick --set p=59 --seed 1 --json
   genlab run grokking-modular --params                hparams, settings, defaults and ranges
   genlab show <run-id>
   genlab resume <run-id>                              continue an interrupted run
+  genlab reproduce --quick --jobs 2                   every quick reproduction, 2 worker processes
+  genlab reproduce --shard 0/4 --out runs-0           one share of a cluster array job
+  genlab merge runs-*/genlab.db --into all.db && genlab report --store all.db
+  genlab calc rf-risk --set n=256 --set k=512 --set ridge=0.01
 
 Runs go to ./runs (--out DIR); JAX_THREADS=2 uses the wasm worker pool (faster, other round-off).`,
   );
@@ -280,6 +444,10 @@ Runs go to ./runs (--out DIR); JAX_THREADS=2 uses the wasm worker pool (faster, 
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "__worker") {
+    const { workerMain } = await import("./worker.ts");
+    return workerMain();
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: "user" });

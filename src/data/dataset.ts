@@ -6,8 +6,11 @@ export type Dataset = {
   /** Inputs, row-major, `xShape[0]` rows. Float features or integer tokens. */
   x: Float32Array | Int32Array;
   xShape: number[];
-  /** Integer class labels, one per row. */
-  y: Int32Array;
+  /** Integer class labels, one per row; or float targets (regression), `yShape` rows. */
+  y: Int32Array | Float32Array;
+  /** Shape of float targets ([n] or [n, d]); integer labels are always [n]. */
+  yShape?: number[];
+  /** Number of classes; 0 for regression targets. */
   numClasses: number;
 };
 
@@ -26,13 +29,14 @@ export function takeRows(ds: Dataset, idx: ArrayLike<number>): Dataset {
   const r = rowSize(ds);
   const n = idx.length;
   const x = ds.x instanceof Int32Array ? new Int32Array(n * r) : new Float32Array(n * r);
-  const y = new Int32Array(n);
+  const yr = ds.yShape ? ds.yShape.slice(1).reduce((a, b) => a * b, 1) : 1;
+  const y = ds.y instanceof Float32Array ? new Float32Array(n * yr) : new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const j = idx[i];
     x.set(ds.x.subarray(j * r, (j + 1) * r), i * r);
-    y[i] = ds.y[j];
+    y.set(ds.y.subarray(j * yr, (j + 1) * yr), i * yr);
   }
-  return { x, xShape: [n, ...ds.xShape.slice(1)], y, numClasses: ds.numClasses };
+  return { x, xShape: [n, ...ds.xShape.slice(1)], y, ...(ds.yShape ? { yShape: [n, ...ds.yShape.slice(1)] } : {}), numClasses: ds.numClasses };
 }
 
 /** Counts per class. */

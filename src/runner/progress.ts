@@ -33,6 +33,7 @@ export class Progress {
   #extra: Record<string, number> = {};
   #started = false;
   #lastDone = -1;
+  #phase = "";
 
   constructor(label: string, opts: ProgressOptions = {}) {
     this.#label = label;
@@ -42,15 +43,26 @@ export class Progress {
     this.#quiet = opts.quiet ?? false;
   }
 
-  update(done: number, total: number, extra?: Record<string, number>): void {
+  update(done: number, total: number, extra?: Record<string, number>, phase = ""): void {
     if (this.#quiet) return;
+    if (phase !== this.#phase) {
+      // a new phase: its own bar and its own ETA
+      this.#bar?.stop();
+      this.#bar = null;
+      this.#phase = phase;
+      this.#t0 = performance.now();
+      this.#started = false;
+      this.#lastDone = -1;
+      this.#extra = {};
+    }
+    const label = phase ? `${this.#label} ${phase}` : this.#label;
     if (extra) this.#extra = { ...this.#extra, ...extra };
     const now = performance.now();
     const elapsed = (now - this.#t0) / 1000;
     if (this.#tty) {
       if (!this.#bar) {
         this.#bar = new cliProgress.SingleBar(
-          { format: `${this.#label} [{bar}] {percentage}% | {value}/{total} | elapsed {elapsedH} | ETA {etaH} | {extra}`, hideCursor: true, barsize: 24, stream: this.#stream, etaBuffer: 50 },
+          { format: `${label} [{bar}] {percentage}% | {value}/{total} | elapsed {elapsedH} | ETA {etaH} | {extra}`, hideCursor: true, barsize: 24, stream: this.#stream, etaBuffer: 50 },
           cliProgress.Presets.shades_classic,
         );
         this.#bar.start(total, done, { extra: "", elapsedH: "0s", etaH: "?" });
@@ -67,7 +79,7 @@ export class Progress {
       this.#lastDone = done;
       const pct = total > 0 ? Math.floor((100 * done) / total) : 0;
       const eta = done > 0 ? (elapsed / done) * (total - done) : NaN;
-      this.#stream.write(`${this.#label}  ${done}/${total} (${pct}%)  elapsed ${formatDuration(elapsed)}  ETA ${formatDuration(eta)}  ${formatExtra(this.#extra)}\n`);
+      this.#stream.write(`${label}  ${done}/${total} (${pct}%)  elapsed ${formatDuration(elapsed)}  ETA ${formatDuration(eta)}  ${formatExtra(this.#extra)}\n`);
     }
   }
 

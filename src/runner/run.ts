@@ -1,111 +1,162 @@
 /**
- * Runs one experiment: validates the configuration, creates the run folder and store row, trains with
- * progress, computes figures and the verdict, and writes summary.json. A run is marked `finished` only
- * after its summary is on disk; a stopped (SIGINT/SIGTERM) run is `interrupted` and can be resumed from
- * its last checkpoint; a crashed one is `failed` with its error.
+ * Runs experiments. A *point* is one hashed run (experiment, hparams, seed, size): it gets a run folder
+ * (config.json, metrics.jsonl, phases.json, arrays/*.npy, summary.json) and a store row, and is reused
+ * when a finished run of the same point and genlab version exists. The run context (`ctx`) owns the
+ * plumbing: log schedule, checkpoints, resume, stop, progress, divergence messages, phases and array
+ * artifacts. A run is `finished` only after its summary is on disk; a stopped (SIGINT/SIGTERM) run is
+ * `interrupted` and resumes from its checkpoints and finished phases; a crashed one is `failed`.
+ *
+ * An *experiment* is its points (a sweep, or one run) plus its negative control: `evaluateExperiment`
+ * gives the verdict and figure specs over all of them. Drawing is report/'s job.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { GenlabError, type ErrorIssue } from "../core/errors.ts";
-import { hashConfig } from "../core/hash.ts";
+import { GenlabError } from "../core/errors.ts";
 import { currentDevice, initDevices } from "../core/jax.ts";
-import type { LogRecord, TrainCheckpoint } from "../train/loop.ts";
-import type { Experiment, Json, RunContext, Size, Verdict } from "./experiment.ts";
+import { decodeNpy, encodeNpy } from "../data/npy.ts";
+import type { TrainCheckpoint } from "../train/loop.ts";
+import type { FigureSpec } from "./charts.ts";
+import { StopRequested, createRunContext } from "./context.ts";
+import {
+  MAIN_PHASE,
+  type ArrayInfo,
+  type Experiment,
+  type Json,
+  type MetricRow,
+  type Point,
+  type Size,
+  type Verdict,
+} from "./experiment.ts";
 import { genlabVersion, jaxVersion, writeFileAtomic, writeJsonAtomic } from "./files.ts";
 import { Progress, formatDuration, formatTable } from "./progress.ts";
 import { findExperiment } from "./registry.ts";
-import { coerceValue, parseValues, unknownKeyIssue, type Values } from "./schema.ts";
-import { RunStore } from "./store.ts";
-
-export type RunOptions = {
-  experiment: string;
-  seed: number;
-  size: Size;
-  /** Raw `--set key=value` pairs. */
-  set: string[];
-  outDir: string;
-  storePath?: string;
-  /** Progress output; defaults to stderr. */
-  stream?: NodeJS.WriteStream;
-  quiet?: boolean;
-};
+import type { Values } from "./schema.ts";
+import { hparamsHashOf, planExperiment, resolveConfig, type PointSpec } from "./plan.ts";
+import { RunStore, type RunRow } from "./store.ts";
 
 export type RunSummary = {
   run_id: string;
   experiment: string;
   paper: number;
-  title: string;
-  claim: string;
   size: Size;
   seed: number;
   hparams: Values;
   settings: Values;
   status: "finished" | "interrupted";
+  /** The verdict of this run alone (experiments without a sweep); null for sweep points and interrupted runs. */
   verdict: Verdict["verdict"] | null;
   criterion: string | null;
   measured: Record<string, number | null>;
   results: Json;
+  arrays: ArrayInfo[];
   seconds: number;
+  /** Figure files (SVG and PNG), written by report/ after the run. */
   figures: string[];
   dir: string;
+  /** True when a finished run of the same point was reused instead of run again. */
+  reused?: boolean;
   genlab_version: string;
   jax_version: string;
   device: string;
 };
 
-/** Split `--set` pairs into hparams and settings and validate both (all problems reported at once). */
-export function resolveConfig(exp: Experiment, size: Size, set: string[]): { hparams: Values; settings: Values } {
-  const issues: ErrorIssue[] = [];
-  const h: Record<string, unknown> = { ...(size === "full" ? {} : exp.sizes[size]) };
-  const s: Record<string, unknown> = {};
-  for (const pair of set) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) {
-      issues.push({ code: "invalid_flag", path: ["--set"], message: `expected key=value, got ${JSON.stringify(pair)}` });
-      continue;
-    }
-    const key = pair.slice(0, eq).trim();
-    const raw = pair.slice(eq + 1);
-    if (key in exp.hparams) h[key] = coerceValue(exp.hparams[key], raw);
-    else if (key in exp.settings) s[key] = coerceValue(exp.settings[key], raw);
-    else issues.push(unknownKeyIssue(key, [...Object.keys(exp.hparams), ...Object.keys(exp.settings)], ["--set", key]));
-  }
-  const hp = parseValues(exp.hparams, h, ["hparams"]);
-  const st = parseValues(exp.settings, s, ["settings"]);
-  if (!hp.ok) issues.push(...hp.issues);
-  if (!st.ok) issues.push(...st.issues);
-  if (issues.length || !hp.ok || !st.ok) throw new GenlabError(issues);
-  return { hparams: hp.value, settings: st.value };
-}
+export { hparamsHashOf, planExperiment, resolveConfig, type PointSpec };
 
-function runIdFor(exp: Experiment, hparamsHash: string, seed: number): string {
+export type PointOptions = {
+  outDir: string;
+  storePath?: string;
+  stream?: NodeJS.WriteStream;
+  quiet?: boolean;
+  /** Rerun even when a finished run of the same point exists. */
+  force?: boolean;
+  /** Progress of the running point (for a worker pool's combined display). */
+  onProgress?: (done: number, total: number, label: string) => void;
+};
+
+function runIdFor(exp: string, hparamsHash: string, seed: number): string {
   const t = new Date();
   const stamp = t.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `${exp.id}-${hparamsHash.slice(0, 8)}-s${seed}-${stamp}${String(t.getMilliseconds()).padStart(3, "0")}`;
+  return `${exp}-${hparamsHash.slice(0, 8)}-s${seed}-${stamp}${String(t.getMilliseconds()).padStart(3, "0")}`;
 }
 
 export function defaultStorePath(outDir: string): string {
   return join(outDir, "genlab.db");
 }
 
-type Prepared = { exp: Experiment; hparams: Values; settings: Values; seed: number; size: Size; runId: string; dir: string; resume?: TrainCheckpoint; startedAt: number };
+export function openStore(outDir: string, storePath?: string): RunStore {
+  return new RunStore(resolve(storePath ?? defaultStorePath(outDir)));
+}
 
-async function execute(p: Prepared, store: RunStore, opts: { stream?: NodeJS.WriteStream; quiet?: boolean }): Promise<RunSummary> {
-  const { exp, hparams, settings, seed, size, runId, dir } = p;
-  const metricsPath = join(dir, "metrics.jsonl");
-  const metrics: LogRecord[] = [];
-  if (p.resume && existsSync(metricsPath)) {
-    for (const line of readFileSync(metricsPath, "utf8").split("\n")) {
-      if (!line.trim()) continue;
-      try {
-        const rec = JSON.parse(line) as LogRecord;
-        if (rec.step <= p.resume.step) metrics.push(rec);
-      } catch {
-        // a line cut off by the kill that interrupted the run
-      }
+// ------------------------------------------------------------------------------------ metric rows
+
+export function rowToJson(r: MetricRow): Record<string, number | string> {
+  return { ...(r.phase !== MAIN_PHASE ? { phase: r.phase } : {}), ...(r.axis !== "step" ? { axis: r.axis } : {}), [r.axis]: r.x, ...r.values };
+}
+
+export function rowFromJson(o: Record<string, unknown>): MetricRow {
+  const phase = typeof o.phase === "string" ? o.phase : MAIN_PHASE;
+  const axis = typeof o.axis === "string" ? o.axis : "step";
+  const values: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o)) if (k !== "phase" && k !== "axis" && k !== axis && typeof v === "number") values[k] = v;
+  return { phase, axis, x: Number(o[axis]), values };
+}
+
+function readMetricsFile(path: string): MetricRow[] {
+  if (!existsSync(path)) return [];
+  const rows: MetricRow[] = [];
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      rows.push(rowFromJson(JSON.parse(line)));
+    } catch {
+      // a line cut off by the kill that interrupted the run
     }
-    writeFileAtomic(metricsPath, metrics.map((m) => JSON.stringify(m)).join("\n") + (metrics.length ? "\n" : ""));
-    store.truncateMetrics(runId, p.resume.step);
+  }
+  return rows;
+}
+
+const checkpointFile = (dir: string, name: string) => (name === MAIN_PHASE ? join(dir, "checkpoint.json") : join(dir, "checkpoints", `${name.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`));
+
+type PhaseState = { done: Record<string, Json> };
+
+function listArrays(dir: string): ArrayInfo[] {
+  const folder = join(dir, "arrays");
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .filter((f) => f.endsWith(".npy"))
+    .sort()
+    .map((f) => {
+      const a = decodeNpy(readFileSync(join(folder, f)));
+      const dtype = a.data instanceof Float32Array ? "float32" : a.data instanceof Float64Array ? "float64" : a.data instanceof Int32Array ? "int32" : "uint8";
+      return { name: f.slice(0, -4), file: join("arrays", f), shape: a.shape, dtype };
+    });
+}
+
+// ------------------------------------------------------------------------------------ one point
+
+type Prepared = { exp: Experiment; spec: PointSpec; runId: string; dir: string; resuming: boolean };
+
+async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promise<RunSummary> {
+  const { exp, spec, runId, dir } = p;
+  const { hparams, settings, seed, size } = spec;
+  const metricsPath = join(dir, "metrics.jsonl");
+  const phasesPath = join(dir, "phases.json");
+  const state: PhaseState = p.resuming && existsSync(phasesPath) ? (JSON.parse(readFileSync(phasesPath, "utf8")) as PhaseState) : { done: {} };
+  let metrics: MetricRow[] = [];
+  if (p.resuming) {
+    // Keep what a finished phase or a checkpoint vouches for; everything else is recomputed.
+    const ckSteps = new Map<string, number>();
+    const keep = (r: MetricRow) => {
+      if (r.phase in state.done) return true;
+      if (!ckSteps.has(r.phase)) {
+        const ck = checkpointFile(dir, r.phase);
+        ckSteps.set(r.phase, existsSync(ck) ? (JSON.parse(readFileSync(ck, "utf8")) as TrainCheckpoint).step : -1);
+      }
+      return r.axis === "step" && r.x <= ckSteps.get(r.phase)!;
+    };
+    metrics = readMetricsFile(metricsPath).filter(keep);
+    writeFileAtomic(metricsPath, metrics.map((m) => JSON.stringify(rowToJson(m))).join("\n") + (metrics.length ? "\n" : ""));
+    store.replaceMetrics(runId, metrics);
   }
 
   let stopRequested = false;
@@ -123,111 +174,122 @@ async function execute(p: Prepared, store: RunStore, opts: { stream?: NodeJS.Wri
   process.on("SIGTERM", onSignal);
 
   const progress = new Progress(exp.id, { stream: opts.stream, quiet: opts.quiet });
-  const ckPath = join(dir, "checkpoint.json");
-  const ctx: RunContext = {
+  const report = (done: number, total: number, label: string, extra?: Record<string, number>) => {
+    progress.update(done, total, extra, label);
+    opts.onProgress?.(done, total, label);
+  };
+  const write = (row: MetricRow) => {
+    appendFileSync(metricsPath, JSON.stringify(rowToJson(row)) + "\n");
+    store.appendMetrics(runId, row);
+  };
+  const ctx = createRunContext({
     experiment: exp.id,
     hparams,
     settings,
     seed,
     size,
-    resume: p.resume,
-    async log(rec) {
-      metrics.push(rec);
-      appendFileSync(metricsPath, JSON.stringify(rec) + "\n");
-      store.appendMetrics(runId, rec);
-    },
-    history: () => metrics.slice(),
-    progress(step, total, extra) {
-      progress.update(step, total, extra);
-    },
-    async saveCheckpoint(ck) {
-      writeJsonAtomic(ckPath, ck);
-    },
+    metrics,
+    done: state.done,
     shouldStop: () => stopRequested,
-  };
+    onProgress: report,
+    sink: {
+      writeRow: write,
+      readCheckpoint: (name) => {
+        const ckPath = checkpointFile(dir, name);
+        return p.resuming && existsSync(ckPath) ? (JSON.parse(readFileSync(ckPath, "utf8")) as TrainCheckpoint) : undefined;
+      },
+      writeCheckpoint: (name, ck) => writeJsonAtomic(checkpointFile(dir, name), ck),
+      phaseDone: () => writeJsonAtomic(phasesPath, state),
+      saveArray(name, data, shape) {
+        writeFileAtomic(join(dir, "arrays", `${name}.npy`), encodeNpy({ data, shape }));
+      },
+      loadArray(name) {
+        const path = join(dir, "arrays", `${name}.npy`);
+        if (!existsSync(path)) throw new RangeError(`loadArray: no array ${JSON.stringify(name)} in this run (saved: ${listArrays(dir).map((a) => a.name).join(", ") || "none"})`);
+        return decodeNpy(readFileSync(path));
+      },
+    },
+  });
 
   const t0 = performance.now();
-  let results: Json;
+  let results: Json = null;
+  let stopped = false;
   try {
     results = await exp.run(ctx);
   } catch (e) {
     progress.stop();
-    const status = stopRequested ? "interrupted" : "failed";
-    store.finishRun(runId, { status, error: (e as Error).message, seconds: (performance.now() - t0) / 1000 });
-    throw e;
+    if (e instanceof StopRequested || stopRequested) stopped = true;
+    else {
+      store.finishRun(runId, { status: "failed", error: (e as Error).message, seconds: (performance.now() - t0) / 1000 });
+      throw e;
+    }
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
   progress.stop();
-  const seconds = (performance.now() - p.startedAt) / 1000;
-
+  const seconds = (performance.now() - t0) / 1000;
   const base = {
     run_id: runId,
     experiment: exp.id,
     paper: exp.paper,
-    title: exp.title,
-    claim: exp.claim,
     size,
     seed,
     hparams,
     settings,
     results,
+    arrays: listArrays(dir),
     seconds,
+    figures: [] as string[],
     dir,
     genlab_version: genlabVersion(),
     jax_version: jaxVersion(),
     device: currentDevice(),
   };
-  if (stopRequested) {
-    const summary: RunSummary = { ...base, status: "interrupted", verdict: null, criterion: null, measured: {}, figures: [] };
+  if (stopped || stopRequested) {
     store.finishRun(runId, { status: "interrupted", seconds, error: "stopped by signal; resume with: genlab resume " + runId });
-    return summary;
+    return { ...base, status: "interrupted", verdict: null, criterion: null, measured: {} };
   }
-
-  const v = exp.verdict(results, hparams);
-  const figures: string[] = [];
-  const { headlessDocument, svgToPng } = await import("../report/render.ts");
-  for (const fig of exp.figures(results, metrics, hparams, headlessDocument())) {
-    const svgPath = join(dir, "figures", `${fig.name}.svg`);
-    writeFileAtomic(svgPath, fig.svg);
-    writeFileAtomic(join(dir, "figures", `${fig.name}.png`), svgToPng(fig.svg));
-    figures.push(svgPath, join(dir, "figures", `${fig.name}.png`));
-  }
-  const summary: RunSummary = { ...base, status: "finished", verdict: v.verdict, criterion: v.criterion, measured: v.measured, figures };
+  // A run that is its experiment's only point has a verdict of its own.
+  const alone = exp.sweep ? null : exp.verdict([{ runId, hparams, seed, results, metrics, arrays: base.arrays, dir }]);
+  const summary: RunSummary = { ...base, status: "finished", verdict: alone?.verdict ?? null, criterion: alone?.criterion ?? null, measured: alone?.measured ?? {} };
   writeJsonAtomic(join(dir, "summary.json"), summary);
-  store.finishRun(runId, { status: "finished", verdict: v.verdict, seconds, summary: JSON.stringify(summary) });
+  store.finishRun(runId, { status: "finished", verdict: summary.verdict, seconds, summary: JSON.stringify(summary) });
   return summary;
 }
 
-function openStore(outDir: string, storePath?: string): RunStore {
-  return new RunStore(resolve(storePath ?? defaultStorePath(outDir)));
-}
-
-export async function runExperiment(registry: readonly Experiment[], opts: RunOptions): Promise<RunSummary> {
-  const exp = findExperiment(registry, opts.experiment);
-  const { hparams, settings } = resolveConfig(exp, opts.size, opts.set);
-  const device = await initDevices();
+/** Run (or reuse) one point. */
+export async function runPoint(registry: readonly Experiment[], spec: PointSpec, opts: PointOptions): Promise<RunSummary> {
+  const exp = findExperiment(registry, spec.experiment);
   const store = openStore(opts.outDir, opts.storePath);
   try {
-    const hparamsHash = hashConfig({ experiment: exp.id, hparams });
-    const runId = runIdFor(exp, hparamsHash, opts.seed);
+    const hparamsHash = hparamsHashOf(exp.id, spec.hparams);
+    if (!opts.force) {
+      const row = store.findFinished({ experiment: exp.id, hparams_hash: hparamsHash, seed: spec.seed, size: spec.size, genlab_version: genlabVersion() });
+      const s = row?.summary ? (JSON.parse(row.summary) as RunSummary) : null;
+      if (s) return { ...s, reused: true };
+    }
+    const device = await initDevices();
+    const runId = runIdFor(exp.id, hparamsHash, spec.seed);
     const dir = resolve(opts.outDir, runId);
     const config = {
       run_id: runId,
       experiment: exp.id,
       paper: exp.paper,
-      size: opts.size,
-      seed: opts.seed,
-      hparams,
-      settings,
+      size: spec.size,
+      seed: spec.seed,
+      role: spec.role,
+      hparams: spec.hparams,
+      settings: spec.settings,
       hparams_hash: hparamsHash,
       genlab_version: genlabVersion(),
       jax_version: jaxVersion(),
       device,
       node_version: process.version,
       jax_threads: Number(process.env.JAX_THREADS ?? 0),
-      command: `genlab run ${exp.id} --seed ${opts.seed}${opts.size === "full" ? "" : ` --size ${opts.size}`}${opts.set.map((s) => ` --set ${s}`).join("")}`,
+      command: `genlab run ${exp.id} --seed ${spec.seed}${spec.size === "full" ? "" : ` --size ${spec.size}`}${Object.entries(spec.hparams)
+        .map(([k, v]) => ` --set ${k}=${v}`)
+        .join("")}`,
       started_at: new Date().toISOString(),
     };
     writeJsonAtomic(join(dir, "config.json"), config);
@@ -236,60 +298,142 @@ export async function runExperiment(registry: readonly Experiment[], opts: RunOp
       id: runId,
       experiment: exp.id,
       paper: exp.paper,
-      size: opts.size,
-      seed: opts.seed,
+      size: spec.size,
+      seed: spec.seed,
       hparams_hash: hparamsHash,
-      hparams: JSON.stringify(hparams),
-      settings: JSON.stringify(settings),
+      hparams: JSON.stringify(spec.hparams),
+      settings: JSON.stringify(spec.settings),
       started_at: config.started_at,
       dir,
       genlab_version: config.genlab_version,
       jax_version: config.jax_version,
       device,
     });
-    return await execute({ exp, hparams, settings, seed: opts.seed, size: opts.size, runId, dir, startedAt: performance.now() }, store, opts);
+    return await execute({ exp, spec, runId, dir, resuming: false }, store, opts);
   } finally {
     store.close();
   }
 }
 
-/** Continue an interrupted run from its last checkpoint; the result is identical to an uninterrupted run. */
-export async function resumeRun(registry: readonly Experiment[], runId: string, opts: { outDir: string; storePath?: string; stream?: NodeJS.WriteStream; quiet?: boolean }): Promise<RunSummary> {
+/** Continue an interrupted run from its checkpoints and finished phases; the result equals an uninterrupted run's. */
+export async function resumeRun(registry: readonly Experiment[], runId: string, opts: PointOptions): Promise<RunSummary> {
   const store = openStore(opts.outDir, opts.storePath);
   try {
     const row = store.getRun(runId);
     if (!row) throw new GenlabError({ code: "unknown_run", path: ["<run-id>"], message: `no run ${JSON.stringify(runId)} in ${store.path}` });
     if (row.status === "finished") throw new GenlabError({ code: "finished", path: ["<run-id>"], message: `run ${runId} already finished; nothing to resume` });
     if (row.status === "running") throw new GenlabError({ code: "running", path: ["<run-id>"], message: `run ${runId} is still running (pid ${row.pid})` });
-    const ckPath = join(row.dir, "checkpoint.json");
-    if (!existsSync(ckPath)) throw new GenlabError({ code: "no_checkpoint", path: [ckPath], message: "the run has no checkpoint to resume from; start it again with genlab run" });
     const exp = findExperiment(registry, row.experiment);
+    const hasProgress = existsSync(join(row.dir, "checkpoint.json")) || existsSync(join(row.dir, "phases.json")) || existsSync(join(row.dir, "checkpoints"));
+    if (!hasProgress) throw new GenlabError({ code: "no_checkpoint", path: [join(row.dir, "checkpoint.json")], message: "the run has no checkpoint to resume from; start it again with genlab run" });
     await initDevices();
-    const resume = JSON.parse(readFileSync(ckPath, "utf8")) as TrainCheckpoint;
     store.reopenRun(runId);
-    return await execute(
-      { exp, hparams: JSON.parse(row.hparams), settings: JSON.parse(row.settings), seed: row.seed, size: row.size as Size, runId, dir: row.dir, resume, startedAt: performance.now() },
-      store,
-      opts,
-    );
+    const spec: PointSpec = { experiment: row.experiment, size: row.size as Size, seed: row.seed, hparams: JSON.parse(row.hparams), settings: JSON.parse(row.settings), role: "point", set: [] };
+    return await execute({ exp, spec, runId, dir: row.dir, resuming: true }, store, opts);
   } finally {
     store.close();
   }
 }
 
+// ------------------------------------------------------------------------------------ experiments
+
+/** An experiment's result over all its points: the verdict, the control's verdict and the figure specs. */
+export type Outcome = {
+  experiment: string;
+  paper: number;
+  size: Size;
+  /** null when a point was interrupted. */
+  verdict: Verdict | null;
+  control: { what: string; verdict: Verdict | null; runIds: string[] } | null;
+  points: RunSummary[];
+  controlPoints: RunSummary[];
+  figures: FigureSpec[];
+  seconds: number;
+};
+
+export function pointOf(s: RunSummary, metrics: MetricRow[]): Point {
+  return { runId: s.run_id, hparams: s.hparams, seed: s.seed, results: s.results, metrics, arrays: s.arrays ?? [], dir: s.dir };
+}
+
+/** Verdict, control verdict and figures of an experiment from its finished points (metrics read from the store). */
+export function evaluateExperiment(exp: Experiment, size: Size, points: RunSummary[], controlPoints: RunSummary[], store: RunStore): Outcome {
+  const complete = (ps: RunSummary[]) => ps.length > 0 && ps.every((s) => s.status === "finished");
+  const load = (ps: RunSummary[]) => ps.map((s) => pointOf(s, store.metricRows(s.run_id)));
+  const pts = complete(points) ? load(points) : null;
+  const nc = exp.negativeControl;
+  let control: Outcome["control"] = null;
+  if (nc) {
+    if (nc.hparams) control = { what: nc.what, verdict: complete(controlPoints) ? exp.verdict(load(controlPoints)) : null, runIds: controlPoints.map((s) => s.run_id) };
+    else if (nc.verdict) control = { what: nc.what, verdict: pts ? nc.verdict(pts) : null, runIds: points.map((s) => s.run_id) };
+  }
+  return {
+    experiment: exp.id,
+    paper: exp.paper,
+    size,
+    verdict: pts ? exp.verdict(pts) : null,
+    control,
+    points,
+    controlPoints,
+    figures: pts ? exp.figures(pts) : [],
+    seconds: [...points, ...controlPoints].reduce((a, s) => a + (s.reused ? 0 : s.seconds), 0),
+  };
+}
+
+export type RunOptions = PointOptions & { experiment: string; size: Size; set: string[]; seed: number; /** Also run the negative control (default true). */ control?: boolean };
+
+/** Run an experiment in this process: its points for `seed` (a sweep's own seeds where it lists them) and its control. */
+export async function runExperiment(registry: readonly Experiment[], opts: RunOptions): Promise<Outcome> {
+  const exp = findExperiment(registry, opts.experiment);
+  const plan = planExperiment(exp, opts.size, opts.set, [opts.seed]);
+  const todo = [...plan.points, ...(opts.control === false ? [] : plan.control)];
+  const done: RunSummary[] = [];
+  for (const [i, spec] of todo.entries()) {
+    if (todo.length > 1 && !opts.quiet) (opts.stream ?? process.stderr).write(`${exp.id}: run ${i + 1}/${todo.length}${spec.role === "control" ? " (negative control)" : ""}\n`);
+    const s = await runPoint(registry, spec, opts);
+    done.push(s);
+    if (s.status === "interrupted") break;
+  }
+  const store = openStore(opts.outDir, opts.storePath);
+  try {
+    const points = done.filter((_, i) => todo[i].role === "point");
+    const controlPoints = done.filter((_, i) => todo[i].role === "control");
+    return evaluateExperiment(exp, opts.size, points, controlPoints, store);
+  } finally {
+    store.close();
+  }
+}
+
+const fmt = (v: number | null) => (v === null ? "null (not reached)" : Number.isInteger(v) ? String(v) : v.toFixed(4));
+
 export function summaryTable(s: RunSummary): string {
   const rows: [string, string][] = [
-    ["run", s.run_id],
+    ["run", s.run_id + (s.reused ? " (reused: finished earlier with the same point; --force reruns)" : "")],
     ["experiment", `${s.experiment} (paper ${s.paper})`],
     ["size / seed", `${s.size} / ${s.seed}`],
     ["status", s.status],
   ];
-  for (const [k, v] of Object.entries(s.measured)) rows.push([k, v === null ? "null (not reached)" : /step/.test(k) ? String(v) : v.toFixed(4)]);
+  for (const [k, v] of Object.entries(s.measured)) rows.push([k, fmt(v)]);
   if (s.verdict) rows.push(["verdict", s.verdict]);
   if (s.criterion) rows.push(["criterion", s.criterion]);
+  if (s.arrays?.length) rows.push(["arrays", s.arrays.map((a) => `${a.file} [${a.shape.join("×")}]`).join(", ")]);
   rows.push(["time", formatDuration(s.seconds)]);
   rows.push(["folder", s.dir]);
   const figs = s.figures.filter((f) => f.endsWith(".png"));
   if (figs.length) rows.push(["figures", figs.join(", ")]);
   return formatTable(rows);
 }
+
+export function outcomeTable(o: Outcome): string {
+  const rows: [string, string][] = [["experiment", `${o.experiment} (paper ${o.paper}), ${o.size} size`]];
+  rows.push(["runs", `${o.points.length} point${o.points.length === 1 ? "" : "s"}${o.controlPoints.length ? ` + ${o.controlPoints.length} control` : ""} (${o.points.filter((p) => p.reused).length} reused)`]);
+  if (o.verdict) {
+    for (const [k, v] of Object.entries(o.verdict.measured)) rows.push([k, fmt(v) + (o.verdict.brackets?.[k] ? ` (bracket (${o.verdict.brackets[k].map((b) => b ?? "never").join(", ")}])` : "")]);
+    rows.push(["verdict", o.verdict.verdict]);
+    rows.push(["criterion", o.verdict.criterion]);
+  } else rows.push(["verdict", "none (interrupted)"]);
+  if (o.control) rows.push(["negative control", `${o.control.verdict?.verdict ?? "not run"} — ${o.control.what}${o.control.verdict ? (o.control.verdict.verdict === "FAIL" ? " (the criterion fails on it, as it must)" : " (WARNING: the criterion passes on the control)") : ""}`]);
+  rows.push(["time", formatDuration(o.seconds)]);
+  return formatTable(rows);
+}
+
+export type { RunRow };

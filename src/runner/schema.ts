@@ -17,13 +17,44 @@ export type NumberField = Base<number> & {
   /** Extra check; returns a message ("expected a prime") or null. */
   check?: (v: number) => string | null;
 };
-export type EnumField = Base<string> & { type: "enum"; values: readonly string[] };
+export type EnumField<V extends string = string> = Base<V> & { type: "enum"; values: readonly V[] };
 export type BooleanField = Base<boolean> & { type: "boolean" };
 export type StringField = Base<string> & { type: "string" };
 export type Field = NumberField | EnumField | BooleanField | StringField;
 export type Schema = Record<string, Field>;
 
 export type Values = Record<string, number | string | boolean>;
+
+/** The value type of one field (Zod's `z.infer` idea). */
+export type FieldValue<F> = F extends NumberField ? number : F extends EnumField<infer V> ? V : F extends BooleanField ? boolean : F extends StringField ? string : never;
+/** The typed values of a schema: `Infer<typeof hparams>` is `{ lr: number; loss: "mse" | "cross_entropy"; … }`. */
+export type Infer<S extends Schema> = { [K in keyof S]: FieldValue<S[K]> };
+
+export type NumberOptions = Partial<Pick<NumberField, "integer" | "min" | "max" | "minExclusive" | "maxExclusive" | "check">>;
+
+/** A number field: `number(0.006, "AdamW learning rate", { min: 0, minExclusive: true, max: 10 })`. */
+export function number(def: number, doc: string, opts: NumberOptions = {}): NumberField {
+  return { type: "number", default: def, doc, ...opts };
+}
+
+/** An integer field (a number field with `integer: true`). */
+export function integer(def: number, doc: string, opts: Omit<NumberOptions, "integer"> = {}): NumberField {
+  return { type: "number", default: def, doc, integer: true, ...opts };
+}
+
+/** One of a fixed list of strings; the value type is the union of the list's literals. */
+export function oneOf<const V extends string>(values: readonly V[], def: NoInfer<V>, doc: string): EnumField<V> {
+  if (!values.includes(def)) throw new Error(`oneOf: default ${JSON.stringify(def)} is not one of ${values.join(", ")}`);
+  return { type: "enum", values, default: def, doc };
+}
+
+export function bool(def: boolean, doc: string): BooleanField {
+  return { type: "boolean", default: def, doc };
+}
+
+export function string(def: string, doc: string): StringField {
+  return { type: "string", default: def, doc };
+}
 
 function describeNumber(f: NumberField): string {
   const kind = f.integer ? "an integer" : "a number";

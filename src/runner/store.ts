@@ -43,11 +43,17 @@ CREATE TABLE IF NOT EXISTS runs (
   pid INTEGER NOT NULL, host TEXT NOT NULL, genlab_version TEXT NOT NULL, jax_version TEXT NOT NULL, device TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_experiment ON runs(experiment, started_at);
+CREATE INDEX IF NOT EXISTS runs_point ON runs(experiment, hparams_hash, seed, size);
 CREATE TABLE IF NOT EXISTS metrics (
-  run_id TEXT NOT NULL, step INTEGER NOT NULL, name TEXT NOT NULL, value REAL,
-  PRIMARY KEY (run_id, step, name)
+  run_id TEXT NOT NULL, phase TEXT NOT NULL, axis TEXT NOT NULL, x REAL NOT NULL, name TEXT NOT NULL, value REAL,
+  PRIMARY KEY (run_id, phase, axis, x, name)
 ) WITHOUT ROWID;
 `;
+
+/** Stores are versioned (SQLite user_version); merging refuses stores of another version. */
+export const STORE_SCHEMA_VERSION = 2;
+
+export type MetricRow = { phase: string; axis: string; x: number; values: Record<string, number> };
 
 function pidAlive(pid: number): boolean {
   try {
@@ -67,13 +73,35 @@ export class RunStore {
     try {
       mkdirSync(dirname(path), { recursive: true });
       this.#db = new Database(path);
+      this.#db.pragma("busy_timeout = 10000");
+      const version = this.#db.pragma("user_version", { simple: true }) as number;
+      const tables = (this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+      if (tables.length > 0 && !tables.includes("runs")) throw new Error("it holds other tables, not a genlab run store");
+      if (version > STORE_SCHEMA_VERSION) throw new Error(`its schema version ${version} is newer than this genlab's (${STORE_SCHEMA_VERSION}); upgrade genlab`);
       this.#db.pragma("journal_mode = WAL");
-      this.#db.pragma("busy_timeout = 5000");
+      if (tables.includes("metrics") && version < 2) this.#migrateV1();
       this.#db.exec(SCHEMA);
+      this.#db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
     } catch (e) {
-      throw userError("store", [path], `cannot open the run store: ${(e as Error).message} (expected a genlab SQLite file; pass another with --store)`);
+      const msg = (e as Error).message;
+      const why = /locked|busy/i.test(msg) ? "it is locked by another process (wait for it, or pass another --store)" : /not a database|file is encrypted/i.test(msg) ? "it is not a SQLite file" : msg;
+      throw userError("store", [path], `cannot open the run store: ${why} (expected a genlab run store; pass another with --store)`);
     }
     this.markStaleRuns();
+  }
+
+  /** Version-1 stores keyed metrics by step only: move them to (phase "main", axis "step"). */
+  #migrateV1(): void {
+    this.#db.exec(`BEGIN;
+      ALTER TABLE metrics RENAME TO metrics_v1;
+      CREATE TABLE metrics (run_id TEXT NOT NULL, phase TEXT NOT NULL, axis TEXT NOT NULL, x REAL NOT NULL, name TEXT NOT NULL, value REAL, PRIMARY KEY (run_id, phase, axis, x, name)) WITHOUT ROWID;
+      INSERT INTO metrics SELECT run_id, 'main', 'step', step, name, value FROM metrics_v1;
+      DROP TABLE metrics_v1;
+      COMMIT;`);
+  }
+
+  schemaVersion(): number {
+    return this.#db.pragma("user_version", { simple: true }) as number;
   }
 
   /** A run whose process died without saying so (kill -9, power loss) is interrupted, never finished. */
@@ -110,17 +138,21 @@ export class RunStore {
       .run({ id, status: fields.status, verdict: fields.verdict ?? null, seconds: fields.seconds ?? null, summary: fields.summary ?? null, error: fields.error ?? null, finished_at: new Date().toISOString() });
   }
 
-  appendMetrics(runId: string, rec: { step: number } & Record<string, number>): void {
-    const ins = this.#db.prepare("INSERT OR REPLACE INTO metrics (run_id, step, name, value) VALUES (?, ?, ?, ?)");
+  appendMetrics(runId: string, rows: MetricRow | MetricRow[]): void {
+    const ins = this.#db.prepare("INSERT OR REPLACE INTO metrics (run_id, phase, axis, x, name, value) VALUES (?, ?, ?, ?, ?, ?)");
     const tx = this.#db.transaction(() => {
-      for (const [k, v] of Object.entries(rec)) if (k !== "step") ins.run(runId, rec.step, k, v);
+      for (const r of Array.isArray(rows) ? rows : [rows]) for (const [k, v] of Object.entries(r.values)) ins.run(runId, r.phase, r.axis, r.x, k, v);
     });
     tx();
   }
 
-  /** Drop metrics logged after `step` (a resumed run recomputes them). */
-  truncateMetrics(runId: string, step: number): void {
-    this.#db.prepare("DELETE FROM metrics WHERE run_id = ? AND step > ?").run(runId, step);
+  /** Replace a run's metrics (a resumed run keeps only what its checkpoints vouch for). */
+  replaceMetrics(runId: string, rows: MetricRow[]): void {
+    const tx = this.#db.transaction(() => {
+      this.#db.prepare("DELETE FROM metrics WHERE run_id = ?").run(runId);
+      this.appendMetrics(runId, rows);
+    });
+    tx();
   }
 
   getRun(id: string): RunRow | undefined {
@@ -142,19 +174,88 @@ export class RunStore {
     return this.#db.prepare(sql).all(...args) as RunRow[];
   }
 
-  /** Metrics of a run as records ordered by step. */
+  /** Every metric row of a run, ordered by phase (first logged), axis and x. */
+  metricRows(runId: string): MetricRow[] {
+    const rows = this.#db.prepare("SELECT phase, axis, x, name, value FROM metrics WHERE run_id = ? ORDER BY phase, axis, x").all(runId) as { phase: string; axis: string; x: number; name: string; value: number }[];
+    return groupMetricRows(rows);
+  }
+
+  /**
+   * Metrics of a run on the step axis as `{step, …}` records ordered by step (the dashboard's curves);
+   * values of phases other than "main" are named `phase/name`.
+   */
   metrics(runId: string): ({ step: number } & Record<string, number>)[] {
-    const rows = this.#db.prepare("SELECT step, name, value FROM metrics WHERE run_id = ? ORDER BY step").all(runId) as { step: number; name: string; value: number }[];
     const by = new Map<number, { step: number } & Record<string, number>>();
-    for (const r of rows) {
-      let rec = by.get(r.step);
-      if (!rec) by.set(r.step, (rec = { step: r.step } as { step: number } & Record<string, number>));
-      rec[r.name] = r.value;
+    for (const r of this.metricRows(runId)) {
+      if (r.axis !== "step") continue;
+      let rec = by.get(r.x);
+      if (!rec) by.set(r.x, (rec = { step: r.x } as { step: number } & Record<string, number>));
+      for (const [k, v] of Object.entries(r.values)) rec[r.phase === "main" ? k : `${r.phase}/${k}`] = v;
     }
-    return [...by.values()];
+    return [...by.values()].sort((a, b) => a.step - b.step);
+  }
+
+  /** The newest finished run of a point (same hparams, seed, size and genlab version), for reuse. */
+  findFinished(q: { experiment: string; hparams_hash: string; seed: number; size: string; genlab_version: string }): RunRow | undefined {
+    return this.#db
+      .prepare("SELECT * FROM runs WHERE experiment = @experiment AND hparams_hash = @hparams_hash AND seed = @seed AND size = @size AND genlab_version = @genlab_version AND status = 'finished' ORDER BY finished_at DESC LIMIT 1")
+      .get(q) as RunRow | undefined;
+  }
+
+  /** The newest finished run of a point, whatever genlab version ran it (the report reads merged stores). */
+  latestFinished(q: { experiment: string; hparams_hash: string; seed: number; size: string }): RunRow | undefined {
+    return this.#db
+      .prepare("SELECT * FROM runs WHERE experiment = @experiment AND hparams_hash = @hparams_hash AND seed = @seed AND size = @size AND status = 'finished' ORDER BY finished_at DESC LIMIT 1")
+      .get(q) as RunRow | undefined;
+  }
+
+  /** Seeds and sizes with finished runs of an experiment. */
+  finishedSeeds(experiment: string, size: string): number[] {
+    return (this.#db.prepare("SELECT DISTINCT seed FROM runs WHERE experiment = ? AND size = ? AND status = 'finished' ORDER BY seed").all(experiment, size) as { seed: number }[]).map((r) => r.seed);
+  }
+
+  finishedSizes(experiment: string): string[] {
+    return (this.#db.prepare("SELECT DISTINCT size FROM runs WHERE experiment = ? AND status = 'finished'").all(experiment) as { size: string }[]).map((r) => r.size);
+  }
+
+  /** Copy runs (and their metrics) from another store; a run already here is left as it is (idempotent). */
+  mergeFrom(other: RunStore): { added: number; skipped: number } {
+    let added = 0;
+    let skipped = 0;
+    const rows = other.#db.prepare("SELECT * FROM runs").all() as RunRow[];
+    const tx = this.#db.transaction(() => {
+      for (const r of rows) {
+        const mine = this.getRun(r.id);
+        if (mine && !(mine.status !== "finished" && r.status === "finished")) {
+          skipped++;
+          continue;
+        }
+        const cols = Object.keys(r);
+        this.#db.prepare(`INSERT OR REPLACE INTO runs (${cols.join(", ")}) VALUES (${cols.map((c) => "@" + c).join(", ")})`).run(r);
+        const m = other.#db.prepare("SELECT run_id, phase, axis, x, name, value FROM metrics WHERE run_id = ?").all(r.id);
+        this.#db.prepare("DELETE FROM metrics WHERE run_id = ?").run(r.id);
+        const ins = this.#db.prepare("INSERT INTO metrics (run_id, phase, axis, x, name, value) VALUES (@run_id, @phase, @axis, @x, @name, @value)");
+        for (const row of m) ins.run(row);
+        added++;
+      }
+    });
+    tx.immediate();
+    return { added, skipped };
   }
 
   close(): void {
     this.#db.close();
   }
+}
+
+/** Group (phase, axis, x, name, value) rows into one row per (phase, axis, x), in first-seen order. */
+export function groupMetricRows(rows: { phase: string; axis: string; x: number; name: string; value: number }[]): MetricRow[] {
+  const by = new Map<string, MetricRow>();
+  for (const r of rows) {
+    const key = `${r.phase}\u0000${r.axis}\u0000${r.x}`;
+    let row = by.get(key);
+    if (!row) by.set(key, (row = { phase: r.phase, axis: r.axis, x: r.x, values: {} }));
+    row.values[r.name] = r.value;
+  }
+  return [...by.values()];
 }

@@ -56,7 +56,12 @@ export type TrainConfig<P extends Tree> = {
   /** false runs the step eagerly (STYLE.md: every step must also be correct without jit). */
   jit?: boolean;
   resume?: TrainCheckpoint;
+  /** Continue from this optimizer state (consumed) instead of `optimizer.init(params)`: train, score, then continue. */
+  optState?: OptState;
 };
+
+/** Vectors returned by monitors and evaluations are recorded element-wise as `name[i]`, up to this length. */
+export const MAX_LOGGED_VECTOR = 4096;
 
 /**
  * Let the host's event loop run (signal handlers, progress output, a browser's rendering). Awaiting
@@ -67,12 +72,24 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((done) => (typeof setImmediate === "function" ? setImmediate(done) : setTimeout(done, 0)));
 }
 
-export type TrainResult<P extends Tree> = { params: P; stepsDone: number; stopped: boolean; seconds: number };
+/** Final parameters and optimizer state (both owned by the caller), so training can continue later. */
+export type TrainResult<P extends Tree> = { params: P; optState: OptState; stepsDone: number; stopped: boolean; seconds: number };
 
-function toDevice(ds: Dataset): { x: Array; y: Array } {
+export function toDevice(ds: Dataset): { x: Array; y: Array } {
   const x = np.array(ds.x as Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer>, { shape: ds.xShape, dtype: ds.x instanceof Int32Array ? DType.Int32 : DType.Float32 });
-  const y = np.array(ds.y as Int32Array<ArrayBuffer>, { shape: [ds.y.length], dtype: DType.Int32 });
+  const yShape = ds.yShape ?? [ds.y.length];
+  const y = ds.y instanceof Float32Array ? np.array(ds.y as Float32Array<ArrayBuffer>, { shape: yShape }) : np.array(ds.y as Int32Array<ArrayBuffer>, { shape: yShape, dtype: DType.Int32 });
   return { x, y };
+}
+
+/** Write a scalar or vector metric into a record: a vector of n values becomes `name[0]` … `name[n−1]`. */
+export function putMetric(rec: Record<string, number>, name: string, values: ArrayLike<number>): void {
+  if (values.length === 1) {
+    rec[name] = values[0];
+    return;
+  }
+  if (values.length > MAX_LOGGED_VECTOR) throw new RangeError(`metric ${name} has ${values.length} values (more than ${MAX_LOGGED_VECTOR} per logged step): save it as an array artifact instead`);
+  for (let i = 0; i < values.length; i++) rec[`${name}[${i}]`] = values[i];
 }
 
 /** Total optimizer steps of a configuration: `steps`, or `epochs` full passes over n examples. */
@@ -101,6 +118,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
   let offset = 0;
   if (cfg.resume) {
     treeDispose(initialParams);
+    if (cfg.optState) treeDispose(cfg.optState);
     cfg.key.dispose();
     params = treeFromHost(unpackHostTree(cfg.resume.params)) as P;
     optState = treeFromHost(unpackHostTree(cfg.resume.optState));
@@ -110,7 +128,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
     offset = cfg.resume.data.offset;
   } else {
     params = initialParams;
-    optState = cfg.optimizer.init(treeRef(params));
+    optState = cfg.optState ?? cfg.optimizer.init(treeRef(params));
     dataKey = cfg.key;
   }
 
@@ -149,12 +167,12 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
     if (evaluate) {
       for (const [name, d] of Object.entries(evalDevice)) {
         const m = (evaluate as EvalFn<P>)(treeRef(params), d.x.ref, d.y.ref);
-        for (const [k, v] of Object.entries(m)) rec[`${name}_${k}`] = (await v.data())[0];
+        for (const [k, v] of Object.entries(m)) putMetric(rec, `${name}_${k}`, await v.data());
       }
     }
     for (const mon of cfg.monitors ?? []) {
       const m = mon.measure(treeRef(params));
-      for (const [k, v] of Object.entries(m)) rec[k] = (await v.data())[0];
+      for (const [k, v] of Object.entries(m)) putMetric(rec, k, await v.data());
     }
     for (const [k, v] of Object.entries(rec)) {
       if (!Number.isFinite(v)) throw new DivergenceError(stepNo, lastFinite, k, settings);
@@ -193,19 +211,19 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
   } catch (e) {
     try {
       treeDispose(params);
+      treeDispose(optState);
     } catch {
       // the failing step had already consumed them; keep the original error
     }
     throw e;
   } finally {
-    treeDispose(optState);
     dataKey.dispose();
     if (fullTrain) treeDispose([fullTrain.x, fullTrain.y]);
     for (const d of Object.values(evalDevice)) treeDispose([d.x, d.y]);
     if (step !== stepFn) (step as { dispose?: () => void }).dispose?.();
     if (evaluate && evaluate !== cfg.evaluate) (evaluate as { dispose?: () => void }).dispose?.();
   }
-  return { params, stepsDone: Math.min(s, totalSteps), stopped, seconds: (performance.now() - t0) / 1000 };
+  return { params, optState, stepsDone: Math.min(s, totalSteps), stopped, seconds: (performance.now() - t0) / 1000 };
 
   function checkpointOf(stepNo: number): TrainCheckpoint {
     return {

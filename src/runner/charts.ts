@@ -1,0 +1,27 @@
+/**
+ * Figures as data: an experiment returns chart specs and report/ draws them (SVG and PNG, in Node and in
+ * the dashboard), so experiments never import plotting code. Colours are chosen by report/ from the
+ * series name, one colour per name everywhere.
+ */
+export type LineSeries = {
+  name: string;
+  x: number[];
+  y: number[];
+  /** A shaded band around the line (e.g. ±1 sd or min–max over seeds). */
+  lo?: number[];
+  hi?: number[];
+  /** Dots instead of a line (e.g. simulation points overlaid on a theory curve). */
+  dots?: boolean;
+  dashed?: boolean;
+};
+
+type Axes = { title: string; xLabel: string; yLabel: string; xLog?: boolean; yLog?: boolean; yDomain?: [number, number]; width?: number; height?: number };
+
+export type LineChartSpec = Axes & { kind: "line"; series: LineSeries[]; rules?: { x: number; label: string }[] };
+export type ScatterSpec = Axes & { kind: "scatter"; series: { name: string; x: number[]; y: number[] }[]; diagonal?: boolean };
+export type BarSpec = Omit<Axes, "xLog"> & { kind: "bar"; groups: string[]; series: { name: string; values: number[]; err?: number[] }[] };
+export type HeatmapSpec = Omit<Axes, "xLog" | "yLog" | "yDomain"> & { kind: "heatmap"; x: (number | string)[]; y: (number | string)[]; values: number[][]; colorLabel: string };
+export type ChartSpec = LineChartSpec | ScatterSpec | BarSpec | HeatmapSpec;
+
+/** One figure: panels side by side under a title. Written as `<name>.svg` and `<name>.png`. */
+export type FigureSpec = { name: string; title: string; subtitle?: string; panels: ChartSpec[] };

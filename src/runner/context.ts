@@ -1,0 +1,146 @@
+/**
+ * The run context every experiment receives (`ctx`), built on a sink that persists what it produces.
+ * The CLI's sink writes run folders and the store (run.ts); the in-browser runner's keeps everything in
+ * the page (web/play.ts). One contract, so an experiment runs unchanged in both. Browser-safe: no fs.
+ */
+import { treeDispose, type Tree } from "../core/tree.ts";
+import { train, type LogRecord, type TrainCheckpoint } from "../train/loop.ts";
+import { MAIN_PHASE, type ArrayInfo, type HostNdArray, type Json, type MetricRow, type RunContext, type Size } from "./experiment.ts";
+import type { Values } from "./schema.ts";
+
+/** Thrown out of `ctx.train` / `ctx.phase` when the user asked to stop; the runner marks the run interrupted. */
+export class StopRequested extends Error {
+  constructor() {
+    super("stopped on request");
+  }
+}
+
+export interface RunSink {
+  writeRow(row: MetricRow): void;
+  readCheckpoint(name: string): TrainCheckpoint | undefined;
+  writeCheckpoint(name: string, ck: TrainCheckpoint): void;
+  /** A phase finished: `done` (shared with the context) now holds its result. */
+  phaseDone(name: string): void;
+  saveArray(name: string, data: HostNdArray["data"], shape: number[]): void;
+  loadArray(name: string): HostNdArray;
+}
+
+export type ContextOptions = {
+  experiment: string;
+  hparams: Values;
+  settings: Values;
+  seed: number;
+  size: Size;
+  /** Rows already recorded (a resumed run's); the context appends to it. */
+  metrics: MetricRow[];
+  /** Results of finished phases (a resumed run's); the context adds to it. */
+  done: Record<string, Json>;
+  sink: RunSink;
+  shouldStop(): boolean;
+  onProgress(done: number, total: number, label: string, extra?: Record<string, number>): void;
+  /** Checkpoint every k steps (0: only on stop). */
+  checkpointEvery?: number;
+};
+
+const ARRAY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+const dtypeOf = (d: HostNdArray["data"]) => (d instanceof Float32Array ? "float32" : d instanceof Float64Array ? "float64" : d instanceof Int32Array ? "int32" : "uint8");
+
+export function createRunContext(o: ContextOptions): RunContext {
+  const { hparams, metrics, done, sink } = o;
+  let phase = MAIN_PHASE;
+  const write = (row: MetricRow) => {
+    metrics.push(row);
+    sink.writeRow(row);
+  };
+  const hasSchedule = "logEvery" in hparams && "perDecade" in hparams;
+  return {
+    experiment: o.experiment,
+    hparams,
+    settings: o.settings,
+    seed: o.seed,
+    size: o.size,
+    async train<P extends Tree>(cfg: Parameters<RunContext["train"]>[0] & { params: P }) {
+      const name = cfg.name ?? phase;
+      if (o.shouldStop()) {
+        treeDispose([cfg.params, cfg.key, cfg.optState ?? []]);
+        throw new StopRequested();
+      }
+      const log = cfg.log ?? (hasSchedule ? { every: Number(hparams.logEvery), perDecade: Number(hparams.perDecade) } : { every: Math.max(1, Math.ceil((cfg.steps ?? 10) / 10)), perDecade: 0 });
+      const keys = cfg.progressKeys ?? ["train_acc", "test_acc"];
+      const label = name === MAIN_PHASE ? "" : name;
+      let seen = 0;
+      const r = await train<P>(cfg.params, {
+        loss: cfg.loss,
+        optimizer: cfg.optimizer,
+        optState: cfg.optState,
+        train: cfg.train,
+        evalSets: cfg.evalSets,
+        evaluate: cfg.evaluate,
+        monitors: cfg.monitors,
+        steps: cfg.steps,
+        epochs: cfg.epochs,
+        batchSize: cfg.batchSize,
+        log,
+        key: cfg.key,
+        resume: o.sink.readCheckpoint(name),
+        checkpointEvery: o.checkpointEvery ?? Number(o.settings.checkpointEvery ?? 0),
+        onCheckpoint: (ck) => sink.writeCheckpoint(name, ck),
+        shouldStop: o.shouldStop,
+        // The divergence message names every hparam of the run.
+        settings: hparams,
+        onStep: (s) => {
+          seen = Math.max(seen, s);
+          o.onProgress(s, cfg.steps ?? seen, label);
+        },
+        onLog: async (rec) => {
+          const { step, ...values } = rec;
+          write({ phase: name, axis: "step", x: step, values });
+          const extra: Record<string, number> = {};
+          for (const k of keys) if (typeof values[k] === "number") extra[k] = values[k];
+          o.onProgress(step, cfg.steps ?? Math.max(step, 1), label, extra);
+          await cfg.onLog?.(rec);
+        },
+      });
+      if (r.stopped) {
+        treeDispose([r.params, r.optState]);
+        throw new StopRequested();
+      }
+      const history = metrics.filter((m) => m.phase === name && m.axis === "step").map((m) => ({ step: m.x, ...m.values }) as LogRecord);
+      return { params: r.params, optState: r.optState, history, steps: r.stepsDone, seconds: r.seconds };
+    },
+    async phase<T extends Json>(name: string, fn: () => Promise<T>): Promise<T> {
+      if (name in done) return done[name] as T;
+      if (o.shouldStop()) throw new StopRequested();
+      const outer = phase;
+      phase = name;
+      try {
+        const result = await fn();
+        if (o.shouldStop()) throw new StopRequested();
+        done[name] = result;
+        sink.phaseDone(name);
+        return result;
+      } finally {
+        phase = outer;
+      }
+    },
+    async record(values, at = {}) {
+      const ph = at.phase ?? phase;
+      const axis = at.axis ?? "step";
+      const x = at.x ?? metrics.filter((m) => m.phase === ph && m.axis === axis).length;
+      for (const [k, v] of Object.entries(values)) if (typeof v !== "number") throw new TypeError(`record: ${k} is not a number`);
+      write({ phase: ph, axis, x, values });
+    },
+    saveArray(name, data, shape): ArrayInfo {
+      if (!ARRAY_NAME.test(name)) throw new RangeError(`saveArray: expected a name of letters, digits, _ . - (got ${JSON.stringify(name)})`);
+      const sh = shape ?? [data.length];
+      if (sh.reduce((a, b) => a * b, 1) !== data.length) throw new RangeError(`saveArray ${name}: shape [${sh.join(", ")}] does not hold ${data.length} values`);
+      sink.saveArray(name, data, sh);
+      return { name, file: `arrays/${name}.npy`, shape: sh, dtype: dtypeOf(data) };
+    },
+    loadArray: (name) => sink.loadArray(name),
+    history: (ph) => metrics.filter((m) => ph === undefined || m.phase === ph),
+    progress: (d, t, extra) => o.onProgress(d, t, phase === MAIN_PHASE ? "" : phase, extra),
+    shouldStop: o.shouldStop,
+  };
+}

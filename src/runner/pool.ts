@@ -1,0 +1,192 @@
+/**
+ * Runs many points: in this process (`jobs: 1`) or in N worker processes, each single-threaded (jax-js's
+ * pool off), so every run's numbers are bit-identical to a serial run's. One progress display for the
+ * whole: runs done of total, what each worker is doing, elapsed time and an ETA. Shards select a
+ * deterministic share of the points (`--shard i/n`), so a cluster array job can split a sweep.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { GenlabError, type ErrorIssue } from "../core/errors.ts";
+import type { Experiment } from "./experiment.ts";
+import { formatDuration } from "./progress.ts";
+import { hparamsHashOf, runPoint, type PointSpec, type RunSummary } from "./run.ts";
+
+export type Shard = { index: number; count: number };
+
+/** Parse `i/n` (0 ≤ i < n). */
+export function parseShard(text: string, path = "--shard"): Shard {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const bad = (why: string) => new GenlabError({ code: "invalid_shard", path: [path], message: `expected a shard i/n with 0 ≤ i < n (e.g. 0/4), got ${JSON.stringify(text)}: ${why}` });
+  if (!m) throw bad("not of the form i/n");
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1) throw bad("n must be at least 1");
+  if (index >= count) throw bad(`i must be below n`);
+  return { index, count };
+}
+
+/**
+ * The shard from the flag, or from a cluster's environment: SLURM array jobs (SLURM_ARRAY_TASK_ID and
+ * SLURM_ARRAY_TASK_COUNT, with SLURM_ARRAY_TASK_MIN as the first index) and Kubernetes Indexed Jobs
+ * (JOB_COMPLETION_INDEX, with the count from `--shard-count`).
+ */
+export function shardFromEnv(flag: string | undefined, countFlag: number | undefined, env: NodeJS.ProcessEnv = process.env): Shard | null {
+  if (flag !== undefined) return parseShard(flag);
+  if (env.SLURM_ARRAY_TASK_ID !== undefined && env.SLURM_ARRAY_TASK_COUNT !== undefined) {
+    const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
+    return parseShard(`${Number(env.SLURM_ARRAY_TASK_ID) - min}/${env.SLURM_ARRAY_TASK_COUNT}`, "SLURM_ARRAY_TASK_ID");
+  }
+  if (env.JOB_COMPLETION_INDEX !== undefined) {
+    if (countFlag === undefined) throw new GenlabError({ code: "missing_flag", path: ["--shard-count"], message: "JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job): give the job's completions as --shard-count N" });
+    return parseShard(`${env.JOB_COMPLETION_INDEX}/${countFlag}`, "JOB_COMPLETION_INDEX");
+  }
+  return null;
+}
+
+/** Stable identity of a point, independent of the order in which points were planned. */
+export const pointKey = (p: PointSpec) => `${p.experiment}|${p.size}|${hparamsHashOf(p.experiment, p.hparams)}|s${p.seed}`;
+
+/** The points of shard i of n: sorted by key, every n-th from i. Every point is in exactly one shard. */
+export function selectShard<T extends PointSpec>(points: T[], shard: Shard | null): T[] {
+  if (!shard) return points;
+  const sorted = [...points].sort((a, b) => (pointKey(a) < pointKey(b) ? -1 : pointKey(a) > pointKey(b) ? 1 : 0));
+  const mine = new Set(sorted.filter((_, i) => i % shard.count === shard.index).map(pointKey));
+  return points.filter((p) => mine.has(pointKey(p)));
+}
+
+export type PoolOptions = {
+  jobs: number;
+  outDir: string;
+  storePath?: string;
+  force?: boolean;
+  stream?: NodeJS.WriteStream;
+  quiet?: boolean;
+  /** The genlab CLI script a worker process runs (`genlab __worker`). */
+  workerScript: string;
+  /** Called as each point finishes (in completion order). */
+  onFinished?: (spec: PointSpec, summary: RunSummary) => void | Promise<void>;
+  intervalMs?: number;
+};
+
+type Msg = { type: "progress"; done: number; total: number; label: string } | { type: "done"; summary: RunSummary } | { type: "error"; issues: ErrorIssue[] | null; message: string };
+
+const labelOf = (p: PointSpec) => `${p.experiment} s${p.seed}${p.role === "control" ? " (control)" : ""}`;
+
+/** Run every point; returns the summaries in the order of `points`. */
+export async function runPoints(registry: readonly Experiment[], points: PointSpec[], opts: PoolOptions): Promise<RunSummary[]> {
+  const stream = opts.stream ?? process.stderr;
+  const say = (s: string) => {
+    if (!opts.quiet) stream.write(s + "\n");
+  };
+  const results: (RunSummary | undefined)[] = new Array(points.length);
+  const t0 = performance.now();
+  let finished = 0;
+  let ran = 0;
+  let ranSeconds = 0;
+  const status = new Map<number, string>();
+  const line = () => {
+    const elapsed = (performance.now() - t0) / 1000;
+    const left = points.length - finished;
+    const eta = ran > 0 ? formatDuration(((ranSeconds / ran) * left) / Math.max(1, Math.min(opts.jobs, left))) : "?";
+    return `runs ${finished}/${points.length} done · elapsed ${formatDuration(elapsed)} · ETA ${eta}${status.size ? " · " + [...status.values()].join(" | ") : ""}`;
+  };
+  let lastPrint = 0;
+  const tick = () => {
+    const now = performance.now();
+    if (now - lastPrint >= (opts.intervalMs ?? 10_000)) {
+      lastPrint = now;
+      say(line());
+    }
+  };
+  const finish = async (i: number, s: RunSummary) => {
+    results[i] = s;
+    finished++;
+    if (!s.reused) {
+      ran++;
+      ranSeconds += s.seconds;
+    }
+    status.delete(i);
+    say(`✓ ${labelOf(points[i])}: ${s.status}${s.verdict ? ` ${s.verdict}` : ""}${s.reused ? " (reused)" : ` in ${formatDuration(s.seconds)}`} — ${line()}`);
+    await opts.onFinished?.(points[i], s);
+  };
+
+  if (opts.jobs <= 1) {
+    for (let i = 0; i < points.length; i++) {
+      status.set(i, labelOf(points[i]));
+      const s = await runPoint(registry, points[i], {
+        outDir: opts.outDir,
+        storePath: opts.storePath,
+        force: opts.force,
+        quiet: true,
+        onProgress: (d, t, label) => {
+          status.set(i, `${labelOf(points[i])}${label ? " " + label : ""} ${d}/${t}`);
+          tick();
+        },
+      });
+      await finish(i, s);
+      if (s.status === "interrupted") break;
+    }
+    return results.filter((r): r is RunSummary => r !== undefined);
+  }
+
+  let next = 0;
+  let failure: Error | null = null;
+  let interrupted = false;
+  const workers: ChildProcess[] = [];
+  const forward = (sig: NodeJS.Signals) => {
+    interrupted = true;
+    for (const w of workers) w.kill(sig);
+  };
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(opts.jobs, points.length) }, async () => {
+        // One thread per worker (JAX_THREADS=0): bit-identical to a serial run.
+        const w = fork(opts.workerScript, ["__worker"], { env: { ...process.env, JAX_THREADS: "0" }, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+        workers.push(w);
+        try {
+          while (!failure && !interrupted && next < points.length) {
+            const i = next++;
+            status.set(i, labelOf(points[i]));
+            const s = await new Promise<RunSummary>((done, fail) => {
+              const onMsg = (m: Msg) => {
+                if (m.type === "progress") {
+                  status.set(i, `${labelOf(points[i])}${m.label ? " " + m.label : ""} ${m.done}/${m.total}`);
+                  tick();
+                } else if (m.type === "done") {
+                  cleanup();
+                  done(m.summary);
+                } else {
+                  cleanup();
+                  fail(m.issues ? new GenlabError(m.issues) : new Error(m.message));
+                }
+              };
+              const onExit = (code: number | null) => {
+                cleanup();
+                fail(new Error(`worker for ${labelOf(points[i])} exited with code ${code}`));
+              };
+              const cleanup = () => {
+                w.off("message", onMsg);
+                w.off("exit", onExit);
+              };
+              w.on("message", onMsg);
+              w.on("exit", onExit);
+              w.send({ type: "run", spec: points[i], outDir: opts.outDir, storePath: opts.storePath, force: !!opts.force });
+            });
+            await finish(i, s);
+            if (s.status === "interrupted") interrupted = true;
+          }
+        } catch (e) {
+          failure ??= e as Error;
+        } finally {
+          if (w.connected) w.disconnect();
+        }
+      }),
+    );
+  } finally {
+    process.off("SIGINT", forward);
+    process.off("SIGTERM", forward);
+  }
+  if (failure && !interrupted) throw failure;
+  return results.filter((r): r is RunSummary => r !== undefined);
+}
