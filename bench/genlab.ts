@@ -16,7 +16,7 @@ import { applyTransformer, initTransformer, lastPosition, transformerSpec, type 
 import { sgd } from "../src/optim/aliases.ts";
 import { applyUpdates, type GradientTransformation, type OptState } from "../src/optim/transform.ts";
 import { topHessianEigenvalue } from "../src/measures/hessian.ts";
-import { el2nFromLogits, mlpGradNorms, scoreInBatches } from "../src/measures/perExample.ts";
+import { el2nFromLogits, mlpGradNorms, scoreInBatches } from "../src/scores/perExample.ts";
 import type { Tree } from "../src/core/tree.ts";
 
 await initDevices();

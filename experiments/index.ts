@@ -1,6 +1,7 @@
 /** The registry of reproductions, in seed order. Adding one here is all the test plumbing it needs. */
 import type { Experiment } from "../src/runner/experiment.ts";
+import { dataDiet } from "./paper13/dataDiet.ts";
 import { moreIsBetter } from "./paper16/moreIsBetter.ts";
 import { grokkingModular } from "./paper27/grokkingModular.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [moreIsBetter, grokkingModular];
+export const EXPERIMENTS: readonly Experiment[] = [dataDiet, moreIsBetter, grokkingModular];

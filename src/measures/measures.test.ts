@@ -7,7 +7,7 @@ import { onCpu, toF64Cpu } from "../../test/util/numeric.ts";
 import { applyMlp, initMlp, mlpPaddingMask, mlpSpec, type MlpParams, type MlpSpec } from "../nn/dense.ts";
 import { softmaxCrossEntropy } from "../nn/losses.ts";
 import { topHessianEigenvalue } from "./hessian.ts";
-import { el2nFromLogits, mlpGradNorms, perExampleCrossEntropy, scoreInBatches } from "./perExample.ts";
+import { el2nFromLogits, mlpGradNorms, perExampleCrossEntropy, scoreInBatches } from "../scores/perExample.ts";
 
 const flat = (h: HostTree): number[] => ("data" in h && "shape" in h ? (h as { data: number[] }).data : Object.values(h as object).flatMap((v) => flat(v as HostTree)));
 

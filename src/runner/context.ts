@@ -4,7 +4,8 @@
  * the page (web/play.ts). One contract, so an experiment runs unchanged in both. Browser-safe: no fs.
  */
 import { treeDispose, type Tree } from "../core/tree.ts";
-import { train, type LogRecord, type TrainCheckpoint } from "../train/loop.ts";
+import { numRows } from "../data/dataset.ts";
+import { stepsOf, train, type LogRecord, type TrainCheckpoint } from "../train/loop.ts";
 import { MAIN_PHASE, type ArrayInfo, type HostNdArray, type Json, type MetricRow, type RunContext, type Size } from "./experiment.ts";
 import type { Values } from "./schema.ts";
 
@@ -69,7 +70,7 @@ export function createRunContext(o: ContextOptions): RunContext {
       const log = cfg.log ?? (hasSchedule ? { every: Number(hparams.logEvery), perDecade: Number(hparams.perDecade) } : { every: Math.max(1, Math.ceil((cfg.steps ?? 10) / 10)), perDecade: 0 });
       const keys = cfg.progressKeys ?? ["train_acc", "test_acc"];
       const label = name === MAIN_PHASE ? "" : name;
-      let seen = 0;
+      const total = stepsOf(cfg, numRows(cfg.train));
       const r = await train<P>(cfg.params, {
         loss: cfg.loss,
         optimizer: cfg.optimizer,
@@ -89,16 +90,13 @@ export function createRunContext(o: ContextOptions): RunContext {
         shouldStop: o.shouldStop,
         // The divergence message names every hparam of the run.
         settings: hparams,
-        onStep: (s) => {
-          seen = Math.max(seen, s);
-          o.onProgress(s, cfg.steps ?? seen, label);
-        },
+        onStep: (s) => o.onProgress(s, total, label),
         onLog: async (rec) => {
           const { step, ...values } = rec;
           write({ phase: name, axis: "step", x: step, values });
           const extra: Record<string, number> = {};
           for (const k of keys) if (typeof values[k] === "number") extra[k] = values[k];
-          o.onProgress(step, cfg.steps ?? Math.max(step, 1), label, extra);
+          o.onProgress(step, total, label, extra);
           await cfg.onLog?.(rec);
         },
       });

@@ -46,12 +46,11 @@ export class Progress {
   update(done: number, total: number, extra?: Record<string, number>, phase = ""): void {
     if (this.#quiet) return;
     if (phase !== this.#phase) {
-      // a new phase: its own bar and its own ETA
+      // a new phase: its own bar and its own ETA (off a TTY the periodic lines simply name it)
       this.#bar?.stop();
       this.#bar = null;
       this.#phase = phase;
       this.#t0 = performance.now();
-      this.#started = false;
       this.#lastDone = -1;
       this.#extra = {};
     }
