@@ -21,6 +21,9 @@ const files = [
   "./web.test.ts",
   "./cli.test.ts",
   "./bench.test.ts",
+  "./experiments.test.ts",
+  "./theory.test.ts",
+  "./contract.test.ts",
   "./grokking.test.ts",
 ];
 for (const f of files) if (!only || f.includes(only)) await import(f);

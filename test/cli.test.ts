@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -32,19 +32,25 @@ describe("genlab CLI", () => {
 
   it("bad input: one line per problem, the path, a non-zero exit, no stack trace", () => {
     const cases: [string[], number, string][] = [
-      [["run", "nope"], 1, '✖ unknown experiment "nope"; valid experiments: grokking-modular → at <experiment>\n'],
+      [["run", "nope"], 1, '✖ unknown experiment "nope"; valid experiments: data-diet, more-is-better, grokking-modular → at <experiment>\n'],
       [["run", "grokking-modular", "--set", "lr=abc"], 1, '✖ expected a number in (0, 10], got "abc" → at hparams.lr\n'],
       [["run", "grokking-modular", "--set", "p=91"], 1, "✖ expected a prime, got 91 → at hparams.p\n"],
       [["run", "grokking-modular", "--set", "trainFraction=1.5"], 1, "✖ expected a number in (0, 1), got 1.5 → at hparams.trainFraction\n"],
       [["run", "grokking-modular", "--seed", "-1"], 2, "✖ option '--seed <n>' argument '-1' is invalid. expected an integer in [0, 4294967295], got \"-1\"\n(run with --help for usage)\n"],
-      [["reproduce", "--only", "nope,grokking-modular"], 1, '✖ unknown experiment "nope" (expected one of: grokking-modular) → at --only\n'],
+      [["reproduce", "--only", "nope,grokking-modular"], 1, '✖ unknown experiment "nope" (expected one of: data-diet, more-is-better, grokking-modular) → at --only\n'],
       [["reproduce", "--seeds", "0"], 2, "✖ option '--seeds <n>' argument '0' is invalid. expected a number of seeds in [1, 100], got \"0\"\n(run with --help for usage)\n"],
       [["run", "grokking-modular", "--size", "huge"], 2, "✖ option '--size <size>' argument 'huge' is invalid. Allowed choices are smoke, quick, full.\n(run with --help for usage)\n"],
       [["frobnicate"], 2, "✖ unknown command 'frobnicate'\n(run with --help for usage)\n"],
+      [["reproduce", "--shard", "3/2"], 1, '✖ expected a shard i/n with 0 ≤ i < n (e.g. 0/4), got "3/2": i must be below n → at --shard\n'],
+      [["reproduce", "--shard", "0/0"], 1, '✖ expected a shard i/n with 0 ≤ i < n (e.g. 0/4), got "0/0": n must be at least 1 → at --shard\n'],
+      [["reproduce", "--jobs", "0"], 2, "✖ option '--jobs <n>' argument '0' is invalid. expected a number of worker processes in [1, 256], got \"0\"\n(run with --help for usage)\n"],
+      [["calc", "rf-risk", "--set", "k=64"], 1, "✖ missing parameter n (training samples); give it as --set n=… → at --set n\n"],
+      [["calc", "rf-risk", "--set", "n=64", "--set", "k=x", "--set", "bogus=1"], 1, '✖ expected an integer in [1, 1000000000] (random features), got "x" → at --set k\n✖ unknown parameter "bogus"; parameters of rf-risk: modes, alpha, beta, noise, ridge, n, k → at --set bogus\n'],
+      [["calc", "nope"], 1, '✖ unknown calculator "nope"; valid calculators: rf-risk, krr-risk → at <calculator>\n'],
     ];
     const out = mkdtempSync(join(tmpdir(), "genlab-cli-"));
     for (const [args, code, stderr] of cases) {
-      const r = genlab([...args, "--out", out]);
+      const r = genlab(args[0] === "calc" ? args : [...args, "--out", out]);
       assert.equal(r.stderr, stderr, args.join(" "));
       assert.equal(r.code, code, args.join(" "));
       assert.equal(r.stdout, "");
@@ -57,6 +63,13 @@ describe("genlab CLI", () => {
     const r = genlab(["run", "grokking-modular", "--size", "smoke", "--seed", "3", "--out", out, "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout);
+    // the negative control (weightDecay = 0) ran beside it, as its own run
+    assert.equal(s.control.what.startsWith("weightDecay = 0"), true);
+    assert.equal(s.control.run_ids.length, 1);
+    // the same command again reuses the finished run (same hparams, seed, size, genlab version)
+    const again = JSON.parse(genlab(["run", "grokking-modular", "--size", "smoke", "--seed", "3", "--out", out, "--json"]).stdout);
+    assert.equal(again.run_id, s.run_id);
+    assert.equal(again.reused, true);
     for (const k of ["train_step_99", "test_step_95", "final_train_acc", "final_test_acc"]) assert.ok(k in s.measured, k);
     assert.ok(s.verdict === "PASS" || s.verdict === "FAIL");
     assert.equal(s.status, "finished");
@@ -67,6 +80,8 @@ describe("genlab CLI", () => {
     assert.match(config.genlab_version, /^\d+\.\d+\.\d+/);
     assert.equal(config.hparams.p, 23);
     const metrics = readJsonl(join(dir, "metrics.jsonl"));
+    // the port keeps the pre-contract numbers (recorded at commit 76b578d)
+    assert.deepEqual(metrics, readJsonl(resolve(import.meta.dirname, "fixtures/grokking-smoke-s3.metrics.jsonl")));
     assert.equal(metrics[0].step, 0);
     assert.equal(metrics.at(-1).step, config.hparams.steps);
     assert.ok(existsSync(join(dir, "summary.json")));
@@ -85,7 +100,7 @@ describe("genlab CLI", () => {
 
   it("SIGINT marks the run interrupted; resume finishes it with the numbers of an uninterrupted run", async () => {
     const out = mkdtempSync(join(tmpdir(), "genlab-cli-"));
-    const args = ["run", "grokking-modular", "--size", "smoke", "--set", "steps=3000", "--set", "checkpointEvery=10", "--set", "logEvery=10", "--out", out, "--json"];
+    const args = ["run", "grokking-modular", "--size", "smoke", "--set", "steps=3000", "--set", "checkpointEvery=10", "--set", "logEvery=10", "--no-control", "--force", "--out", out, "--json"];
     const ref = genlab(args);
     assert.equal(ref.code, 0, ref.stderr);
     const refMetrics = readJsonl(join(out, JSON.parse(ref.stdout).run_id, "metrics.jsonl"));
@@ -142,27 +157,96 @@ describe("genlab CLI", () => {
     assert.equal(rows[0].status, "interrupted");
   });
 
-  it("reproduce writes a self-contained report of all 45 papers and prints one JSON object per experiment", () => {
+  it("reproduce writes a self-contained report of all 45 papers, runs only what is missing, and genlab report rebuilds it from the store", () => {
     const out = mkdtempSync(join(tmpdir(), "genlab-cli-"));
-    const r = genlab(["reproduce", "--size", "smoke", "--seeds", "2", "--json", "--out", join(out, "runs"), "--report", join(out, "report")]);
+    const args = ["reproduce", "--size", "smoke", "--seeds", "2", "--only", "grokking-modular,more-is-better", "--jobs", "2", "--json", "--out", join(out, "runs"), "--report", join(out, "report")];
+    const r = genlab(args);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    assert.equal(lines.length, 1);
-    const g = lines[0];
-    assert.deepEqual([g.id, g.paper, g.seeds], ["grokking-modular", 27, [0, 1]]);
+    assert.deepEqual(lines.map((l) => l.id), ["more-is-better", "grokking-modular"]);
+    const g = lines[1];
+    assert.deepEqual([g.paper, g.seeds, g.coverage], [27, [0, 1], "partial"]);
     assert.ok(g.verdict === "PASS" || g.verdict === "FAIL");
     assert.equal(g.measured.length, 2);
+    assert.deepEqual(g.control, ["FAIL", "FAIL"]);
     assert.match(g.criterion, /test_step_95/);
-    assert.match(r.stderr, /reproduce \[2\/2\] grokking-modular \(paper 27\) seed 1/);
+    assert.equal(lines[0].runs, 9, "the sweep's 9 points ran as their own runs");
     const html = readFileSync(join(out, "report", "index.html"), "utf8");
     assert.equal(html.match(/<section class="paper/g)?.length, 45);
-    assert.equal(html.match(/<section class="paper todo"/g)?.length, 44);
+    assert.equal(html.match(/<section class="paper todo"/g)?.length, 43);
     // no external resources: the page opens from disk
     assert.doesNotMatch(html, /<script|<link|src="http/);
     assert.match(html, /<svg/);
-    assert.match(html, new RegExp(`badge ${g.verdict === "PASS" ? "pass" : "fail"}">${g.verdict}<`));
+    // the report says what it covers: partial, deviations, control, criterion source
+    assert.match(html, /badge partial">partial</);
+    assert.match(html, /Not covered:<\/b> label corruption/);
+    assert.match(html, /Negative control.<\/b> weightDecay = 0/);
+    assert.match(html, /Deviations from the paper/);
+    assert.match(html, /C→B: a class-C paper reproduced here as a class-B analog/);
+    assert.match(html, /genlab reproduce --only grokking-modular --size smoke --seeds 2/);
+    assert.ok(readFileSync(join(out, "report", "figures", "grokking-modular-grokking.png")).length > 1000);
     // the measured value in the report is the one the run computed
     assert.match(html, new RegExp(`<td class="num">${g.measured[0].final_train_acc.toFixed(4)}</td>`));
-    assert.match(html, /genlab reproduce --only grokking-modular --size smoke --seeds 2/);
+
+    // again: everything is reused, nothing reruns
+    const again = genlab(args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /"runs":9/);
+    assert.match(again.stderr, /\(reused\)/);
+    assert.doesNotMatch(again.stderr, / in \d/);
+
+    // genlab report renders the same report from the store alone
+    const rep = genlab(["report", "--out", join(out, "runs"), "--report", join(out, "report2"), "--json"]);
+    assert.equal(rep.code, 0, rep.stderr);
+    assert.deepEqual(rep.stdout.trim().split("\n").map((l) => JSON.parse(l).verdict), lines.map((l) => l.verdict));
+  });
+
+  it("three shards (one killed and rerun) merge into one store whose report equals a serial run's", async () => {
+    const out = mkdtempSync(join(tmpdir(), "genlab-shard-"));
+    const base = ["reproduce", "--size", "smoke", "--only", "more-is-better", "--jobs", "1", "--json"];
+    const serial = genlab([...base, "--out", join(out, "serial"), "--report", join(out, "rs")]);
+    assert.equal(serial.code, 0, serial.stderr);
+    // shard 1 is killed mid-way, then rerun: it finishes what is missing
+    const child = spawn(process.execPath, [BIN, ...base, "--shard", "1/3", "--out", join(out, "s1"), "--report", join(out, "r1")], { stdio: "ignore" });
+    await new Promise<void>((done) => {
+      const timer = setInterval(() => {
+        if (existsSync(join(out, "s1")) && readdirSync(join(out, "s1")).some((d) => d.startsWith("more-is-better-"))) {
+          clearInterval(timer);
+          child.kill("SIGKILL");
+          child.on("exit", () => done());
+        }
+      }, 20);
+    });
+    for (const i of [0, 1, 2]) {
+      const r = genlab([...base, "--shard", `${i}/3`, "--out", join(out, `s${i}`), "--report", join(out, `r${i}`)]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const stores = [0, 1, 2].map((i) => join(out, `s${i}`, "genlab.db"));
+    const m1 = genlab(["merge", ...stores, "--into", join(out, "all.db")]);
+    assert.equal(m1.code, 0, m1.stderr);
+    const m2 = genlab(["merge", ...stores, "--into", join(out, "all.db")]);
+    assert.match(m2.stdout, /0 runs added, 3 already there/, "merging again adds nothing");
+    const runs = JSON.parse(genlab(["runs", "--store", join(out, "all.db"), "--json", "--status", "finished"]).stdout);
+    assert.equal(runs.length, 9, "every point in exactly one shard");
+    const rep = genlab(["report", "--store", join(out, "all.db"), "--report", join(out, "rall"), "--json"]);
+    assert.equal(rep.code, 0, rep.stderr);
+    const a = JSON.parse(rep.stdout.trim());
+    const b = JSON.parse(serial.stdout.trim());
+    assert.deepEqual([a.verdict, a.measured], [b.verdict, b.measured], "same numbers as the serial run");
+    // a store that is not a genlab store is refused with one line
+    writeFileSync(join(out, "junk.db"), "not sqlite at all, just text");
+    const bad = genlab(["merge", join(out, "junk.db"), "--into", join(out, "x.db")]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^✖ cannot open the run store: it is not a SQLite file/);
+    assert.ok(!existsSync(join(out, "x.db")), "nothing written");
+  });
+
+  it("calc prints the eigenframework's outputs", () => {
+    const r = genlab(["calc", "krr-risk", "--set", "n=256", "--set", "noise=0.05", "--set", "ridge=0.1", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.inputs.n, 256);
+    assert.ok(j.outputs.test_mse > 0.05 && j.outputs.test_mse < 1, String(j.outputs.test_mse));
+    assert.ok(j.outputs.train_mse < j.outputs.test_mse);
   });
 });

@@ -215,7 +215,9 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
   let results: Json = null;
   let stopped = false;
   try {
-    results = await exp.run(ctx);
+    // Results are JSON (summary.json, the store, worker IPC): normalise here (Infinity → null) so that every
+    // reader, in this process or another, sees the same values.
+    results = JSON.parse(JSON.stringify(await exp.run(ctx))) as Json;
   } catch (e) {
     progress.stop();
     if (e instanceof StopRequested || stopRequested) stopped = true;

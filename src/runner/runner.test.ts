@@ -42,11 +42,13 @@ describe("experiment configuration", () => {
   const exp = findExperiment(EXPERIMENTS, "grokking-modular");
 
   it("--set values are typed by the schema and split into hparams and settings", () => {
-    const { hparams, settings } = resolveConfig(exp, "quick", ["p=59", "op=mul", "logEvery=10"]);
+    const { hparams, settings } = resolveConfig(exp, "quick", ["p=59", "op=mul", "logEvery=10", "checkpointEvery=7"]);
     assert.equal(hparams.p, 59);
     assert.equal(hparams.op, "mul");
     assert.equal(hparams.steps, exp.sizes.quick.steps);
-    assert.equal(settings.logEvery, 10);
+    // the logging grid feeds the verdict, so it is an hparam (hashed); checkpoints are a setting
+    assert.equal(hparams.logEvery, 10);
+    assert.equal(settings.checkpointEvery, 7);
   });
 
   it("all problems are reported at once, with paths", () => {
@@ -56,7 +58,7 @@ describe("experiment configuration", () => {
     } catch (e) {
       assert.ok(e instanceof GenlabError);
       assert.deepEqual(e.issues.map(formatIssue), [
-        '✖ unknown key "foo" (did you mean "op"?); valid keys: p, op, trainFraction, corruption, hidden, activation, loss, parametrization, initScale, outputScale, lr, weightDecay, b1, b2, clip, steps, batchSize, logEvery, perDecade, checkpointEvery → at --set foo',
+        '✖ unknown key "foo" (did you mean "op"?); valid keys: p, op, trainFraction, corruption, hidden, activation, loss, parametrization, initScale, outputScale, lr, weightDecay, b1, b2, clip, steps, batchSize, logEvery, perDecade, trackParamNorm, checkpointEvery → at --set foo',
         '✖ expected key=value, got "nokey" → at --set',
         "✖ expected a prime, got 91 → at hparams.p",
         '✖ expected a number in (0, 10], got "abc" → at hparams.lr',
@@ -66,7 +68,7 @@ describe("experiment configuration", () => {
   });
 
   it("unknown experiment lists the valid ones", () => {
-    assert.throws(() => findExperiment(EXPERIMENTS, "grok"), (e: unknown) => e instanceof GenlabError && formatIssue(e.issues[0]) === '✖ unknown experiment "grok"; valid experiments: grokking-modular → at <experiment>');
+    assert.throws(() => findExperiment(EXPERIMENTS, "grok"), (e: unknown) => e instanceof GenlabError && formatIssue(e.issues[0]) === '✖ unknown experiment "grok"; valid experiments: data-diet, more-is-better, grokking-modular → at <experiment>');
   });
 
   it("hparam hashes ignore key order and change with any value", () => {

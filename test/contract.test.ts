@@ -1,0 +1,138 @@
+// The experiment contract: typed declarations, ctx.train returning history and optimizer state, vector
+// metrics, float targets, phases that resume without redoing finished work, .npy artifacts, records on a
+// non-step axis, and parallel workers that give a serial run's numbers bit for bit.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { numpy as np, type Array } from "@jax-js/jax";
+import { EXPERIMENTS } from "../experiments/index.ts";
+import { keyFromSeed, splitKey } from "../src/core/prng.ts";
+import { treeDispose } from "../src/core/tree.ts";
+import { decodeNpy } from "../src/data/npy.ts";
+import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../src/nn/dense.ts";
+import { adam } from "../src/optim/aliases.ts";
+import { defineExperiment } from "../src/runner/experiment.ts";
+import { runPoints } from "../src/runner/pool.ts";
+import { openStore, planExperiment, resumeRun, runExperiment } from "../src/runner/run.ts";
+import { bool, integer, number, oneOf } from "../src/runner/schema.ts";
+
+let phaseRuns: Record<string, number> = {};
+
+const toy = defineExperiment({
+  id: "toy-regression",
+  paper: 16,
+  title: "a toy regression for the contract test",
+  claim: (h) => `fits y = sum(x) with lr ${h.lr}`,
+  coverage: { level: "full", covered: ["the contract"], notCovered: [] },
+  deviations: ["not a paper"],
+  criterionSource: "this test",
+  negativeControl: { what: "lr tiny", hparams: { lr: 1e-6 } },
+  dataSource: "generated",
+  hparams: {
+    lr: number(0.05, "learning rate", { min: 0, minExclusive: true, max: 1 }),
+    steps: integer(30, "steps", { min: 1, max: 1000 }),
+    act: oneOf(["tanh", "relu"], "tanh", "activation"),
+    interrupt: bool(false, "send SIGINT to itself inside phase b (first attempt)"),
+  },
+  sizes: { smoke: {}, quick: {} },
+  cost: { smoke: "1 s", quick: "1 s", full: "1 s" },
+  async run(ctx) {
+    // typed: no casts (these lines do not compile if the types are wrong)
+    const lr: number = ctx.hparams.lr;
+    const act: "tanh" | "relu" = ctx.hparams.act;
+    const n = 32;
+    const x = Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i));
+    const y = Float32Array.from({ length: n }, (_, i) => x[4 * i] + x[4 * i + 1] + x[4 * i + 2] + x[4 * i + 3]);
+    const data = { x, xShape: [n, 4], y, yShape: [n, 1], numClasses: 0 };
+    const spec = mlpSpec({ dims: [4, 8, 1], activation: act, bias: true });
+    const [kInit, kData, kMore] = splitKey(keyFromSeed(ctx.seed), 3);
+    const a = await ctx.phase("a", async () => {
+      phaseRuns.a = (phaseRuns.a ?? 0) + 1;
+      const out = await ctx.train<MlpParams>({
+        params: initMlp(spec, kInit),
+        loss: (p, xb, yb) => np.square(applyMlp(spec, p, xb).sub(yb)).mean(),
+        evaluate: (p, xb, yb: Array) => {
+          const err = np.square(applyMlp(spec, p, xb).sub(yb));
+          // a vector metric: the squared error of the first three rows
+          return { mse: err.ref.mean(), first3: err.slice([0, 3]).reshape([3]) };
+        },
+        evalSets: { train: data },
+        optimizer: adam(lr),
+        train: data,
+        steps: ctx.hparams.steps,
+        batchSize: null,
+        key: kData,
+        log: { every: 10, perDecade: 0 },
+      });
+      // continue the same optimizer state for 10 more steps: training resumes, it does not restart
+      const more = await ctx.train<MlpParams>({ name: "a-more", params: out.params, optState: out.optState, loss: (p, xb, yb) => np.square(applyMlp(spec, p, xb).sub(yb)).mean(), optimizer: adam(lr), train: data, steps: 10, batchSize: null, key: kMore, log: { every: 5, perDecade: 0 } });
+      treeDispose([more.params, more.optState]);
+      ctx.saveArray("targets", y, [n, 1]);
+      return { first_mse: out.history[0].train_mse, last_mse: out.history.at(-1)!.train_mse, vector_keys: Object.keys(out.history.at(-1)!).filter((k) => k.startsWith("train_first3")).length };
+    });
+    const b = await ctx.phase("b", async () => {
+      phaseRuns.b = (phaseRuns.b ?? 0) + 1;
+      if (ctx.hparams.interrupt && phaseRuns.b === 1) process.kill(process.pid, "SIGINT");
+      await new Promise((r) => setTimeout(r, 20));
+      for (const w of [1, 2, 4]) await ctx.record({ value: w * a.last_mse }, { axis: "width", x: w });
+      return ctx.loadArray("targets").data.length;
+    });
+    return { ...a, rows: b };
+  },
+  verdict: (points) => ({ verdict: points[0].results.last_mse < 0.5 * points[0].results.first_mse ? "PASS" : "FAIL", criterion: "train MSE halves", measured: { mse: points[0].results.last_mse } }),
+  figures: () => [],
+});
+
+const REG = [toy];
+
+describe("experiment contract", () => {
+  it("train → continue with the returned optimizer state; vector metrics kept whole; float targets; records on a width axis; .npy artifacts", async () => {
+    phaseRuns = {};
+    const out = mkdtempSync(join(tmpdir(), "genlab-contract-"));
+    const o = await runExperiment(REG, { experiment: "toy-regression", seed: 0, size: "smoke", set: [], outDir: out, quiet: true });
+    const r = o.points[0].results as { last_mse: number; vector_keys: number; rows: number };
+    assert.equal(r.vector_keys, 3, "a 3-vector is recorded as train_first3[0..2], not cut to one number");
+    assert.equal(r.rows, 32);
+    assert.equal(o.verdict?.verdict, "PASS");
+    assert.equal(o.control?.verdict?.verdict, "FAIL", "the tiny-lr control fails the criterion");
+    const store = openStore(out);
+    try {
+      const rows = store.metricRows(o.points[0].run_id);
+      assert.deepEqual(rows.filter((m) => m.axis === "width").map((m) => m.x), [1, 2, 4]);
+      assert.deepEqual(rows.filter((m) => m.phase === "a-more" && m.axis === "step").map((m) => m.x), [5, 10], "continued: no evaluation, so step 0 has no values");
+    } finally {
+      store.close();
+    }
+    const npy = readFileSync(join(o.points[0].dir, "arrays", "targets.npy"));
+    assert.equal(npy.subarray(1, 6).toString(), "NUMPY");
+    assert.equal((10 + npy.readUInt16LE(8)) % 64, 0, "header padded to 64 bytes (NEP 1)");
+    assert.deepEqual(decodeNpy(npy).shape, [32, 1]);
+    assert.deepEqual(o.points[0].arrays.map((a) => a.name), ["targets"]);
+  });
+
+  it("an interrupted run resumes without redoing its finished phase, to the same result", async () => {
+    phaseRuns = {};
+    const out = mkdtempSync(join(tmpdir(), "genlab-contract-"));
+    const first = await runExperiment(REG, { experiment: "toy-regression", seed: 1, size: "smoke", set: ["interrupt=true"], outDir: out, quiet: true, control: false });
+    assert.equal(first.points[0].status, "interrupted");
+    assert.deepEqual(phaseRuns, { a: 1, b: 1 });
+    const resumed = await resumeRun(REG, first.points[0].run_id, { outDir: out, quiet: true });
+    assert.equal(resumed.status, "finished");
+    assert.deepEqual(phaseRuns, { a: 1, b: 2 }, "phase a was not run again");
+    phaseRuns = {};
+    const ref = await runExperiment(REG, { experiment: "toy-regression", seed: 1, size: "smoke", set: [], outDir: mkdtempSync(join(tmpdir(), "genlab-contract-")), quiet: true, control: false });
+    assert.deepEqual(resumed.results, ref.points[0].results);
+  });
+
+  it("--jobs 2 worker processes give the serial run's numbers bit for bit (more-is-better smoke sweep)", async () => {
+    const exp = EXPERIMENTS.find((e) => e.id === "more-is-better")!;
+    const { points } = planExperiment(exp, "smoke", [], [0]);
+    const bin = resolve(import.meta.dirname, "../bin/genlab.js");
+    const serial = await runPoints(EXPERIMENTS, points, { jobs: 1, outDir: mkdtempSync(join(tmpdir(), "genlab-j1-")), quiet: true, workerScript: bin });
+    const parallel = await runPoints(EXPERIMENTS, points, { jobs: 2, outDir: mkdtempSync(join(tmpdir(), "genlab-j2-")), quiet: true, workerScript: bin });
+    assert.equal(parallel.length, points.length);
+    assert.deepEqual(parallel.map((s) => s.results), serial.map((s) => s.results));
+  });
+});

@@ -1,0 +1,64 @@
+// Every registered experiment at its smoke size, the whole path: data, training (or simulation), phases,
+// array artifacts, the verdict and its negative control, figures (SVG and PNG); and its declaration
+// against experiments/papers.ts. Adding a reproduction to experiments/index.ts adds it here.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EXPERIMENTS } from "../experiments/index.ts";
+import { PAPERS } from "../experiments/papers.ts";
+import { decodeNpy } from "../src/data/npy.ts";
+import { writeFigureFiles } from "../src/report/figures.ts";
+import { SIZES } from "../src/runner/experiment.ts";
+import { planExperiment, resolveConfig, runExperiment } from "../src/runner/run.ts";
+
+describe("every registered experiment", () => {
+  it("ids are unique and each names a paper of the literature", () => {
+    assert.equal(new Set(EXPERIMENTS.map((e) => e.id)).size, EXPERIMENTS.length);
+    for (const e of EXPERIMENTS) assert.ok(PAPERS.some((p) => p.number === e.paper), `${e.id}: paper ${e.paper} is not in experiments/papers.ts`);
+  });
+
+  for (const exp of EXPERIMENTS) {
+    describe(exp.id, () => {
+      it("declares its scope, coverage, deviations, criterion source and a negative control", () => {
+        assert.ok(exp.title.length > 10, "title (the reproduction's scope)");
+        assert.ok(exp.coverage.covered.length > 0, "what is covered");
+        if (exp.coverage.level === "partial") assert.ok(exp.coverage.notCovered.length > 0, "a partial reproduction says what it does not cover");
+        assert.ok(exp.deviations.length > 0, "deviations from the paper");
+        assert.ok(exp.criterionSource.length > 5, "the criterion's source");
+        assert.ok(exp.negativeControl && (exp.negativeControl.hparams || exp.negativeControl.verdict), "a negative control");
+        for (const size of SIZES) {
+          const { hparams } = resolveConfig(exp, size, []);
+          const claim = exp.claim(hparams);
+          assert.doesNotMatch(claim, /undefined|NaN|\[object/, `${size}: claim computed from the hparams`);
+          assert.ok(planExperiment(exp, size, [], [0]).points.length >= 1);
+        }
+        assert.ok(exp.cost.quick && exp.cost.smoke && exp.cost.full);
+      });
+
+      it("runs at smoke size end to end: verdict, control, arrays, figures", async () => {
+        const out = mkdtempSync(join(tmpdir(), `genlab-${exp.id}-`));
+        const t0 = performance.now();
+        const o = await runExperiment(EXPERIMENTS, { experiment: exp.id, seed: 0, size: "smoke", set: [], outDir: out, quiet: true });
+        console.log(`# ${exp.id} smoke: ${o.verdict?.verdict} ${JSON.stringify(o.verdict?.measured)} · control ${o.control?.verdict?.verdict} · ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        assert.ok(o.points.every((p) => p.status === "finished"));
+        assert.ok(o.verdict && (o.verdict.verdict === "PASS" || o.verdict.verdict === "FAIL"));
+        assert.ok(Object.keys(o.verdict.measured).length > 0, "measured values");
+        assert.ok(o.control?.verdict, "the control's verdict is computed");
+        for (const p of o.points) {
+          assert.ok(existsSync(join(p.dir, "summary.json")));
+          for (const a of p.arrays) {
+            const arr = decodeNpy(readFileSync(join(p.dir, a.file)));
+            assert.deepEqual(arr.shape, a.shape, a.name);
+          }
+          const summary = readFileSync(join(p.dir, "summary.json"), "utf8");
+          assert.ok(summary.length < 200_000, "arrays never go inline into summary.json");
+        }
+        assert.ok(o.figures.length > 0, "figures");
+        const files = writeFigureFiles(join(out, "figures"), o.figures);
+        for (const f of files) assert.ok(readFileSync(f).length > 1000, f);
+      });
+    });
+  }
+});
