@@ -26,6 +26,8 @@ const ALLOWED: Record<string, string[]> = {
   report: [...LIBRARY, "runner"],
   server: ["core", "runner"],
   cli: [...LIBRARY, "runner", "report", "platform", "experiments", "server"],
+  // the public library entry (src/index.ts): the library and the declaration API
+  "index.ts": [...LIBRARY, "runner:experiment.ts", "runner:schema.ts", "runner:charts.ts"],
   // experiments import the library and only the runner's declaration types and helpers
   experiments: [...LIBRARY, "runner:experiment.ts", "runner:schema.ts", "runner:grid.ts", "runner:charts.ts"],
   // the dashboard: the runner's contract (context, plan, schema, types), report's drawing, the registry — not train/

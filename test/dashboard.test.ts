@@ -36,7 +36,8 @@ describe("dashboard in Chromium (Playwright)", { skip: !existsSync(CHROMIUM) && 
     const b = spawnSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", join(ROOT, "web/vite.config.ts")], { cwd: ROOT, encoding: "utf8" });
     assert.equal(b.status, 0, b.stderr);
     // Two seeds of the smoke run, through `reproduce` (which also writes the report we screenshot).
-    genlab(["reproduce", "--size", "smoke", "--seeds", "2", "--out", out, "--report", join(dir, "report")]);
+    for (const seed of ["0", "1"]) genlab(["run", "grokking-modular", "--size", "smoke", "--seed", seed, "--no-control", "--out", out]);
+    genlab(["report", "--out", out, "--report", join(dir, "report")]);
     server = spawn(process.execPath, [BIN, "serve", "--port", "0", "--out", out], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     base = await new Promise<string>((ok, fail) => {
       let buf = "";

@@ -1,0 +1,33 @@
+/**
+ * genlab's public library entry: models, optimizers, training, measures, scores, theory, and the
+ * experiment declaration API. Import it from your own jax-js code:
+ *
+ *   import "genlab/node-shim";               // Node 20 only, before jax-js
+ *   import { initMlp, applyMlp, el2nFromLogits, mlpGradNorms } from "genlab";
+ *
+ * Everything here follows jax-js ownership: each function consumes its array arguments once.
+ */
+export * from "./core/prng.ts";
+export * from "./core/tree.ts";
+export { initDevices } from "./core/jax.ts";
+export { GenlabError, DivergenceError, type ErrorIssue } from "./core/errors.ts";
+export * from "./nn/dense.ts";
+export * from "./nn/losses.ts";
+export * from "./nn/activations.ts";
+export * from "./nn/randomFeatures.ts";
+export * from "./optim/transform.ts";
+export * from "./optim/aliases.ts";
+export * from "./data/dataset.ts";
+export * from "./data/modular.ts";
+export * from "./data/noise.ts";
+export * from "./data/npy.ts";
+export { train, type TrainConfig, type TrainResult, type LogRecord } from "./train/loop.ts";
+export * from "./train/monitors.ts";
+export * from "./measures/hessian.ts";
+export * from "./scores/perExample.ts";
+export * from "./scores/ranking.ts";
+export * from "./theory/eigenframework.ts";
+export * from "./theory/rfSimulation.ts";
+export { defineExperiment, type Experiment, type RunContext, type Point, type Verdict } from "./runner/experiment.ts";
+export { number, integer, oneOf, bool, string, type Infer } from "./runner/schema.ts";
+export type { FigureSpec, ChartSpec } from "./runner/charts.ts";
