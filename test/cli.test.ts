@@ -182,6 +182,8 @@ describe("genlab CLI", () => {
     assert.match(html, /Not covered:<\/b> label corruption/);
     assert.match(html, /Negative control.<\/b> weightDecay = 0/);
     assert.match(html, /Deviations from the paper/);
+    // a paper without a reproduction shows its claim and the planned criterion from the spec
+    assert.match(html, /id="paper-2">(?:(?!<\/section>)[\s\S])*Planned criterion \(from the spec; not run\)/);
     assert.match(html, /C→B: a class-C paper reproduced here as a class-B analog/);
     assert.match(html, /genlab reproduce --only grokking-modular --size smoke --seeds 2/);
     assert.ok(readFileSync(join(out, "report", "figures", "grokking-modular-grokking.png")).length > 1000);

@@ -42,6 +42,7 @@ describe("dashboard server", () => {
     store.insertRun({ id: "exp-1-s0-x", experiment: "exp", paper: 1, size: "smoke", seed: 0, hparams_hash: "1", hparams: "{}", settings: "{}", started_at: "2026-11-28T00:00:00Z", dir, genlab_version: "0", jax_version: "0", device: "wasm" });
     store.appendMetrics("exp-1-s0-x", { phase: "main", axis: "step", x: 1, values: { loss: 0.5 } });
     store.appendMetrics("exp-1-s0-x", { phase: "main", axis: "step", x: 2, values: { loss: 0.25 } });
+    store.appendMetrics("exp-1-s0-x", { phase: "sim", axis: "width", x: 64, values: { test_mse: 0.5 } });
     store.close();
     const { server, store: s2 } = createDashboardServer({ port: 0, host: "127.0.0.1", storePath, assetsDir: assets });
     const port = await listen(server, 0, "127.0.0.1");
@@ -53,6 +54,9 @@ describe("dashboard server", () => {
       assert.deepEqual(runs.map((r: { id: string }) => r.id), ["exp-1-s0-x"]);
       const m = await (await get("/api/runs/exp-1-s0-x/metrics?after=1")).json();
       assert.deepEqual(m.metrics, [{ step: 2, loss: 0.25 }]);
+      // records on a non-step axis are served apart, for the run page's axis charts
+      assert.deepEqual(await (await get("/api/runs/exp-1-s0-x/rows")).json(), [{ phase: "sim", axis: "width", x: 64, values: { test_mse: 0.5 } }]);
+      assert.deepEqual(runs[0].figures, []);
       for (const bad of ["/secret.txt", "/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2F..%2Fsecret.txt", "/api/runs/..%2Fx", "/api/runs/exp-1-s0-x/figures/..%2F..%2Fsecret.txt", "/api/runs/nope", "/api/runs/%00", "/api/other", "/assets/%E0%A4%A"]) {
         assert.equal((await get(bad)).status, 404, bad);
       }

@@ -8,7 +8,7 @@
 import { h, render, type ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { lineChartSvg, type LineChart, type Series } from "../src/report/plot.ts";
-import type { RunView } from "../src/server/serve.ts";
+import type { AxisRow, RunView } from "../src/server/serve.ts";
 import { aggregate, configToQuery, queryToRaw, smooth, toCsv, toJson, type Curve, type Point } from "./data.ts";
 
 type Run = RunView;
@@ -64,7 +64,7 @@ function Controls(p: { opts: ChartOpts; set: (o: ChartOpts) => void; curves: Cur
 }
 
 /** Renders curves (and optional bands) with the report's plotting code. Raw points go to export; the drawn lines are smoothed. */
-function Chart(p: { title: string; yLabel: string; curves: Curve[]; opts: ChartOpts; bands?: LineChart["bands"]; label?: (c: Curve) => string }) {
+function Chart(p: { title: string; yLabel: string; curves: Curve[]; opts: ChartOpts; bands?: LineChart["bands"]; label?: (c: Curve) => string; xLabel?: string }) {
   const ref = useRef<HTMLDivElement>(null);
   const series: Series[] = p.curves.map((c) => {
     const pts = smooth(c.points, p.opts.smoothing);
@@ -73,7 +73,7 @@ function Chart(p: { title: string; yLabel: string; curves: Curve[]; opts: ChartO
   useEffect(() => {
     if (!ref.current) return;
     ref.current.innerHTML = lineChartSvg(
-      { title: p.title, xLabel: p.opts.xLog ? "step (log scale)" : "step", yLabel: p.yLabel, xLog: p.opts.xLog, series, bands: p.bands, width: 760, height: 380 },
+      { title: p.title, xLabel: `${p.xLabel ?? "step"}${p.opts.xLog ? " (log scale)" : ""}`, yLabel: p.yLabel, xLog: p.opts.xLog, series, bands: p.bands, width: 760, height: 380 },
       document,
     );
   });
@@ -201,7 +201,7 @@ function RunPage(p: { id: string }) {
   const chosen = picked ?? (names.filter((n) => n.endsWith("_acc")).length ? names.filter((n) => n.endsWith("_acc")) : names.slice(0, 1));
   const curves = chosen.map((m) => curveOf(recs, m, run.id));
   const measured = run.summary?.measured ?? {};
-  const figs = (run.summary?.figures ?? []).filter((f) => f.endsWith(".svg")).map((f) => f.split("/").pop()!);
+  const figs = run.figures ?? [];
   return h(
     "div",
     null,
@@ -217,7 +217,27 @@ function RunPage(p: { id: string }) {
     ),
     h(Controls, { opts, set: setOpts, curves, name: run.id }),
     h(Chart, { title: run.id, yLabel: chosen.join(", "), curves, opts }),
+    h(AxisCharts, { id: run.id, opts }),
     figs.map((f) => h("figure", null, h("img", { src: `/api/runs/${encodeURIComponent(run.id)}/figures/${encodeURIComponent(f)}`, alt: f }))),
+  );
+}
+
+/** Records on a non-step axis (a sweep's width, sample size, keep-fraction…): one chart per (phase, axis), drawn against that axis. */
+function AxisCharts(p: { id: string; opts: ChartOpts }) {
+  const [rows, setRows] = useState<AxisRow[]>([]);
+  useEffect(() => {
+    void api<AxisRow[]>(`/api/runs/${encodeURIComponent(p.id)}/rows`).then(setRows, () => setRows([]));
+  }, [p.id]);
+  const groups = new Map<string, AxisRow[]>();
+  for (const r of rows) groups.set(`${r.phase} · ${r.axis}`, [...(groups.get(`${r.phase} · ${r.axis}`) ?? []), r]);
+  return h(
+    "div",
+    { "data-testid": "axis-charts" },
+    [...groups].map(([key, rs]) => {
+      const names = [...new Set(rs.flatMap((r) => Object.keys(r.values)))];
+      const curves: Curve[] = names.map((n) => ({ run: p.id, metric: n, points: rs.filter((r) => n in r.values).map((r) => [r.x, r.values[n]] as Point).sort((a, b) => a[0] - b[0]) }));
+      return h(Chart, { title: key, yLabel: names.join(", "), curves, opts: { ...p.opts, smoothing: 0 }, xLabel: rs[0].axis });
+    }),
   );
 }
 

@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { EXPERIMENTS } from "../../experiments/index.ts";
 import { CLASS_MEANING, PAPERS } from "../../experiments/papers.ts";
+import { PAPER_SPECS } from "../../experiments/paperSpecs.ts";
 import { writeFigureFiles } from "../report/figures.ts";
 import { formatMeasured } from "../report/html.ts";
 import { renderReport, reproduce } from "../report/reproduce.ts";
@@ -23,7 +24,7 @@ import { describeField } from "../runner/schema.ts";
 import { RunStore } from "../runner/store.ts";
 import { runCalculator, CALCULATORS } from "../theory/calculators.ts";
 
-const CATALOGUE = { papers: PAPERS, classMeaning: CLASS_MEANING };
+const CATALOGUE = { papers: PAPERS.map((p) => ({ ...p, ...PAPER_SPECS[p.number] })), classMeaning: CLASS_MEANING };
 const BIN = resolve(import.meta.dirname, "../../bin/genlab.js");
 
 function parseJobs(v: string): number {

@@ -3,7 +3,7 @@
  * no network), readable straight from disk. One section per paper of the literature in seed order —
  * implemented or not — and a summary table at the top. FAIL is shown as plainly as PASS.
  */
-export type ReportPaper = { number: number; title: string; paperClass: string; group: string };
+export type ReportPaper = { number: number; title: string; paperClass: string; group: string; /** From the spec: shown while the paper has no reproduction. */ claim?: string; criterion?: string };
 
 type V = { verdict: "PASS" | "FAIL"; criterion: string; measured: Record<string, number | null>; brackets?: Record<string, [number | null, number | null]> };
 
@@ -189,7 +189,8 @@ export function reportHtml(r: ReportInput): string {
     .map((p) => {
       const exps = byPaper.get(p.number);
       const head = `<h2>${p.number}. ${esc(p.title)}</h2><div class="meta">class ${esc(p.paperClass)} — ${esc(explainClass(p.paperClass, r.classMeaning))} · ${esc(p.group)}</div>`;
-      if (!exps) return `<section class="paper todo" id="paper-${p.number}">${head}<p>${badge("todo")} No reproduction of this paper exists yet.</p></section>`;
+      if (!exps)
+        return `<section class="paper todo" id="paper-${p.number}">${head}<p>${badge("todo")} No reproduction of this paper exists yet.</p>${p.claim ? `<p><b>The paper's claim (from the spec).</b> ${esc(p.claim)}</p>` : ""}${p.criterion ? `<p><b>Planned criterion (from the spec; not run).</b> ${esc(p.criterion)}</p>` : ""}</section>`;
       return `<section class="paper" id="paper-${p.number}">${head}${exps.map((e) => experimentBody(e, r.classMeaning, p.paperClass)).join("\n")}</section>`;
     })
     .join("\n");

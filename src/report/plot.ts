@@ -128,6 +128,9 @@ function scatterSvg(chart: ScatterSpec, document: Document): string {
   return finish(plotOf(chart, marks, document, { domain: names, range: names.map(colorFor) }));
 }
 
+/** Plot options shared by the charts that are not x/y line plots (bars with facets, heatmap cells). */
+const baseOptions = (chart: { width?: number; height?: number }, document: Document) => ({ document, width: chart.width ?? 560, height: chart.height ?? 340, marginTop: 30, marginLeft: 56, style: STYLE });
+
 function barSvg(chart: BarSpec, document: Document): string {
   const names = chart.series.map((s) => s.name);
   const rows = chart.series.flatMap((s) => chart.groups.map((g, i) => ({ g, s: s.name, v: s.values[i], lo: s.values[i] - (s.err?.[i] ?? 0), hi: s.values[i] + (s.err?.[i] ?? 0) }))).filter((r) => Number.isFinite(r.v));
@@ -139,12 +142,7 @@ function barSvg(chart: BarSpec, document: Document): string {
   legend(marks, names, colorFor);
   return finish(
     Plot.plot({
-      document,
-      width: chart.width ?? 560,
-      height: chart.height ?? 340,
-      marginTop: 30,
-      marginLeft: 56,
-      style: STYLE,
+      ...baseOptions(chart, document),
       fx: { label: chart.xLabel, domain: chart.groups },
       x: { axis: null, domain: names },
       y: { type: chart.yLog ? "log" : "linear", label: chart.yLabel, domain: chart.yDomain, labelArrow: "none", grid: true },
@@ -158,12 +156,7 @@ function heatmapSvg(chart: HeatmapSpec, document: Document): string {
   const rows = chart.y.flatMap((yv, i) => chart.x.map((xv, j) => ({ x: String(xv), y: String(yv), v: chart.values[i]?.[j] }))).filter((r) => Number.isFinite(r.v));
   return finish(
     Plot.plot({
-      document,
-      width: chart.width ?? 560,
-      height: chart.height ?? 340,
-      marginTop: 30,
-      marginLeft: 56,
-      style: STYLE,
+      ...baseOptions(chart, document),
       x: { label: chart.xLabel, domain: chart.x.map(String) },
       y: { label: chart.yLabel, domain: chart.y.map(String) },
       color: { type: "linear", scheme: "viridis", legend: false, label: chart.colorLabel },

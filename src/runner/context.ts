@@ -6,7 +6,7 @@
 import { treeDispose, type Tree } from "../core/tree.ts";
 import { numRows } from "../data/dataset.ts";
 import { stepsOf, train, type LogRecord, type TrainCheckpoint } from "../train/loop.ts";
-import { MAIN_PHASE, type ArrayInfo, type HostNdArray, type Json, type MetricRow, type RunContext, type Size } from "./experiment.ts";
+import { MAIN_PHASE, type ArrayInfo, type CtxTrainConfig, type HostNdArray, type Json, type MetricRow, type RunContext, type Size } from "./experiment.ts";
 import type { Values } from "./schema.ts";
 
 /** Thrown out of `ctx.train` / `ctx.phase` when the user asked to stop; the runner marks the run interrupted. */
@@ -61,29 +61,18 @@ export function createRunContext(o: ContextOptions): RunContext {
     settings: o.settings,
     seed: o.seed,
     size: o.size,
-    async train<P extends Tree>(cfg: Parameters<RunContext["train"]>[0] & { params: P }) {
-      const name = cfg.name ?? phase;
+    async train<P extends Tree>(cfg: CtxTrainConfig<P>) {
+      const { name = phase, params, log: given, progressKeys: keys = ["train_acc", "test_acc"], onLog, ...loop } = cfg;
       if (o.shouldStop()) {
-        treeDispose([cfg.params, cfg.key, cfg.optState ?? []]);
+        treeDispose([params, cfg.key, cfg.optState ?? []]);
         throw new StopRequested();
       }
-      const log = cfg.log ?? (hasSchedule ? { every: Number(hparams.logEvery), perDecade: Number(hparams.perDecade) } : { every: Math.max(1, Math.ceil((cfg.steps ?? 10) / 10)), perDecade: 0 });
-      const keys = cfg.progressKeys ?? ["train_acc", "test_acc"];
+      const log = given ?? (hasSchedule ? { every: Number(hparams.logEvery), perDecade: Number(hparams.perDecade) } : { every: Math.max(1, Math.ceil((cfg.steps ?? 10) / 10)), perDecade: 0 });
       const label = name === MAIN_PHASE ? "" : name;
       const total = stepsOf(cfg, numRows(cfg.train));
-      const r = await train<P>(cfg.params, {
-        loss: cfg.loss,
-        optimizer: cfg.optimizer,
-        optState: cfg.optState,
-        train: cfg.train,
-        evalSets: cfg.evalSets,
-        evaluate: cfg.evaluate,
-        monitors: cfg.monitors,
-        steps: cfg.steps,
-        epochs: cfg.epochs,
-        batchSize: cfg.batchSize,
+      const r = await train<P>(params, {
+        ...loop,
         log,
-        key: cfg.key,
         resume: o.sink.readCheckpoint(name),
         checkpointEvery: o.checkpointEvery ?? Number(o.settings.checkpointEvery ?? 0),
         onCheckpoint: (ck) => sink.writeCheckpoint(name, ck),
@@ -97,7 +86,7 @@ export function createRunContext(o: ContextOptions): RunContext {
           const extra: Record<string, number> = {};
           for (const k of keys) if (typeof values[k] === "number") extra[k] = values[k];
           o.onProgress(step, total, label, extra);
-          await cfg.onLog?.(rec);
+          await onLog?.(rec);
         },
       });
       if (r.stopped) {

@@ -8,12 +8,9 @@
  * Paper titles and classes are not declared here: they come from experiments/papers.ts only.
  */
 import type { Tree } from "../core/tree.ts";
-import type { Dataset } from "../data/dataset.ts";
-import type { GradientTransformation, OptState } from "../optim/transform.ts";
-import type { EvalFn, LogRecord, LossFn } from "../train/loop.ts";
-import type { Monitor } from "../train/monitors.ts";
+import type { OptState } from "../optim/transform.ts";
+import type { LogRecord, TrainConfig } from "../train/loop.ts";
 import type { LogSchedule } from "../train/schedule.ts";
-import type { Key } from "../core/prng.ts";
 import type { FigureSpec } from "./charts.ts";
 import type { Infer, Schema, Values } from "./schema.ts";
 
@@ -46,28 +43,13 @@ export const MAIN_PHASE = "main";
 export type ArrayInfo = { name: string; file: string; shape: number[]; dtype: string };
 export type HostNdArray = { data: Float32Array | Float64Array | Int32Array | Uint8Array; shape: number[] };
 
-/** What `ctx.train` needs: the loop's configuration without the plumbing the runner owns. */
-export type CtxTrainConfig<P extends Tree> = {
+/** What `ctx.train` needs: the loop's configuration (train/loop.ts) without the plumbing the runner owns. */
+export type CtxTrainConfig<P extends Tree> = Pick<TrainConfig<P>, "loss" | "optimizer" | "optState" | "train" | "evalSets" | "evaluate" | "monitors" | "steps" | "epochs" | "batchSize" | "key" | "onLog"> & {
   /** Names the checkpoint and the records (default: the current phase). */
   name?: string;
   params: P;
-  loss: LossFn<P>;
-  optimizer: GradientTransformation;
-  /** Continue from this optimizer state (consumed), e.g. after scoring. */
-  optState?: OptState;
-  train: Dataset;
-  evalSets?: Record<string, Dataset>;
-  evaluate?: EvalFn<P>;
-  monitors?: Monitor[];
-  steps?: number;
-  epochs?: number;
-  batchSize: number | null;
-  /** Key for minibatch shuffling (consumed). */
-  key: Key;
   /** Default: the `logEvery` / `perDecade` hparams when declared, else every 10% of the steps. */
   log?: LogSchedule;
-  /** Called after every logged step with the record (already stored). */
-  onLog?: (rec: LogRecord) => void | Promise<void>;
   /** Progress-line extras from each record (default: the train/test accuracies when present). */
   progressKeys?: string[];
 };

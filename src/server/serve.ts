@@ -6,7 +6,7 @@
  * unless told otherwise.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { extname, join, resolve, sep } from "node:path";
 import { RunStore, type RunRow } from "../runner/store.ts";
 
@@ -29,8 +29,21 @@ export type ServeOptions = { port: number; host: string; storePath: string; asse
 /** The public view of a run row (no pid, host or folder): what /api/runs answers, and what the dashboard reads. */
 export type RunView = Omit<RunRow, "hparams" | "settings" | "summary" | "dir" | "pid" | "host" | "error" | "genlab_version" | "jax_version" | "device"> & {
   hparams: Record<string, number | string | boolean>;
-  summary: { measured?: Record<string, number | null>; criterion?: string; figures?: string[] } | null;
+  summary: { measured?: Record<string, number | null>; criterion?: string } | null;
+  /** Names of the run's SVG figures (served by /api/runs/<id>/figures/<name>). */
+  figures: string[];
 };
+
+/** Rows on a non-step axis (width, sample size, keep-fraction), keyed by phase: what /api/runs/<id>/rows answers. */
+export type AxisRow = { phase: string; axis: string; x: number; values: Record<string, number> };
+
+function figureNames(dir: string): string[] {
+  try {
+    return readdirSync(join(dir, "figures")).filter((f) => FIGURE.test(f) && f.endsWith(".svg")).sort();
+  } catch {
+    return [];
+  }
+}
 
 function runView(r: RunRow): RunView {
   return {
@@ -46,7 +59,8 @@ function runView(r: RunRow): RunView {
     started_at: r.started_at,
     finished_at: r.finished_at,
     seconds: r.seconds,
-    summary: r.summary ? JSON.parse(r.summary) : null,
+    summary: r.summary ? (({ measured, criterion }) => ({ measured, criterion }))(JSON.parse(r.summary)) : null,
+    figures: figureNames(r.dir),
   };
 }
 
@@ -105,6 +119,10 @@ export function createDashboardServer(opts: ServeOptions): { server: Server; sto
           const after = Number(url.searchParams.get("after") ?? -1);
           const rows = store.metrics(id).filter((r) => r.step > (Number.isFinite(after) ? after : -1));
           return send(res, 200, JSON.stringify({ status: store.getRun(id)?.status ?? row.status, metrics: rows }));
+        }
+        if (parts.length === 4 && parts[3] === "rows") {
+          const rows: AxisRow[] = store.metricRows(id).filter((r) => r.axis !== "step");
+          return send(res, 200, JSON.stringify(rows));
         }
         if (parts.length === 5 && parts[3] === "figures" && FIGURE.test(parts[4])) {
           const p = inside(join(row.dir, "figures"), parts[4]);
