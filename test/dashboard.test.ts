@@ -174,6 +174,19 @@ describe("dashboard in Chromium (Playwright)", { skip: !existsSync(CHROMIUM) && 
     await page.screenshot({ path: join(ARTIFACTS, "play.png"), fullPage: true });
   });
 
+  it("in-browser run of another registered experiment (a sweep, through the runner's contract)", async () => {
+    await page.goto(`${base}#/play?exp=more-is-better&size=smoke`);
+    await page.waitForSelector("[data-field=modes]");
+    assert.equal(await page.inputValue("[data-field=modes]"), "200", "the smoke size's defaults");
+    await page.click("[data-testid=start]");
+    await page.waitForFunction(() => /PASS|FAIL/.test(document.querySelector("[data-testid=play-status]")!.textContent ?? ""), null, { timeout: 120_000 });
+    // the same sweep on Node gives the same verdict
+    const node = JSON.parse(genlab(["run", "more-is-better", "--size", "smoke", "--out", out, "--json"]).stdout);
+    assert.match((await page.textContent("[data-testid=play-status]")) ?? "", new RegExp(`· ${node.verdict}$`));
+    assert.ok((await page.locator(".figure svg").count()) >= 1, "the experiment's figure is drawn in the page");
+    await page.screenshot({ path: join(ARTIFACTS, "play-more-is-better.png"), fullPage: true });
+  });
+
   it("the server answers only for the store and the assets", async () => {
     for (const p of ["api/runs/..%2F..%2Fetc%2Fpasswd", "api/runs/nope", "assets/..%2F..%2Fpackage.json", "..%2Fpackage.json", "api/runs/x/figures/..%2Fconfig.json"]) {
       const r = await fetch(base + p);

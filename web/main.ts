@@ -308,7 +308,7 @@ function PlayPage(p: { query: string }) {
       mod.current = m;
       const exp = m.playable(form.exp);
       const cfg = m.resolvePlayConfig(exp, form);
-      setFields(m.playFields(exp).map((k) => ({ key: k, doc: m.fieldDoc(exp, k), value: String(cfg.ok ? cfg.value[k] : (form[k] ?? m.defaultOf(exp, k))) })));
+      setFields(m.playFields(exp).map((k) => ({ key: k, doc: m.fieldDoc(exp, k), value: String(cfg.ok ? cfg.value[k] : (form[k] ?? m.defaultOf(exp, k, m.playSize(form)))) })));
       if (queryToRaw(p.query).autorun === "1") start();
     });
   }, []);
@@ -319,13 +319,14 @@ function PlayPage(p: { query: string }) {
     const exp = m.playable(raw.exp);
     const cfg = m.resolvePlayConfig(exp, raw);
     if (!cfg.ok) return setState((s) => ({ ...s, phase: "error", msg: cfg.error }));
-    history.replaceState(null, "", `#/play?${configToQuery({ exp: exp.id, ...cfg.value })}`);
+    const size = m.playSize(raw);
+    history.replaceState(null, "", `#/play?${configToQuery({ exp: exp.id, ...(size === "smoke" ? { size } : {}), ...cfg.value })}`);
     setForm(Object.fromEntries(Object.entries(cfg.value).map(([k, v]) => [k, String(v)])));
     stopRef.current = false;
     const recs: Rec[] = [];
     setState({ phase: "running", msg: "starting jax-js…", recs: [], step: 0, total: Number(cfg.value.steps) });
     try {
-      const out = await m.runInBrowser(exp, cfg.value, {
+      const out = await m.runInBrowser(exp, cfg.value, size, {
         onLog: (rec) => {
           recs.push(rec as Rec);
           setState((s) => ({ ...s, recs: [...recs] }));
@@ -368,7 +369,7 @@ function App() {
   else if (path === "/compare") {
     const q = queryToRaw(query);
     page = h(ComparePage, { ids: (q.ids ?? "").split(",").filter(Boolean), metric: q.metric });
-  } else if (path === "/play") page = h(PlayPage, { query });
+  } else if (path === "/play") page = h(PlayPage, { query, key: `${queryToRaw(query).exp ?? ""}|${queryToRaw(query).size ?? ""}` });
   else page = h(RunsList, null);
   return h("main", null, h("header", null, h("a", { href: "#/" }, h("b", null, "genlab")), " · ", h("a", { href: "#/" }, "runs"), " · ", h("a", { href: "#/play" }, "run in browser")), page);
 }

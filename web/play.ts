@@ -23,18 +23,21 @@ export const playFields = (exp: Experiment) => [...(exp.playFields ?? Object.key
 
 export const fieldDoc = (exp: Experiment, k: string) => (k === "seed" ? "random seed" : (exp.hparams[k]?.doc ?? ""));
 
-export function defaultOf(exp: Experiment, k: string): string | number | boolean {
+/** The size whose defaults fill what the URL leaves out: `size=smoke` or quick (the default). */
+export const playSize = (raw: Record<string, string>): "smoke" | "quick" => (raw.size === "smoke" ? "smoke" : "quick");
+
+export function defaultOf(exp: Experiment, k: string, size: "smoke" | "quick" = "quick"): string | number | boolean {
   if (k === "seed") return 0;
-  return { ...defaults(exp.hparams), ...exp.sizes.quick }[k];
+  return { ...defaults(exp.hparams), ...exp.sizes[size] }[k];
 }
 
-/** URL/form strings → validated hparams + seed (quick-size defaults for what is missing). */
+/** URL/form strings → validated hparams + seed (the size's defaults for what is missing). */
 export function resolvePlayConfig(exp: Experiment, raw: Record<string, string>): { ok: true; value: Values } | { ok: false; error: string } {
-  const base: Record<string, unknown> = { ...defaults(exp.hparams), ...exp.sizes.quick };
+  const base: Record<string, unknown> = { ...defaults(exp.hparams), ...exp.sizes[playSize(raw)] };
   const problems: string[] = [];
   let seed = 0;
   for (const [k, v] of Object.entries(raw)) {
-    if (k === "autorun" || k === "exp") continue;
+    if (k === "autorun" || k === "exp" || k === "size") continue;
     if (k === "seed") {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) problems.push(`seed: expected an integer in [0, 4294967295], got "${v}"`);
@@ -60,12 +63,13 @@ export type PlayOutcome = { verdict: string; seconds: number; device: string; fi
 export async function runInBrowser(
   exp: Experiment,
   cfg: Values,
+  size: "smoke" | "quick",
   cb: { onLog(rec: { step: number } & Record<string, number>): void; onProgress(step: number, total: number, device: string): void; shouldStop(): boolean },
 ): Promise<PlayOutcome> {
   const device = await initDevices();
   const { seed, ...hparams } = cfg;
   const set = Object.entries(hparams).map(([k, v]) => `${k}=${v}`);
-  const { points } = planExperiment(exp, "quick", set, [Number(seed)]);
+  const { points } = planExperiment(exp, size, set, [Number(seed)]);
   const t0 = performance.now();
   const done: Point[] = [];
   let lastUi = 0;
@@ -77,7 +81,7 @@ export async function runInBrowser(
       hparams: spec.hparams,
       settings: { ...defaults(exp.settings), checkpointEvery: 0 },
       seed: spec.seed,
-      size: "quick",
+      size,
       metrics,
       done: {},
       shouldStop: cb.shouldStop,

@@ -145,7 +145,7 @@ export const dataDiet = defineExperiment({
   },
   sizes: {
     smoke: { trainSize: 400, testSize: 400, hidden: "32", scoreRuns: 1, scoreEpochs: 2, retrainEpochs: 1, keeps: "0.5", seeds: "0" },
-    quick: { trainSize: 5000, testSize: 5000, hidden: "128", scoreRuns: 3, scoreEpochs: 10, retrainEpochs: 8, keeps: "0.5,0.3", seeds: "0,1,2,3,4" },
+    quick: { trainSize: 5000, testSize: 5000, hidden: "128", scoreRuns: 3, scoreEpochs: 10, retrainEpochs: 8, keeps: "0.7,0.5,0.3", seeds: "0,1,2,3,4" },
   },
   cost: { smoke: "~10 s", quick: "~2 min", full: "~40 min" },
 
@@ -277,11 +277,11 @@ export function pruningVerdict(r: DataDietResults, method: Method): Verdict {
   const d50 = d(0.5);
   const mean50 = d50.length ? d50.reduce((a, b) => a + b, 0) / d50.length : null;
   const positive = d50.filter((x) => x > 0).length;
-  const hasHalf = r.keeps.includes(0.3);
-  const d30 = hasHalf && method !== "grand_init" ? d(0.3) : [];
+  const hasKeep30 = r.keeps.includes(0.3);
+  const d30 = hasKeep30 && method !== "grand_init" ? d(0.3) : [];
   const mean30 = d30.length ? d30.reduce((a, b) => a + b, 0) / d30.length : null;
   const okA = mean50 !== null && mean50 >= 0.3 && positive >= Math.ceil(0.8 * d50.length);
-  const okB = method === "grand_init" || !hasHalf || (mean30 !== null && mean30 <= -10);
+  const okB = method === "grand_init" || !hasKeep30 || (mean30 !== null && mean30 <= -10);
   return {
     verdict: okA && okB ? "PASS" : "FAIL",
     criterion: `(ii-a) keep 50%: paired mean Δ(${method} − random) ≥ +0.3 points and Δ > 0 in ≥ 80% of seeds${method === "grand_init" ? "" : "; (ii-b) keep 30%: Δ ≤ −10 points"}`,

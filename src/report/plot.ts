@@ -48,12 +48,17 @@ function escapeXml(s: string): string {
 
 type Marks = Plot.Markish[];
 
-function legend(marks: Marks, names: string[], colors: (n: string) => string) {
-  // A row of coloured names above the frame (end-of-line labels collide when curves meet).
+/**
+ * A row of coloured names above the frame (end-of-line labels collide when curves meet). In a faceted
+ * chart, `facet` puts it in the first facet only.
+ */
+function legend(marks: Marks, names: string[], colors: (n: string) => string, facet?: string) {
   let dx = 0;
   for (const name of names) {
-    marks.push(Plot.text([name], { frameAnchor: "top-left", text: (d: string) => `■ ${d}`, fill: colors(name), dy: -14, dx, textAnchor: "start", fontSize: 11 }));
-    dx += 14 + 7 * name.length;
+    const text = `■ ${name}`;
+    marks.push(Plot.text([facet === undefined ? { text } : { text, fx: facet }], { ...(facet === undefined ? {} : { fx: "fx" }), frameAnchor: "top-left", text: "text", fill: colors(name), dy: -14, dx, textAnchor: "start", fontSize: 11 }));
+    // DejaVu Sans at 11 px: about 7 px a character, plus a gap
+    dx += 12 + 7 * text.length;
   }
 }
 
@@ -139,7 +144,7 @@ function barSvg(chart: BarSpec, document: Document): string {
     Plot.barY(rows, { fx: "g", x: "s", y: "v", fill: "s" }),
     Plot.ruleX(rows.filter((r) => r.hi > r.lo), { fx: "g", x: "s", y1: "lo", y2: "hi", stroke: "#333" }),
   ];
-  legend(marks, names, colorFor);
+  legend(marks, names, colorFor, chart.groups[0]);
   return finish(
     Plot.plot({
       ...baseOptions(chart, document),

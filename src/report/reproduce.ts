@@ -54,7 +54,7 @@ export function outcomesFromStore(exp: Experiment, size: Size, seeds: number[], 
   return out;
 }
 
-export type ReportOptions = { size?: Size; seeds?: number; only?: string[]; command: string; reportDir: string; inProgress?: string };
+export type ReportOptions = { size?: Size; seeds?: number; only?: string[]; command: string; reportDir: string; inProgress?: string; /** Write figure files (SVG + PNG) beside the page (default true; the in-progress refreshes skip it). */ figureFiles?: boolean };
 
 /** Render the report from the store (nothing is run); returns the path of index.html and the entries. */
 export function renderReport(registry: readonly Experiment[], cat: Catalogue, store: RunStore, opts: ReportOptions): { reportPath: string; entries: { exp: Experiment; size: Size; outcomes: Outcome[] }[] } {
@@ -72,7 +72,7 @@ export function renderReport(registry: readonly Experiment[], cat: Catalogue, st
     const first = outcomes[0];
     const base = first.points[0].hparams;
     const figs = first.figures.map((f) => ({ ...f, name: `${exp.id}-${f.name}` }));
-    writeFigureFiles(join(reportDir, "figures"), figs);
+    if (opts.figureFiles !== false) writeFigureFiles(join(reportDir, "figures"), figs);
     const sizeFlag = size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`;
     return {
       id: exp.id,
@@ -141,12 +141,13 @@ export async function reproduce(registry: readonly Experiment[], cat: Catalogue,
   const refresh = (inProgress?: string) => {
     const store = openStore(opts.outDir, opts.storePath);
     try {
-      return renderReport(registry, cat, store, { size: opts.size, seeds: opts.seeds, only: opts.only, command: opts.command, reportDir: opts.reportDir, inProgress });
+      return renderReport(registry, cat, store, { size: opts.size, seeds: opts.seeds, only: opts.only, command: opts.command, reportDir: opts.reportDir, inProgress, figureFiles: !inProgress });
     } finally {
       store.close();
     }
   };
   let done = 0;
+  let lastRefresh = 0;
   const summaries = await runPoints(registry, mine, {
     jobs: opts.jobs,
     outDir: opts.outDir,
@@ -157,7 +158,11 @@ export async function reproduce(registry: readonly Experiment[], cat: Catalogue,
     workerScript: opts.workerScript,
     onFinished: () => {
       done++;
-      if (done < mine.length) refresh(`Reproduction in progress: ${done} of ${mine.length} runs finished (this page is rewritten after each run).`);
+      // The page is rewritten as runs finish (at most every 10 s: rendering competes with the workers).
+      if (done < mine.length && performance.now() - lastRefresh > 10_000) {
+        lastRefresh = performance.now();
+        refresh(`Reproduction in progress: ${done} of ${mine.length} runs finished (this page is rewritten as runs finish).`);
+      }
     },
   });
   const interrupted = summaries.length < mine.length || summaries.some((s) => s.status === "interrupted");
