@@ -17,6 +17,11 @@ import { defineExperiment } from "../src/runner/experiment.ts";
 import { runPoints } from "../src/runner/pool.ts";
 import { openStore, planExperiment, resumeRun, runExperiment } from "../src/runner/run.ts";
 import { bool, integer, number, oneOf } from "../src/runner/schema.ts";
+import { RunStore } from "../src/runner/store.ts";
+import { GenlabError, formatIssue } from "../src/core/errors.ts";
+import { colorFor, figureSvg } from "../src/report/plot.ts";
+import { headlessDocument } from "../src/report/render.ts";
+import Database from "better-sqlite3";
 
 let phaseRuns: Record<string, number> = {};
 
@@ -134,5 +139,72 @@ describe("experiment contract", () => {
     const parallel = await runPoints(EXPERIMENTS, points, { jobs: 2, outDir: mkdtempSync(join(tmpdir(), "genlab-j2-")), quiet: true, workerScript: bin });
     assert.equal(parallel.length, points.length);
     assert.deepEqual(parallel.map((s) => s.results), serial.map((s) => s.results));
+  });
+});
+
+describe("bad input at the contract's boundaries", () => {
+  it("an unknown sweep key names the experiment and the valid keys", () => {
+    const bad = { ...toy, sweep: () => [{ lrr: [0.1] }] } as unknown as typeof toy;
+    assert.throws(
+      () => planExperiment(bad, "smoke", [], [0]),
+      (e: unknown) => e instanceof GenlabError && formatIssue(e.issues[0]) === '✖ unknown key "lrr" (did you mean "lr"?); valid keys: lr, steps, act, interrupt → at toy-regression.sweep.lrr',
+    );
+  });
+
+  it("stores: a newer schema version and a non-genlab SQLite file are refused with one line; nothing is changed", () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-stores-"));
+    const newer = join(dir, "newer.db");
+    const db = new Database(newer);
+    db.exec("CREATE TABLE runs (id TEXT); PRAGMA user_version = 3;");
+    db.close();
+    assert.throws(() => new RunStore(newer), (e: unknown) => e instanceof GenlabError && /schema version 3 is newer than this genlab's \(2\); upgrade genlab/.test(e.message));
+    const other = join(dir, "other.db");
+    const db2 = new Database(other);
+    db2.exec("CREATE TABLE photos (id TEXT);");
+    db2.close();
+    assert.throws(() => new RunStore(other), (e: unknown) => e instanceof GenlabError && /it holds other tables, not a genlab run store/.test(e.message));
+    const check = new Database(other);
+    assert.deepEqual(check.prepare("SELECT name FROM sqlite_master").all(), [{ name: "photos" }], "the foreign file is left as it was");
+    check.close();
+  });
+
+  it("a version-1 store (metrics keyed by step) is migrated in place", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "genlab-v1-")), "genlab.db");
+    const db = new Database(path);
+    db.exec(`CREATE TABLE runs (id TEXT PRIMARY KEY, experiment TEXT NOT NULL, paper INTEGER NOT NULL, size TEXT NOT NULL, seed INTEGER NOT NULL, hparams_hash TEXT NOT NULL, hparams TEXT NOT NULL, settings TEXT NOT NULL, status TEXT NOT NULL, verdict TEXT, started_at TEXT NOT NULL, finished_at TEXT, seconds REAL, dir TEXT NOT NULL, summary TEXT, error TEXT, pid INTEGER NOT NULL, host TEXT NOT NULL, genlab_version TEXT NOT NULL, jax_version TEXT NOT NULL, device TEXT NOT NULL);
+      CREATE TABLE metrics (run_id TEXT NOT NULL, step INTEGER NOT NULL, name TEXT NOT NULL, value REAL, PRIMARY KEY (run_id, step, name)) WITHOUT ROWID;
+      INSERT INTO metrics VALUES ('r', 5, 'loss', 0.5);`);
+    db.close();
+    const store = new RunStore(path);
+    try {
+      assert.equal(store.schemaVersion(), 2);
+      assert.deepEqual(store.metricRows("r"), [{ phase: "main", axis: "step", x: 5, values: { loss: 0.5 } }]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe("chart specs", () => {
+  it("every kind draws as SVG; one colour per metric name (the dashboard's train_acc is the report's train)", () => {
+    const doc = headlessDocument();
+    const svg = figureSvg(
+      {
+        name: "all",
+        title: "all kinds",
+        panels: [
+          { kind: "line", title: "l", xLabel: "x", yLabel: "y", series: [{ name: "train", x: [1, 2, 3], y: [1, 2, 3], lo: [0, 1, 2], hi: [2, 3, 4] }] },
+          { kind: "scatter", title: "s", xLabel: "x", yLabel: "y", series: [{ name: "test", x: [1, 2], y: [2, 1] }], diagonal: true },
+          { kind: "bar", title: "b", xLabel: "g", yLabel: "v", groups: ["a", "b"], series: [{ name: "el2n", values: [1, 2], err: [0.1, 0.2] }] },
+          { kind: "heatmap", title: "h", xLabel: "train fraction", yLabel: "ξ", x: [0.3, 0.5], y: [0, 0.2], values: [[1, 0.5], [0.2, 0.9]], colorLabel: "test acc" },
+        ],
+      },
+      doc,
+    );
+    assert.equal(svg.match(/<svg/g)?.length, 5, "a figure with four panels");
+    assert.match(svg, /<rect[^>]*fill="rgb|fill="#/);
+    assert.equal(colorFor("train_acc"), colorFor("train"));
+    assert.equal(colorFor("test_loss"), colorFor("test"));
+    assert.notEqual(colorFor("train"), colorFor("test"));
   });
 });
