@@ -13,6 +13,7 @@ const files = [
   "../src/data/data.test.ts",
   "../src/train/train.test.ts",
   "../src/measures/measures.test.ts",
+  "../src/scores/scores.test.ts",
   "./matmul.test.ts",
   "../src/runner/runner.test.ts",
   "./architecture.test.ts",

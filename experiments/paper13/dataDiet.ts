@@ -16,16 +16,15 @@
  */
 import { DType, numpy as np, type Array } from "@jax-js/jax";
 import { keyFromSeed, permutationFromKey, splitKey, type Key } from "../../src/core/prng.ts";
-import { treeDispose, treeRef } from "../../src/core/tree.ts";
+import { treeDispose } from "../../src/core/tree.ts";
 import { takeRows, type Dataset } from "../../src/data/dataset.ts";
 import { injectLabelNoise } from "../../src/data/noise.ts";
 import { loadFashionMnist } from "../../src/io/fashionMnist.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams, type MlpSpec } from "../../src/nn/dense.ts";
-import { accuracy, correct, softmaxCrossEntropy } from "../../src/nn/losses.ts";
+import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
 import { sgd } from "../../src/optim/aliases.ts";
-import type { OptState } from "../../src/optim/transform.ts";
-import { el2nFromLogits, mlpGradNorms, scoreInBatches } from "../../src/scores/perExample.ts";
-import { auroc, forgettingScores, precisionAtK, spearman, topK } from "../../src/scores/ranking.ts";
+import { auroc, precisionAtK, spearman, topK } from "../../src/scores/ranking.ts";
+import { scoreRuns } from "../../src/scores/runs.ts";
 import { defineExperiment, type Point, type RunContext, type Verdict } from "../../src/runner/experiment.ts";
 import { integer, number, string } from "../../src/runner/schema.ts";
 
@@ -42,62 +41,29 @@ export type DataDietResults = {
   full_data_test_acc: number;
 };
 
-type Scores = { el2n_e0: Float32Array; el2n_e2: Float32Array; el2n_late: Float32Array; grand_e0: Float32Array; grand_e2: Float32Array; forgetting: Float64Array; test_acc: number };
-
 const parseList = (s: string) => s.split(",").map((x) => Number(x.trim())).filter((x) => Number.isFinite(x));
 
-/** Train `runs` networks on `data`, scoring every example at epochs 0 and 2 and at the end; run means. */
-async function scoreRuns(ctx: RunContext, tag: string, data: Dataset, test: Dataset, spec: MlpSpec, h: Record<string, number | string | boolean>, key: Key): Promise<Scores> {
-  const n = data.y.length;
-  const sum = { el2n_e0: new Float32Array(n), el2n_e2: new Float32Array(n), el2n_late: new Float32Array(n), grand_e0: new Float32Array(n), grand_e2: new Float32Array(n), forgetting: new Float64Array(n) };
-  const runs = Number(h.scoreRuns);
-  const epochs = Number(h.scoreEpochs);
+/** Scores at epochs 0, 2 and the last, averaged over `scoreRuns` runs trained through ctx.train; and their mean test accuracy. */
+async function scoreData(ctx: RunContext, tag: string, data: Dataset, test: Dataset, spec: MlpSpec, h: { lr: number; batchSize: number; scoreRuns: number; scoreEpochs: number }, key: Key) {
   let testAcc = 0;
-  const keys = splitKey(key, runs);
-  const d = { x: data.x as Float32Array<ArrayBuffer>, xShape: data.xShape, y: data.y as Int32Array<ArrayBuffer> };
-  for (let r = 0; r < runs; r++) {
-    const [kInit, kData] = splitKey(keys[r], 2);
-    let params = initMlp(spec, kInit);
-    let opt: OptState | undefined;
-    let dataKey = kData;
-    const correctByEpoch: Uint8Array[] = [];
-    const el2n = (p: MlpParams) => scoreInBatches((x, y) => el2nFromLogits(applyMlp(spec, treeRef(p), x), y, 10), d, 1000);
-    const grand = (p: MlpParams) => scoreInBatches((x, y) => mlpGradNorms(spec, treeRef(p), x, y), d, 500);
-    const add = (a: Float32Array | Float64Array, b: Float32Array | Float64Array) => b.forEach((v, i) => (a[i] += v / runs));
-    add(sum.el2n_e0, await el2n(params));
-    add(sum.grand_e0, await grand(params));
-    for (let e = 1; e <= epochs; e++) {
-      const [k1, k2] = splitKey(dataKey, 2);
-      dataKey = k1;
-      // One epoch at a time: the returned optimizer state continues the momentum across epochs.
-      const out = await ctx.train<MlpParams>({
-        name: `${tag}/run${r}/epoch${e}`,
-        params,
-        optState: opt,
-        loss: (p, x, y) => softmaxCrossEntropy(applyMlp(spec, p, x), y, 10),
-        optimizer: sgd(Number(h.lr), { momentum: 0.9 }),
-        train: data,
-        epochs: 1,
-        batchSize: Number(h.batchSize),
-        key: k2,
-        log: { every: 0, perDecade: 0 },
-      });
-      params = out.params;
-      opt = out.optState;
-      correctByEpoch.push(Uint8Array.from(await scoreInBatches((x, y) => correct(applyMlp(spec, treeRef(params), x), y, 10), d, 1000), (v) => (v > 0.5 ? 1 : 0)));
-      if (e === 2) {
-        add(sum.el2n_e2, await el2n(params));
-        add(sum.grand_e2, await grand(params));
-      }
-      ctx.progress(r * epochs + e, runs * epochs);
-    }
-    add(sum.el2n_late, await el2n(params));
-    add(sum.forgetting, forgettingScores(correctByEpoch));
-    testAcc += (await testAccuracy(spec, params, test)) / runs; // consumes params
-    dataKey.dispose();
-    treeDispose(opt ?? []);
-  }
-  return { ...sum, test_acc: testAcc };
+  const s = await scoreRuns({
+    spec,
+    data,
+    runs: h.scoreRuns,
+    epochs: h.scoreEpochs,
+    at: [0, 2, h.scoreEpochs],
+    grandAt: [0, 2],
+    key,
+    trainEpoch: async (r, e, params, optState, k) => {
+      const out = await ctx.train<MlpParams>({ name: `${tag}/run${r}/epoch${e}`, params, optState, loss: (p, x, y) => softmaxCrossEntropy(applyMlp(spec, p, x), y, 10), optimizer: sgd(h.lr, { momentum: 0.9 }), train: data, epochs: 1, batchSize: h.batchSize, key: k, log: { every: 0, perDecade: 0 } });
+      return { params: out.params, optState: out.optState };
+    },
+    finish: async (_r, params) => {
+      testAcc += (await testAccuracy(spec, params, test)) / h.scoreRuns;
+    },
+    onEpoch: (r, e) => ctx.progress(r * h.scoreEpochs + e, h.scoreRuns * h.scoreEpochs),
+  });
+  return { el2n_e0: s.el2n.get(0)!, el2n_e2: s.el2n.get(2)!, el2n_late: s.el2n.get(h.scoreEpochs)!, grand_e0: s.grand.get(0)!, grand_e2: s.grand.get(2)!, forgetting: s.forgetting, test_acc: testAcc };
 }
 
 async function testAccuracy(spec: MlpSpec, params: MlpParams, test: Dataset): Promise<number> {
@@ -164,12 +130,12 @@ export const dataDiet = defineExperiment({
     ctx.saveArray("flipped_mask", flipped);
 
     const clean = await ctx.phase("score-clean", async () => {
-      const s = await scoreRuns(ctx, "score-clean", train, test, spec, h, kScore);
+      const s = await scoreData(ctx, "score-clean", train, test, spec, h, kScore);
       for (const k of ["el2n_e0", "el2n_e2", "el2n_late", "grand_e0", "grand_e2", "forgetting"] as const) ctx.saveArray(`clean_${k}`, s[k]);
       return { spearman: spearman(s.el2n_e2, s.el2n_late), test_acc: s.test_acc };
     });
     const noise = await ctx.phase("score-noisy", async () => {
-      const s = await scoreRuns(ctx, "score-noisy", { ...train, y: noisy.labels }, test, spec, h, kNoisyScore);
+      const s = await scoreData(ctx, "score-noisy", { ...train, y: noisy.labels }, test, spec, h, kNoisyScore);
       for (const k of ["el2n_e0", "el2n_e2", "grand_e2"] as const) ctx.saveArray(`noisy_${k}`, s[k]);
       const top = Math.round(0.1 * train.y.length);
       return {
