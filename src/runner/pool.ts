@@ -83,11 +83,36 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
   let ran = 0;
   let ranSeconds = 0;
   const status = new Map<number, string>();
+  // For the ETA: seconds of finished runs per experiment, and each running point's start and progress.
+  const byExp = new Map<string, number[]>();
+  const running = new Map<number, { start: number; frac: number | null }>();
+  const started = new Set<number>();
+  const expected = (i: number): number | null => {
+    const xs = byExp.get(points[i].experiment);
+    return xs?.length ? xs.reduce((a, b) => a + b, 0) / xs.length : ran > 0 ? ranSeconds / ran : null;
+  };
+  const eta = (): string => {
+    let work = 0;
+    let longest = 0;
+    for (let i = 0; i < points.length; i++) {
+      if (results[i]) continue;
+      const r = running.get(i);
+      const exp = expected(i);
+      let left: number | null;
+      if (r) {
+        const el = (performance.now() - r.start) / 1000;
+        // a run's own progress (main phase) predicts its end; otherwise what runs of its experiment took
+        left = r.frac !== null && r.frac > 0.02 ? el / r.frac - el : exp !== null ? Math.max(0, exp - el) : null;
+        if (left !== null) longest = Math.max(longest, left);
+      } else left = started.has(i) ? 0 : exp;
+      if (left === null) return "?";
+      work += left;
+    }
+    return formatDuration(Math.max(longest, work / Math.max(1, opts.jobs)));
+  };
   const line = () => {
     const elapsed = (performance.now() - t0) / 1000;
-    const left = points.length - finished;
-    const eta = ran > 0 ? formatDuration(((ranSeconds / ran) * left) / Math.max(1, Math.min(opts.jobs, left))) : "?";
-    return `runs ${finished}/${points.length} done · elapsed ${formatDuration(elapsed)} · ETA ${eta}${status.size ? " · " + [...status.values()].join(" | ") : ""}`;
+    return `runs ${finished}/${points.length} done · elapsed ${formatDuration(elapsed)} · ETA ${eta()}${status.size ? " · " + [...status.values()].join(" | ") : ""}`;
   };
   let lastPrint = 0;
   const tick = () => {
@@ -103,8 +128,10 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
     if (!s.reused) {
       ran++;
       ranSeconds += s.seconds;
+      byExp.set(s.experiment, [...(byExp.get(s.experiment) ?? []), s.seconds]);
     }
     status.delete(i);
+    running.delete(i);
     say(`✓ ${labelOf(points[i])}: ${s.status}${s.verdict ? ` ${s.verdict}` : ""}${s.reused ? " (reused)" : ` in ${formatDuration(s.seconds)}`} — ${line()}`);
     await opts.onFinished?.(points[i], s);
   };
@@ -112,6 +139,8 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
   if (opts.jobs <= 1) {
     for (let i = 0; i < points.length; i++) {
       status.set(i, labelOf(points[i]));
+      running.set(i, { start: performance.now(), frac: null });
+      started.add(i);
       const s = await runPoint(registry, points[i], {
         outDir: opts.outDir,
         storePath: opts.storePath,
@@ -119,6 +148,7 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
         quiet: true,
         onProgress: (d, t, label) => {
           status.set(i, `${labelOf(points[i])}${label ? " " + label : ""} ${d}/${t}`);
+          running.get(i)!.frac = label === "" && t > 0 ? d / t : null;
           tick();
         },
       });
@@ -148,10 +178,13 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
           while (!failure && !interrupted && next < points.length) {
             const i = next++;
             status.set(i, labelOf(points[i]));
+            running.set(i, { start: performance.now(), frac: null });
+            started.add(i);
             const s = await new Promise<RunSummary>((done, fail) => {
               const onMsg = (m: Msg) => {
                 if (m.type === "progress") {
                   status.set(i, `${labelOf(points[i])}${m.label ? " " + m.label : ""} ${m.done}/${m.total}`);
+                  running.get(i)!.frac = m.label === "" && m.total > 0 ? m.done / m.total : null;
                   tick();
                 } else if (m.type === "done") {
                   cleanup();
