@@ -3,6 +3,7 @@
 // non-step axis, and parallel workers that give a serial run's numbers bit for bit.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -206,5 +207,13 @@ describe("chart specs", () => {
     assert.equal(colorFor("train_acc"), colorFor("train"));
     assert.equal(colorFor("test_loss"), colorFor("test"));
     assert.notEqual(colorFor("train"), colorFor("test"));
+  });
+});
+
+describe("the public library entry", () => {
+  it("examples/scores.ts runs with tsx against src/index.ts", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "../examples/scores.ts")], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Spearman\(EL2N, GraNd\) over 64 examples: 0\.\d{3}/);
   });
 });
