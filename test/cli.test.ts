@@ -36,14 +36,14 @@ describe("genlab CLI", () => {
       [["run", "grokking-modular", "--set", "lr=abc"], 1, '✖ expected a number in (0, 10], got "abc" → at hparams.lr\n'],
       [["run", "grokking-modular", "--set", "p=91"], 1, "✖ expected a prime, got 91 → at hparams.p\n"],
       [["run", "grokking-modular", "--set", "trainFraction=1.5"], 1, "✖ expected a number in (0, 1), got 1.5 → at hparams.trainFraction\n"],
-      [["run", "grokking-modular", "--seed", "-1"], 2, "✖ option '--seed <n>' argument '-1' is invalid. expected an integer in [0, 4294967295], got \"-1\"\n(run with --help for usage)\n"],
+      [["run", "grokking-modular", "--seed", "-1"], 1, "✖ option '--seed <n>' argument '-1' is invalid. expected a decimal integer in [0, 4294967295], got \"-1\"\n(run with --help for usage)\n"],
       [["reproduce", "--only", "nope,grokking-modular"], 1, '✖ unknown experiment "nope" (expected one of: data-diet, more-is-better, grokking-modular) → at --only\n'],
-      [["reproduce", "--seeds", "0"], 2, "✖ option '--seeds <n>' argument '0' is invalid. expected a number of seeds in [1, 100], got \"0\"\n(run with --help for usage)\n"],
-      [["run", "grokking-modular", "--size", "huge"], 2, "✖ option '--size <size>' argument 'huge' is invalid. Allowed choices are smoke, quick, full.\n(run with --help for usage)\n"],
+      [["reproduce", "--seeds", "0"], 1, "✖ option '--seeds <n>' argument '0' is invalid. expected a number of seeds in [1, 100], got \"0\"\n(run with --help for usage)\n"],
+      [["run", "grokking-modular", "--size", "huge"], 1, "✖ option '--size <size>' argument 'huge' is invalid. Allowed choices are smoke, quick, full.\n(run with --help for usage)\n"],
       [["frobnicate"], 2, "✖ unknown command 'frobnicate'\n(run with --help for usage)\n"],
       [["reproduce", "--shard", "3/2"], 1, '✖ expected a shard i/n with 0 ≤ i < n (e.g. 0/4), got "3/2": i must be below n → at --shard\n'],
       [["reproduce", "--shard", "0/0"], 1, '✖ expected a shard i/n with 0 ≤ i < n (e.g. 0/4), got "0/0": n must be at least 1 → at --shard\n'],
-      [["reproduce", "--jobs", "0"], 2, "✖ option '--jobs <n>' argument '0' is invalid. expected a number of worker processes in [1, 256], got \"0\"\n(run with --help for usage)\n"],
+      [["reproduce", "--jobs", "0"], 1, "✖ option '--jobs <n>' argument '0' is invalid. expected a number of worker processes in [1, 256], got \"0\"\n(run with --help for usage)\n"],
       [["calc", "rf-risk", "--set", "k=64"], 1, "✖ missing parameter n (training samples); give it as --set n=… → at --set n\n"],
       [["calc", "rf-risk", "--set", "n=64", "--set", "k=x", "--set", "bogus=1"], 1, '✖ expected an integer in [1, 1000000000] (random features), got "x" → at --set k\n✖ unknown parameter "bogus"; parameters of rf-risk: modes, alpha, beta, noise, ridge, n, k → at --set bogus\n'],
       [["calc", "nope"], 1, '✖ unknown calculator "nope"; valid calculators: rf-risk, krr-risk → at <calculator>\n'],
@@ -73,7 +73,7 @@ describe("genlab CLI", () => {
     for (const k of ["train_step_99", "test_step_95", "final_train_acc", "final_test_acc"]) assert.ok(k in s.measured, k);
     assert.ok(s.verdict === "PASS" || s.verdict === "FAIL");
     assert.equal(s.status, "finished");
-    assert.match(s.run_id, /^grokking-modular-[0-9a-f]{8}-s3-\d{8}-\d{9}$/);
+    assert.match(s.run_id, /^grokking-modular-[0-9a-f]{8}-s3-\d{8}-\d{9}-[0-9a-f]{6}$/);
     const dir = join(out, s.run_id);
     const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
     assert.equal(config.jax_version, "0.1.25");

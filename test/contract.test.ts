@@ -156,9 +156,9 @@ describe("bad input at the contract's boundaries", () => {
     const dir = mkdtempSync(join(tmpdir(), "genlab-stores-"));
     const newer = join(dir, "newer.db");
     const db = new Database(newer);
-    db.exec("CREATE TABLE runs (id TEXT); PRAGMA user_version = 3;");
+    db.exec("CREATE TABLE runs (id TEXT); PRAGMA user_version = 4;");
     db.close();
-    assert.throws(() => new RunStore(newer), (e: unknown) => e instanceof GenlabError && /schema version 3 is newer than this genlab's \(2\); upgrade genlab/.test(e.message));
+    assert.throws(() => new RunStore(newer), (e: unknown) => e instanceof GenlabError && /schema version 4 is newer than this genlab's \(3\); upgrade genlab/.test(e.message));
     const other = join(dir, "other.db");
     const db2 = new Database(other);
     db2.exec("CREATE TABLE photos (id TEXT);");
@@ -178,7 +178,7 @@ describe("bad input at the contract's boundaries", () => {
     db.close();
     const store = new RunStore(path);
     try {
-      assert.equal(store.schemaVersion(), 2);
+      assert.equal(store.schemaVersion(), 3);
       assert.deepEqual(store.metricRows("r"), [{ phase: "main", axis: "step", x: 5, values: { loss: 0.5 } }]);
     } finally {
       store.close();

@@ -15,7 +15,7 @@
  * Scores and the flipped-label mask are saved as .npy arrays.
  */
 import { DType, numpy as np, type Array } from "@jax-js/jax";
-import { keyFromSeed, permutationFromKey, splitKey, type Key } from "../../src/core/prng.ts";
+import { keyFromSeed, permutationFromKey, roleKeys, splitKey, type Key } from "../../src/core/prng.ts";
 import { treeDispose } from "../../src/core/tree.ts";
 import { takeRows, type Dataset } from "../../src/data/dataset.ts";
 import { injectLabelNoise } from "../../src/data/noise.ts";
@@ -118,24 +118,24 @@ export const dataDiet = defineExperiment({
   async run(ctx): Promise<DataDietResults> {
     const h = ctx.hparams;
     const fm = loadFashionMnist();
-    const [kSub, kNoise, kScore, kNoisyScore, kRetrain] = splitKey(keyFromSeed(ctx.seed), 5);
-    const train = takeRows(fm.train, permutationFromKey(kSub, fm.train.y.length).subarray(0, h.trainSize));
+    const k = roleKeys(ctx.seed, ["subsample", "noise", "score", "noisyScore", "retrain"]);
+    const train = takeRows(fm.train, permutationFromKey(k.subsample, fm.train.y.length).subarray(0, h.trainSize));
     const test = takeRows(fm.test, Int32Array.from({ length: h.testSize }, (_, i) => i));
     const spec = mlpSpec({ dims: [784, ...parseList(h.hidden), 10], activation: "relu", bias: true });
     const keeps = parseList(h.keeps);
     const seeds = parseList(h.seeds);
-    const noisy = injectLabelNoise(train.y as Int32Array, 10, h.noiseFraction, kNoise, "different");
+    const noisy = injectLabelNoise(train.y as Int32Array, 10, h.noiseFraction, k.noise, "different");
     const flipped = new Uint8Array(train.y.length);
     for (const i of noisy.corrupted) flipped[i] = 1;
     ctx.saveArray("flipped_mask", flipped);
 
     const clean = await ctx.phase("score-clean", async () => {
-      const s = await scoreData(ctx, "score-clean", train, test, spec, h, kScore);
+      const s = await scoreData(ctx, "score-clean", train, test, spec, h, k.score);
       for (const k of ["el2n_e0", "el2n_e2", "el2n_late", "grand_e0", "grand_e2", "forgetting"] as const) ctx.saveArray(`clean_${k}`, s[k]);
       return { spearman: spearman(s.el2n_e2, s.el2n_late), test_acc: s.test_acc };
     });
     const noise = await ctx.phase("score-noisy", async () => {
-      const s = await scoreData(ctx, "score-noisy", { ...train, y: noisy.labels }, test, spec, h, kNoisyScore);
+      const s = await scoreData(ctx, "score-noisy", { ...train, y: noisy.labels }, test, spec, h, k.noisyScore);
       for (const k of ["el2n_e0", "el2n_e2", "grand_e2"] as const) ctx.saveArray(`noisy_${k}`, s[k]);
       const top = Math.round(0.1 * train.y.length);
       return {
@@ -155,7 +155,7 @@ export const dataDiet = defineExperiment({
       forgetting: () => ctx.loadArray("clean_forgetting").data,
       grand_init: () => ctx.loadArray("clean_grand_e0").data,
     };
-    kRetrain.dispose();
+    k.retrain.dispose();
     const acc: Record<string, Record<string, number[]>> = {};
     for (const seed of seeds) {
       for (const keep of keeps) {

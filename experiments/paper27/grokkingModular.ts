@@ -20,10 +20,10 @@
  * Full size: width 500 as in the paper, 4,000 steps. Quick: width 128, 2,500 steps. Train fraction 0.3.
  */
 import type { Array } from "@jax-js/jax";
-import { keyFromSeed, splitKey } from "../../src/core/prng.ts";
+import { roleKeys } from "../../src/core/prng.ts";
 import { treeDispose } from "../../src/core/tree.ts";
 import { takeRows } from "../../src/data/dataset.ts";
-import { MODULAR_OPS, isPrime, modularDataset } from "../../src/data/modular.ts";
+import { MODULAR_OPS, isPrime, modularDataset, modularSplitSizes } from "../../src/data/modular.ts";
 import { ACTIVATIONS } from "../../src/nn/activations.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../../src/nn/dense.ts";
 import { accuracy, classificationLoss } from "../../src/nn/losses.ts";
@@ -128,6 +128,11 @@ export const grokkingModular = defineExperiment({
     perDecade: integer(24, "log-spaced logged steps per decade", { min: 0, max: 1000 }),
     trackParamNorm: bool(true, "log ‖θ‖₂ (the grokking literature's third curve)"),
   },
+  validate(h) {
+    const n = modularSplitSizes(h.p, h.op, h.trainFraction);
+    if (n.train >= 1 && n.test >= 1) return [];
+    return [{ key: "trainFraction", message: `trainFraction ${h.trainFraction} of the ${n.train + n.test} pairs mod ${h.p} leaves an empty ${n.train < 1 ? "train" : "test"} split; use a fraction in [${(1 / (n.train + n.test)).toPrecision(2)}, ${(1 - 1 / (n.train + n.test)).toPrecision(4)}]` }];
+  },
   sizes: {
     smoke: { p: 23, hidden: 32, steps: 40, trainFraction: 0.5 },
     quick: { hidden: 128, steps: 2500 },
@@ -136,8 +141,8 @@ export const grokkingModular = defineExperiment({
 
   async run(ctx) {
     const h = ctx.hparams;
-    const [kData, kInit, kShuffle] = splitKey(keyFromSeed(ctx.seed), 3);
-    const data = modularDataset({ p: h.p, op: h.op, trainFraction: h.trainFraction, corruption: h.corruption, encoding: "onehot" }, kData);
+    const k = roleKeys(ctx.seed, ["data", "init", "shuffle"]);
+    const data = modularDataset({ p: h.p, op: h.op, trainFraction: h.trainFraction, corruption: h.corruption, encoding: "onehot" }, k.data);
     const spec = mlpSpec({
       dims: [data.train.xShape[1], h.hidden, h.p], // the layers pad p to a multiple of 4 internally (exact)
       activation: h.activation,
@@ -155,7 +160,7 @@ export const grokkingModular = defineExperiment({
       evalSets.clean = takeRows(data.train, Int32Array.from({ length: data.train.y.length }, (_, i) => i).filter((i) => !isCorrupted.has(i)));
     }
     const out = await ctx.train<MlpParams>({
-      params: initMlp(spec, kInit),
+      params: initMlp(spec, k.init),
       loss: (params, x, y) => classificationLoss(h.loss, applyMlp(spec, params, x), y, h.p),
       evaluate: (params, x, y: Array) => {
         const logits = applyMlp(spec, params, x);
@@ -167,7 +172,7 @@ export const grokkingModular = defineExperiment({
       evalSets,
       steps: h.steps,
       batchSize: h.batchSize > 0 ? h.batchSize : null,
-      key: kShuffle,
+      key: k.shuffle,
     });
     treeDispose([out.params, out.optState]);
     const hist = out.history;

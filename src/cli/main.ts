@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readFileSync, existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { EXPERIMENTS } from "../../experiments/index.ts";
 import { CLASS_MEANING, PAPERS } from "../../experiments/papers.ts";
@@ -12,14 +12,16 @@ import { PAPER_SPECS } from "../../experiments/paperSpecs.ts";
 import { writeFigureFiles } from "../report/figures.ts";
 import { formatMeasured } from "../report/html.ts";
 import { renderReport, reproduce } from "../report/reproduce.ts";
-import { createDashboardServer, listen } from "../server/serve.ts";
+import { createDashboardServer, listen, needsToken, newToken } from "../server/serve.ts";
 import { GenlabError, formatIssue } from "../core/errors.ts";
 import { SIZES, type Size } from "../runner/experiment.ts";
 import { genlabVersion, writeJsonAtomic } from "../runner/files.ts";
 import { shardFromEnv } from "../runner/pool.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
-import { sortedBySeed } from "../runner/registry.ts";
-import { defaultStorePath, openStore, outcomeTable, resumeRun, runExperiment, summaryTable, type Outcome, type RunSummary } from "../runner/run.ts";
+import { findExperiment, sortedBySeed } from "../runner/registry.ts";
+import { resolveConfig } from "../runner/plan.ts";
+import { defaultStorePath, openStore, outcomeTable, resumeRun, rowFromJson, runExperiment, summaryTable, type Outcome, type RunSummary } from "../runner/run.ts";
+import { reindexStore, runFolders } from "../runner/reindex.ts";
 import { describeField } from "../runner/schema.ts";
 import { RunStore } from "../runner/store.ts";
 import { runCalculator, CALCULATORS } from "../theory/calculators.ts";
@@ -27,17 +29,15 @@ import { runCalculator, CALCULATORS } from "../theory/calculators.ts";
 const CATALOGUE = { papers: PAPERS.map((p) => ({ ...p, ...PAPER_SPECS[p.number] })), classMeaning: CLASS_MEANING };
 const BIN = resolve(import.meta.dirname, "../../bin/genlab.js");
 
-function parseJobs(v: string): number {
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError(`expected a number of worker processes in [1, 256], got ${JSON.stringify(v)}`);
+/** Decimal integers only: "0x10", "1e3", "+5", " 7" and "" are refused (Number() would accept them). */
+function decimalInteger(v: string, lo: number, hi: number, what: string): number {
+  const n = /^(0|[1-9][0-9]{0,15})$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`expected ${what}, got ${JSON.stringify(v)}`);
   return n;
 }
 
-function parseCount(v: string): number {
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-}
+const parseJobs = (v: string) => decimalInteger(v, 1, 256, "a number of worker processes in [1, 256]");
+const parseCount = (v: string) => decimalInteger(v, 1, Number.MAX_SAFE_INTEGER, "a positive decimal integer");
 
 /** Figures of an outcome: into the run folder for a single run, else `<out>/results/<exp>-<size>/figures`. */
 function writeOutcomeFigures(o: Outcome, outDir: string): string[] {
@@ -58,23 +58,9 @@ function outcomeJson(o: Outcome, figures: string[]) {
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
 
-function parseSeed(v: string): number {
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`expected an integer in [0, 4294967295], got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function parseSeeds(v: string): number {
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError(`expected a number of seeds in [1, 100], got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function parsePort(v: string): number {
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port in [0, 65535], got ${JSON.stringify(v)}`);
-  return n;
-}
+const parseSeed = (v: string) => decimalInteger(v, 0, 0xffffffff, "a decimal integer in [0, 4294967295]");
+const parseSeeds = (v: string) => decimalInteger(v, 1, 100, "a number of seeds in [1, 100]");
+const parsePort = (v: string) => decimalInteger(v, 0, 65535, "a port in [0, 65535]");
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -83,6 +69,27 @@ function collect(v: string, prev: string[]): string[] {
 function printRun(s: RunSummary, json: boolean): void {
   if (json) out(JSON.stringify(s, null, 2) + "\n");
   else out(summaryTable(s));
+}
+
+/** A run's summary.json, or the store's copy when the file is missing or damaged (said on stderr). */
+function readSummary(row: { dir: string; summary: string | null }): RunSummary | null {
+  const path = join(row.dir, "summary.json");
+  if (existsSync(path)) {
+    try {
+      return JSON.parse(readFileSync(path, "utf8")) as RunSummary;
+    } catch (e) {
+      err(`✖ ${path} is damaged (${(e as Error).message})${row.summary ? "; showing the store's copy" : ""}\n`);
+    }
+  }
+  return row.summary ? (JSON.parse(row.summary) as RunSummary) : null;
+}
+
+/** A new store next to run folders it does not list: say how to get them back (the store is never guessed). */
+function warnOrphans(outDir: string, storeOpt?: string): void {
+  const storePath = resolve(storeOpt ?? defaultStorePath(outDir));
+  if (existsSync(storePath)) return;
+  const n = runFolders(outDir).length;
+  if (n > 0) err(`note: ${resolve(outDir)} holds ${n} run folder${n === 1 ? "" : "s"} but no run store; a new empty store is made (genlab reindex --out ${outDir} rebuilds it from the folders)\n`);
 }
 
 type Entry = { exp: { id: string; paper: number; coverage: { level: string }; sweep?: unknown }; size: Size; outcomes: Outcome[] };
@@ -174,14 +181,19 @@ export function buildProgram(): Command {
       if (o.quick && o.size && o.size !== "quick") throw new GenlabError({ code: "conflict", path: ["--size"], message: `--quick conflicts with --size ${o.size}` });
       const size: Size = o.size ?? (o.quick ? "quick" : "full");
       if (o.params) {
-        const exp = EXPERIMENTS.find((e) => e.id === id);
-        if (exp) {
-          const rows: [string, string][] = [];
-          for (const [k, f] of Object.entries({ ...exp.hparams, ...exp.settings })) rows.push([k, `${JSON.stringify(size !== "full" && k in exp.sizes[size] ? exp.sizes[size][k] : f.default)}  — ${f.doc}; ${describeField(f)}${k in exp.settings ? " (setting, not hashed)" : ""}`]);
-          out(formatTable(rows, `${exp.id} (${size})`));
-          return;
+        const exp = findExperiment(EXPERIMENTS, id);
+        // The values this run would use: the size's, then --set (validated like a run's).
+        const { hparams, settings } = resolveConfig(exp, size, o.set);
+        const given = new Set(o.set.map((p) => p.slice(0, Math.max(0, p.indexOf("="))).trim()));
+        const rows: [string, string][] = [];
+        for (const [k, f] of Object.entries({ ...exp.hparams, ...exp.settings })) {
+          const v = k in hparams ? hparams[k] : settings[k];
+          rows.push([k, `${JSON.stringify(v)}${given.has(k) ? " (--set)" : ""}  — ${f.doc}; ${describeField(f)}${k in exp.settings ? " (setting, not hashed)" : ""}`]);
         }
+        out(formatTable(rows, `${exp.id} (${size})`));
+        return;
       }
+      warnOrphans(o.out, o.store);
       const outcome = await runExperiment(EXPERIMENTS, { experiment: id, seed: o.seed, size, set: o.set, outDir: o.out, storePath: o.store, force: o.force, control: o.control });
       const figures = writeOutcomeFigures(outcome, o.out);
       if (o.json) out(JSON.stringify(outcomeJson(outcome, figures), null, 2) + "\n");
@@ -235,6 +247,7 @@ export function buildProgram(): Command {
       const shard = shardFromEnv(o.shard, o.shardCount);
       const jobs = o.jobs ?? availableParallelism();
       const command = `genlab reproduce${size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`}${only ? ` --only ${only.join(",")}` : ""} --seeds ${o.seeds}${shard ? ` --shard ${shard.index}/${shard.count}` : ""}`;
+      warnOrphans(o.out, o.store);
       const r = await reproduce(EXPERIMENTS, CATALOGUE, { size, only, seeds: o.seeds, outDir: o.out, storePath: o.store, reportDir: o.report, command, jobs, shard, force: o.force, workerScript: BIN });
       printEntries(r.entries, !!o.json, `reproduce (${size}, ${o.seeds} seed${o.seeds > 1 ? "s" : ""}; ${r.ran} run, ${r.reused} reused, ${formatDuration(r.seconds)} wall, --jobs ${jobs})`);
       err(`report: ${r.reportPath}\n`);
@@ -254,7 +267,7 @@ export function buildProgram(): Command {
       const storePath = resolve(o.store ?? defaultStorePath(o.out));
       if (!existsSync(storePath)) throw new GenlabError({ code: "missing_store", path: [o.store ? "--store" : storePath], message: `no run store at ${storePath} (run genlab reproduce first, or pass --out/--store)` });
       const only = o.only?.split(",").map((x) => x.trim()).filter(Boolean);
-      const store = new RunStore(storePath);
+      const store = new RunStore(storePath, { readonly: true });
       try {
         const r = renderReport(EXPERIMENTS, CATALOGUE, store, { size: o.size, only, command: `genlab report --store ${storePath}`, reportDir: o.report });
         printEntries(r.entries, !!o.json, `report from ${storePath}`);
@@ -300,7 +313,7 @@ export function buildProgram(): Command {
     .command("serve")
     .description("the web dashboard over a run store (http://127.0.0.1:8321 by default)")
     .option("--port <n>", "TCP port (0: any free port)", parsePort, 8321)
-    .option("--host <addr>", "address to bind (default loopback only)", "127.0.0.1")
+    .option("--host <addr>", "address to bind (default loopback only; any other needs the printed token, see SECURITY.md)", "127.0.0.1")
     .option("--out <dir>", "folder of the run store", "runs")
     .option("--store <path>", "run store file (default <out>/genlab.db)")
     .action(async (o: { port: number; host: string; out: string; store?: string }) => {
@@ -312,11 +325,20 @@ export function buildProgram(): Command {
         const { build } = await import("vite");
         await build({ configFile: resolve(import.meta.dirname, "../../web/vite.config.ts"), logLevel: "warn" });
       }
-      const { server, store } = createDashboardServer({ port: o.port, host: o.host, storePath, assetsDir });
+      const token = needsToken(o.host) ? process.env.GENLAB_TOKEN || newToken() : undefined;
+      if (token && token.length < 16) throw new GenlabError({ code: "weak_token", path: ["GENLAB_TOKEN"], message: "expected a token of at least 16 characters" });
+      const { server, store } = createDashboardServer({ port: o.port, host: o.host, storePath, assetsDir, token });
       const port = await listen(server, o.port, o.host).catch((e: NodeJS.ErrnoException) => {
+        store.close();
         throw new GenlabError({ code: "listen", path: ["--port"], message: `cannot listen on ${o.host}:${o.port} (${e.code ?? e.message})` });
       });
-      out(`genlab dashboard: http://${o.host}:${port}/  (store ${storePath}; Ctrl-C stops)\n`);
+      if (token) {
+        err(
+          `WARNING: --host ${o.host} serves the dashboard beyond this machine's loopback: anyone who can reach ${o.host}:${port} and has the token can read every run in ${storePath}.\n` +
+            `  Every request needs the token; the traffic is plain HTTP (use an SSH tunnel to 127.0.0.1 on shared networks; see SECURITY.md).\n`,
+        );
+        out(`genlab dashboard: http://${o.host === "0.0.0.0" || o.host === "::" ? hostname() : o.host}:${port}/?token=${token}  (store ${storePath}; Ctrl-C stops)\n`);
+      } else out(`genlab dashboard: http://${o.host}:${port}/  (store ${storePath}; Ctrl-C stops)\n`);
       await new Promise<void>((done) => {
         const stop = () => {
           server.close();
@@ -336,8 +358,9 @@ export function buildProgram(): Command {
     .option("--out <dir>", "folder for run folders and the run store", "runs")
     .option("--store <path>", "run store file (default <out>/genlab.db)")
     .option("--json", "print the summary as JSON on stdout")
-    .action(async (id: string, o: { out: string; store?: string; json?: boolean }) => {
-      const summary = await resumeRun(EXPERIMENTS, id, { outDir: o.out, storePath: o.store });
+    .option("--force", "resume a run the store still calls running (its process is gone: another machine, a reused pid)")
+    .action(async (id: string, o: { out: string; store?: string; json?: boolean; force?: boolean }) => {
+      const summary = await resumeRun(EXPERIMENTS, id, { outDir: o.out, storePath: o.store, force: o.force });
       let figures: string[] = [];
       const exp = EXPERIMENTS.find((e) => e.id === summary.experiment);
       if (summary.status === "finished" && exp && !exp.sweep) {
@@ -354,6 +377,26 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("reindex")
+    .description("rebuild the run store from the run folders (a lost, emptied or damaged genlab.db)")
+    .option("--out <dir>", "folder of the run folders", "runs")
+    .option("--store <path>", "run store file to rebuild (default <out>/genlab.db)")
+    .action((o: { out: string; store?: string }) => {
+      const storePath = resolve(o.store ?? defaultStorePath(o.out));
+      if (!existsSync(o.out)) throw new GenlabError({ code: "missing_folder", path: ["--out"], message: `no folder ${resolve(o.out)}` });
+      const r = reindexStore(o.out, storePath, rowFromJson);
+      for (const s of r.skipped) err(`skipped ${s.dir}: ${s.why}\n`);
+      out(formatTable([
+        ["store", storePath],
+        ["run folders", String(r.folders)],
+        ["finished", String(r.finished)],
+        ["interrupted (resumable if checkpointed)", String(r.interrupted)],
+        ["kept from the old store (folders elsewhere)", String(r.kept)],
+        ["skipped (damaged config.json)", String(r.skipped.length)],
+      ], "reindex"));
+    });
+
+  program
     .command("show")
     .description("show a run: status, measured values, verdict, files")
     .argument("<run-id>")
@@ -363,13 +406,12 @@ export function buildProgram(): Command {
     .action((id: string, o: { out: string; store?: string; json?: boolean }) => {
       const storePath = resolve(o.store ?? defaultStorePath(o.out));
       if (!existsSync(storePath)) throw new GenlabError({ code: "missing_store", path: [storePath], message: "no run store here yet (run an experiment first, or pass --out/--store)" });
-      const store = new RunStore(storePath);
+      const store = new RunStore(storePath, { readonly: true });
       try {
         const found = store.getRun(id);
         if (!found) throw new GenlabError({ code: "unknown_run", path: ["<run-id>"], message: `no run ${JSON.stringify(id)} in ${storePath} (genlab runs lists them)` });
         const row = found;
-        const summaryPath = join(row.dir, "summary.json");
-        const summary = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, "utf8")) as RunSummary) : null;
+        const summary = readSummary(row);
         if (o.json) {
           out(JSON.stringify({ ...row, hparams: JSON.parse(row.hparams), settings: JSON.parse(row.settings), summary }, null, 2) + "\n");
           return;
@@ -398,7 +440,7 @@ export function buildProgram(): Command {
     .command("runs")
     .description("list runs in the run store")
     .option("--experiment <id>", "only this experiment")
-    .option("--status <status>", "running | finished | failed | interrupted")
+    .addOption(new Option("--status <status>", "only runs with this status").choices(["running", "finished", "failed", "interrupted"]))
     .option("--out <dir>", "folder for run folders and the run store", "runs")
     .option("--store <path>", "run store file (default <out>/genlab.db)")
     .option("--json", "print JSON")
@@ -412,7 +454,7 @@ export function buildProgram(): Command {
         out("no runs yet\n");
         return;
       }
-      const store = new RunStore(storePath);
+      const store = new RunStore(storePath, { readonly: true });
       try {
         const rows = store.listRuns({ experiment: o.experiment, status: o.status });
         if (o.json) {
@@ -454,18 +496,54 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // commander already printed its message (reformatted above); help/version exit 0
-      return e.exitCode === 0 ? 0 : 2;
-    }
-    if (e instanceof GenlabError) {
-      err(e.issues.map(formatIssue).join("\n") + "\n");
-      return 1;
-    }
-    const msg = e instanceof Error ? e.message : String(e);
-    err(`✖ internal error: ${msg}\n`);
-    if (process.env.GENLAB_DEBUG) err(`${(e as Error).stack}\n`);
-    else err("  (set GENLAB_DEBUG=1 for the stack trace, and please report it)\n");
-    return 1;
+    return reportError(e);
   }
+}
+
+/** Exit codes: 0 done, 1 a value, file or environment the user can fix, 2 bad usage, 70 a bug, 130 interrupted. */
+export const EXIT = { ok: 0, user: 1, usage: 2, internal: 70, interrupted: 130 } as const;
+
+const FS_ERRORS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "the file system is read-only",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  EISDIR: "is a directory, expected a file",
+  ENOTDIR: "a part of the path is not a directory",
+  ENOENT: "no such file or directory",
+  EEXIST: "already exists",
+  EMFILE: "too many open files",
+  ENAMETOOLONG: "the path is too long",
+  ELOOP: "too many symbolic links",
+};
+
+/** A file-system error (it carries the path and the call) is the environment, not a bug: say what to do. */
+export function fsErrorMessage(e: unknown): string | null {
+  const x = e as NodeJS.ErrnoException;
+  if (!x || typeof x.code !== "string" || !(x.code in FS_ERRORS) || typeof x.path !== "string") return null;
+  const fix = x.code === "ENOSPC" || x.code === "EDQUOT" ? "free some space or pass another --out" : x.code === "ENOENT" ? "check the path" : "pass a folder you can write with --out (or --store), or fix its permissions";
+  return `✖ cannot ${x.syscall ?? "access"} ${x.path}: ${FS_ERRORS[x.code]} (${x.code}); ${fix} → at ${x.path}`;
+}
+
+export function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // commander already printed its message (reformatted above); help/version exit 0; a bad value is 1
+    if (e.exitCode === 0) return EXIT.ok;
+    return e.code === "commander.invalidArgument" ? EXIT.user : EXIT.usage;
+  }
+  if (e instanceof GenlabError) {
+    err(e.issues.map(formatIssue).join("\n") + "\n");
+    return EXIT.user;
+  }
+  const fsMsg = fsErrorMessage(e);
+  if (fsMsg) {
+    err(fsMsg + "\n");
+    return EXIT.user;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  err(`✖ internal error: ${msg}\n`);
+  if (process.env.GENLAB_DEBUG) err(`${(e as Error).stack}\n`);
+  else err("  (set GENLAB_DEBUG=1 for the stack trace, and please report it)\n");
+  return EXIT.internal;
 }

@@ -38,3 +38,15 @@ export function uniformFromKey(key: Key, n: number): Float32Array {
   const u = random.uniform(key, [n]);
   return Float32Array.from(u.dataSync() as ArrayLike<number>);
 }
+
+/**
+ * One key per role (data, init, shuffle, …) from a run's seed, in one place, so that no two roles of an
+ * experiment ever share a stream (using the data key for the init too is a silent, plausible bug). The
+ * keys are `splitKey(keyFromSeed(seed), roles.length)` in the order given: experiments that split by hand
+ * before get the same numbers. Roles must be distinct names.
+ */
+export function roleKeys<const R extends readonly string[]>(seed: number, roles: R): Record<R[number], Key> {
+  if (new Set(roles).size !== roles.length) throw new RangeError(`roleKeys: roles must be distinct, got ${roles.join(", ")}`);
+  const keys = splitKey(keyFromSeed(seed), roles.length);
+  return Object.fromEntries(roles.map((r, i) => [r, keys[i]])) as Record<R[number], Key>;
+}

@@ -51,6 +51,16 @@ export function treeSize(t: Tree): number {
   return n;
 }
 
+/**
+ * The leaves of a tree as `path: [shape] dtype` lines, in the order `treeToHost` / `packHostTree` visit
+ * them (does NOT consume: shapes only). A checkpoint is checked against a model with it.
+ */
+export function treeSignature(t: Tree, path: string): string[] {
+  if (isArrayLeaf(t)) return [`${path}: [${t.shape.join(", ")}] ${t.dtype}`];
+  if (JsArray.isArray(t)) return t.flatMap((c, i) => treeSignature(c, `${path}[${i}]`));
+  return Object.keys(t).flatMap((k) => treeSignature((t as Record<string, Tree>)[k], path ? `${path}.${k}` : k));
+}
+
 /** A host copy of an array: what crosses from the numeric layers into runner/CLI/web (JSON-safe). */
 export type HostArray = { shape: number[]; dtype: DType; data: number[] };
 export type HostTree = HostArray | HostTree[] | { [key: string]: HostTree };

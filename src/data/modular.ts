@@ -87,6 +87,13 @@ function encode(pairs: Int32Array, p: number, encoding: ModularSpec["encoding"])
   return { x, xShape: [n, 2 * w] };
 }
 
+/** Train and test sizes of a split of all pairs (b ≠ 0 for div): what `modularDataset` will draw. */
+export function modularSplitSizes(p: number, op: ModularSpec["op"], trainFraction: number): { train: number; test: number } {
+  const total = p * (op === "div" ? p - 1 : p);
+  const train = Math.floor(trainFraction * total);
+  return { train, test: total - train };
+}
+
 /** Build the dataset. Consumes the key: one part orders the pairs, the other draws corruptions. */
 export function modularDataset(spec: ModularSpec, key: Key): ModularData {
   const { p, op } = spec;

@@ -3,6 +3,8 @@
  * a Python-dict header padded with spaces to a multiple of 64 bytes and ending in "\n", then the raw
  * little-endian data in C order. Bytes only (no fs), so it runs in a browser too.
  */
+import { userError } from "../core/errors.ts";
+
 export type NpyArray = { data: Float32Array | Float64Array | Int32Array | Uint8Array; shape: number[] };
 
 const DESCR: [string, new (n: number) => NpyArray["data"]][] = [
@@ -35,27 +37,41 @@ export function encodeNpy(a: NpyArray): Uint8Array {
   return out;
 }
 
-/** Parse a .npy file written by genlab or NumPy (the dtypes above, C order). Throws a RangeError naming what is wrong. */
-export function decodeNpy(bytes: Uint8Array): NpyArray {
+/** Largest .npy data genlab reads (1 GiB). */
+export const MAX_NPY_BYTES = 1 << 30;
+
+/**
+ * Parse a .npy file written by genlab or NumPy (the dtypes above, C order). Every problem is a
+ * `GenlabError` naming `name` (the file) and what is wrong.
+ */
+export function decodeNpy(bytes: Uint8Array, name = "<npy>"): NpyArray {
+  const fail = (message: string) => userError("file", [name], message);
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) throw new RangeError("not a .npy file (bad magic)");
+  if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) throw fail("is not a .npy file (bad magic)");
   const major = bytes[6];
+  if (major < 1 || major > 3) throw fail(`has .npy format version ${major}, expected 1, 2 or 3`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (major > 1 && bytes.length < 12) throw fail("is truncated inside its header");
   const hlen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
+  if (start + hlen > bytes.length) throw fail(`is truncated: its header claims ${hlen} bytes, the file has ${bytes.length - start} after the preamble`);
   const header = new TextDecoder().decode(bytes.subarray(start, start + hlen));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new RangeError("bad .npy header");
-  if (fortran === "True") throw new RangeError("Fortran-ordered .npy files are not supported");
+  if (!descr || !fortran || shapeText === undefined) throw fail("has a bad .npy header (expected descr, fortran_order and shape)");
+  if (fortran === "True") throw fail("is Fortran-ordered; save it C-ordered (numpy.ascontiguousarray)");
   const kind = DESCR.find(([d]) => d === descr);
-  if (!kind) throw new RangeError(`unsupported .npy dtype ${descr} (expected one of ${DESCR.map(([d]) => d).join(", ")})`);
-  const shape = shapeText.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  if (!kind) throw fail(`has dtype ${descr}; expected one of ${DESCR.map(([d]) => d).join(", ")}`);
+  const dims = shapeText.split(",").map((x) => x.trim()).filter(Boolean);
+  if (dims.length > 32 || !dims.every((d) => /^[0-9]{1,12}$/.test(d))) throw fail(`has a bad shape (${shapeText})`);
+  const shape = dims.map(Number);
   const n = shape.reduce((x, y) => x * y, 1);
-  const data = new kind[1](n);
+  const bytesPer = new kind[1](0).BYTES_PER_ELEMENT;
+  if (n * bytesPer > MAX_NPY_BYTES) throw fail(`declares ${n * bytesPer} bytes of data, more than the ${MAX_NPY_BYTES}-byte limit genlab reads`);
   const body = bytes.subarray(start + hlen);
-  if (body.length < data.byteLength) throw new RangeError(`truncated .npy file: ${body.length} data bytes, expected ${data.byteLength}`);
-  new Uint8Array(data.buffer).set(body.subarray(0, data.byteLength));
+  if (body.length !== n * bytesPer) throw fail(`${body.length < n * bytesPer ? "is truncated" : "has trailing bytes"}: shape [${shape.join(", ")}] of ${descr} needs ${n * bytesPer} data bytes, the file has ${body.length}`);
+  const data = new kind[1](n);
+  new Uint8Array(data.buffer).set(body);
   return { data, shape };
 }

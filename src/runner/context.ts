@@ -3,7 +3,9 @@
  * The CLI's sink writes run folders and the store (run.ts); the in-browser runner's keeps everything in
  * the page (web/play.ts). One contract, so an experiment runs unchanged in both. Browser-safe: no fs.
  */
+import { GenlabError } from "../core/errors.ts";
 import { treeDispose, type Tree } from "../core/tree.ts";
+import { logSteps } from "../train/schedule.ts";
 import { numRows } from "../data/dataset.ts";
 import { stepsOf, train, type LogRecord, type TrainCheckpoint } from "../train/loop.ts";
 import { MAIN_PHASE, type ArrayInfo, type CtxTrainConfig, type HostNdArray, type Json, type MetricRow, type RunContext, type Size } from "./experiment.ts";
@@ -70,10 +72,20 @@ export function createRunContext(o: ContextOptions): RunContext {
       const log = given ?? (hasSchedule ? { every: Number(hparams.logEvery), perDecade: Number(hparams.perDecade) } : { every: Math.max(1, Math.ceil((cfg.steps ?? 10) / 10)), perDecade: 0 });
       const label = name === MAIN_PHASE ? "" : name;
       const total = stepsOf(cfg, numRows(cfg.train));
+      const resume = o.sink.readCheckpoint(name);
+      if (resume) {
+        // The history must hold every step logged up to the checkpoint, or the resumed curve has a hole.
+        const have = new Set(metrics.filter((m) => m.phase === name && m.axis === "step").map((m) => m.x));
+        const missing = logSteps(total, log).find((s) => s <= resume.step && !have.has(s));
+        if (missing !== undefined) {
+          treeDispose([params, cfg.key, cfg.optState ?? []]);
+          throw new GenlabError({ code: "checkpoint", path: [resume.source ?? "checkpoint"], message: `is at step ${resume.step}, but the run's metrics lack the logged step ${missing}: the run folder is inconsistent (start again with genlab run --force)` });
+        }
+      }
       const r = await train<P>(params, {
         ...loop,
         log,
-        resume: o.sink.readCheckpoint(name),
+        resume,
         checkpointEvery: o.checkpointEvery ?? Number(o.settings.checkpointEvery ?? 0),
         onCheckpoint: (ck) => sink.writeCheckpoint(name, ck),
         shouldStop: o.shouldStop,

@@ -140,6 +140,11 @@ export type ExperimentDecl<HS extends Schema, SS extends Schema, R extends Json>
   playFields?: (keyof HS & string)[];
   hparams: HS;
   settings?: SS;
+  /**
+   * Checks across hparams (an empty split, a batch larger than the data), run when a config is resolved:
+   * a problem is a `✖` line naming the key, before any run folder or store row exists.
+   */
+  validate?: (h: Infer<HS>) => { key: keyof HS & string; message: string }[];
   /** Overrides of the hparam defaults (the full size) for smaller sizes. */
   sizes: { smoke: Partial<Infer<HS>>; quick: Partial<Infer<HS>> };
   /** Expected wall time on one core, for the README and the ETA before the first step. */
@@ -165,6 +170,7 @@ export type Experiment = {
   playFields?: string[];
   hparams: Schema;
   settings: Schema;
+  validate?: (h: Values) => { key: string; message: string }[];
   sizes: { smoke: Values; quick: Values };
   cost: Record<Size, string>;
   sweep?: (size: Size, h: Values) => SweepGrid<Values>[];

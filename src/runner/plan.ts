@@ -31,6 +31,7 @@ export function resolveConfig(exp: Experiment, size: Size, set: string[], extra:
   const hp = parseValues(exp.hparams, h, ["hparams"]);
   const st = parseValues(exp.settings, s, ["settings"]);
   if (!hp.ok) issues.push(...hp.issues);
+  else if (exp.validate) for (const { key, message } of exp.validate(hp.value)) issues.push({ code: "invalid_config", path: ["hparams", key], message });
   if (!st.ok) issues.push(...st.issues);
   if (issues.length || !hp.ok || !st.ok) throw new GenlabError(issues);
   return { hparams: hp.value, settings: st.value };

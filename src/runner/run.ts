@@ -9,12 +9,15 @@
  * An *experiment* is its points (a sweep, or one run) plus its negative control: `evaluateExperiment`
  * gives the verdict and figure specs over all of them. Drawing is report/'s job.
  */
-import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { accessSync, appendFileSync, constants, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { GenlabError } from "../core/errors.ts";
 import { currentDevice, initDevices } from "../core/jax.ts";
 import { decodeNpy, encodeNpy } from "../data/npy.ts";
+import { parseCheckpoint } from "../train/checkpoint.ts";
 import type { TrainCheckpoint } from "../train/loop.ts";
+import { fault } from "./fault.ts";
 import type { FigureSpec } from "./charts.ts";
 import { StopRequested, createRunContext } from "./context.ts";
 import {
@@ -76,7 +79,9 @@ export type PointOptions = {
 function runIdFor(exp: string, hparamsHash: string, seed: number): string {
   const t = new Date();
   const stamp = t.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `${exp}-${hparamsHash.slice(0, 8)}-s${seed}-${stamp}${String(t.getMilliseconds()).padStart(3, "0")}`;
+  // A random suffix: two runs started in the same millisecond (workers, shards) never share an id. It
+  // names the run only; no number a run computes depends on it.
+  return `${exp}-${hparamsHash.slice(0, 8)}-s${seed}-${stamp}${String(t.getMilliseconds()).padStart(3, "0")}-${randomBytes(3).toString("hex")}`;
 }
 
 export function defaultStorePath(outDir: string): string {
@@ -115,7 +120,8 @@ function readMetricsFile(path: string): MetricRow[] {
   return rows;
 }
 
-const checkpointFile = (dir: string, name: string) => (name === MAIN_PHASE ? join(dir, "checkpoint.json") : join(dir, "checkpoints", `${name.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`));
+const fileSafe = (name: string) => name.replace(/[^A-Za-z0-9_.-]/g, "_");
+const checkpointFile = (dir: string, name: string) => (name === MAIN_PHASE ? join(dir, "checkpoint.json") : join(dir, "checkpoints", `${fileSafe(name)}.json`));
 
 type PhaseState = { done: Record<string, Json> };
 
@@ -126,7 +132,7 @@ function listArrays(dir: string): ArrayInfo[] {
     .filter((f) => f.endsWith(".npy"))
     .sort()
     .map((f) => {
-      const a = decodeNpy(readFileSync(join(folder, f)));
+      const a = decodeNpy(readFileSync(join(folder, f)), join(folder, f));
       const dtype = a.data instanceof Float32Array ? "float32" : a.data instanceof Float64Array ? "float64" : a.data instanceof Int32Array ? "int32" : "uint8";
       return { name: f.slice(0, -4), file: join("arrays", f), shape: a.shape, dtype };
     });
@@ -134,30 +140,30 @@ function listArrays(dir: string): ArrayInfo[] {
 
 // ------------------------------------------------------------------------------------ one point
 
-type Prepared = { exp: Experiment; spec: PointSpec; runId: string; dir: string; resuming: boolean };
+/** What a resume found on disk and checked, before anything is touched. */
+type ResumeState = { state: PhaseState; metrics: MetricRow[]; checkpoints: Map<string, TrainCheckpoint>; priorSeconds: number };
+
+type Prepared = { exp: Experiment; spec: PointSpec; runId: string; dir: string; resume: ResumeState | null };
 
 async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promise<RunSummary> {
   const { exp, spec, runId, dir } = p;
   const { hparams, settings, seed, size } = spec;
   const metricsPath = join(dir, "metrics.jsonl");
   const phasesPath = join(dir, "phases.json");
-  const state: PhaseState = p.resuming && existsSync(phasesPath) ? (JSON.parse(readFileSync(phasesPath, "utf8")) as PhaseState) : { done: {} };
-  let metrics: MetricRow[] = [];
-  if (p.resuming) {
-    // Keep what a finished phase or a checkpoint vouches for; everything else is recomputed.
-    const ckSteps = new Map<string, number>();
-    const keep = (r: MetricRow) => {
-      if (r.phase in state.done) return true;
-      if (!ckSteps.has(r.phase)) {
-        const ck = checkpointFile(dir, r.phase);
-        ckSteps.set(r.phase, existsSync(ck) ? (JSON.parse(readFileSync(ck, "utf8")) as TrainCheckpoint).step : -1);
-      }
-      return r.axis === "step" && r.x <= ckSteps.get(r.phase)!;
-    };
-    metrics = readMetricsFile(metricsPath).filter(keep);
-    writeFileAtomic(metricsPath, metrics.map((m) => JSON.stringify(rowToJson(m))).join("\n") + (metrics.length ? "\n" : ""));
-    store.replaceMetrics(runId, metrics);
-  }
+  const state: PhaseState = p.resume?.state ?? { done: {} };
+  const metrics: MetricRow[] = p.resume?.metrics ?? [];
+  // A resume rewrites the metrics (keeping what the checkpoints and finished phases vouch for) only when
+  // it first writes something new: a resume that fails before that (a checkpoint that does not match the
+  // model) leaves the run folder and the store exactly as they were.
+  let pending = p.resume !== null;
+  const kept = metrics.slice(); // the context appends to `metrics` before the sink writes
+  const flush = () => {
+    if (!pending) return;
+    pending = false;
+    writeFileAtomic(metricsPath, kept.map((m) => JSON.stringify(rowToJson(m))).join("\n") + (kept.length ? "\n" : ""));
+    store.replaceMetrics(runId, kept);
+  };
+  const priorSeconds = p.resume?.priorSeconds ?? 0;
 
   let stopRequested = false;
   let signals = 0;
@@ -179,7 +185,9 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
     opts.onProgress?.(done, total, label);
   };
   const write = (row: MetricRow) => {
+    flush();
     appendFileSync(metricsPath, JSON.stringify(rowToJson(row)) + "\n");
+    fault("row");
     store.appendMetrics(runId, row);
   };
   const ctx = createRunContext({
@@ -194,19 +202,26 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
     onProgress: report,
     sink: {
       writeRow: write,
-      readCheckpoint: (name) => {
-        const ckPath = checkpointFile(dir, name);
-        return p.resuming && existsSync(ckPath) ? (JSON.parse(readFileSync(ckPath, "utf8")) as TrainCheckpoint) : undefined;
+      readCheckpoint: (name) => p.resume?.checkpoints.get(name === MAIN_PHASE ? MAIN_PHASE : fileSafe(name)),
+      writeCheckpoint: (name, ck) => {
+        flush();
+        fault("checkpoint");
+        writeJsonAtomic(checkpointFile(dir, name), ck);
       },
-      writeCheckpoint: (name, ck) => writeJsonAtomic(checkpointFile(dir, name), ck),
-      phaseDone: () => writeJsonAtomic(phasesPath, state),
+      phaseDone: () => {
+        flush();
+        fault("phase");
+        writeJsonAtomic(phasesPath, state);
+      },
       saveArray(name, data, shape) {
+        flush();
+        fault("array");
         writeFileAtomic(join(dir, "arrays", `${name}.npy`), encodeNpy({ data, shape }));
       },
       loadArray(name) {
         const path = join(dir, "arrays", `${name}.npy`);
         if (!existsSync(path)) throw new RangeError(`loadArray: no array ${JSON.stringify(name)} in this run (saved: ${listArrays(dir).map((a) => a.name).join(", ") || "none"})`);
-        return decodeNpy(readFileSync(path));
+        return decodeNpy(readFileSync(path), path);
       },
     },
   });
@@ -221,8 +236,12 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
   } catch (e) {
     progress.stop();
     if (e instanceof StopRequested || stopRequested) stopped = true;
-    else {
-      store.finishRun(runId, { status: "failed", error: (e as Error).message, seconds: (performance.now() - t0) / 1000 });
+    else if (pending) {
+      // a resume that changed nothing yet: the run stays interrupted, resumable once the cause is fixed
+      store.finishRun(runId, { status: "interrupted", error: (e as Error).message, seconds: priorSeconds });
+      throw e;
+    } else {
+      store.finishRun(runId, { status: "failed", error: (e as Error).message, seconds: priorSeconds + (performance.now() - t0) / 1000 });
       throw e;
     }
   } finally {
@@ -230,7 +249,9 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
     process.off("SIGTERM", onSignal);
   }
   progress.stop();
-  const seconds = (performance.now() - t0) / 1000;
+  flush();
+  // A resumed run's time is the sum of its attempts.
+  const seconds = priorSeconds + (performance.now() - t0) / 1000;
   const base = {
     run_id: runId,
     experiment: exp.id,
@@ -255,7 +276,9 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
   // A run that is its experiment's only point has a verdict of its own.
   const alone = exp.sweep ? null : exp.verdict([{ runId, hparams, seed, results, metrics, arrays: base.arrays, dir }]);
   const summary: RunSummary = { ...base, status: "finished", verdict: alone?.verdict ?? null, criterion: alone?.criterion ?? null, measured: alone?.measured ?? {} };
+  fault("summary");
   writeJsonAtomic(join(dir, "summary.json"), summary);
+  fault("finish");
   store.finishRun(runId, { status: "finished", verdict: summary.verdict, seconds, summary: JSON.stringify(summary) });
   return summary;
 }
@@ -294,6 +317,7 @@ export async function runPoint(registry: readonly Experiment[], spec: PointSpec,
         .join("")}`,
       started_at: new Date().toISOString(),
     };
+    if (existsSync(dir)) throw new Error(`run folder ${dir} already exists`);
     writeJsonAtomic(join(dir, "config.json"), config);
     writeFileSync(join(dir, "metrics.jsonl"), "");
     store.insertRun({
@@ -311,27 +335,76 @@ export async function runPoint(registry: readonly Experiment[], spec: PointSpec,
       jax_version: config.jax_version,
       device,
     });
-    return await execute({ exp, spec, runId, dir, resuming: false }, store, opts);
+    return await execute({ exp, spec, runId, dir, resume: null }, store, opts);
   } finally {
     store.close();
   }
 }
 
+/** Read a JSON file the run wrote, or say which file is damaged. */
+function readRunJson(file: string, what: string): unknown {
+  const text = readFileSync(file, "utf8");
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new GenlabError({ code: "damaged_file", path: [file], message: `${what} is not valid JSON (${(e as Error).message}; truncated?); delete it to redo that work, or start again with genlab run --force` });
+  }
+}
+
+/**
+ * Everything a resume needs from the run folder, read and checked before anything is changed: the
+ * finished phases, every checkpoint, and the metrics those vouch for.
+ */
+function readResumeState(dir: string, priorSeconds: number): ResumeState {
+  const phasesPath = join(dir, "phases.json");
+  let state: PhaseState = { done: {} };
+  if (existsSync(phasesPath)) {
+    const v = readRunJson(phasesPath, "phases.json") as PhaseState;
+    if (typeof v !== "object" || v === null || typeof v.done !== "object" || v.done === null || Array.isArray(v.done)) throw new GenlabError({ code: "damaged_file", path: [phasesPath], message: 'expected {"done": {phase: result}}; delete it to redo the phases' });
+    state = v;
+  }
+  const checkpoints = new Map<string, TrainCheckpoint>();
+  const files: [string, string][] = [];
+  if (existsSync(join(dir, "checkpoint.json"))) files.push([MAIN_PHASE, join(dir, "checkpoint.json")]);
+  if (existsSync(join(dir, "checkpoints"))) for (const f of readdirSync(join(dir, "checkpoints")).sort()) if (f.endsWith(".json")) files.push([f.slice(0, -5), join(dir, "checkpoints", f)]);
+  for (const [name, file] of files) checkpoints.set(name, { ...parseCheckpoint(readFileSync(file, "utf8"), file), source: file });
+  // Keep what a finished phase or a checkpoint vouches for; everything else is recomputed.
+  const phaseOfFile = (phase: string) => (phase === MAIN_PHASE ? MAIN_PHASE : fileSafe(phase));
+  const metrics = readMetricsFile(join(dir, "metrics.jsonl")).filter((r) => {
+    if (r.phase in state.done) return true;
+    const ck = checkpoints.get(phaseOfFile(r.phase));
+    return ck !== undefined && r.axis === "step" && r.x <= ck.step;
+  });
+  return { state, metrics, checkpoints, priorSeconds };
+}
+
 /** Continue an interrupted run from its checkpoints and finished phases; the result equals an uninterrupted run's. */
-export async function resumeRun(registry: readonly Experiment[], runId: string, opts: PointOptions): Promise<RunSummary> {
+export async function resumeRun(registry: readonly Experiment[], runId: string, opts: PointOptions & { force?: boolean }): Promise<RunSummary> {
   const store = openStore(opts.outDir, opts.storePath);
   try {
     const row = store.getRun(runId);
     if (!row) throw new GenlabError({ code: "unknown_run", path: ["<run-id>"], message: `no run ${JSON.stringify(runId)} in ${store.path}` });
     if (row.status === "finished") throw new GenlabError({ code: "finished", path: ["<run-id>"], message: `run ${runId} already finished; nothing to resume` });
-    if (row.status === "running") throw new GenlabError({ code: "running", path: ["<run-id>"], message: `run ${runId} is still running (pid ${row.pid})` });
+    if (row.status === "running" && !opts.force) throw new GenlabError({ code: "running", path: ["<run-id>"], message: `run ${runId} is still running (pid ${row.pid} on ${row.host}); if that process is gone (another machine, a reused pid), resume --force` });
     const exp = findExperiment(registry, row.experiment);
+    if (!existsSync(row.dir)) throw new GenlabError({ code: "missing_folder", path: [row.dir], message: "the run folder is gone; start the run again with genlab run" });
+    try {
+      accessSync(row.dir, constants.W_OK);
+    } catch {
+      throw new GenlabError({ code: "read_only", path: [row.dir], message: "the run folder is not writable, so the run cannot continue there; fix its permissions (chmod u+w)" });
+    }
     const hasProgress = existsSync(join(row.dir, "checkpoint.json")) || existsSync(join(row.dir, "phases.json")) || existsSync(join(row.dir, "checkpoints"));
     if (!hasProgress) throw new GenlabError({ code: "no_checkpoint", path: [join(row.dir, "checkpoint.json")], message: "the run has no checkpoint to resume from; start it again with genlab run" });
+    const resume = readResumeState(row.dir, row.seconds ?? 0);
     await initDevices();
+    // Temporary files of writes a kill cut short.
+    for (const sub of [".", "arrays", "checkpoints"]) {
+      const d = join(row.dir, sub);
+      if (existsSync(d)) for (const f of readdirSync(d)) if (f.endsWith(".tmp")) rmSync(join(d, f), { force: true });
+    }
     store.reopenRun(runId);
     const spec: PointSpec = { experiment: row.experiment, size: row.size as Size, seed: row.seed, hparams: JSON.parse(row.hparams), settings: JSON.parse(row.settings), role: "point", set: [] };
-    return await execute({ exp, spec, runId, dir: row.dir, resuming: true }, store, opts);
+    return await execute({ exp, spec, runId, dir: row.dir, resume }, store, opts);
   } finally {
     store.close();
   }

@@ -4,9 +4,9 @@
  * (config.json, metrics.jsonl, summary.json, figures); the store indexes them.
  */
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { hostname } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { hostname, tmpdir } from "node:os";
 import { userError } from "../core/errors.ts";
 
 export type RunStatus = "running" | "finished" | "failed" | "interrupted";
@@ -30,6 +30,8 @@ export type RunRow = {
   error: string | null;
   pid: number;
   host: string;
+  /** The process's start time (Linux: clock ticks since boot, /proc/<pid>/stat), so a reused pid is not taken for the run's. */
+  pid_start: string | null;
   genlab_version: string;
   jax_version: string;
   device: string;
@@ -40,7 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, experiment TEXT NOT NULL, paper INTEGER NOT NULL, size TEXT NOT NULL, seed INTEGER NOT NULL,
   hparams_hash TEXT NOT NULL, hparams TEXT NOT NULL, settings TEXT NOT NULL, status TEXT NOT NULL, verdict TEXT,
   started_at TEXT NOT NULL, finished_at TEXT, seconds REAL, dir TEXT NOT NULL, summary TEXT, error TEXT,
-  pid INTEGER NOT NULL, host TEXT NOT NULL, genlab_version TEXT NOT NULL, jax_version TEXT NOT NULL, device TEXT NOT NULL
+  pid INTEGER NOT NULL, host TEXT NOT NULL, genlab_version TEXT NOT NULL, jax_version TEXT NOT NULL, device TEXT NOT NULL,
+  pid_start TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_experiment ON runs(experiment, started_at);
 CREATE INDEX IF NOT EXISTS runs_point ON runs(experiment, hparams_hash, seed, size);
@@ -50,44 +53,80 @@ CREATE TABLE IF NOT EXISTS metrics (
 ) WITHOUT ROWID;
 `;
 
-/** Stores are versioned (SQLite user_version); merging refuses stores of another version. */
-export const STORE_SCHEMA_VERSION = 2;
+/** Stores are versioned (SQLite user_version); merging refuses stores of another version. v3: runs.pid_start. */
+export const STORE_SCHEMA_VERSION = 3;
 
 export type MetricRow = { phase: string; axis: string; x: number; values: Record<string, number> };
 
-function pidAlive(pid: number): boolean {
+/** A process's start time (Linux), or null where /proc cannot tell. */
+export function processStart(pid: number): string | null {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // the command name (field 2) may hold spaces and parentheses: count fields after its last ")"
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
   }
 }
 
+const MY_START = processStart(process.pid);
+
+/** Is the process that owns a run alive: the pid exists and, where known, started when the run's did. */
+function ownerAlive(pid: number, start: string | null): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  if (start === null) return true;
+  const now = processStart(pid);
+  return now === null || now === start;
+}
+
+export type StoreOptions = {
+  /** Read commands (show, runs, report, serve) open the store read-only: a read-only file or folder works. */
+  readonly?: boolean;
+};
+
 export class RunStore {
   readonly path: string;
+  readonly readonly: boolean;
   #db: Database.Database;
+  /** A read-only store in a read-only folder is read from a copy in a temporary folder (removed on close). */
+  #snapshot: string | null = null;
 
-  constructor(path: string) {
+  constructor(path: string, opts: StoreOptions = {}) {
     this.path = path;
+    this.readonly = !!opts.readonly;
+    if (existsSync(path) && statSync(path).isFile() && statSync(path).size === 0) {
+      throw userError("store", [path], "the run store is empty (0 bytes): damaged by a failed copy or a full disk? Rebuild it from the run folders with genlab reindex (see genlab reindex --help), or delete it to start an empty store");
+    }
     try {
-      mkdirSync(dirname(path), { recursive: true });
-      this.#db = new Database(path);
+      if (this.readonly) {
+        this.#db = openReadonly(path, (dir) => (this.#snapshot = dir));
+      } else {
+        mkdirSync(dirname(path), { recursive: true });
+        this.#db = new Database(path);
+      }
       this.#db.pragma("busy_timeout = 10000");
       const version = this.#db.pragma("user_version", { simple: true }) as number;
       const tables = (this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
       if (tables.length > 0 && !tables.includes("runs")) throw new Error("it holds other tables, not a genlab run store");
       if (version > STORE_SCHEMA_VERSION) throw new Error(`its schema version ${version} is newer than this genlab's (${STORE_SCHEMA_VERSION}); upgrade genlab`);
-      this.#db.pragma("journal_mode = WAL");
-      if (tables.includes("metrics") && version < 2) this.#migrateV1();
-      this.#db.exec(SCHEMA);
-      this.#db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
+      if (this.readonly) {
+        if (tables.length === 0) throw new Error("it is empty, not a genlab run store");
+        if (version < STORE_SCHEMA_VERSION) throw new Error(`its schema version ${version} is older than this genlab's (${STORE_SCHEMA_VERSION}); run any writing command on it once (genlab merge it into a new store, or genlab run) to upgrade it`);
+      } else {
+        this.#db.pragma("journal_mode = WAL");
+        if (tables.includes("metrics") && version < 2) this.#migrateV1();
+        if (tables.includes("runs") && version < 3) this.#db.exec("ALTER TABLE runs ADD COLUMN pid_start TEXT");
+        this.#db.exec(SCHEMA);
+        this.#db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
+      }
     } catch (e) {
-      const msg = (e as Error).message;
-      const why = /locked|busy/i.test(msg) ? "it is locked by another process (wait for it, or pass another --store)" : /not a database|file is encrypted/i.test(msg) ? "it is not a SQLite file" : msg;
-      throw userError("store", [path], `cannot open the run store: ${why} (expected a genlab run store; pass another with --store)`);
+      throw userError("store", [path], `cannot open the run store: ${describeOpenError(e)}`);
     }
-    this.markStaleRuns();
+    if (!this.readonly) this.markStaleRuns();
   }
 
   /** Version-1 stores keyed metrics by step only: move them to (phase "main", axis "step"). */
@@ -106,11 +145,10 @@ export class RunStore {
 
   /** A run whose process died without saying so (kill -9, power loss) is interrupted, never finished. */
   markStaleRuns(): number {
-    const host = hostname();
-    const rows = this.#db.prepare("SELECT id, pid, host FROM runs WHERE status = 'running'").all() as { id: string; pid: number; host: string }[];
+    const rows = this.#db.prepare("SELECT id, pid, host, pid_start FROM runs WHERE status = 'running'").all() as { id: string; pid: number; host: string; pid_start: string | null }[];
     let n = 0;
     for (const r of rows) {
-      if (r.host === host && r.pid !== process.pid && !pidAlive(r.pid)) {
+      if (isStale(r)) {
         this.#db.prepare("UPDATE runs SET status = 'interrupted', error = COALESCE(error, 'process ended without finishing') WHERE id = ?").run(r.id);
         n++;
       }
@@ -118,18 +156,19 @@ export class RunStore {
     return n;
   }
 
-  insertRun(row: Omit<RunRow, "status" | "verdict" | "finished_at" | "seconds" | "summary" | "error" | "pid" | "host">): void {
+  insertRun(row: Omit<RunRow, "status" | "verdict" | "finished_at" | "seconds" | "summary" | "error" | "pid" | "host" | "pid_start">): void {
     this.#db
       .prepare(
         `INSERT INTO runs (id, experiment, paper, size, seed, hparams_hash, hparams, settings, status, started_at, dir, pid, host, genlab_version, jax_version, device)
          VALUES (@id, @experiment, @paper, @size, @seed, @hparams_hash, @hparams, @settings, 'running', @started_at, @dir, @pid, @host, @genlab_version, @jax_version, @device)`,
       )
       .run({ ...row, pid: process.pid, host: hostname() });
+    this.#db.prepare("UPDATE runs SET pid_start = ? WHERE id = ?").run(MY_START, row.id);
   }
 
   /** Mark a run running again (resume), owned by this process. */
   reopenRun(id: string): void {
-    this.#db.prepare("UPDATE runs SET status = 'running', error = NULL, pid = ?, host = ? WHERE id = ?").run(process.pid, hostname(), id);
+    this.#db.prepare("UPDATE runs SET status = 'running', error = NULL, pid = ?, host = ?, pid_start = ? WHERE id = ?").run(process.pid, hostname(), MY_START, id);
   }
 
   finishRun(id: string, fields: { status: RunStatus; verdict?: string | null; seconds?: number; summary?: string | null; error?: string | null }): void {
@@ -156,7 +195,13 @@ export class RunStore {
   }
 
   getRun(id: string): RunRow | undefined {
-    return this.#db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
+    const r = this.#db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
+    return r && this.#view(r);
+  }
+
+  /** Read-only stores cannot mark dead runs: show them as interrupted anyway. */
+  #view(r: RunRow): RunRow {
+    return this.readonly && r.status === "running" && isStale(r) ? { ...r, status: "interrupted", error: r.error ?? "process ended without finishing" } : r;
   }
 
   listRuns(filter: { experiment?: string; status?: string; limit?: number } = {}): RunRow[] {
@@ -171,7 +216,7 @@ export class RunStore {
       args.push(filter.status);
     }
     const sql = `SELECT * FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY started_at DESC LIMIT ${Math.max(1, filter.limit ?? 1000)}`;
-    return this.#db.prepare(sql).all(...args) as RunRow[];
+    return (this.#db.prepare(sql).all(...args) as RunRow[]).map((r) => this.#view(r));
   }
 
   /** Every metric row of a run, ordered by phase (first logged), axis and x. */
@@ -243,9 +288,67 @@ export class RunStore {
     return { added, skipped };
   }
 
+  /** Insert or replace a run row and all its metrics (reindex). */
+  putRun(row: RunRow, metrics: MetricRow[]): void {
+    const tx = this.#db.transaction(() => {
+      const cols = Object.keys(row);
+      this.#db.prepare(`INSERT OR REPLACE INTO runs (${cols.join(", ")}) VALUES (${cols.map((c) => "@" + c).join(", ")})`).run(row);
+      this.replaceMetrics(row.id, metrics);
+    });
+    tx();
+  }
+
+  count(): number {
+    return (this.#db.prepare("SELECT COUNT(*) AS n FROM runs").get() as { n: number }).n;
+  }
+
+  /** SQLite's own consistency check ("ok" when sound). */
+  integrityCheck(): string {
+    return (this.#db.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check).join("; ");
+  }
+
   close(): void {
     this.#db.close();
+    if (this.#snapshot) rmSync(this.#snapshot, { recursive: true, force: true });
   }
+}
+
+/**
+ * Open read-only. SQLite needs a writable folder to read a WAL store whose -shm file is gone (the last
+ * writer closed it); there, read a copy of the store (and its WAL) made in a temporary folder.
+ */
+function openReadonly(path: string, onSnapshot: (dir: string) => void): Database.Database {
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    db.prepare("SELECT name FROM sqlite_master LIMIT 1").all();
+    return db;
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "";
+    if (!/^SQLITE_(READONLY_DIRECTORY|CANTOPEN|READONLY)/.test(code) || !existsSync(path)) throw e;
+    const dir = mkdtempSync(join(tmpdir(), "genlab-store-"));
+    onSnapshot(dir);
+    const copy = join(dir, "genlab.db");
+    copyFileSync(path, copy);
+    if (existsSync(path + "-wal")) copyFileSync(path + "-wal", copy + "-wal");
+    return new Database(copy, { readonly: true, fileMustExist: true });
+  }
+}
+
+function isStale(r: { pid: number; host: string; pid_start: string | null }): boolean {
+  return r.host === hostname() && r.pid !== process.pid && !ownerAlive(r.pid, r.pid_start);
+}
+
+/** Why a store did not open, in words a user can act on. */
+function describeOpenError(e: unknown): string {
+  const x = e as NodeJS.ErrnoException & { code?: string };
+  const msg = (e as Error).message;
+  if (x.code === "EACCES" || x.code === "EPERM" || x.code === "EROFS") return `cannot create it: permission denied (${x.code}) at ${x.path ?? "its folder"}; pass a folder you can write with --out or --store`;
+  if (x.code === "ENOTDIR") return `a part of its path is not a folder (${x.path ?? ""})`;
+  if (x.code === "SQLITE_READONLY" || /readonly database/i.test(msg)) return "it is read-only (file or folder permissions); read commands (show, runs, report, serve) work on it, commands that run need a writable store";
+  if (x.code === "SQLITE_CANTOPEN" || /unable to open/i.test(msg)) return "SQLite cannot open the file (missing, a folder, or its folder is not readable/writable)";
+  if (/locked|busy/i.test(msg)) return "it is locked by another process (wait for it, or pass another --store)";
+  if (/not a database|file is encrypted|malformed/i.test(msg)) return "it is not a SQLite file, or it is damaged (genlab reindex rebuilds a store from the run folders)";
+  return `${msg} (expected a genlab run store; pass another with --store)`;
 }
 
 /** Group (phase, axis, x, name, value) rows into one row per (phase, axis, x), in first-seen order. */

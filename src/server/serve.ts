@@ -1,12 +1,22 @@
 /**
  * `genlab serve`: a small HTTP server for the dashboard. It serves exactly two things: the built
- * dashboard assets (web/dist, read-only) and read-only JSON views of one run store. Run ids and figure
- * names are checked against strict patterns and looked up in the store; anything else is a 404. Nothing
- * from a config or a request is ever executed or used as a path without that check. Binds to 127.0.0.1
- * unless told otherwise.
+ * dashboard assets (web/dist, read-only) and read-only JSON views of one run store (opened read-only).
+ * Defences, each tested on its own (SECURITY.md):
+ * - Host header: only the loopback names, the bound address (and, on a non-loopback bind, this machine's
+ *   names and addresses) are answered, so a DNS-rebinding page cannot read the store; a request target
+ *   must be a path (no absolute-form URLs).
+ * - Token: a non-loopback bind requires a secret token (printed at start) on every request: `?token=…`
+ *   once (it becomes an HttpOnly, SameSite=Strict cookie) or `Authorization: Bearer …`.
+ * - Paths: run ids and figure names match strict patterns and are looked up in the store; decoded path
+ *   segments with "/", "\\", "." or ".." are refused; a file is opened with O_NOFOLLOW and served only if
+ *   its real path stays inside its folder (no symlinks out of a run folder).
+ * - Responses carry only what the page draws (no folders, pids, hosts or devices), with a CSP that
+ *   forbids framing and no Referer.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, readdirSync, realpathSync } from "node:fs";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { hostname, networkInterfaces } from "node:os";
 import { extname, join, resolve, sep } from "node:path";
 import { RunStore, type RunRow } from "../runner/store.ts";
 
@@ -24,10 +34,20 @@ const TYPES: Record<string, string> = {
   ".ico": "image/x-icon",
 };
 
-export type ServeOptions = { port: number; host: string; storePath: string; assetsDir: string };
+export type ServeOptions = {
+  port: number;
+  host: string;
+  storePath: string;
+  assetsDir: string;
+  /** Required on every request when set (always set for a non-loopback bind; see `needsToken`). */
+  token?: string;
+};
 
-/** The public view of a run row (no pid, host or folder): what /api/runs answers, and what the dashboard reads. */
-export type RunView = Omit<RunRow, "hparams" | "settings" | "summary" | "dir" | "pid" | "host" | "error" | "genlab_version" | "jax_version" | "device"> & {
+/** The fields of a run row the dashboard draws; nothing else leaves the server. */
+export const RUN_VIEW_FIELDS = ["id", "experiment", "paper", "size", "seed", "hparams_hash", "hparams", "status", "verdict", "started_at", "finished_at", "seconds", "summary", "figures"] as const;
+
+/** The public view of a run row (no pid, host, folder or device): what /api/runs answers, and what the dashboard reads. */
+export type RunView = Pick<RunRow, "id" | "experiment" | "paper" | "size" | "seed" | "hparams_hash" | "status" | "verdict" | "started_at" | "finished_at" | "seconds"> & {
   hparams: Record<string, number | string | boolean>;
   summary: { measured?: Record<string, number | null>; criterion?: string } | null;
   /** Names of the run's SVG figures (served by /api/runs/<id>/figures/<name>). */
@@ -39,7 +59,10 @@ export type AxisRow = { phase: string; axis: string; x: number; values: Record<s
 
 function figureNames(dir: string): string[] {
   try {
-    return readdirSync(join(dir, "figures")).filter((f) => FIGURE.test(f) && f.endsWith(".svg")).sort();
+    return readdirSync(join(dir, "figures"), { withFileTypes: true })
+      .filter((f) => f.isFile() && FIGURE.test(f.name) && f.name.endsWith(".svg"))
+      .map((f) => f.name)
+      .sort();
   } catch {
     return [];
   }
@@ -64,44 +87,132 @@ function runView(r: RunRow): RunView {
   };
 }
 
-function send(res: ServerResponse, code: number, body: string | Uint8Array, type = "application/json") {
-  res.writeHead(code, {
-    "content-type": type,
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-    // The dashboard runs jax-js (Wasm, maybe WebGPU) in the page; no third-party origins.
-    "content-security-policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:",
-  });
+const SECURITY_HEADERS = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+  // The dashboard runs jax-js (Wasm, maybe WebGPU) in the page; no third-party origins; never framed.
+  "content-security-policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-resource-policy": "same-origin",
+  "cross-origin-opener-policy": "same-origin",
+};
+
+function send(res: ServerResponse, code: number, body: string | Uint8Array, type = "application/json", extra: Record<string, string> = {}) {
+  res.writeHead(code, { "content-type": type, ...SECURITY_HEADERS, ...extra });
   res.end(body);
 }
 
 const notFound = (res: ServerResponse) => send(res, 404, JSON.stringify({ error: "not found" }));
 
-/** Resolve `name` inside `dir`, refusing anything that escapes it. */
-function inside(dir: string, name: string): string | null {
-  const root = resolve(dir);
-  const p = resolve(root, name);
-  return p.startsWith(root + sep) ? p : null;
+/** Check 1: the decoded path segments, or null when one is not a plain name (".", "..", "/", "\\", NUL, bad escapes). */
+export function pathSegments(pathname: string): string[] | null {
+  let parts: string[];
+  try {
+    parts = pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return null;
+  }
+  return parts.some((p) => p === ".." || p === "." || p.includes("/") || p.includes("\\") || p.includes("\0")) ? null : parts;
+}
+
+/** Check 2: a figure's name (letters, digits, _ and -, then .svg or .png). */
+export const isFigureName = (name: string) => FIGURE.test(name);
+
+/**
+ * Check 3: `name` resolved inside `dir`, read without following a symlink, and only if the real path of
+ * its folder is inside `root` (the run folder); null otherwise. Returns the file's bytes.
+ */
+export function readInside(root: string, dir: string, name: string): Buffer | null {
+  let realRoot: string;
+  let realDir: string;
+  try {
+    realRoot = realpathSync(root);
+    realDir = realpathSync(dir);
+  } catch {
+    return null;
+  }
+  if (realDir !== realRoot && !realDir.startsWith(realRoot + sep)) return null;
+  const p = resolve(realDir, name);
+  if (!p.startsWith(realDir + sep)) return null;
+  let fd: number;
+  try {
+    fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return null; // missing, or a symlink (ELOOP)
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return null;
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+export const isLoopback = (host: string) => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/** A non-loopback bind is reachable by others: it needs a token. */
+export const needsToken = (host: string) => !isLoopback(host);
+
+export const newToken = () => randomBytes(24).toString("base64url");
+
+/** Host names a request may carry: loopback names and the bound address (and this machine's names and addresses when bound beyond loopback). */
+function allowedHosts(bound: string): Set<string> {
+  const names = new Set([...LOOPBACK, bound.toLowerCase(), `[${bound.toLowerCase()}]`]);
+  if (!isLoopback(bound)) {
+    names.add(hostname().toLowerCase());
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(a.family === "IPv6" ? `[${a.address.toLowerCase()}]` : a.address);
+  }
+  return names;
+}
+
+/** The host part of a Host header ("name", "name:port", "[v6]:port"), lower-cased. */
+function hostOf(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
+  const i = h.lastIndexOf(":");
+  return i >= 0 && h.indexOf(":") === i ? h.slice(0, i) : h;
+}
+
+const safeEqual = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+function cookieToken(req: IncomingMessage): string | null {
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === "genlab_token") return v.join("=");
+  }
+  return null;
 }
 
 export function createDashboardServer(opts: ServeOptions): { server: Server; store: RunStore } {
-  const store = new RunStore(resolve(opts.storePath));
+  if (needsToken(opts.host) && !opts.token) throw new Error(`binding ${opts.host} (beyond loopback) needs a token`);
+  const store = new RunStore(resolve(opts.storePath), { readonly: true });
   const assets = resolve(opts.assetsDir);
+  const hosts = allowedHosts(opts.host);
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, JSON.stringify({ error: "method not allowed" }));
+    // DNS rebinding: a page on evil.example that resolves to 127.0.0.1 sends "Host: evil.example".
+    const host = req.headers.host;
+    if (!host || !hosts.has(hostOf(host))) return send(res, 403, JSON.stringify({ error: "host not allowed (genlab serve answers only its own address; see SECURITY.md)" }));
+    if (!(req.url ?? "").startsWith("/")) return send(res, 400, JSON.stringify({ error: "bad request target" }));
     let url: URL;
     try {
       url = new URL(req.url ?? "/", "http://localhost");
     } catch {
       return notFound(res);
     }
-    let parts: string[];
-    try {
-      parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-    } catch {
-      return notFound(res);
+    let setCookie: Record<string, string> = {};
+    if (opts.token) {
+      const q = url.searchParams.get("token");
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? null;
+      const given = q ?? bearer ?? cookieToken(req);
+      if (!given || !safeEqual(given, opts.token)) return send(res, 401, JSON.stringify({ error: "token required: open the URL genlab serve printed (it ends in ?token=…)" }));
+      if (q) setCookie = { "set-cookie": `genlab_token=${opts.token}; HttpOnly; SameSite=Strict; Path=/` };
     }
-    if (parts.some((p) => p === ".." || p === "." || p.includes("/") || p.includes("\\") || p.includes("\0"))) return notFound(res);
+    const parts = pathSegments(url.pathname);
+    if (!parts) return notFound(res);
 
     if (parts[0] === "api") {
       if (parts.length === 2 && parts[1] === "runs") {
@@ -124,28 +235,30 @@ export function createDashboardServer(opts: ServeOptions): { server: Server; sto
           const rows: AxisRow[] = store.metricRows(id).filter((r) => r.axis !== "step");
           return send(res, 200, JSON.stringify(rows));
         }
-        if (parts.length === 5 && parts[3] === "figures" && FIGURE.test(parts[4])) {
-          const p = inside(join(row.dir, "figures"), parts[4]);
-          if (!p || !existsSync(p)) return notFound(res);
-          return send(res, 200, readFileSync(p), TYPES[extname(p)]);
+        if (parts.length === 5 && parts[3] === "figures" && isFigureName(parts[4])) {
+          const body = readInside(row.dir, join(row.dir, "figures"), parts[4]);
+          if (!body) return notFound(res);
+          return send(res, 200, body, TYPES[extname(parts[4])]);
         }
       }
       return notFound(res);
     }
 
     // Static assets of the built dashboard: "/", "/index.html", "/assets/<file>".
-    let file: string | null = null;
-    if (parts.length === 0) file = join(assets, "index.html");
-    else if (parts.length === 1 && ASSET.test(parts[0])) file = inside(assets, parts[0]);
-    else if (parts.length === 2 && parts[0] === "assets" && ASSET.test(parts[1])) file = inside(join(assets, "assets"), parts[1]);
-    if (!file || !existsSync(file) || !statSync(file).isFile()) return notFound(res);
-    return send(res, 200, readFileSync(file), TYPES[extname(file)] ?? "application/octet-stream");
+    let body: Buffer | null = null;
+    let name = "";
+    if (parts.length === 0) body = readInside(assets, assets, (name = "index.html"));
+    else if (parts.length === 1 && ASSET.test(parts[0])) body = readInside(assets, assets, (name = parts[0]));
+    else if (parts.length === 2 && parts[0] === "assets" && ASSET.test(parts[1])) body = readInside(assets, join(assets, "assets"), (name = parts[1]));
+    if (!body) return notFound(res);
+    return send(res, 200, body, TYPES[extname(name)] ?? "application/octet-stream", setCookie);
   };
   const server = createServer((req, res) => {
     try {
       handle(req, res);
     } catch (e) {
-      send(res, 500, JSON.stringify({ error: (e as Error).message }));
+      send(res, 500, JSON.stringify({ error: "internal error" }));
+      process.stderr.write(`genlab serve: ${(e as Error).message}\n`);
     }
   });
   return { server, store };

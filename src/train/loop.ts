@@ -6,7 +6,8 @@
 import { DType, jit, numpy as np, valueAndGrad, type Array } from "@jax-js/jax";
 import { DivergenceError } from "../core/errors.ts";
 import { keyFromData, keyToData, permutationFromKey, splitKey, type Key } from "../core/prng.ts";
-import { packHostTree, treeDispose, treeFromHost, treeRef, treeToHost, unpackHostTree, type PackedTree, type Tree } from "../core/tree.ts";
+import { checkResumeMatches } from "./checkpoint.ts";
+import { packHostTree, treeDispose, treeFromHost, treeRef, treeSignature, treeToHost, unpackHostTree, type PackedTree, type Tree } from "../core/tree.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { numRows, takeRows } from "../data/dataset.ts";
 import { applyUpdates, type GradientTransformation, type OptState } from "../optim/transform.ts";
@@ -27,6 +28,8 @@ export type TrainCheckpoint = {
   optState: PackedTree;
   /** Shuffling state: the data key, the current epoch's permutation and the position in it. */
   data: { key: number[]; perm: number[] | null; offset: number };
+  /** Where it was read from (named in error messages; not written). */
+  source?: string;
 };
 
 export type TrainConfig<P extends Tree> = {
@@ -117,6 +120,22 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
   let perm: Int32Array | null = null;
   let offset = 0;
   if (cfg.resume) {
+    // Check the checkpoint against this model and run before trusting (or disposing) anything.
+    const template = cfg.optState ? null : cfg.optimizer.init(treeRef(initialParams));
+    try {
+      checkResumeMatches(cfg.resume, cfg.resume.source ?? "checkpoint", {
+        params: treeSignature(initialParams, "params"),
+        optState: treeSignature((cfg.optState ?? template)!, "optState"),
+        totalSteps,
+        n,
+        fullBatch,
+      });
+    } catch (e) {
+      treeDispose([initialParams, cfg.optState ?? [], cfg.key]);
+      throw e;
+    } finally {
+      if (template) treeDispose(template);
+    }
     treeDispose(initialParams);
     if (cfg.optState) treeDispose(cfg.optState);
     cfg.key.dispose();
@@ -190,11 +209,12 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
       optState = s2;
       const lossVal = (await loss.data())[0];
       if (!Number.isFinite(lossVal)) throw new DivergenceError(s, lastFinite, "the training loss", settings);
-      cfg.onStep?.(s, lossVal);
       if (logAt.has(s)) {
         await record(s, lossVal);
         lastFinite = s;
       }
+      // after the record, so that progress at step s shows step s's values
+      cfg.onStep?.(s, lossVal);
       if (cfg.onCheckpoint && cfg.checkpointEvery && s % cfg.checkpointEvery === 0 && s < totalSteps) {
         await cfg.onCheckpoint(checkpointOf(s));
       }
