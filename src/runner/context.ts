@@ -21,6 +21,8 @@ export class StopRequested extends Error {
 export interface RunSink {
   writeRow(row: MetricRow): void;
   readCheckpoint(name: string): TrainCheckpoint | undefined;
+  /** The checkpoint `readCheckpoint(name)` gave was checked against the model: the resume is good so far. */
+  resumed?(name: string): void;
   writeCheckpoint(name: string, ck: TrainCheckpoint): void;
   /** A phase finished: `done` (shared with the context) now holds its result. */
   phaseDone(name: string): void;
@@ -73,6 +75,10 @@ export function createRunContext(o: ContextOptions): RunContext {
       const label = name === MAIN_PHASE ? "" : name;
       const total = stepsOf(cfg, numRows(cfg.train));
       const resume = o.sink.readCheckpoint(name);
+      if (resume && resume.step > total) {
+        treeDispose([params, cfg.key, cfg.optState ?? []]);
+        throw new GenlabError({ code: "checkpoint", path: [resume.source ?? "checkpoint"], message: `is at step ${resume.step}, past this run's ${total} steps; the checkpoint is damaged or not this run's (delete it to restart the phase, or start again with genlab run --force)` });
+      }
       if (resume) {
         // The history must hold every step logged up to the checkpoint, or the resumed curve has a hole.
         const have = new Set(metrics.filter((m) => m.phase === name && m.axis === "step").map((m) => m.x));
@@ -86,6 +92,7 @@ export function createRunContext(o: ContextOptions): RunContext {
         ...loop,
         log,
         resume,
+        onResumed: () => sink.resumed?.(name),
         checkpointEvery: o.checkpointEvery ?? Number(o.settings.checkpointEvery ?? 0),
         onCheckpoint: (ck) => sink.writeCheckpoint(name, ck),
         shouldStop: o.shouldStop,

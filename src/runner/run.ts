@@ -24,6 +24,7 @@ import {
   MAIN_PHASE,
   type ArrayInfo,
   type Experiment,
+  type HostNdArray,
   type Json,
   type MetricRow,
   type Point,
@@ -152,18 +153,33 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
   const phasesPath = join(dir, "phases.json");
   const state: PhaseState = p.resume?.state ?? { done: {} };
   const metrics: MetricRow[] = p.resume?.metrics ?? [];
-  // A resume rewrites the metrics (keeping what the checkpoints and finished phases vouch for) only when
-  // it first writes something new: a resume that fails before that (a checkpoint that does not match the
-  // model) leaves the run folder and the store exactly as they were.
+  // A resume changes nothing on disk until every checkpoint it read has been checked against the model
+  // (`resumed`): until then its writes (re-logged rows, new checkpoints, finished phases, arrays) are
+  // queued in memory. Then the metrics are rewritten to what the checkpoints and finished phases vouch
+  // for and the queue is written out. A resume that fails before that (a checkpoint that does not match
+  // the model, in any phase) leaves the run folder and the store exactly as they were.
   let pending = p.resume !== null;
+  const awaiting = new Set(p.resume ? p.resume.checkpoints.keys() : []);
   const kept = metrics.slice(); // the context appends to `metrics` before the sink writes
+  const queue: (() => void)[] = [];
+  const queuedArrays = new Map<string, HostNdArray>();
   const flush = () => {
     if (!pending) return;
     pending = false;
     writeFileAtomic(metricsPath, kept.map((m) => JSON.stringify(rowToJson(m))).join("\n") + (kept.length ? "\n" : ""));
     store.replaceMetrics(runId, kept);
+    for (const op of queue.splice(0)) op();
+    queuedArrays.clear();
+  };
+  const perform = (op: () => void) => {
+    if (pending && awaiting.size > 0) queue.push(op);
+    else {
+      flush();
+      op();
+    }
   };
   const priorSeconds = p.resume?.priorSeconds ?? 0;
+  const t0 = performance.now();
 
   let stopRequested = false;
   let signals = 0;
@@ -184,12 +200,12 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
     progress.update(done, total, extra, label);
     opts.onProgress?.(done, total, label);
   };
-  const write = (row: MetricRow) => {
-    flush();
-    appendFileSync(metricsPath, JSON.stringify(rowToJson(row)) + "\n");
-    fault("row");
-    store.appendMetrics(runId, row);
-  };
+  const write = (row: MetricRow) =>
+    perform(() => {
+      appendFileSync(metricsPath, JSON.stringify(rowToJson(row)) + "\n");
+      fault("row");
+      store.appendMetrics(runId, row);
+    });
   const ctx = createRunContext({
     experiment: exp.id,
     hparams,
@@ -203,22 +219,34 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
     sink: {
       writeRow: write,
       readCheckpoint: (name) => p.resume?.checkpoints.get(name === MAIN_PHASE ? MAIN_PHASE : fileSafe(name)),
-      writeCheckpoint: (name, ck) => {
-        flush();
-        fault("checkpoint");
-        writeJsonAtomic(checkpointFile(dir, name), ck);
+      resumed: (name) => {
+        awaiting.delete(name === MAIN_PHASE ? MAIN_PHASE : fileSafe(name));
+        if (awaiting.size === 0) flush();
       },
+      writeCheckpoint: (name, ck) =>
+        perform(() => {
+          fault("checkpoint");
+          writeJsonAtomic(checkpointFile(dir, name), ck);
+          store.setSeconds(runId, priorSeconds + (performance.now() - t0) / 1000);
+        }),
       phaseDone: () => {
-        flush();
-        fault("phase");
-        writeJsonAtomic(phasesPath, state);
+        const snapshot = JSON.stringify(state, null, 2) + "\n";
+        perform(() => {
+          fault("phase");
+          writeFileAtomic(phasesPath, snapshot);
+          store.setSeconds(runId, priorSeconds + (performance.now() - t0) / 1000);
+        });
       },
       saveArray(name, data, shape) {
-        flush();
-        fault("array");
-        writeFileAtomic(join(dir, "arrays", `${name}.npy`), encodeNpy({ data, shape }));
+        if (pending) queuedArrays.set(name, { data: data.slice(), shape: shape.slice() });
+        perform(() => {
+          fault("array");
+          writeFileAtomic(join(dir, "arrays", `${name}.npy`), encodeNpy({ data, shape }));
+        });
       },
       loadArray(name) {
+        const queued = queuedArrays.get(name);
+        if (queued) return { data: queued.data.slice(), shape: queued.shape.slice() };
         const path = join(dir, "arrays", `${name}.npy`);
         if (!existsSync(path)) throw new RangeError(`loadArray: no array ${JSON.stringify(name)} in this run (saved: ${listArrays(dir).map((a) => a.name).join(", ") || "none"})`);
         return decodeNpy(readFileSync(path), path);
@@ -226,7 +254,6 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
     },
   });
 
-  const t0 = performance.now();
   let results: Json = null;
   let stopped = false;
   try {
@@ -393,8 +420,8 @@ export async function resumeRun(registry: readonly Experiment[], runId: string, 
     } catch {
       throw new GenlabError({ code: "read_only", path: [row.dir], message: "the run folder is not writable, so the run cannot continue there; fix its permissions (chmod u+w)" });
     }
-    const hasProgress = existsSync(join(row.dir, "checkpoint.json")) || existsSync(join(row.dir, "phases.json")) || existsSync(join(row.dir, "checkpoints"));
-    if (!hasProgress) throw new GenlabError({ code: "no_checkpoint", path: [join(row.dir, "checkpoint.json")], message: "the run has no checkpoint to resume from; start it again with genlab run" });
+    if (!existsSync(join(row.dir, "config.json"))) throw new GenlabError({ code: "missing_file", path: [join(row.dir, "config.json")], message: "the run folder has no config.json: it is not a run folder any more; start the run again with genlab run" });
+    // With no checkpoint and no finished phase the run starts over in its folder (same numbers, by seed).
     const resume = readResumeState(row.dir, row.seconds ?? 0);
     await initDevices();
     // Temporary files of writes a kill cut short.

@@ -177,6 +177,11 @@ export class RunStore {
       .run({ id, status: fields.status, verdict: fields.verdict ?? null, seconds: fields.seconds ?? null, summary: fields.summary ?? null, error: fields.error ?? null, finished_at: new Date().toISOString() });
   }
 
+  /** The time a run has spent so far (kept at each checkpoint, so a killed run's attempt still counts). */
+  setSeconds(id: string, seconds: number): void {
+    this.#db.prepare("UPDATE runs SET seconds = ? WHERE id = ?").run(seconds, id);
+  }
+
   appendMetrics(runId: string, rows: MetricRow | MetricRow[]): void {
     const ins = this.#db.prepare("INSERT OR REPLACE INTO metrics (run_id, phase, axis, x, name, value) VALUES (?, ?, ?, ?, ?, ?)");
     const tx = this.#db.transaction(() => {

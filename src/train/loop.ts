@@ -59,6 +59,8 @@ export type TrainConfig<P extends Tree> = {
   /** false runs the step eagerly (STYLE.md: every step must also be correct without jit). */
   jit?: boolean;
   resume?: TrainCheckpoint;
+  /** Called once `resume` has been checked against the model and the run (before the first step). */
+  onResumed?: () => void;
   /** Continue from this optimizer state (consumed) instead of `optimizer.init(params)`: train, score, then continue. */
   optState?: OptState;
 };
@@ -136,6 +138,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
     } finally {
       if (template) treeDispose(template);
     }
+    cfg.onResumed?.();
     treeDispose(initialParams);
     if (cfg.optState) treeDispose(cfg.optState);
     cfg.key.dispose();
