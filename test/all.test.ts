@@ -1,7 +1,16 @@
 // One entry point for every test (DEPS.md: one process is ~5× faster than one per file). The Node 20
 // shim must be evaluated before @jax-js/jax.
 import "../src/platform/nodeShim.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { initDevices } from "../src/core/jax.ts";
+
+// Every temporary folder of the suite (and of the processes it starts) goes under one folder that is
+// removed when the suite ends, pass or fail: no genlab-* folders pile up in /tmp.
+const suiteTmp = mkdtempSync(join(tmpdir(), "genlab-suite-"));
+process.env.TMPDIR = suiteTmp;
+process.on("exit", () => rmSync(suiteTmp, { recursive: true, force: true }));
 
 await initDevices();
 
@@ -26,5 +35,9 @@ const files = [
   "./theory.test.ts",
   "./contract.test.ts",
   "./grokking.test.ts",
+  "./gaps.test.ts",
+  "./fuzz.test.ts",
+  "./reliability.test.ts",
+  "./faults.test.ts",
 ];
 for (const f of files) if (!only || f.includes(only)) await import(f);

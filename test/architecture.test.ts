@@ -79,7 +79,7 @@ describe("architecture", () => {
 
   it("the scan sees a violation (a dynamic import of the runner from train/)", () => {
     const probe = importsOf(`const x = await import("../runner/run.ts");\nimport type { A } from "../report/html.ts";`);
-    assert.ok(probe.includes("../runner/run.ts") && probe.includes("../report/html.ts"));
+    assert.ok(probe.includes("../runner/run.ts") && probe.includes("../report/html.ts"), "probe.includes(\"../runner/run.ts\") && probe.includes(\"../report/html.ts\")");
   });
 
   it("the numeric layers bundle for the browser with no node: imports", async () => {
@@ -87,7 +87,7 @@ describe("architecture", () => {
     const out = await build({ stdin: { contents: entry, resolveDir: ROOT, loader: "ts" }, bundle: true, platform: "browser", format: "esm", write: false, logLevel: "silent", metafile: true });
     const inputs = Object.keys(out.metafile!.inputs);
     assert.deepEqual(inputs.filter((i) => i.startsWith("node:") || /^(fs|path|os|child_process)$/.test(i)), []);
-    assert.ok(inputs.some((i) => i.includes("@jax-js/jax")));
+    assert.ok(inputs.some((i) => i.includes("@jax-js/jax")), "inputs.some((i) => i.includes(\"@jax-js/jax\"))");
   });
 });
 

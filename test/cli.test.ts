@@ -27,7 +27,7 @@ describe("genlab CLI", () => {
     const list = JSON.parse(r.stdout);
     const g = list.find((e: { id: string }) => e.id === "grokking-modular");
     assert.deepEqual({ id: g.id, paper: g.paper, class: g.class }, { id: "grokking-modular", paper: 27, class: "A" });
-    assert.ok(g.title.length > 10);
+    assert.ok(g.title.length > 10, "g.title.length > 10");
   });
 
   it("bad input: one line per problem, the path, a non-zero exit, no stack trace", () => {
@@ -71,7 +71,7 @@ describe("genlab CLI", () => {
     assert.equal(again.run_id, s.run_id);
     assert.equal(again.reused, true);
     for (const k of ["train_step_99", "test_step_95", "final_train_acc", "final_test_acc"]) assert.ok(k in s.measured, k);
-    assert.ok(s.verdict === "PASS" || s.verdict === "FAIL");
+    assert.ok(s.verdict === "PASS" || s.verdict === "FAIL", "s.verdict === \"PASS\" || s.verdict === \"FAIL\"");
     assert.equal(s.status, "finished");
     assert.match(s.run_id, /^grokking-modular-[0-9a-f]{8}-s3-\d{8}-\d{9}-[0-9a-f]{6}$/);
     const dir = join(out, s.run_id);
@@ -84,9 +84,9 @@ describe("genlab CLI", () => {
     assert.deepEqual(metrics, readJsonl(resolve(import.meta.dirname, "fixtures/grokking-smoke-s3.metrics.jsonl")));
     assert.equal(metrics[0].step, 0);
     assert.equal(metrics.at(-1).step, config.hparams.steps);
-    assert.ok(existsSync(join(dir, "summary.json")));
+    assert.ok(existsSync(join(dir, "summary.json")), "existsSync(join(dir, \"summary.json\"))");
     for (const f of s.figures) assert.ok(readFileSync(f).length > 1000, f);
-    assert.ok(s.figures.some((f: string) => f.endsWith(".svg")) && s.figures.some((f: string) => f.endsWith(".png")));
+    assert.ok(s.figures.some((f: string) => f.endsWith(".svg")) && s.figures.some((f: string) => f.endsWith(".png")), "s.figures.some((f: string) => f.endsWith(\".svg\")) && s.figures.some((f: string) => f.endsWith(\".p...");
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "no temporary files left");
     const show = genlab(["show", s.run_id, "--out", out, "--json"]);
     assert.equal(show.code, 0, show.stderr);
@@ -166,7 +166,7 @@ describe("genlab CLI", () => {
     assert.deepEqual(lines.map((l) => l.id), ["more-is-better", "grokking-modular"]);
     const g = lines[1];
     assert.deepEqual([g.paper, g.seeds, g.coverage], [27, [0, 1], "partial"]);
-    assert.ok(g.verdict === "PASS" || g.verdict === "FAIL");
+    assert.ok(g.verdict === "PASS" || g.verdict === "FAIL", "g.verdict === \"PASS\" || g.verdict === \"FAIL\"");
     assert.equal(g.measured.length, 2);
     assert.deepEqual(g.control, ["FAIL", "FAIL"]);
     assert.match(g.criterion, /test_step_95/);
@@ -186,7 +186,7 @@ describe("genlab CLI", () => {
     assert.match(html, /id="paper-2">(?:(?!<\/section>)[\s\S])*Planned criterion \(from the spec; not run\)/);
     assert.match(html, /C→B: a class-C paper reproduced here as a class-B analog/);
     assert.match(html, /genlab reproduce --only grokking-modular --size smoke --seeds 2/);
-    assert.ok(readFileSync(join(out, "report", "figures", "grokking-modular-grokking.png")).length > 1000);
+    assert.ok(readFileSync(join(out, "report", "figures", "grokking-modular-grokking.png")).length > 1000, "readFileSync(join(out, \"report\", \"figures\", \"grokking-modular-grokking.png\")).length > 1000");
     // the measured value in the report is the one the run computed
     assert.match(html, new RegExp(`<td class="num">${g.measured[0].final_train_acc.toFixed(4)}</td>`));
 
@@ -249,6 +249,6 @@ describe("genlab CLI", () => {
     const j = JSON.parse(r.stdout);
     assert.equal(j.inputs.n, 256);
     assert.ok(j.outputs.test_mse > 0.05 && j.outputs.test_mse < 1, String(j.outputs.test_mse));
-    assert.ok(j.outputs.train_mse < j.outputs.test_mse);
+    assert.ok(j.outputs.train_mse < j.outputs.test_mse, "j.outputs.train_mse < j.outputs.test_mse");
   });
 });

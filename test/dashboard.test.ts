@@ -100,10 +100,12 @@ describe("dashboard in Chromium (Playwright)", { skip: !existsSync(CHROMIUM) && 
     await page.waitForSelector("[data-testid=chart] svg");
     const pts = await points();
     const expected = run.metrics.filter((m) => typeof m.test_acc === "number").length;
-    assert.ok(expected > 5);
+    assert.ok(expected > 5, "expected > 5");
     assert.deepEqual(pts, { test_acc: expected, train_acc: run.metrics.filter((m) => typeof m.train_acc === "number").length });
     const logSvg = await page.innerHTML("[data-testid=chart]");
     await page.uncheck("[data-testid=xlog]");
+    // the redraw comes after the change event: wait for it instead of reading the page at once
+    await page.waitForFunction((old) => document.querySelector("[data-testid=chart]")?.innerHTML !== old, logSvg, { timeout: 15_000 });
     assert.notEqual(await page.innerHTML("[data-testid=chart]"), logSvg, "the linear axis redraws the chart");
     const [dl] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-csv]")]);
     const csv = readFileSync((await dl.path())!, "utf8").trim().split("\n");

@@ -32,9 +32,9 @@ describe("every registered experiment", () => {
           const { hparams } = resolveConfig(exp, size, []);
           const claim = exp.claim(hparams);
           assert.doesNotMatch(claim, /undefined|NaN|\[object/, `${size}: claim computed from the hparams`);
-          assert.ok(planExperiment(exp, size, [], [0]).points.length >= 1);
+          assert.ok(planExperiment(exp, size, [], [0]).points.length >= 1, "planExperiment(exp, size, [], [0]).points.length >= 1");
         }
-        assert.ok(exp.cost.quick && exp.cost.smoke && exp.cost.full);
+        assert.ok(exp.cost.quick && exp.cost.smoke && exp.cost.full, "exp.cost.quick && exp.cost.smoke && exp.cost.full");
       });
 
       it("runs at smoke size end to end: verdict, control, arrays, figures", async () => {
@@ -42,12 +42,12 @@ describe("every registered experiment", () => {
         const t0 = performance.now();
         const o = await runExperiment(EXPERIMENTS, { experiment: exp.id, seed: 0, size: "smoke", set: [], outDir: out, quiet: true });
         console.log(`# ${exp.id} smoke: ${o.verdict?.verdict} ${JSON.stringify(o.verdict?.measured)} · control ${o.control?.verdict?.verdict} · ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-        assert.ok(o.points.every((p) => p.status === "finished"));
-        assert.ok(o.verdict && (o.verdict.verdict === "PASS" || o.verdict.verdict === "FAIL"));
+        assert.ok(o.points.every((p) => p.status === "finished"), "o.points.every((p) => p.status === \"finished\")");
+        assert.ok(o.verdict && (o.verdict.verdict === "PASS" || o.verdict.verdict === "FAIL"), "o.verdict && (o.verdict.verdict === \"PASS\" || o.verdict.verdict === \"FAIL\")");
         assert.ok(Object.keys(o.verdict.measured).length > 0, "measured values");
         assert.ok(o.control?.verdict, "the control's verdict is computed");
         for (const p of o.points) {
-          assert.ok(existsSync(join(p.dir, "summary.json")));
+          assert.ok(existsSync(join(p.dir, "summary.json")), "existsSync(join(p.dir, \"summary.json\"))");
           for (const a of p.arrays) {
             const arr = decodeNpy(readFileSync(join(p.dir, a.file)));
             assert.deepEqual(arr.shape, a.shape, a.name);

@@ -102,7 +102,7 @@ describe("patched jax-js matmul kernel", () => {
       const f = jit((x: Array, w: Array, c: Array) => np.matmul(x, w.transpose()).add(c));
       const got = (await f(np.array(a, { shape: [m, k] }), np.array(bt, { shape: [n, k] }), np.array(bias)).data()) as Float32Array;
       const b = new Float32Array(k * n).map((_, i) => bt[(i % n) * k + Math.floor(i / n)]);
-      assert.ok(maxRelErr(got, reference(a, b, m, k, n, false, bias), k) < 1e-6);
+      assert.ok(maxRelErr(got, reference(a, b, m, k, n, false, bias), k) < 1e-6, "maxRelErr(got, reference(a, b, m, k, n, false, bias), k) < 1e-6");
     });
   }
 
@@ -118,7 +118,7 @@ describe("patched jax-js matmul kernel", () => {
     const w1 = host(k * n, 9);
     const got2 = (await jit((x: Array, w: Array) => np.matmul(np.broadcastTo(x, [m, k]), w))(np.array(a.slice(0, k), { shape: [1, k] }), np.array(w1, { shape: [k, n] })).data()) as Float32Array;
     const want2 = reference(new Float32Array(m * k).map((_, i) => a[i % k]), w1, m, k, n, false);
-    assert.ok(maxRelErr(got2, want2, k) < 1e-6);
+    assert.ok(maxRelErr(got2, want2, k) < 1e-6, "maxRelErr(got2, want2, k) < 1e-6");
   });
 
   it("gives the same bits with the 2-thread worker pool as on one thread", () => {

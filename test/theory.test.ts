@@ -16,7 +16,7 @@ describe("eigenframework", () => {
     // finite k approaches the kernel limit from above (rtol 2%: k = 10⁶ is not ∞)
     const big = rfRisk(task, 64, 1e6, 0.1).test;
     assert.ok(Math.abs(big - r.test) / r.test < 0.02, `${big} vs ${r.test}`);
-    assert.ok(rfRisk(task, 64, 32, 0.1).test > r.test);
+    assert.ok(rfRisk(task, 64, 32, 0.1).test > r.test, "rfRisk(task, 64, 32, 0.1).test > r.test");
   });
 
   it("ridgeless under-parameterized RF has the least-squares variance factor n/(n − k); k = n diverges", () => {
@@ -47,7 +47,7 @@ describe("eigenframework", () => {
   it("Cholesky solve against a known system; a non-PD matrix is refused", () => {
     const A = Float64Array.from([4, 2, 2, 3]);
     const x = choleskySolve(A, 2, 0, Float64Array.from([2, 1]), 1)!;
-    assert.ok(Math.abs(x[0] - 0.5) < 1e-12 && Math.abs(x[1]) < 1e-12);
+    assert.ok(Math.abs(x[0] - 0.5) < 1e-12 && Math.abs(x[1]) < 1e-12, "Math.abs(x[0] - 0.5) < 1e-12 && Math.abs(x[1]) < 1e-12");
     assert.equal(choleskySolve(Float64Array.from([1, 2, 2, 1]), 2, 0, Float64Array.from([1, 1]), 1), null);
   });
 });

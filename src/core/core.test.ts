@@ -13,7 +13,7 @@ describe("pytrees", () => {
     assert.deepEqual(s.w.js(), [22, 44]);
     assert.deepEqual(s.layers[0].b.js(), [66]);
     assert.equal(treeVdot(treeRef(a), treeRef(a)).item(), 14);
-    assert.ok(Math.abs(treeGlobalNorm(a).item() - Math.sqrt(14)) < 1e-6);
+    assert.ok(Math.abs(treeGlobalNorm(a).item() - Math.sqrt(14)) < 1e-6, "Math.abs(treeGlobalNorm(a).item() - Math.sqrt(14)) < 1e-6");
   });
 
   it("host copies and packed (base64) copies round-trip exactly", () => {
@@ -24,7 +24,7 @@ describe("pytrees", () => {
     const back = treeFromHost(unpackHostTree(packed)) as { w: Array; i: Array };
     assert.deepEqual(back.w.js(), (host as unknown as { w: { data: number[] } }).w.data);
     assert.equal(back.i.dtype, DType.Int32);
-    assert.ok(JSON.stringify(packed).length < JSON.stringify(host).length * 2);
+    assert.ok(JSON.stringify(packed).length < JSON.stringify(host).length * 2, "JSON.stringify(packed).length < JSON.stringify(host).length * 2");
   });
 });
 

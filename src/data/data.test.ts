@@ -75,7 +75,7 @@ describe("modular arithmetic", () => {
   });
 
   it("rejects non-primes and empty splits", () => {
-    assert.ok(isPrime(97) && !isPrime(91) && !isPrime(1));
+    assert.ok(isPrime(97) && !isPrime(91) && !isPrime(1), "isPrime(97) && !isPrime(91) && !isPrime(1)");
     assert.throws(() => modularDataset({ p: 91, op: "add", trainFraction: 0.3, corruption: 0, encoding: "onehot" }, keyFromSeed(0)), /prime/);
     assert.throws(() => modularDataset({ p: 5, op: "add", trainFraction: 0.01, corruption: 0, encoding: "onehot" }, keyFromSeed(0)), /empty/);
   });

@@ -60,7 +60,7 @@ describe("per-example gradient norms (ghost norms)", () => {
       const noBias = { layers: params.layers.map((l) => ({ w: l.w })) };
       for (const l of params.layers) l.b!.dispose();
       const without = mlpGradNorms(noBiasSpec, noBias, x, y).js() as number[];
-      assert.ok(withBias.every((v, i) => v > without[i] + 1e-6));
+      assert.ok(withBias.every((v, i) => v > without[i] + 1e-6), "withBias.every((v, i) => v > without[i] + 1e-6)");
     });
   });
 });
@@ -114,8 +114,8 @@ describe("EL2N", () => {
     const y = np.array([0, 0], { dtype: DType.Int32 });
     const s = el2nFromLogits(logits, y).js() as number[];
     // uniform softmax vs onehot(0): √((2/3)² + 2·(1/3)²) = √(2/3)
-    assert.ok(Math.abs(s[0] - Math.sqrt(2 / 3)) < 1e-6);
-    assert.ok(s[1] < 1e-3);
+    assert.ok(Math.abs(s[0] - Math.sqrt(2 / 3)) < 1e-6, "Math.abs(s[0] - Math.sqrt(2 / 3)) < 1e-6");
+    assert.ok(s[1] < 1e-3, "s[1] < 1e-3");
     const spec = mlpSpec({ dims: [6, 8, 4] });
     const params = initMlp(spec, keyFromSeed(5));
     const n = 23;
@@ -189,7 +189,7 @@ describe("top Hessian eigenvalue (linearized HVPs + power iteration)", () => {
       return r;
     });
     treeDispose([x, y]);
-    assert.ok(r32.history.length === 20);
+    assert.ok(r32.history.length === 20, "r32.history.length === 20");
     assert.ok(Math.abs(r32.eigenvalue - r64.eigenvalue) <= 0.01 * Math.abs(r64.eigenvalue), `${r32.eigenvalue} vs ${r64.eigenvalue}`);
   });
 });

@@ -175,16 +175,16 @@ describe("losses and metrics (known answers)", () => {
   it("cross-entropy of uniform logits is log C; padding mask leaves it unchanged", () => {
     const logits = np.zeros([3, 8]);
     const y = np.array([0, 1, 4], { dtype: DType.Int32 });
-    assert.ok(Math.abs(softmaxCrossEntropy(logits.ref, y.ref).item() - Math.log(8)) < 1e-6);
+    assert.ok(Math.abs(softmaxCrossEntropy(logits.ref, y.ref).item() - Math.log(8)) < 1e-6, "Math.abs(softmaxCrossEntropy(logits.ref, y.ref).item() - Math.log(8)) < 1e-6");
     // With 5 valid classes of 8 the padded columns carry no mass: log 5.
-    assert.ok(Math.abs(softmaxCrossEntropy(logits, y, 5).item() - Math.log(5)) < 1e-6);
+    assert.ok(Math.abs(softmaxCrossEntropy(logits, y, 5).item() - Math.log(5)) < 1e-6, "Math.abs(softmaxCrossEntropy(logits, y, 5).item() - Math.log(5)) < 1e-6");
   });
 
   it("MSE against one-hot targets matches the hand value", () => {
     const pred = np.array([[1, 0, 0, 9], [0, 0, 0, 9]]);
     const y = np.array([0, 2], { dtype: DType.Int32 });
     // Valid classes 3: errors (0,0,0) and (0,0,-1) → 1 / (2·3).
-    assert.ok(Math.abs(oneHotMse(pred, y, 3).item() - 1 / 6) < 1e-7);
+    assert.ok(Math.abs(oneHotMse(pred, y, 3).item() - 1 / 6) < 1e-7, "Math.abs(oneHotMse(pred, y, 3).item() - 1 / 6) < 1e-7");
   });
 
   it("accuracy ignores padded logits", () => {
@@ -320,7 +320,7 @@ describe("parametrizations", () => {
     const scaled = { ...base, initScale: 2, outputScale: 3 };
     const y2 = applyMlp(scaled, initMlp(scaled, keyFromSeed(33)), x).js() as number[][];
     // Two layers each scaled by 2, output by 3: factor 12.
-    for (let i = 0; i < 8; i++) for (let j = 0; j < 2; j++) assert.ok(Math.abs(y2[i][j] - 12 * y1[i][j]) <= 1e-4 * Math.max(1, Math.abs(y2[i][j])));
+    for (let i = 0; i < 8; i++) for (let j = 0; j < 2; j++) assert.ok(Math.abs(y2[i][j] - 12 * y1[i][j]) <= 1e-4 * Math.max(1, Math.abs(y2[i][j])), "Math.abs(y2[i][j] - 12 * y1[i][j]) <= 1e-4 * Math.max(1, Math.abs(y2[i][j]))");
   });
 
   it("same key → same params; different keys → different params", () => {

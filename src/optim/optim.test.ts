@@ -110,7 +110,7 @@ describe("optimizers against hand-computed updates", () => {
     ref.forEach((e, k) => closeArr(t[k], e, RTOL, ATOL, `step ${k + 1}`));
     // and it differs from coupled decay
     const coupled = adamRef(0.01, 0.9, 0.98, 1e-8, 0.5, false);
-    assert.ok(Math.abs(coupled[2][0] - ref[2][0]) > 1e-4);
+    assert.ok(Math.abs(coupled[2][0] - ref[2][0]) > 1e-4, "Math.abs(coupled[2][0] - ref[2][0]) > 1e-4");
   });
 
   it("clipByGlobalNorm rescales only when the norm exceeds the bound", () => {

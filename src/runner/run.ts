@@ -77,7 +77,7 @@ export type PointOptions = {
   onProgress?: (done: number, total: number, label: string) => void;
 };
 
-function runIdFor(exp: string, hparamsHash: string, seed: number): string {
+export function runIdFor(exp: string, hparamsHash: string, seed: number): string {
   const t = new Date();
   const stamp = t.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   // A random suffix: two runs started in the same millisecond (workers, shards) never share an id. It

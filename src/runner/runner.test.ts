@@ -56,7 +56,7 @@ describe("experiment configuration", () => {
       resolveConfig(exp, "full", ["lr=abc", "p=91", "foo=1", "batchSize=1.5", "nokey"]);
       assert.fail("expected an error");
     } catch (e) {
-      assert.ok(e instanceof GenlabError);
+      assert.ok(e instanceof GenlabError, "e instanceof GenlabError");
       assert.deepEqual(e.issues.map(formatIssue), [
         '✖ unknown key "foo" (did you mean "op"?); valid keys: p, op, trainFraction, corruption, hidden, activation, loss, parametrization, initScale, outputScale, lr, weightDecay, b1, b2, clip, steps, batchSize, logEvery, perDecade, trackParamNorm, checkpointEvery → at --set foo',
         '✖ expected key=value, got "nokey" → at --set',

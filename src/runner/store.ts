@@ -200,8 +200,21 @@ export class RunStore {
   }
 
   getRun(id: string): RunRow | undefined {
-    const r = this.#db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
-    return r && this.#view(r);
+    return this.#read(() => {
+      const r = this.#db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
+      return r && this.#view(r);
+    });
+  }
+
+  /** A query on a damaged file is a user error naming the store, with the way out. */
+  #read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? "";
+      if (!code.startsWith("SQLITE_") && !(e instanceof SyntaxError)) throw e;
+      throw userError("store", [this.path], `the run store is damaged (${(e as Error).message}); genlab reindex rebuilds it from the run folders`);
+    }
   }
 
   /** Read-only stores cannot mark dead runs: show them as interrupted anyway. */
@@ -210,24 +223,28 @@ export class RunStore {
   }
 
   listRuns(filter: { experiment?: string; status?: string; limit?: number } = {}): RunRow[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.experiment) {
-      where.push("experiment = ?");
-      args.push(filter.experiment);
-    }
-    if (filter.status) {
-      where.push("status = ?");
-      args.push(filter.status);
-    }
-    const sql = `SELECT * FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY started_at DESC LIMIT ${Math.max(1, filter.limit ?? 1000)}`;
-    return (this.#db.prepare(sql).all(...args) as RunRow[]).map((r) => this.#view(r));
+    return this.#read(() => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (filter.experiment) {
+        where.push("experiment = ?");
+        args.push(filter.experiment);
+      }
+      if (filter.status) {
+        where.push("status = ?");
+        args.push(filter.status);
+      }
+      const sql = `SELECT * FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY started_at DESC LIMIT ${Math.max(1, filter.limit ?? 1000)}`;
+      return (this.#db.prepare(sql).all(...args) as RunRow[]).map((r) => this.#view(r));
+    });
   }
 
   /** Every metric row of a run, ordered by phase (first logged), axis and x. */
   metricRows(runId: string): MetricRow[] {
-    const rows = this.#db.prepare("SELECT phase, axis, x, name, value FROM metrics WHERE run_id = ? ORDER BY phase, axis, x").all(runId) as { phase: string; axis: string; x: number; name: string; value: number }[];
-    return groupMetricRows(rows);
+    return this.#read(() => {
+      const rows = this.#db.prepare("SELECT phase, axis, x, name, value FROM metrics WHERE run_id = ? ORDER BY phase, axis, x").all(runId) as { phase: string; axis: string; x: number; name: string; value: number }[];
+      return groupMetricRows(rows);
+    });
   }
 
   /**
@@ -247,25 +264,33 @@ export class RunStore {
 
   /** The newest finished run of a point (same hparams, seed, size and genlab version), for reuse. */
   findFinished(q: { experiment: string; hparams_hash: string; seed: number; size: string; genlab_version: string }): RunRow | undefined {
-    return this.#db
-      .prepare("SELECT * FROM runs WHERE experiment = @experiment AND hparams_hash = @hparams_hash AND seed = @seed AND size = @size AND genlab_version = @genlab_version AND status = 'finished' ORDER BY finished_at DESC LIMIT 1")
-      .get(q) as RunRow | undefined;
+    return this.#read(() => {
+      return this.#db
+        .prepare("SELECT * FROM runs WHERE experiment = @experiment AND hparams_hash = @hparams_hash AND seed = @seed AND size = @size AND genlab_version = @genlab_version AND status = 'finished' ORDER BY finished_at DESC LIMIT 1")
+        .get(q) as RunRow | undefined;
+    });
   }
 
   /** The newest finished run of a point, whatever genlab version ran it (the report reads merged stores). */
   latestFinished(q: { experiment: string; hparams_hash: string; seed: number; size: string }): RunRow | undefined {
-    return this.#db
-      .prepare("SELECT * FROM runs WHERE experiment = @experiment AND hparams_hash = @hparams_hash AND seed = @seed AND size = @size AND status = 'finished' ORDER BY finished_at DESC LIMIT 1")
-      .get(q) as RunRow | undefined;
+    return this.#read(() => {
+      return this.#db
+        .prepare("SELECT * FROM runs WHERE experiment = @experiment AND hparams_hash = @hparams_hash AND seed = @seed AND size = @size AND status = 'finished' ORDER BY finished_at DESC LIMIT 1")
+        .get(q) as RunRow | undefined;
+    });
   }
 
   /** Seeds and sizes with finished runs of an experiment. */
   finishedSeeds(experiment: string, size: string): number[] {
-    return (this.#db.prepare("SELECT DISTINCT seed FROM runs WHERE experiment = ? AND size = ? AND status = 'finished' ORDER BY seed").all(experiment, size) as { seed: number }[]).map((r) => r.seed);
+    return this.#read(() => {
+      return (this.#db.prepare("SELECT DISTINCT seed FROM runs WHERE experiment = ? AND size = ? AND status = 'finished' ORDER BY seed").all(experiment, size) as { seed: number }[]).map((r) => r.seed);
+    });
   }
 
   finishedSizes(experiment: string): string[] {
-    return (this.#db.prepare("SELECT DISTINCT size FROM runs WHERE experiment = ? AND status = 'finished'").all(experiment) as { size: string }[]).map((r) => r.size);
+    return this.#read(() => {
+      return (this.#db.prepare("SELECT DISTINCT size FROM runs WHERE experiment = ? AND status = 'finished'").all(experiment) as { size: string }[]).map((r) => r.size);
+    });
   }
 
   /** Copy runs (and their metrics) from another store; a run already here is left as it is (idempotent). */
@@ -304,7 +329,9 @@ export class RunStore {
   }
 
   count(): number {
-    return (this.#db.prepare("SELECT COUNT(*) AS n FROM runs").get() as { n: number }).n;
+    return this.#read(() => {
+      return (this.#db.prepare("SELECT COUNT(*) AS n FROM runs").get() as { n: number }).n;
+    });
   }
 
   /** SQLite's own consistency check ("ok" when sound). */

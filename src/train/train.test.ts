@@ -56,9 +56,9 @@ describe("monitors", () => {
   it("parameter norm and per-leaf norms (hand values)", () => {
     const params = { a: np.array([3, 4]), b: [np.array([[1, 2], [2, 4]])] };
     // float32: √50 to ~1e-7 relative
-    assert.ok(Math.abs(paramNormMonitor.measure(treeRef(params)).param_norm.item() - Math.sqrt(50)) < 1e-5);
+    assert.ok(Math.abs(paramNormMonitor.measure(treeRef(params)).param_norm.item() - Math.sqrt(50)) < 1e-5, "Math.abs(paramNormMonitor.measure(treeRef(params)).param_norm.item() - Math.sqrt(50)) < 1e-5");
     const per = layerNormsMonitor.measure(params);
-    assert.ok(Math.abs(per.norm_0.item() - 5) < 1e-5 && Math.abs(per.norm_1.item() - 5) < 1e-5);
+    assert.ok(Math.abs(per.norm_0.item() - 5) < 1e-5 && Math.abs(per.norm_1.item() - 5) < 1e-5, "Math.abs(per.norm_0.item() - 5) < 1e-5 && Math.abs(per.norm_1.item() - 5) < 1e-5");
   });
 });
 
@@ -114,7 +114,7 @@ describe("training loop", () => {
     await assert.rejects(
       () => runTiny({ seed: 5, steps: 50, batchSize: null, opt: sgd(1e30), lr: 1e30 }),
       (e: unknown) => {
-        assert.ok(e instanceof DivergenceError);
+        assert.ok(e instanceof DivergenceError, "e instanceof DivergenceError");
         const msg = formatIssue(e.issues[0]);
         assert.match(msg, /^✖ training diverged: .* is not finite at step \d+ \(last finite value logged at step \d+\); settings: lr=1e\+30\. Try a smaller learning rate or gradient clipping\.$/);
         return true;

@@ -1,0 +1,308 @@
+// Property-based fuzzing (fast-check, fixed seeds so that a failure reproduces) of every reader of
+// user-supplied or disk-damaged input: IDX (raw and gzipped), .npy, `--set`, checkpoints and the run store.
+// Each mutated input must parse or give a GenlabError naming the file (or key), never another exception,
+// never a hang, never a partial output.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import fc from "fast-check";
+import { gzipSync } from "fflate";
+import { EXPERIMENTS } from "../experiments/index.ts";
+import { GenlabError } from "../src/core/errors.ts";
+import { packHostTree } from "../src/core/tree.ts";
+import { encodeIdxUint8, parseIdx } from "../src/data/idx.ts";
+import { decodeNpy, encodeNpy } from "../src/data/npy.ts";
+import { resolveConfig } from "../src/runner/plan.ts";
+import { resumeRun } from "../src/runner/run.ts";
+import { RunStore } from "../src/runner/store.ts";
+import { checkResumeMatches, parseCheckpoint } from "../src/train/checkpoint.ts";
+import { faultProbe } from "./util/faultProbe.ts";
+
+/** Fuzz cases run, by reader (the closing note and the README quote the totals). */
+export const FUZZ_CASES: Record<string, number> = {};
+
+const SLOW_MS = 2000;
+
+/** Run `fn`; it must return or throw a GenlabError whose first issue names `name`; and finish in time. */
+function expectCleanly(fn: () => unknown, name: string): boolean {
+  const t0 = performance.now();
+  try {
+    fn();
+    return true;
+  } catch (e) {
+    if (!(e instanceof GenlabError)) throw new Error(`not a GenlabError: ${(e as Error)?.stack ?? e}`);
+    assert.equal(String(e.issues[0].path[0]), name, `the error names ${name}: ${e.message}`);
+    assert.ok(!/\n\s+at /.test(e.message), "no stack in the message");
+    return false;
+  } finally {
+    assert.ok(performance.now() - t0 < SLOW_MS, `took ${(performance.now() - t0).toFixed(0)} ms`);
+  }
+}
+
+/** Byte mutations: flips, overwrites, a cut, inserted or appended bytes. */
+const byteMutation = fc.record({
+  sets: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+  cut: fc.option(fc.nat(), { nil: undefined }),
+  insert: fc.option(fc.tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 12 })), { nil: undefined }),
+  tail: fc.uint8Array({ maxLength: 8 }),
+});
+
+function mutate(base: Uint8Array, m: { sets: [number, number][]; cut?: number; insert?: [number, Uint8Array]; tail: Uint8Array }): Uint8Array {
+  let b = Uint8Array.from(base);
+  for (const [i, v] of m.sets) if (b.length) b[i % b.length] = v;
+  if (m.insert) {
+    const at = m.insert[0] % (b.length + 1);
+    b = Uint8Array.from([...b.subarray(0, at), ...m.insert[1], ...b.subarray(at)]);
+  }
+  if (m.cut !== undefined) b = b.subarray(0, m.cut % (b.length + 1));
+  return m.tail.length ? Uint8Array.from([...b, ...m.tail]) : b;
+}
+
+function count(reader: string, n: number) {
+  FUZZ_CASES[reader] = (FUZZ_CASES[reader] ?? 0) + n;
+}
+
+describe("fuzzing every reader", () => {
+  const idx = encodeIdxUint8([3, 4, 2], Uint8Array.from({ length: 24 }, (_, i) => i * 7));
+  const idx1 = encodeIdxUint8([5], Uint8Array.from([1, 2, 3, 4, 5]));
+
+  it("IDX, raw: 3,000 mutated files", () => {
+    const runs = 3000;
+    fc.assert(
+      fc.property(fc.oneof(fc.tuple(fc.constantFrom(idx, idx1), byteMutation).map(([b, m]) => mutate(b, m)), fc.uint8Array({ maxLength: 64 })), (bytes) => {
+        let parsed: ReturnType<typeof parseIdx> | null = null;
+        const ok = expectCleanly(() => (parsed = parseIdx(bytes, "x.idx", { maxBytes: 1 << 20 })), "x.idx");
+        if (ok) assert.equal(parsed!.data.length, parsed!.dims.reduce((a: number, b: number) => a * b, 1));
+      }),
+      { seed: 9001, numRuns: runs },
+    );
+    count("idx", runs);
+  });
+
+  it("IDX, gzipped: 1,500 mutated streams (and the 4.7 MB bomb that inflated to 1 GB)", () => {
+    const runs = 1500;
+    fc.assert(
+      fc.property(fc.constantFrom(idx, idx1), byteMutation, fc.boolean(), byteMutation, (raw, m1, mutateRaw, m2) => {
+        const gz = mutate(gzipSync(mutateRaw ? mutate(raw, m1) : raw), m2);
+        expectCleanly(() => parseIdx(gz, "x.gz", { maxBytes: 1 << 20 }), "x.gz");
+      }),
+      { seed: 9002, numRuns: runs },
+    );
+    count("idx.gz", runs);
+    // a header that declares 1 image of 2×2 followed by 50 MB of zeros: refused while inflating
+    const bomb = new Uint8Array(16 + 50_000_000);
+    bomb.set(encodeIdxUint8([1, 2, 2], new Uint8Array(4)).subarray(0, 16));
+    const gz = gzipSync(bomb, { level: 9 });
+    assert.ok(gz.length < 100_000, `${gz.length} bytes compressed`);
+    const t0 = performance.now();
+    assert.throws(() => parseIdx(gz, "bomb.gz"), (e: unknown) => e instanceof GenlabError && /inflates to more than the 20 bytes its IDX header declares/.test(e.message));
+    assert.ok(performance.now() - t0 < 1000, "refused early, not after inflating 50 MB");
+    // garbage after the gzip stream
+    assert.throws(() => parseIdx(Uint8Array.from([...gzipSync(idx), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), "tail.gz"), /has bytes after its gzip stream/);
+    // two concatenated gzip members are one stream (gzip(1) semantics): the IDX size check then decides
+    assert.throws(() => parseIdx(Uint8Array.from([...gzipSync(idx), ...gzipSync(idx)]), "two.gz"), /inflates to more than the 40 bytes/);
+  });
+
+  it("IDX headers that declare zero images, 0-pixel images or more than the limit", () => {
+    assert.throws(() => parseIdx(encodeIdxUint8([0, 28, 28], new Uint8Array(0)), "z.idx"), /holds no values: dims \[0, 28, 28\]/);
+    assert.throws(() => parseIdx(encodeIdxUint8([10, 0, 28], new Uint8Array(0)), "z.idx"), /holds no values: dims \[10, 0, 28\]/);
+    assert.throws(() => parseIdx(encodeIdxUint8([70000, 1000, 1000], new Uint8Array(0)), "big.idx"), /declares 70000000016 bytes, more than the 1073741824-byte limit/);
+  });
+
+  it(".npy: 3,000 mutated files", () => {
+    const bases = [encodeNpy({ data: Float32Array.from([1, 2, 3, 4, 5, 6]), shape: [2, 3] }), encodeNpy({ data: Int32Array.from([7, 8]), shape: [2] }), encodeNpy({ data: new Float64Array(0), shape: [0, 4] })];
+    const runs = 3000;
+    const headerText = fc.tuple(fc.constantFrom(...bases), fc.string({ maxLength: 30 }), fc.nat()).map(([b, str, at]) => {
+      const text = new TextDecoder().decode(b.subarray(10, 10 + new DataView(b.buffer).getUint16(8, true)));
+      const i = at % text.length;
+      const t2 = (text.slice(0, i) + str + text.slice(i + str.length)).slice(0, text.length);
+      const out = Uint8Array.from(b);
+      out.set(new TextEncoder().encode(t2).subarray(0, text.length), 10);
+      return out;
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.tuple(fc.constantFrom(...bases), byteMutation).map(([b, m]) => mutate(b, m)), headerText, fc.uint8Array({ maxLength: 80 })), (bytes) => {
+        let a: ReturnType<typeof decodeNpy> | null = null;
+        if (expectCleanly(() => (a = decodeNpy(bytes, "a.npy")), "a.npy")) assert.equal(a!.data.length, a!.shape.reduce((x: number, y: number) => x * y, 1));
+      }),
+      { seed: 9003, numRuns: runs },
+    );
+    count("npy", runs);
+  });
+
+  it("--set: 3,000 lists of pairs, for every experiment", () => {
+    const keys = [...new Set(EXPERIMENTS.flatMap((e) => [...Object.keys(e.hparams), ...Object.keys(e.settings)]))];
+    const value = fc.oneof(fc.string({ maxLength: 12 }), fc.double().map(String), fc.integer().map(String), fc.constantFrom("", " ", "NaN", "Infinity", "-0", "1e999", "0x10", "true", "false", "null", "add", "relu"));
+    const pair = fc.oneof(fc.string({ maxLength: 20 }), fc.tuple(fc.constantFrom(...keys), value).map(([k, v]) => `${k}=${v}`), fc.tuple(fc.string({ maxLength: 8 }), value).map(([k, v]) => `${k}=${v}`));
+    const runs = 3000;
+    fc.assert(
+      fc.property(fc.constantFrom(...EXPERIMENTS), fc.constantFrom("smoke", "quick", "full"), fc.array(pair, { maxLength: 5 }), (exp, size, set) => {
+        const t0 = performance.now();
+        try {
+          const { hparams, settings } = resolveConfig(exp, size as "smoke", set);
+          for (const k of Object.keys(hparams)) assert.ok(k in exp.hparams, `hparam ${k} is declared`);
+          for (const k of Object.keys(settings)) assert.ok(k in exp.settings, `setting ${k} is declared`);
+          for (const v of Object.values(hparams)) assert.ok(typeof v !== "number" || Number.isFinite(v), `finite numbers only: ${v}`);
+        } catch (e) {
+          if (!(e instanceof GenlabError)) throw e;
+          for (const i of e.issues) assert.ok(["--set", "hparams", "settings"].includes(String(i.path[0])), `names the flag or key: ${JSON.stringify(i.path)}`);
+        }
+        assert.ok(performance.now() - t0 < SLOW_MS, "no hang");
+      }),
+      { seed: 9004, numRuns: runs },
+    );
+    count("--set", runs);
+  });
+
+  // A real checkpoint of a small model: params {w: [4, 8], b: [8]}, an Adam-like state, shuffling state.
+  const leaf = (shape: number[], f = 0.5) => ({ shape, dtype: "float32" as const, data: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i * f) });
+  const ck = { step: 12, params: packHostTree({ w: leaf([4, 8]), b: leaf([8]) } as never), optState: packHostTree([{ mu: { w: leaf([4, 8], 0.1), b: leaf([8], 0.1) } }, { count: { shape: [], dtype: "int32", data: [12] } }] as never), data: { key: [1, 2], perm: [3, 0, 2, 1, 4, 5], offset: 2 } };
+  const ckText = JSON.stringify(ck);
+  const want = { params: ["params.w: [4, 8] float32", "params.b: [8] float32"], optState: ["optState[0].mu.w: [4, 8] float32", "optState[0].mu.b: [8] float32", "optState[1].count: [] int32"], totalSteps: 20, n: 6, fullBatch: false };
+
+  it("checkpoints: 3,000 mutated files (text and structure), checked on their own and against the model", () => {
+    assert.doesNotThrow(() => checkResumeMatches(parseCheckpoint(ckText, "ck.json"), "ck.json", want), "the unmutated checkpoint passes");
+    const paths: (string | number)[][] = [];
+    const walk = (v: unknown, p: (string | number)[]) => {
+      paths.push(p);
+      if (Array.isArray(v)) v.forEach((c, i) => walk(c, [...p, i]));
+      else if (v && typeof v === "object") for (const [k, c] of Object.entries(v)) walk(c, [...p, k]);
+    };
+    walk(ck, []);
+    const structural = fc.tuple(fc.constantFrom(...paths), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined), fc.constantFrom(-1, 1.5, 2 ** 53, "AAAA", [8, 4], [], null, "float64", 1e308))).map(([path, v]) => {
+      const copy = JSON.parse(ckText);
+      if (path.length === 0) return JSON.stringify(v ?? null);
+      let o = copy;
+      for (const k of path.slice(0, -1)) o = o[k];
+      if (v === undefined) delete o[path.at(-1)!];
+      else o[path.at(-1)!] = v;
+      return JSON.stringify(copy);
+    });
+    const textual = byteMutation.map((m) => new TextDecoder().decode(mutate(new TextEncoder().encode(ckText), m)));
+    const runs = 3000;
+    fc.assert(
+      fc.property(fc.oneof(structural, textual, fc.string({ maxLength: 40 })), (text) => {
+        expectCleanly(() => checkResumeMatches(parseCheckpoint(text, "ck.json"), "ck.json", want), "ck.json");
+      }),
+      { seed: 9005, numRuns: runs },
+    );
+    count("checkpoint", runs);
+  });
+
+  it("run stores: 400 damaged SQLite files, opened read-only and read as the CLI does", () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-fuzz-"));
+    try {
+      const good = join(dir, "good.db");
+      const s = new RunStore(good);
+      for (let i = 0; i < 20; i++) {
+        s.insertRun({ id: `run-${i}`, experiment: "exp", paper: 1, size: "smoke", seed: i, hparams_hash: "h", hparams: `{"i":${i}}`, settings: "{}", started_at: `2026-12-01T00:00:${String(i).padStart(2, "0")}Z`, dir: `/tmp/run-${i}`, genlab_version: "0", jax_version: "0", device: "wasm" });
+        for (let x = 0; x < 30; x++) s.appendMetrics(`run-${i}`, { phase: "main", axis: "step", x, values: { loss: 1 / (x + 1), acc: x / 30 } });
+        s.finishRun(`run-${i}`, { status: "finished", verdict: "PASS", seconds: 1, summary: JSON.stringify({ measured: { a: i } }) });
+      }
+      s.close(); // checkpoints the WAL into the file
+      const bytes = new Uint8Array(readFileSync(good));
+      const runs = 400;
+      let i = 0;
+      const pageMutation = fc.record({
+        // overwrite bytes inside random pages (4 KiB), sometimes the header page
+        sets: fc.array(fc.tuple(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 40 }),
+        cut: fc.option(fc.nat({ max: bytes.length }), { nil: undefined }),
+        insert: fc.constant(undefined),
+        tail: fc.uint8Array({ maxLength: 4 }),
+      });
+      fc.assert(
+        fc.property(pageMutation, (m) => {
+          const path = join(dir, `m${i++}.db`);
+          writeFileSync(path, mutate(bytes, m));
+          expectCleanly(() => {
+            const st = new RunStore(path, { readonly: true });
+            try {
+              for (const r of st.listRuns()) {
+                st.getRun(r.id);
+                st.metricRows(r.id);
+              }
+              st.finishedSeeds("exp", "smoke");
+            } finally {
+              st.close();
+            }
+          }, path);
+          rmSync(path, { force: true });
+        }),
+        { seed: 9006, numRuns: runs },
+      );
+      count("store", runs);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("resume on 60 damaged checkpoints of a real interrupted run: a GenlabError naming the file and an untouched folder and store, or a correct finish", async () => {
+    const out = mkdtempSync(join(tmpdir(), "genlab-fuzz-resume-"));
+    try {
+      const killed = spawnSync(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "util/faultProbe.ts"), "run", out], { env: { ...process.env, GENLAB_FAULT: "checkpoint:8" }, encoding: "utf8" });
+      assert.equal(killed.signal, "SIGKILL", killed.stderr);
+      const id = readdirSync(out).find((d) => d.startsWith("fault-probe-"))!;
+      const ckPath = join(out, id, "checkpoint.json");
+      // snapshot every file (the folder and the store), to compare and to restore after each case
+      const files = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? files(join(d, f)) : [join(d, f)]));
+      {
+        const st = new RunStore(join(out, "genlab.db")); // marks the killed run interrupted, checkpoints the WAL
+        st.close();
+      }
+      const snapshot = new Map(files(out).map((f) => [f, readFileSync(f)]));
+      const good = readFileSync(ckPath, "utf8");
+      const parsed = JSON.parse(good);
+      const leafPaths = ["params.layers.0.w", "params.layers.1.b", "optState"].map((p) => p.split("."));
+      const cases = fc.sample(
+        fc.oneof(
+          byteMutation.map((m) => new TextDecoder().decode(mutate(new TextEncoder().encode(good), m))),
+          fc.tuple(fc.constantFrom(...leafPaths), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom({ shape: [8, 4], dtype: "float32", b64: "" }))).map(([path, v]) => {
+            const c = JSON.parse(good);
+            let o = c;
+            for (const k of path.slice(0, -1)) o = o[k];
+            o[path.at(-1)!] = v;
+            return JSON.stringify(c);
+          }),
+          fc.constantFrom(JSON.stringify({ ...parsed, step: parsed.step + 1000 }), JSON.stringify({ ...parsed, data: { ...parsed.data, perm: null } })),
+        ),
+        { seed: 9007, numRuns: 60 },
+      );
+      let finishedCases = 0;
+      for (const text of cases) {
+        writeFileSync(ckPath, text);
+        const before = new Map(files(out).map((f) => [f, readFileSync(f)]));
+        try {
+          const s = await resumeRun([faultProbe], id, { outDir: out, quiet: true });
+          assert.equal(s.status, "finished");
+          finishedCases++;
+        } catch (e) {
+          if (!(e instanceof GenlabError)) throw e;
+          assert.equal(e.issues[0].path[0], ckPath, e.message);
+          for (const [f, b] of before) if (!f.includes("genlab.db")) assert.ok(Buffer.compare(readFileSync(f), b) === 0, `${f} untouched`);
+          const st = new RunStore(join(out, "genlab.db"), { readonly: true });
+          try {
+            assert.equal(st.getRun(id)?.status, "interrupted", "still resumable");
+          } finally {
+            st.close();
+          }
+        }
+        // restore the interrupted run exactly
+        for (const f of files(out)) if (!snapshot.has(f)) rmSync(f, { force: true });
+        for (const [f, b] of snapshot) writeFileSync(f, b);
+      }
+      count("resume", cases.length);
+      assert.ok(finishedCases < cases.length, "most damaged checkpoints are refused");
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("in all: thousands of fuzz cases", () => {
+    const total = Object.values(FUZZ_CASES).reduce((a, b) => a + b, 0);
+    process.stderr.write(`# fuzz cases: ${JSON.stringify(FUZZ_CASES)} = ${total}\n`);
+    assert.ok(total >= 10_000, `${total} cases`);
+  });
+});
