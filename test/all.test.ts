@@ -1,7 +1,7 @@
 // One entry point for every test (DEPS.md: one process is ~5× faster than one per file). The Node 20
 // shim must be evaluated before @jax-js/jax.
 import "../src/platform/nodeShim.ts";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { initDevices } from "../src/core/jax.ts";
@@ -9,6 +9,7 @@ import { initDevices } from "../src/core/jax.ts";
 // Every temporary folder of the suite (and of the processes it starts) goes under one folder that is
 // removed when the suite ends, pass or fail: no genlab-* folders pile up in /tmp.
 const suiteTmp = mkdtempSync(join(tmpdir(), "genlab-suite-"));
+chmodSync(suiteTmp, 0o1777); // like /tmp: the permission tests run the CLI as another user
 process.env.TMPDIR = suiteTmp;
 process.on("exit", () => rmSync(suiteTmp, { recursive: true, force: true }));
 
@@ -40,4 +41,6 @@ const files = [
   "./reliability.test.ts",
   "./faults.test.ts",
 ];
-for (const f of files) if (!only || f.includes(only)) await import(f);
+// GENLAB_TEST_ONLY=optim (or a comma-separated list: core,nn,optim) runs the files whose names contain one.
+const wanted = only?.split(",").map((x) => x.trim()).filter(Boolean);
+for (const f of files) if (!wanted || wanted.some((w) => f.includes(w))) await import(f);

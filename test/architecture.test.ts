@@ -96,3 +96,41 @@ function hash(s: string): number {
   for (const c of s) h = (h * 31 + c.charCodeAt(0)) | 0;
   return h;
 }
+
+describe("test hygiene", () => {
+  it("every assert.ok has a message (a bare one makes node:assert read and parse the source to build its message: 128 s once)", () => {
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const f of readdirSync(d)) {
+        const p = join(d, f);
+        if (f === "node_modules" || f.startsWith(".")) continue;
+        if (statSync(p).isDirectory()) walk(p);
+        else if (f.endsWith(".test.ts")) files.push(p);
+      }
+    };
+    walk(join(ROOT, "src"));
+    walk(join(ROOT, "test"));
+    const bare: string[] = [];
+    for (const f of files) {
+      readFileSync(f, "utf8")
+        .split("\n")
+        .forEach((line, i) => {
+          const m = /assert\.ok\((.*)\);\s*$/.exec(line);
+          if (!m) return;
+          let depth = 0;
+          let quote: string | null = null;
+          let comma = false;
+          for (const [j, ch] of [...m[1]].entries()) {
+            if (quote) {
+              if (ch === quote && m[1][j - 1] !== "\\") quote = null;
+            } else if (`"'\``.includes(ch)) quote = ch;
+            else if ("([{".includes(ch)) depth++;
+            else if (")]}".includes(ch)) depth--;
+            else if (ch === "," && depth === 0) comma = true;
+          }
+          if (!comma) bare.push(`${relative(ROOT, f)}:${i + 1}`);
+        });
+    }
+    assert.deepEqual(bare, [], "assert.ok without a message");
+  });
+});

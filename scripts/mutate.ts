@@ -1,0 +1,84 @@
+/**
+ * A small mutation run of the numeric core and the server (issue 9): each mutation is a realistic bug
+ * applied to the source alone, then the unit tests run; a mutation is *killed* when they fail. The
+ * score (killed / total) goes in the README. Not part of CI (it runs the unit tests once per mutation).
+ *
+ *   node --import tsx scripts/mutate.ts            all mutations
+ *   node --import tsx scripts/mutate.ts adam clip  those whose id contains one of the words
+ *
+ * The source is restored after each mutation (and on Ctrl-C); `git diff` is clean afterwards.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+type Mutation = { id: string; file: string; find: string; replace: string; what: string; only?: string; pattern?: string };
+
+const UNIT = "core.test,nn.test,optim.test,data.test,train.test,measures.test,scores.test,runner.test,web.test,gaps.test,fuzz.test";
+
+export const MUTATIONS: Mutation[] = [
+  { id: "adam-bias-correction", file: "src/optim/transform.ts", find: "m.div(bc1.ref).div(np.sqrt(v.div(bc2.ref)).add(eps))", replace: "m.div(np.sqrt(v).add(eps))", what: "Adam without bias correction" },
+  { id: "adam-second-moment", file: "src/optim/transform.ts", find: "np.square(g).mul(1 - b2)", replace: "g.mul(1 - b2)", what: "Adam's second moment of g, not g²" },
+  { id: "adamw-coupled", file: "src/optim/aliases.ts", find: "chain(scaleByAdam(opts.b1 ?? 0.9, opts.b2 ?? 0.999, opts.eps ?? 1e-8), addDecayedWeights(opts.weightDecay ?? 1e-4), scaleByLearningRate(lr))", replace: "chain(addDecayedWeights(opts.weightDecay ?? 1e-4), scaleByAdam(opts.b1 ?? 0.9, opts.b2 ?? 0.999, opts.eps ?? 1e-8), scaleByLearningRate(lr))", what: "AdamW's decay coupled (inside Adam)" },
+  { id: "momentum-sign", file: "src/optim/transform.ts", find: "tr.mul(decay).add(g), trace, u)", replace: "tr.mul(decay).sub(g), trace, u)", what: "heavy-ball momentum subtracts the gradient" },
+  { id: "clip-max", file: "src/optim/transform.ts", find: "np.minimum(np.array(1, { dtype: norm.dtype })", replace: "np.maximum(np.array(1, { dtype: norm.dtype })", what: "gradient clipping scales up" },
+  { id: "ce-axis", file: "src/nn/losses.ts", find: "logp.mul(onehot).sum(-1).mean().neg()", replace: "logp.mul(onehot).sum(0).mean().neg()", what: "cross-entropy summed over the batch axis" },
+  { id: "ce-naive-logsumexp", file: "src/nn/losses.ts", find: "const logp = nn.logSoftmax(maskLogits(logits, validClasses), -1);", replace: "const rows = logits.shape[0];\n  const ml = maskLogits(logits, validClasses);\n  const logp = ml.ref.sub(np.log(np.exp(ml).sum(-1)).reshape([rows, 1]));", what: "log-sum-exp without max subtraction (mutation a)" },
+  { id: "accuracy-axis", file: "src/nn/losses.ts", find: "return np.argmax(maskLogits(logits, validClasses), -1).equal(labels).astype(DType.Float32).mean();", replace: "return np.argmax(maskLogits(logits, validClasses), 0).equal(labels).astype(DType.Float32).mean();", what: "accuracy's argmax over the batch" },
+  { id: "padding-mask", file: "src/nn/losses.ts", find: "classMask(c, validClasses, dtype).sub(1).mul(1e9)", replace: "classMask(c, validClasses, dtype).sub(1).mul(0)", what: "padded logits not masked" },
+  { id: "el2n-no-sqrt", file: "src/scores/perExample.ts", find: "return np.sqrt(np.square(p.sub(nn.oneHot(labels, c).astype(DType.Float32))).sum(-1));", replace: "return np.square(p.sub(nn.oneHot(labels, c).astype(DType.Float32))).sum(-1);", what: "EL2N squared" },
+  { id: "ghost-multiplier", file: "src/scores/perExample.ts", find: ".mul(mult[i] * mult[i])", replace: ".mul(mult[i])", what: "ghost norms with the layer multiplier once, not squared" },
+  { id: "ghost-no-bias", file: "src/scores/perExample.ts", find: "if (hasBias[i]) term = term.add(d2);\n    else d2.dispose();", replace: "d2.dispose();", what: "ghost norms without the bias gradient" },
+  { id: "log-last-step", file: "src/train/schedule.ts", find: "new Set<number>([0, total])", replace: "new Set<number>([0])", what: "the last step not logged (off by one)" },
+  { id: "split-overlap", file: "src/data/modular.ts", find: "const testPairs = pick(nTrain, total);", replace: "const testPairs = pick(nTrain - 1, total);", what: "train and test splits share a pair" },
+  { id: "grok-verdict-boundary", file: "experiments/paper27/grokkingModular.ts", find: "conservative >= DELAY_FACTOR", replace: "conservative > DELAY_FACTOR", what: "the delay criterion's boundary", only: "grokking.test", pattern: "grokking verdict" },
+  { id: "resume-fresh-moments", file: "src/train/loop.ts", find: "optState = treeFromHost(unpackHostTree(cfg.resume.optState));", replace: "optState = cfg.optimizer.init(treeRef(params));", what: "resume with fresh optimizer moments" },
+  { id: "power-iteration-start", file: "src/measures/hessian.ts", find: "v = treeScale(v, np.reciprocal(np.sqrt(treeVdot(treeRef(v), treeRef(v)))));", replace: "", what: "unnormalized power-iteration start (mutation b)" },
+  { id: "report-pass", file: "src/report/html.ts", find: 'return `<span class="badge ${v === "PASS" ? "pass" : "fail"}">${v}</span>`;', replace: 'return `<span class="badge pass">PASS</span>`;', what: "the report prints PASS for a failed verdict (mutation c)" },
+  { id: "server-segments", file: "src/server/serve.ts", find: 'return parts.some((p) => p === ".." || p === "." || p.includes("/") || p.includes("\\\\") || p.includes("\\0")) ? null : parts;', replace: "return parts;", what: "server check 1 removed: decoded segments (mutation d)" },
+  { id: "server-figure-name", file: "src/server/serve.ts", find: "export const isFigureName = (name: string) => FIGURE.test(name);", replace: "export const isFigureName = (name: string) => name.length > 0;", what: "server check 2 removed: figure names (mutation d)" },
+  { id: "server-inside", file: "src/server/serve.ts", find: "  if (!p.startsWith(realDir + sep)) return null;\n", replace: "", what: "server check 3 removed: the path stays in its folder (mutation d)" },
+  { id: "server-realpath-root", file: "src/server/serve.ts", find: "  if (realDir !== realRoot && !realDir.startsWith(realRoot + sep)) return null;\n", replace: "", what: "the folder's real path is not checked against the run folder" },
+  { id: "server-nofollow", file: "src/server/serve.ts", find: "constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK", replace: "constants.O_RDONLY | constants.O_NONBLOCK", what: "figures opened following symlinks" },
+  { id: "server-host", file: "src/server/serve.ts", find: "if (!host || !hosts.has(hostOf(host)))", replace: "if (!host)", what: "the Host header not checked (DNS rebinding)" },
+  { id: "server-token", file: "src/server/serve.ts", find: "if (!given || !safeEqual(given, opts.token))", replace: "if (!given)", what: "any token accepted" },
+  { id: "role-keys", file: "src/core/prng.ts", find: "roles.map((r, i) => [r, keys[i]])", replace: "roles.map((r, i) => [r, keys[Math.min(i, 1)]])", what: "two roles share a key (mutation e)" },
+  { id: "idx-inflate-cap", file: "src/data/idx.ts", find: "    if (total > limit) throw", replace: "    if (false) throw", what: "gzip inflated without a cap" },
+  { id: "checkpoint-b64-length", file: "src/train/checkpoint.ts", find: "    if (bytes !== n * BYTES[dtype]) throw", replace: "    if (false) throw", what: "a checkpoint leaf's bytes not checked against its shape" },
+];
+
+function run(m: Mutation): { killed: boolean; seconds: number; note: string } {
+  const path = resolve(import.meta.dirname, "..", m.file);
+  const original = readFileSync(path, "utf8");
+  const n = original.split(m.find).length - 1;
+  if (n !== 1) throw new Error(`${m.id}: the text to mutate occurs ${n} times in ${m.file}`);
+  const restore = () => writeFileSync(path, original);
+  process.once("SIGINT", () => {
+    restore();
+    process.exit(130);
+  });
+  writeFileSync(path, original.replace(m.find, m.replace));
+  const t0 = performance.now();
+  try {
+    const args = ["--import", "tsx", ...(m.pattern ? [`--test-name-pattern=${m.pattern}`] : []), "test/all.test.ts"];
+    const r = spawnSync(process.execPath, args, { cwd: resolve(import.meta.dirname, ".."), env: { ...process.env, GENLAB_TEST_ONLY: m.only ?? UNIT }, encoding: "utf8", timeout: 600_000 });
+    const fail = /^# fail (\d+)/m.exec(r.stdout ?? "")?.[1];
+    const killed = r.status !== 0 || (fail !== undefined && fail !== "0");
+    return { killed, seconds: (performance.now() - t0) / 1000, note: fail ? `${fail} failing` : `exit ${r.status ?? r.signal}` };
+  } finally {
+    restore();
+  }
+}
+
+if (process.argv[1]?.endsWith("mutate.ts")) {
+  const words = process.argv.slice(2);
+  const list = words.length ? MUTATIONS.filter((m) => words.some((w) => m.id.includes(w))) : MUTATIONS;
+  let killed = 0;
+  for (const m of list) {
+    const r = run(m);
+    if (r.killed) killed++;
+    process.stdout.write(`${r.killed ? "killed  " : "SURVIVED"}  ${m.id.padEnd(24)} ${r.note.padEnd(12)} ${r.seconds.toFixed(0).padStart(4)} s  ${m.what}\n`);
+  }
+  process.stdout.write(`\nmutation score: ${killed}/${list.length} killed (${((100 * killed) / list.length).toFixed(0)}%)\n`);
+  process.exitCode = killed === list.length ? 0 : 1;
+}
