@@ -53,10 +53,11 @@ function run(m: Mutation): { killed: boolean; seconds: number; note: string } {
   const n = original.split(m.find).length - 1;
   if (n !== 1) throw new Error(`${m.id}: the text to mutate occurs ${n} times in ${m.file}`);
   const restore = () => writeFileSync(path, original);
-  process.once("SIGINT", () => {
+  const onSigint = () => {
     restore();
     process.exit(130);
-  });
+  };
+  process.once("SIGINT", onSigint);
   writeFileSync(path, original.replace(m.find, m.replace));
   const t0 = performance.now();
   try {
@@ -67,6 +68,7 @@ function run(m: Mutation): { killed: boolean; seconds: number; note: string } {
     return { killed, seconds: (performance.now() - t0) / 1000, note: fail ? `${fail} failing` : `exit ${r.status ?? r.signal}` };
   } finally {
     restore();
+    process.off("SIGINT", onSigint);
   }
 }
 

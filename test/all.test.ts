@@ -37,6 +37,7 @@ const files = [
   "./contract.test.ts",
   "./grokking.test.ts",
   "./gaps.test.ts",
+  "./loaders.test.ts",
   "./fuzz.test.ts",
   "./reliability.test.ts",
   "./faults.test.ts",

@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { gzipSync } from "fflate";
 import { EXPERIMENTS } from "../experiments/index.ts";
 import { GenlabError } from "../src/core/errors.ts";
-import { packHostTree } from "../src/core/tree.ts";
+import { packHostTree, unpackHostTree } from "../src/core/tree.ts";
 import { encodeIdxUint8, parseIdx } from "../src/data/idx.ts";
 import { decodeNpy, encodeNpy } from "../src/data/npy.ts";
 import { resolveConfig } from "../src/runner/plan.ts";
@@ -185,7 +185,13 @@ describe("fuzzing every reader", () => {
     const runs = 3000;
     fc.assert(
       fc.property(fc.oneof(structural, textual, fc.string({ maxLength: 40 })), (text) => {
-        expectCleanly(() => checkResumeMatches(parseCheckpoint(text, "ck.json"), "ck.json", want), "ck.json");
+        let parsed: ReturnType<typeof parseCheckpoint> | null = null;
+        const ok = expectCleanly(() => checkResumeMatches((parsed = parseCheckpoint(text, "ck.json")), "ck.json", want), "ck.json");
+        if (!ok) return;
+        // what passes is safe to use: every leaf decodes to exactly its shape's number of values
+        const leaves = (t: unknown): { shape: number[]; data: number[] }[] => (Array.isArray(t) ? t.flatMap(leaves) : t && typeof t === "object" && "data" in t ? [t as { shape: number[]; data: number[] }] : t && typeof t === "object" ? Object.values(t).flatMap(leaves) : []);
+        for (const k of ["params", "optState"] as const)
+          for (const l of leaves(unpackHostTree(parsed![k]))) assert.equal(l.data.length, l.shape.reduce((a, b) => a * b, 1), `a ${k} leaf of shape [${l.shape}]`);
       }),
       { seed: 9005, numRuns: runs },
     );
