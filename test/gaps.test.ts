@@ -7,6 +7,7 @@ import { keyFromSeed, keyToData, roleKeys } from "../src/core/prng.ts";
 import { softmaxCrossEntropy } from "../src/nn/losses.ts";
 import { topHessianEigenvalue } from "../src/measures/hessian.ts";
 import { reportHtml, type ReportExperiment } from "../src/report/html.ts";
+import { formatDuration } from "../src/runner/progress.ts";
 
 describe("tests the mutation run asked for", () => {
   it("(a) cross-entropy is stable at logits [[1000, 0]]: finite, ≈ 0 for label 0 and ≈ 1000 for label 1 (max-subtracted log-sum-exp)", () => {
@@ -65,5 +66,9 @@ describe("tests the mutation run asked for", () => {
     assert.deepEqual(Object.values(again).map((key) => keyToData(key).join(",")), datas);
     const other = roleKeys(4, ["data"]);
     assert.notEqual(keyToData(other.data).join(","), datas[0]);
+  });
+
+  it("durations round once (found in CI's progress line 'ETA 2m60s'): 179.6 s is 3m00s", () => {
+    assert.deepEqual([0.5, 9.96, 59.4, 59.6, 179.6, 3599.6].map(formatDuration), ["0.5s", "10s", "59s", "1m00s", "3m00s", "1h00m"]);
   });
 });

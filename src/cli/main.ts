@@ -20,7 +20,7 @@ import { shardFromEnv } from "../runner/pool.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
 import { findExperiment, sortedBySeed } from "../runner/registry.ts";
 import { resolveConfig } from "../runner/plan.ts";
-import { defaultStorePath, openStore, outcomeTable, resumeRun, rowFromJson, runExperiment, summaryTable, type Outcome, type RunSummary } from "../runner/run.ts";
+import { defaultStorePath, openStore, outcomeTable, resumeRun, runExperiment, summaryTable, type Outcome, type RunSummary } from "../runner/run.ts";
 import { reindexStore, runFolders } from "../runner/reindex.ts";
 import { describeField } from "../runner/schema.ts";
 import { RunStore } from "../runner/store.ts";
@@ -384,7 +384,7 @@ export function buildProgram(): Command {
     .action((o: { out: string; store?: string }) => {
       const storePath = resolve(o.store ?? defaultStorePath(o.out));
       if (!existsSync(o.out)) throw new GenlabError({ code: "missing_folder", path: ["--out"], message: `no folder ${resolve(o.out)}` });
-      const r = reindexStore(o.out, storePath, rowFromJson);
+      const r = reindexStore(o.out, storePath);
       for (const s of r.skipped) err(`skipped ${s.dir}: ${s.why}\n`);
       out(formatTable([
         ["store", storePath],

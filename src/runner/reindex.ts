@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } f
 import { join, resolve } from "node:path";
 import { GenlabError } from "../core/errors.ts";
 import { RunStore, type RunRow } from "./store.ts";
-import type { MetricRow } from "./experiment.ts";
+import { readMetricsFile } from "./run.ts";
 
 export type ReindexResult = { folders: number; finished: number; interrupted: number; kept: number; skipped: { dir: string; why: string }[] };
 
@@ -31,22 +31,7 @@ export function runFolders(outDir: string): string[] {
     .sort();
 }
 
-function metricRowsOf(dir: string, rowFromJson: (o: Record<string, unknown>) => MetricRow): MetricRow[] {
-  const path = join(dir, "metrics.jsonl");
-  if (!existsSync(path)) return [];
-  const rows: MetricRow[] = [];
-  for (const line of readFileSync(path, "utf8").split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      rows.push(rowFromJson(JSON.parse(line)));
-    } catch {
-      // a line cut off by a kill
-    }
-  }
-  return rows;
-}
-
-export function reindexStore(outDir: string, storePath: string, rowFromJson: (o: Record<string, unknown>) => MetricRow): ReindexResult {
+export function reindexStore(outDir: string, storePath: string): ReindexResult {
   const folders = runFolders(outDir);
   const tmp = `${storePath}.reindex-${process.pid}.tmp`;
   rmSync(tmp, { force: true });
@@ -99,7 +84,7 @@ export function reindexStore(outDir: string, storePath: string, rowFromJson: (o:
         jax_version: String(config.jax_version),
         device: String(config.device),
       };
-      target.putRun(row, metricRowsOf(dir, rowFromJson));
+      target.putRun(row, readMetricsFile(join(dir, "metrics.jsonl")));
       if (finished) result.finished++;
       else result.interrupted++;
     }

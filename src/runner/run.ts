@@ -107,7 +107,8 @@ export function rowFromJson(o: Record<string, unknown>): MetricRow {
   return { phase, axis, x: Number(o[axis]), values };
 }
 
-function readMetricsFile(path: string): MetricRow[] {
+/** The rows of a metrics.jsonl (a line cut off by a kill is skipped). */
+export function readMetricsFile(path: string): MetricRow[] {
   if (!existsSync(path)) return [];
   const rows: MetricRow[] = [];
   for (const line of readFileSync(path, "utf8").split("\n")) {
