@@ -1,5 +1,6 @@
 // One entry point for every test (DEPS.md: one process is ~5× faster than one per file). The Node 20
 // shim must be evaluated before @jax-js/jax.
+import "./env.ts"; // GENLAB_BACKEND=wasm unless set: before the shim, which reads it
 import "../src/platform/nodeShim.ts";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,6 +42,8 @@ const files = [
   "./fuzz.test.ts",
   "./reliability.test.ts",
   "./faults.test.ts",
+  "./native.test.ts",
+  "./nativeCalls.test.ts",
 ];
 // GENLAB_TEST_ONLY=optim (or a comma-separated list: core,nn,optim) runs the files whose names contain one.
 const wanted = only?.split(",").map((x) => x.trim()).filter(Boolean);

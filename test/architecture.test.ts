@@ -22,7 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   scores: ["core", "nn", "optim", "data", "train"],
   theory: ["core", "nn", "optim", "data", "train"],
   io: ["core", "data"],
-  runner: LIBRARY,
+  runner: [...LIBRARY, "platform:backend.ts"],
   report: [...LIBRARY, "runner"],
   server: ["core", "runner"],
   cli: [...LIBRARY, "runner", "report", "platform", "experiments", "server"],

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { grad, jit, numpy as np, type Array } from "@jax-js/jax";
+import { BACKEND } from "../src/platform/backend.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -46,6 +47,7 @@ describe("patched jax-js matmul kernel", () => {
     const dist = dirname(require.resolve("@jax-js/jax"));
     const files = ["backend-CnjgxpXq.js"].map((f) => readFileSync(join(dist, f), "utf8"));
     assert.ok(files[0].includes("genlabMatmulCodegen"), "patches/@jax-js+jax+0.1.25.patch is not applied: run npm install");
+    assert.ok(files[0].includes("genlabNativeDispatch"), "the patch's native matmul hook is not applied: run npm install");
   });
 
   const cases: [string, number, number, number, boolean, boolean][] = [
@@ -121,7 +123,9 @@ describe("patched jax-js matmul kernel", () => {
     assert.ok(maxRelErr(got2, want2, k) < 1e-6, "maxRelErr(got2, want2, k) < 1e-6");
   });
 
-  it("gives the same bits with the 2-thread worker pool as on one thread", () => {
+  // On the native backend JAX_THREADS sets OpenBLAS's threads, whose split changes round-off: there the
+  // promise is the same bits for the same thread count (test/native.test.ts).
+  it("gives the same bits with the 2-thread worker pool as on one thread", { skip: BACKEND.name === "native" ? "native: OpenBLAS's thread split changes round-off" : false }, () => {
     const run = (threads: string) => spawnSync(process.execPath, ["--import", "tsx", "test/util/matmulHash.ts"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, JAX_THREADS: threads } });
     const [one, two] = [run("0"), run("2")];
     assert.equal(one.status, 0, one.stderr);

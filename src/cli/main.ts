@@ -25,6 +25,7 @@ import { reindexStore, runFolders } from "../runner/reindex.ts";
 import { describeField } from "../runner/schema.ts";
 import { RunStore } from "../runner/store.ts";
 import { runCalculator, CALCULATORS } from "../theory/calculators.ts";
+import { BACKEND, describeBackend } from "../platform/backend.ts";
 
 const CATALOGUE = { papers: PAPERS.map((p) => ({ ...p, ...PAPER_SPECS[p.number] })), classMeaning: CLASS_MEANING };
 const BIN = resolve(import.meta.dirname, "../../bin/genlab.js");
@@ -140,7 +141,7 @@ export function buildProgram(): Command {
   program
     .name("genlab")
     .description("A laboratory for the science of generalization in neural networks")
-    .version(genlabVersion())
+    .version(`${genlabVersion()}\nmatmul backend: ${describeBackend()}`)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({ writeErr: (s) => err(s.startsWith("error: ") ? `✖ ${s.slice(7)}` : s), outputError: (s, write) => write(s) });
@@ -481,7 +482,9 @@ Examples:
   genlab merge runs-*/genlab.db --into all.db && genlab report --store all.db
   genlab calc rf-risk --set n=256 --set k=512 --set ridge=0.01
 
-Runs go to ./runs (--out DIR); JAX_THREADS=2 uses the wasm worker pool (faster, other round-off).`,
+Runs go to ./runs (--out DIR). Matmuls run on OpenBLAS when the native addon built (--backend native),
+else on jax-js's Wasm kernels (--backend wasm); genlab --version says which and why. JAX_THREADS=2 uses
+2 threads (the wasm worker pool, or OpenBLAS's threads): faster, other round-off.`,
   );
   return program;
 }
@@ -493,6 +496,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const program = buildProgram();
   try {
+    if (BACKEND.error) throw new GenlabError({ code: "backend", path: [process.env.GENLAB_BACKEND_FROM_FLAG ? "--backend" : "GENLAB_BACKEND"], message: BACKEND.error });
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {

@@ -10,6 +10,7 @@
 //    round-off (quick grokking run, seed 0: final train loss 9.954e-7 with 1 thread, 9.957e-7 with 2).
 //    Measured on 2 cores: quick grokking 73 s with 1 thread, 54 s with JAX_THREADS=2; the smoke run
 //    2.1 s vs 2.6 s (small models lose to the pool's per-op overhead). Set JAX_THREADS=2 for speed.
+import "./backend.ts"; // chooses wasm or native matmuls before jax-js creates its backend
 import { Worker as NodeWorker } from "node:worker_threads";
 import { resolveObjectURL } from "node:buffer";
 import { Float16Array as Float16ArrayPolyfill } from "@petamoriken/float16";

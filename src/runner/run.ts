@@ -31,6 +31,7 @@ import {
   type Size,
   type Verdict,
 } from "./experiment.ts";
+import { BACKEND } from "../platform/backend.ts";
 import { genlabVersion, jaxVersion, writeFileAtomic, writeJsonAtomic } from "./files.ts";
 import { Progress, formatDuration, formatTable } from "./progress.ts";
 import { findExperiment } from "./registry.ts";
@@ -84,6 +85,19 @@ export function runIdFor(exp: string, hparamsHash: string, seed: number): string
   // names the run only; no number a run computes depends on it.
   return `${exp}-${hparamsHash.slice(0, 8)}-s${seed}-${stamp}${String(t.getMilliseconds()).padStart(3, "0")}-${randomBytes(3).toString("hex")}`;
 }
+
+/** The device and matmul engine a run computes on: "wasm", "wasm+openblas" (the native backend), "cpu". */
+export function engineOf(device: string): string {
+  return device === "wasm" && BACKEND.name === "native" ? "wasm+openblas" : device;
+}
+
+const currentDeviceName = () => {
+  try {
+    return currentDevice();
+  } catch {
+    return "wasm";
+  }
+};
 
 export function defaultStorePath(outDir: string): string {
   return join(outDir, "genlab.db");
@@ -295,7 +309,7 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
     dir,
     genlab_version: genlabVersion(),
     jax_version: jaxVersion(),
-    device: currentDevice(),
+    device: engineOf(currentDevice()),
   };
   if (stopped || stopRequested) {
     store.finishRun(runId, { status: "interrupted", seconds, error: "stopped by signal; resume with: genlab resume " + runId });
@@ -317,12 +331,14 @@ export async function runPoint(registry: readonly Experiment[], spec: PointSpec,
   const store = openStore(opts.outDir, opts.storePath);
   try {
     const hparamsHash = hparamsHashOf(exp.id, spec.hparams);
+    // The engine is part of a run's identity for reuse: native and wasm matmuls round differently.
+    const engine = engineOf(currentDeviceName());
     if (!opts.force) {
-      const row = store.findFinished({ experiment: exp.id, hparams_hash: hparamsHash, seed: spec.seed, size: spec.size, genlab_version: genlabVersion() });
+      const row = store.findFinished({ experiment: exp.id, hparams_hash: hparamsHash, seed: spec.seed, size: spec.size, genlab_version: genlabVersion(), device: engine });
       const s = row?.summary ? (JSON.parse(row.summary) as RunSummary) : null;
       if (s) return { ...s, reused: true };
     }
-    const device = await initDevices();
+    const device = engineOf(await initDevices());
     const runId = runIdFor(exp.id, hparamsHash, spec.seed);
     const dir = resolve(opts.outDir, runId);
     const config = {
@@ -340,6 +356,7 @@ export async function runPoint(registry: readonly Experiment[], spec: PointSpec,
       device,
       node_version: process.version,
       jax_threads: Number(process.env.JAX_THREADS ?? 0),
+      backend: { name: BACKEND.name, why: BACKEND.why, threads: BACKEND.threads, ...(BACKEND.blas ? { blas: BACKEND.blas } : {}) },
       command: `genlab run ${exp.id} --seed ${spec.seed}${spec.size === "full" ? "" : ` --size ${spec.size}`}${Object.entries(spec.hparams)
         .map(([k, v]) => ` --set ${k}=${v}`)
         .join("")}`,

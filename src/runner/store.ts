@@ -263,10 +263,10 @@ export class RunStore {
   }
 
   /** The newest finished run of a point (same hparams, seed, size and genlab version), for reuse. */
-  findFinished(q: { experiment: string; hparams_hash: string; seed: number; size: string; genlab_version: string }): RunRow | undefined {
+  findFinished(q: { experiment: string; hparams_hash: string; seed: number; size: string; genlab_version: string; device: string }): RunRow | undefined {
     return this.#read(() => {
       return this.#db
-        .prepare("SELECT * FROM runs WHERE experiment = @experiment AND hparams_hash = @hparams_hash AND seed = @seed AND size = @size AND genlab_version = @genlab_version AND status = 'finished' ORDER BY finished_at DESC LIMIT 1")
+        .prepare("SELECT * FROM runs WHERE experiment = @experiment AND hparams_hash = @hparams_hash AND seed = @seed AND size = @size AND genlab_version = @genlab_version AND device = @device AND status = 'finished' ORDER BY finished_at DESC LIMIT 1")
         .get(q) as RunRow | undefined;
     });
   }

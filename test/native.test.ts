@@ -1,0 +1,60 @@
+// The native matmul backend (native/ + the jax-js patch): the numeric tests and every matmul layout of
+// test/matmul.test.ts run again with GENLAB_BACKEND=native in a child process, with a check that the
+// matmuls really went to OpenBLAS; same seed, same bits on the native backend at 1 and 2 threads;
+// native and wasm agree to float32 round-off; a request for native that cannot be met is one line.
+// Skipped, saying so, where the addon did not build (no libopenblas-dev or compiler).
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { ADDON_PATH } from "../src/platform/backend.ts";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const BIN = resolve(ROOT, "bin/genlab.js");
+const built = existsSync(ADDON_PATH);
+const NUMERIC = "core.test,nn.test,optim.test,data.test,train.test,measures.test,scores.test,matmul.test,nativeCalls";
+
+const run = (args: string[], env: Record<string, string>) => spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 600_000 });
+
+describe("native matmul backend", { skip: built ? false : `the addon did not build here (${ADDON_PATH} missing): see native/build-status.json` }, () => {
+  it("the numeric tests and every matmul layout pass on it, and the matmuls go to OpenBLAS", () => {
+    const r = run(["--import", "tsx", "test/all.test.ts"], { GENLAB_BACKEND: "native", GENLAB_TEST_ONLY: NUMERIC });
+    const pass = Number(/^# pass (\d+)/m.exec(r.stdout)?.[1] ?? 0);
+    const fail = Number(/^# fail (\d+)/m.exec(r.stdout)?.[1] ?? -1);
+    assert.equal(fail, 0, `failing on native:\n${r.stdout.split("\n").filter((l) => /not ok/.test(l)).join("\n")}\n${r.stderr.slice(-2000)}`);
+    assert.ok(pass > 50, `${pass} tests passed on native`);
+  });
+
+  it("same seed, same bits on the native backend, at 1 and at 2 OpenBLAS threads; within float32 round-off of wasm", () => {
+    const hash = (backend: string, threads: string) => {
+      const r = run(["--import", "tsx", "test/util/matmulHash.ts"], { GENLAB_BACKEND: backend, JAX_THREADS: threads });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    const n1 = hash("native", "0");
+    assert.equal(hash("native", "0"), n1, "native, 1 thread, twice");
+    const n2 = hash("native", "2");
+    assert.equal(hash("native", "2"), n2, "native, 2 threads, twice");
+    const smoke = (backend: string) => {
+      const r = run([BIN, "run", "grokking-modular", "--size", "smoke", "--no-control", "--json", "--force", "--out", resolve(process.env.TMPDIR ?? "/tmp", `native-${backend}`)], { GENLAB_BACKEND: backend });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { results: { final_train_loss: number; final_test_acc: number; train_seconds: number }; device: string };
+    };
+    const [a, b, w] = [smoke("native"), smoke("native"), smoke("wasm")];
+    assert.deepEqual(a.results, { ...b.results, train_seconds: a.results.train_seconds }, "a run on native: same numbers twice");
+    assert.equal(a.device, "wasm+openblas");
+    assert.equal(w.device, "wasm");
+    const rel = Math.abs(a.results.final_train_loss - w.results.final_train_loss) / w.results.final_train_loss;
+    assert.ok(rel < 1e-3, `native and wasm agree to round-off after 40 steps: ${a.results.final_train_loss} vs ${w.results.final_train_loss}`);
+  });
+
+  it("genlab --version names the backend and why; an unknown or unmet request is one line", () => {
+    const v = run([BIN, "--version"], { GENLAB_BACKEND: "native" });
+    assert.match(v.stdout, /^\d+\.\d+\.\d+\nmatmul backend: native \(OpenBLAS [\d.]+, 1 thread\): GENLAB_BACKEND=native\n$/);
+    assert.match(run([BIN, "--backend", "wasm", "--version"], {}).stdout, /matmul backend: wasm \(1 thread\): GENLAB_BACKEND=wasm/);
+    const bad = run([BIN, "list", "--backend", "gpu"], {});
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stderr, '✖ expected GENLAB_BACKEND (or --backend) to be wasm, native or auto, got "gpu" → at --backend\n');
+  });
+});
