@@ -8,11 +8,15 @@
  * Each side runs in its own process: genlab with JAX_THREADS (0 = no worker pool; 2 = the shim's pool of
  * 2 Wasm threads), torch with torch.set_num_threads and OMP/OPENBLAS_NUM_THREADS, and with
  * OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (they force a slower OpenBLAS kernel on these machines).
+ * genlab is timed on each matmul backend (`--backends wasm,native`, default both where the native addon
+ * built) against the same torch run.
  * Timing: one or two warm-up runs (compilation happens there), then the median over a fixed number of
  * repetitions (10 for the fast workloads, 3 for W4 and W5; `--rep-scale 0.3` for a quicker look).
  */
 import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PYTHON = "/usr/bin/python3";
@@ -28,7 +32,14 @@ const baseline = flag("--baseline");
 const threadList = (opt("--threads") ?? "1,2").split(",").map(Number);
 const only = opt("--only");
 const repScale = opt("--rep-scale");
-const known = ["--json", "--baseline", "--threads", "--only", "--rep-scale"];
+const known = ["--json", "--baseline", "--threads", "--only", "--rep-scale", "--backends"];
+// genlab's matmul backends to time (default: both where the native addon built), each against the same torch run.
+const addonBuilt = existsSync(resolve(import.meta.dirname, "../native/build/Release/genlab_blas.node"));
+const backends = (opt("--backends") ?? (addonBuilt ? "wasm,native" : "wasm")).split(",").map((b) => b.trim());
+if (backends.some((b) => b !== "wasm" && b !== "native")) {
+  console.error(`✖ --backends expects a comma-separated list of wasm and native, got "${opt("--backends")}"`);
+  process.exit(2);
+}
 for (const a of args) {
   if (a.startsWith("--") && !known.includes(a.split("=")[0])) {
     console.error(`✖ unknown option ${a} → expected one of ${known.join(", ")}`);
@@ -73,39 +84,71 @@ if (missing) {
   process.exit(1);
 }
 
-const extra = [...(only ? [`--only=${only}`] : []), ...(repScale ? [`--rep-scale=${repScale}`] : [])];
-type Row = { id: string; threads: number; genlab_cpu_ms: number; genlab_wall_ms: number; torch_cpu_ms: number; torch_wall_ms: number; ratio_cpu: number; ratio_wall: number; genlab_gflops: number; torch_gflops: number; genlab_check: number; torch_check: number };
+const onlyList = only ? only.split(",").map((x) => x.trim()) : null;
+const wantE1 = !onlyList || onlyList.includes("E1");
+const wOnly = onlyList?.filter((x) => x !== "E1");
+const wantW = !onlyList || (wOnly?.length ?? 0) > 0;
+const extra = [...(wOnly?.length ? [`--only=${wOnly.join(",")}`] : []), ...(repScale ? [`--rep-scale=${repScale}`] : [])];
+type Row = { id: string; backend: string; threads: number; genlab_cpu_ms: number; genlab_wall_ms: number; torch_cpu_ms: number; torch_wall_ms: number; ratio_cpu: number; ratio_wall: number; genlab_gflops: number; torch_gflops: number; genlab_check: number; torch_check: number };
 const rows: Row[] = [];
+type E1Line = { cpu_ms: number; wall_ms: number; train_step_99: number | null; test_step_95: number | null };
+const e1: ({ side: string; threads: number } & E1Line)[] = [];
 let blas = "";
 for (const threads of threadList) {
-  log(`threads ${threads}: genlab${baseline ? " (baseline engine)" : ""}…`);
-  // --baseline is the engine before the performance work: also without the patched matmul kernel.
-  const env = { ...process.env, JAX_THREADS: String(threads === 1 ? 0 : threads), ...(baseline ? { GENLAB_JAX_MATMUL: "0" } : {}) };
-  const g = runLines(process.execPath, ["--import", "tsx", "bench/genlab.ts", ...(baseline ? ["--baseline"] : []), ...extra], env, "the genlab benchmark");
   log(`threads ${threads}: torch…`);
   const tenv: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
   delete tenv.OPENBLAS_CORETYPE;
   delete tenv.OPENBLAS_L2_SIZE;
-  const t = runLines(PYTHON, ["bench/torch_bench.py", `--threads=${threads}`, ...extra], tenv, "the torch benchmark");
-  blas = String(t.meta.blas ?? "");
-  for (const gl of g.lines) {
-    const tl = t.lines.find((l) => l.id === gl.id);
-    if (!tl) continue;
-    const flops = gl.flops ?? 0;
-    rows.push({
-      id: gl.id,
-      threads,
-      genlab_cpu_ms: gl.cpu_ms,
-      genlab_wall_ms: gl.wall_ms,
-      torch_cpu_ms: tl.cpu_ms,
-      torch_wall_ms: tl.wall_ms,
-      ratio_cpu: gl.cpu_ms / tl.cpu_ms,
-      ratio_wall: gl.wall_ms / tl.wall_ms,
-      genlab_gflops: flops / gl.wall_ms / 1e6,
-      torch_gflops: flops / tl.wall_ms / 1e6,
-      genlab_check: gl.check,
-      torch_check: tl.check,
-    });
+  const t = wantW ? runLines(PYTHON, ["bench/torch_bench.py", `--threads=${threads}`, ...extra], tenv, "the torch benchmark") : { lines: [], meta: {} };
+  blas = String(t.meta.blas ?? blas);
+  // E1: the quick grokking reproduction end to end; both sides train from the same exported split and init.
+  if (wantE1 && !baseline) {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-e1-"));
+    try {
+      for (const backend of backends) {
+        log(`threads ${threads}: E1 (quick grokking) on genlab ${backend}…`);
+        const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend, JAX_THREADS: String(threads === 1 ? 0 : threads) };
+        delete env.OPENBLAS_CORETYPE;
+        delete env.OPENBLAS_L2_SIZE;
+        const g = runLines(process.execPath, ["--import", "tsx", "bench/e1.ts", dir], env, "E1 on genlab");
+        e1.push({ side: `genlab ${backend}`, threads, ...(g.lines[0] as unknown as E1Line) });
+      }
+      log(`threads ${threads}: E1 on torch…`);
+      const te = runLines(PYTHON, ["bench/e1_grokking.py", dir, `--threads=${threads}`], tenv, "E1 on torch");
+      e1.push({ side: "torch", threads, ...(te.lines[0] as unknown as E1Line) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (!wantW) continue;
+  for (const backend of baseline ? ["wasm"] : backends) {
+    log(`threads ${threads}: genlab on ${backend}${baseline ? " (baseline engine)" : ""}…`);
+    // --baseline is the engine before the performance work: also without the patched matmul kernel.
+    // JAX_THREADS: the wasm worker pool's threads, or OpenBLAS's on the native backend.
+    const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend, JAX_THREADS: String(threads === 1 ? 0 : threads), ...(baseline ? { GENLAB_JAX_MATMUL: "0" } : {}) };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    const g = runLines(process.execPath, ["--import", "tsx", "bench/genlab.ts", ...(baseline ? ["--baseline"] : []), ...extra], env, "the genlab benchmark");
+    for (const gl of g.lines) {
+      const tl = t.lines.find((l) => l.id === gl.id);
+      if (!tl) continue;
+      const flops = gl.flops ?? 0;
+      rows.push({
+        id: gl.id,
+        backend,
+        threads,
+        genlab_cpu_ms: gl.cpu_ms,
+        genlab_wall_ms: gl.wall_ms,
+        torch_cpu_ms: tl.cpu_ms,
+        torch_wall_ms: tl.wall_ms,
+        ratio_cpu: gl.cpu_ms / tl.cpu_ms,
+        ratio_wall: gl.wall_ms / tl.wall_ms,
+        genlab_gflops: flops / gl.wall_ms / 1e6,
+        torch_gflops: flops / tl.wall_ms / 1e6,
+        genlab_check: gl.check,
+        torch_check: tl.check,
+      });
+    }
   }
 }
 // W0: the Wasm SIMD128 arithmetic ceiling of this CPU (bench/wasmPeak.ts), without and with relaxed FMA.
@@ -117,10 +160,11 @@ log("Wasm SIMD128 ceiling…");
 const ceiling = { mulAdd: peak(false), fma: peak(true) };
 if (blas && blas !== "openblas") log(`! torch is using ${blas}, not OpenBLAS: install libopenblas0-pthread for a fair anchor`);
 
-const W1 = (threads: number) => rows.find((r) => r.id === "W1" && r.threads === threads);
+const W1 = (threads: number, backend: string) => rows.find((r) => r.id === "W1" && r.threads === threads && r.backend === backend);
 if (json) {
-  const out: object[] = rows.map((r) => ({ ...r, w1_steps: W1(r.threads) ? r.genlab_cpu_ms / W1(r.threads)!.genlab_cpu_ms : null }));
+  const out: object[] = rows.map((r) => ({ ...r, w1_steps: W1(r.threads, r.backend) ? r.genlab_cpu_ms / W1(r.threads, r.backend)!.genlab_cpu_ms : null }));
   out.push({ id: "W0", threads: 1, wasm_simd128_peak_gflops: ceiling.mulAdd, wasm_relaxed_fma_peak_gflops: ceiling.fma });
+  for (const r of e1) out.push({ id: "E1", ...r, ratio_cpu_vs_torch: r.side === "torch" ? 1 : r.cpu_ms / (e1.find((x) => x.side === "torch" && x.threads === r.threads)?.cpu_ms ?? NaN) });
   console.log(JSON.stringify(out, null, 1));
 } else {
   const NAMES: Record<string, string> = {
@@ -131,10 +175,11 @@ if (json) {
     W5: "EL2N, 60k × 784-256-10",
     W6: "matmul 1024³",
   };
-  const head = ["workload", "thr", "genlab cpu ms", "wall ms", "torch cpu ms", "wall ms", "ratio cpu", "ratio wall", "genlab GFLOP/s", "torch GFLOP/s", "W1 steps"];
+  const head = ["workload", "backend", "thr", "genlab cpu ms", "wall ms", "torch cpu ms", "wall ms", "ratio cpu", "ratio wall", "genlab GFLOP/s", "torch GFLOP/s", "W1 steps"];
   const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
   const body = rows.map((r) => [
     `${r.id} ${NAMES[r.id] ?? ""}`,
+    r.backend,
     String(r.threads),
     fmt(r.genlab_cpu_ms),
     fmt(r.genlab_wall_ms),
@@ -144,13 +189,18 @@ if (json) {
     `${r.ratio_wall.toFixed(2)}×`,
     fmt(r.genlab_gflops),
     fmt(r.torch_gflops),
-    W1(r.threads) ? fmt(r.genlab_cpu_ms / W1(r.threads)!.genlab_cpu_ms) : "",
+    W1(r.threads, r.backend) ? fmt(r.genlab_cpu_ms / W1(r.threads, r.backend)!.genlab_cpu_ms) : "",
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join("  ");
   console.log(`genlab${baseline ? " (baseline engine)" : ""} vs PyTorch (${blas || "?"}), ratio = genlab / torch, W1 steps = genlab CPU time in units of one genlab W1 step`);
   console.log(line(head));
   for (const b of body) console.log(line(b));
+  for (const r of e1) {
+    const torch = e1.find((x) => x.side === "torch" && x.threads === r.threads);
+    const ratio = (k: "cpu_ms" | "wall_ms") => (torch && r.side !== "torch" ? ` (${(r[k] / torch[k]).toFixed(2)}× torch)` : "");
+    console.log(`E1 quick grokking end to end, ${r.side}, ${r.threads} thread${r.threads > 1 ? "s" : ""}: cpu ${(r.cpu_ms / 1000).toFixed(1)} s${ratio("cpu_ms")}, wall ${(r.wall_ms / 1000).toFixed(1)} s${ratio("wall_ms")}; train 99% at step ${r.train_step_99}, test 95% at step ${r.test_step_95}`);
+  }
   console.log(
     `W0 Wasm SIMD128 ceiling of this CPU, one thread, registers only: ${ceiling.mulAdd.toFixed(1)} GFLOP/s with f32x4 mul+add, ${ceiling.fma.toFixed(1)} with relaxed FMA (Node 20 needs a V8 flag for it; letting jax-js use it measured within noise).`,
   );
