@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ADDON_PATH } from "../src/platform/backend.ts";
 
@@ -56,5 +56,24 @@ describe("native matmul backend", { skip: built ? false : `the addon did not bui
     const bad = run([BIN, "list", "--backend", "gpu"], {});
     assert.equal(bad.status, 1);
     assert.equal(bad.stderr, '✖ expected GENLAB_BACKEND (or --backend) to be wasm, native or auto, got "gpu" → at --backend\n');
+  });
+});
+
+describe("an install without the native addon", () => {
+  it("runs on the Wasm kernels and says why; a request for native is one line, exit 1", () => {
+    const env = { GENLAB_NATIVE_ADDON: "/nonexistent/genlab_blas.node", GENLAB_BACKEND: "auto" };
+    const v = run([BIN, "--version"], env);
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(v.stdout, /matmul backend: wasm \(1 thread\): the native addon is not available.*npm run build:native\n$/);
+    const bad = run([BIN, "--backend", "native", "list"], { GENLAB_NATIVE_ADDON: "/nonexistent/genlab_blas.node" });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^✖ GENLAB_BACKEND=native, but the native addon is not available.* → at --backend\n$/);
+    const r = run([BIN, "run", "grokking-modular", "--size", "smoke", "--no-control", "--json", "--out", resolve(process.env.TMPDIR ?? "/tmp", "no-addon")], env);
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.device, "wasm");
+    const config = JSON.parse(readFileSync(resolve(s.dir, "config.json"), "utf8"));
+    assert.equal(config.backend.name, "wasm");
+    assert.match(config.backend.why, /the native addon is not available/);
   });
 });

@@ -22,7 +22,8 @@ export type BackendInfo = {
 
 type Blas = { sgemm: (...a: unknown[]) => void; setThreads(n: number): void; info(): { config: string; threads: number } };
 
-export const ADDON_PATH = resolve(import.meta.dirname, "../../native/build/Release/genlab_blas.node");
+/** The addon's path (GENLAB_NATIVE_ADDON overrides it: the tests point it nowhere to see an install without it). */
+export const ADDON_PATH = process.env.GENLAB_NATIVE_ADDON || resolve(import.meta.dirname, "../../native/build/Release/genlab_blas.node");
 
 function select(): BackendInfo {
   const requested = (process.env.GENLAB_BACKEND ?? "auto").trim() || "auto";
