@@ -83,6 +83,19 @@ function rawGet(port: number, target: string, headers: Record<string, string>): 
   });
 }
 
+/** A dashboard server on a free port for `fn`, closed afterwards whatever happens. */
+async function withServer(opts: { host: string; storePath: string; assetsDir: string; token?: string }, fn: (port: number) => Promise<void>): Promise<void> {
+  const { server, store } = createDashboardServer({ port: 0, ...opts });
+  const port = await listen(server, 0, opts.host);
+  try {
+    await fn(port);
+  } finally {
+    server.close();
+    server.closeAllConnections();
+    store.close();
+  }
+}
+
 describe("dashboard server security", () => {
   const dir = mkdtempSync(join(tmpdir(), "genlab-serve-"));
   const assets = join(dir, "dist");
@@ -102,9 +115,7 @@ describe("dashboard server security", () => {
   store.close();
 
   it("answers only its own Host names and origin-form targets (DNS rebinding), with framing and referrers off", async () => {
-    const { server, store: s } = createDashboardServer({ port: 0, host: "127.0.0.1", storePath, assetsDir: assets });
-    const port = await listen(server, 0, "127.0.0.1");
-    try {
+    await withServer({ host: "127.0.0.1", storePath, assetsDir: assets }, async (port) => {
       for (const host of ["evil.example", `evil.example:${port}`, "127.0.0.1.evil.example", "", "10.0.0.1"]) {
         const r = await rawGet(port, "/api/runs", host ? { host } : {});
         // Node itself answers 400 to an HTTP/1.1 request without a Host
@@ -118,11 +129,7 @@ describe("dashboard server security", () => {
       assert.match(String(page.headers["content-security-policy"]), /frame-ancestors 'none'/);
       assert.equal(page.headers["referrer-policy"], "no-referrer");
       assert.equal(page.headers["x-frame-options"], "DENY");
-    } finally {
-      server.close();
-      server.closeAllConnections();
-      s.close();
-    }
+    });
   });
 
   it("a non-loopback bind requires the token on every request (query once, then its cookie, or a Bearer header)", async () => {
@@ -131,10 +138,8 @@ describe("dashboard server security", () => {
     assert.equal(needsToken("0.0.0.0"), true);
     assert.equal(needsToken("192.168.1.5"), true);
     const token = newToken();
-    const { server, store: s } = createDashboardServer({ port: 0, host: "0.0.0.0", storePath, assetsDir: assets, token });
-    const port = await listen(server, 0, "0.0.0.0");
-    const host = { host: `127.0.0.1:${port}` };
-    try {
+    await withServer({ host: "0.0.0.0", storePath, assetsDir: assets, token }, async (port) => {
+      const host = { host: `127.0.0.1:${port}` };
       assert.equal((await rawGet(port, "/api/runs", host)).status, 401, "no token");
       assert.equal((await rawGet(port, "/api/runs?token=wrong", host)).status, 401, "wrong token");
       assert.equal((await rawGet(port, "/", host)).status, 401, "the page too");
@@ -145,18 +150,12 @@ describe("dashboard server security", () => {
       assert.equal((await rawGet(port, "/api/runs", { ...host, cookie: cookie.split(";")[0] })).status, 200, "the cookie");
       assert.equal((await rawGet(port, "/api/runs", { ...host, authorization: `Bearer ${token}` })).status, 200, "a Bearer header");
       assert.equal((await rawGet(port, "/api/runs", { ...host, cookie: "genlab_token=nope" })).status, 401);
-    } finally {
-      server.close();
-      server.closeAllConnections();
-      s.close();
-    }
+    });
   });
 
   it("sends only what the page draws: no folders, figure paths, pids, hosts or devices", async () => {
-    const { server, store: s } = createDashboardServer({ port: 0, host: "127.0.0.1", storePath, assetsDir: assets });
-    const port = await listen(server, 0, "127.0.0.1");
-    const host = { host: `127.0.0.1:${port}` };
-    try {
+    await withServer({ host: "127.0.0.1", storePath, assetsDir: assets }, async (port) => {
+      const host = { host: `127.0.0.1:${port}` };
       const one = await rawGet(port, "/api/runs/exp-1-s0-x", host);
       const view = JSON.parse(one.body);
       assert.deepEqual(Object.keys(view).sort(), [...RUN_VIEW_FIELDS].sort());
@@ -166,29 +165,19 @@ describe("dashboard server security", () => {
         const body = (await rawGet(port, path, host)).body;
         for (const leak of [dir, "wasm", "pid", "host", "0.1.25"]) assert.ok(!body.includes(leak), `${path} leaks ${leak}`);
       }
-    } finally {
-      server.close();
-      server.closeAllConnections();
-      s.close();
-    }
+    });
   });
 
   it("figures: no symlink is followed, and each of the three path checks holds on its own", async () => {
-    const { server, store: s } = createDashboardServer({ port: 0, host: "127.0.0.1", storePath, assetsDir: assets });
-    const port = await listen(server, 0, "127.0.0.1");
-    const host = { host: `127.0.0.1:${port}` };
-    try {
+    await withServer({ host: "127.0.0.1", storePath, assetsDir: assets }, async (port) => {
+      const host = { host: `127.0.0.1:${port}` };
       assert.equal((await rawGet(port, "/api/runs/exp-1-s0-x/figures/curve.svg", host)).body, "<svg/>");
       for (const bad of ["leak.svg", "passwd.svg", "..%2Fsecret.svg", "..%2F..%2Foutside.svg", "%2E%2E%2Fsecret.svg", "..%5Csecret.svg"]) {
         const r = await rawGet(port, `/api/runs/exp-1-s0-x/figures/${bad}`, host);
         assert.equal(r.status, 404, bad);
         assert.doesNotMatch(r.body, /secret|root:/, bad);
       }
-    } finally {
-      server.close();
-      server.closeAllConnections();
-      s.close();
-    }
+    });
     // check 1 alone: decoded segments with a slash, backslash, NUL or dots are refused
     assert.equal(pathSegments("/api/runs/exp-1-s0-x/figures/..%2Fsecret.svg"), null);
     assert.equal(pathSegments("/a/..%5Cb"), null);
