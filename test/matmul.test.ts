@@ -123,6 +123,30 @@ describe("patched jax-js matmul kernel", () => {
     assert.ok(maxRelErr(got2, want2, k) < 1e-6, "maxRelErr(got2, want2, k) < 1e-6");
   });
 
+  it("a ReLU mask fused into A (Where(mask, 0, g)ᵀ x: the dW₁ of a ReLU layer's Hessian-vector product)", async () => {
+    const [n, din, h] = [300, 20, 16];
+    const x = host(n * din, 41);
+    const g = host(n * h, 42);
+    const maskBits = Int32Array.from({ length: n * h }, (_, i) => (Math.sin(7 * i) > 0.2 ? 1 : 0));
+    const f = jit((gg: Array, mb: Array, xx: Array) => np.matmul(np.where(mb.astype("bool" as never), 0, gg).transpose(), xx));
+    const got = (await f(np.array(g, { shape: [n, h] }), np.array(maskBits, { shape: [n, h], dtype: "int32" as never }), np.array(x, { shape: [n, din] })).data()) as Float32Array;
+    const want = new Float64Array(h * din);
+    for (let r = 0; r < n; r++) for (let c = 0; c < h; c++) if (!maskBits[r * h + c]) for (let t = 0; t < din; t++) want[c * din + t] += g[r * h + c] * x[r * din + t];
+    assert.ok(maxRelErr(got, want, n) < 1e-6, `error ${maxRelErr(got, want, n)}`);
+  });
+
+  it("an epilogue adding a full matrix and a bias row (x·W + D + b, as in a Hessian-vector product's forward)", async () => {
+    const [m, k, n] = [37, 24, 20];
+    const a = host(m * k, 51);
+    const b = host(k * n, 52);
+    const d = host(m * n, 53);
+    const bias = host(n, 54);
+    const f = jit((xx: Array, w: Array, dd: Array, c: Array) => np.matmul(xx, w).add(dd).add(c));
+    const got = (await f(np.array(a, { shape: [m, k] }), np.array(b, { shape: [k, n] }), np.array(d, { shape: [m, n] }), np.array(bias)).data()) as Float32Array;
+    const want = reference(a, b, m, k, n, false, bias).map((v, i) => v + d[i]);
+    assert.ok(maxRelErr(got, want, k) < 1e-6, `error ${maxRelErr(got, want, k)}`);
+  });
+
   // On the native backend JAX_THREADS sets OpenBLAS's threads, whose split changes round-off: there the
   // promise is the same bits for the same thread count (test/native.test.ts).
   it("gives the same bits with the 2-thread worker pool as on one thread", { skip: BACKEND.name === "native" ? "native: OpenBLAS's thread split changes round-off" : false }, () => {
@@ -131,5 +155,26 @@ describe("patched jax-js matmul kernel", () => {
     assert.equal(one.status, 0, one.stderr);
     assert.equal(two.status, 0, two.stderr);
     assert.equal(two.stdout, one.stdout);
+  });
+});
+
+// Reciprocal, Exp and Log in jax-js's SIMD path (the same patch): the scalar code's operations lane for
+// lane, so the same bits as the scalar kernels they replace (GENLAB_JAX_SIMD_TRANSCENDENTAL=0 keeps
+// those), on ordinary values and on every special case of the scalar code.
+describe("SIMD Exp, Log and Reciprocal", () => {
+  it("give the scalar kernels' bits, special values included", () => {
+    const run = (simd: string) =>
+      spawnSync(process.execPath, ["--import", "tsx", "test/util/transcendentalBits.ts"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, GENLAB_JAX_SIMD_TRANSCENDENTAL: simd } });
+    const [simd, scalar] = [run("1"), run("0")];
+    assert.equal(simd.status, 0, simd.stderr);
+    assert.equal(scalar.status, 0, scalar.stderr);
+    const a = JSON.parse(simd.stdout) as Record<string, number[]>;
+    const b = JSON.parse(scalar.stdout) as Record<string, number[]>;
+    for (const k of ["exp", "log", "reciprocal", "softmax"]) {
+      assert.equal(a[k].length, b[k].length, k);
+      const diff = a[k].findIndex((v, i) => v !== b[k][i]);
+      assert.equal(diff, -1, `${k}: first differing bits at input ${diff} (simd ${a[k][diff]} vs scalar ${b[k][diff]})`);
+    }
+    assert.ok(a.exp.length > 4000, "many inputs");
   });
 });

@@ -27,6 +27,27 @@ describe("native-calls", { skip: BACKEND.name !== "native" ? "not on the native 
     }
   });
 
+  it("a ReLU-masked A, a full-matrix epilogue and N = 97 (not a multiple of 4) also go to OpenBLAS", async () => {
+    const g = globalThis as { __genlabBlas?: { sgemm: (...a: unknown[]) => void } };
+    const real = g.__genlabBlas!;
+    let calls = 0;
+    g.__genlabBlas = { ...real, sgemm: (...a: unknown[]) => (calls++, real.sgemm(...a)) };
+    try {
+      const [n, din, h] = [64, 12, 16];
+      const masked = jit((gg: Array, mb: Array, xx: Array) => np.matmul(np.where(mb.astype("bool" as never), 0, gg).transpose(), xx));
+      await masked(np.ones([n, h]), np.zeros([n, h], { dtype: "int32" as never }), np.ones([n, din])).data();
+      assert.equal(calls, 1, "Where(mask, 0, g)ᵀ x");
+      const full = jit((xx: Array, w: Array, d: Array, c: Array) => np.matmul(xx, w).add(d).add(c));
+      await full(np.ones([n, din]), np.ones([din, h]), np.ones([n, h]), np.ones([h])).data();
+      assert.equal(calls, 2, "x·W + D + b");
+      const odd = jit((xx: Array, w: Array) => np.matmul(xx, w));
+      await odd(np.ones([n, din]), np.ones([din, 97])).data();
+      assert.equal(calls, 3, "N = 97");
+    } finally {
+      g.__genlabBlas = real;
+    }
+  });
+
   it("the addon checks every operand's extent before calling OpenBLAS", () => {
     const blas = (globalThis as { __genlabBlas?: { sgemm: (...a: unknown[]) => void } }).__genlabBlas!;
     const a = new Float32Array(6);
