@@ -6,7 +6,7 @@ import { treeDispose, treeFromHost, treeRef, treeToHost, type HostTree } from ".
 import { onCpu, toF64Cpu } from "../../test/util/numeric.ts";
 import { applyMlp, initMlp, mlpPaddingMask, mlpSpec, type MlpParams, type MlpSpec } from "../nn/dense.ts";
 import { softmaxCrossEntropy } from "../nn/losses.ts";
-import { topHessianEigenvalue } from "./hessian.ts";
+import { topHessianEigenvalue, topRitz } from "./hessian.ts";
 import { el2nFromLogits, mlpGradNorms, perExampleCrossEntropy, scoreInBatches } from "../scores/perExample.ts";
 
 const flat = (h: HostTree): number[] => ("data" in h && "shape" in h ? (h as { data: number[] }).data : Object.values(h as object).flatMap((v) => flat(v as HostTree)));
@@ -128,7 +128,7 @@ describe("EL2N", () => {
   });
 });
 
-describe("top Hessian eigenvalue (linearized HVPs + power iteration)", () => {
+describe("top Hessian eigenvalue (Hessian-vector products; Lanczos and power iteration)", () => {
   const eighMax = (spec: MlpSpec, params: MlpParams, x: Array, y: Array, nReal: number): number => {
     // Dense Hessian of the loss over the flattened real parameters (tiny network), float64.
     const shapes = params.layers.map((l) => l.w.shape);
@@ -152,8 +152,8 @@ describe("top Hessian eigenvalue (linearized HVPs + power iteration)", () => {
     return ev.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0);
   };
 
-  for (const activation of ["relu", "tanh"] as const) {
-    it(`${activation}: power iteration on the padded network equals eigh of the dense unpadded Hessian (float64)`, async () => {
+  for (const [activation, method] of [["relu", "power"], ["tanh", "power"], ["relu", "lanczos"], ["tanh", "lanczos"]] as const) {
+    it(`${activation}: ${method} on the padded network equals eigh of the dense unpadded Hessian (float64)`, async () => {
       await onCpu(async () => {
         const base = { dims: [3, 5, 3], activation, bias: false };
         const su = mlpSpec({ ...base, padTo: 1 });
@@ -164,8 +164,10 @@ describe("top Hessian eigenvalue (linearized HVPs + power iteration)", () => {
         const exact = eighMax(su, treeRef(pu), x.ref, y.ref, 3 * 5 + 5 * 3);
         const mask = mlpPaddingMask(sp, pp);
         const loss = (p: MlpParams) => softmaxCrossEntropy(applyMlp(sp, p, x.ref), y.ref);
-        const r = await topHessianEigenvalue(loss, treeRef(pp), { key: keyFromSeed(7), iters: 300, tol: 1e-12, mask });
-        assert.ok(Math.abs(r.eigenvalue - exact) <= 1e-6 * Math.abs(exact), `power ${r.eigenvalue} vs eigh ${exact} after ${r.iterations} iterations`);
+        const r = await topHessianEigenvalue(loss, treeRef(pp), { key: keyFromSeed(7), iters: method === "power" ? 300 : 40, tol: 1e-12, mask, method });
+        assert.ok(Math.abs(r.eigenvalue - exact) <= 1e-6 * Math.abs(exact), `${method} ${r.eigenvalue} vs eigh ${exact} after ${r.iterations} iterations`);
+        // the 30 real parameters span at most a 30-dimensional Krylov space: Lanczos is exact by then
+        if (method === "lanczos") assert.ok(r.iterations <= 31 && r.residual <= 1e-12, `lanczos: ${r.iterations} products, residual ${r.residual}`);
         treeDispose([pu, pp, x, y, mask]);
       });
     });
@@ -178,7 +180,8 @@ describe("top Hessian eigenvalue (linearized HVPs + power iteration)", () => {
     const y = np.arange(32).mod(4).astype(DType.Int32);
     const host = treeToHost(treeRef(params));
     const loss = (p: MlpParams) => softmaxCrossEntropy(applyMlp(spec, p, x.ref), y.ref);
-    const r32 = await topHessianEigenvalue(loss, params, { key: keyFromSeed(10), iters: 20 });
+    const r32 = await topHessianEigenvalue(loss, treeRef(params), { key: keyFromSeed(10), iters: 20, method: "power" });
+    const l32 = await topHessianEigenvalue(loss, params, { key: keyFromSeed(10), iters: 8 });
     const r64 = await onCpu(async () => {
       const p64 = toF64Cpu(treeFromHost(host) as MlpParams);
       const x64 = toF64Cpu(x.ref);
@@ -191,5 +194,22 @@ describe("top Hessian eigenvalue (linearized HVPs + power iteration)", () => {
     treeDispose([x, y]);
     assert.ok(r32.history.length === 20, "r32.history.length === 20");
     assert.ok(Math.abs(r32.eigenvalue - r64.eigenvalue) <= 0.01 * Math.abs(r64.eigenvalue), `${r32.eigenvalue} vs ${r64.eigenvalue}`);
+    // Lanczos (the default) from 8 products lands at least as close as power iteration from 20
+    assert.equal(l32.method, "lanczos");
+    assert.equal(l32.iterations, 8);
+    assert.ok(Math.abs(l32.eigenvalue - r64.eigenvalue) <= Math.max(Math.abs(r32.eigenvalue - r64.eigenvalue), 1e-6 * Math.abs(r64.eigenvalue)), `lanczos ${l32.eigenvalue}, power ${r32.eigenvalue}, float64 ${r64.eigenvalue}`);
+  });
+
+  it("topRitz: the extreme eigenvalue of a tridiagonal matrix and its eigenvector's last component", () => {
+    // T = tridiag(−1, 2, −1) of size k: eigenvalues 2 − 2cos(jπ/(k+1)), eigenvectors sin(ijπ/(k+1))
+    for (const k of [1, 2, 5, 12]) {
+      const { theta, lastComponent } = topRitz(new globalThis.Array(k).fill(2), new globalThis.Array(k - 1).fill(-1));
+      const want = 2 - 2 * Math.cos((k * Math.PI) / (k + 1));
+      assert.ok(Math.abs(theta - want) < 1e-12, `k=${k}: ${theta} vs ${want}`);
+      const norm = Math.sqrt(globalThis.Array.from({ length: k }, (_, i) => Math.sin(((i + 1) * k * Math.PI) / (k + 1)) ** 2).reduce((a, b) => a + b, 0));
+      assert.ok(Math.abs(Math.abs(lastComponent) - Math.abs(Math.sin((k * k * Math.PI) / (k + 1)) / norm)) < 1e-10, `k=${k}: last component ${lastComponent}`);
+    }
+    // the largest |θ| wins over the largest θ
+    assert.equal(topRitz([1, -3], [0]).theta, -3);
   });
 });
