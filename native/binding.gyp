@@ -5,7 +5,7 @@
       "sources": ["genlab_blas.c"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
       "libraries": ["-lopenblas"],
-      "cflags": ["-O2"]
+      "cflags": ["-O3", "-ffp-contract=off"]
     }
   ]
 }

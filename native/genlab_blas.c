@@ -1,5 +1,5 @@
 /*
- * genlab's native matmul: one N-API function over OpenBLAS's cblas_sgemm, computing in place on the
+ * genlab's native matmul: an N-API function over OpenBLAS's cblas_sgemm, computing in place on the
  * memory of jax-js's Wasm backend (a typed array over the WebAssembly.Memory buffer, shared or not), so
  * nothing is copied. Row-major C[m×n] = op(A)[m×k] · op(B)[k×n] + beta·C, with the operands given as
  * (typed array, byte offset, leading dimension, transposed?). Every offset and extent is checked against
@@ -77,6 +77,140 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * materialize(prog, consts, mem, offs, out, n): out[t] = f(loads at t) for t < n, where f is a postfix
+ * program (Int32Array of opcode, operand pairs) over float32 values: the A side that jax-js fused into a
+ * matmul (an activation derivative, a ReLU mask), which the dispatch used to evaluate in a JS loop.
+ * Loads read mem (the Wasm memory) at byte offset offs[k] + 4t (a Float64Array: offsets past 2 GiB), as float32 (LOAD_F) or as an int32 bool
+ * (LOAD_B: 1 where ≠ 0); every load's extent is checked first. Each operation rounds to float32 (the
+ * file is compiled with -ffp-contract=off: no fused multiply-add), so the result equals the JS loop's
+ * Math.fround after every operation bit for bit. Evaluated in blocks of 256 elements on a small stack.
+ */
+enum { OP_LOAD_F = 0, OP_LOAD_B = 1, OP_CONST = 2, OP_ADD = 3, OP_SUB = 4, OP_MUL = 5, OP_LT = 6, OP_WHERE = 7 };
+#define BLOCK 256
+#define DEPTH 16
+
+static int i32view(napi_env env, napi_value v, int32_t **data, size_t *len) {
+  napi_typedarray_type type;
+  size_t length, offset;
+  napi_value ab;
+  void *base;
+  if (napi_get_typedarray_info(env, v, &type, &length, &base, &ab, &offset) != napi_ok || type != napi_int32_array) return 0;
+  *data = (int32_t *)base;
+  *len = length;
+  return 1;
+}
+
+static int f64view(napi_env env, napi_value v, double **data, size_t *len) {
+  napi_typedarray_type type;
+  size_t length, offset;
+  napi_value ab;
+  void *base;
+  if (napi_get_typedarray_info(env, v, &type, &length, &base, &ab, &offset) != napi_ok || type != napi_float64_array) return 0;
+  *data = (double *)base;
+  *len = length;
+  return 1;
+}
+
+static napi_value Materialize(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 6) {
+    napi_throw_range_error(env, NULL, "genlab_blas.materialize: expected 6 arguments");
+    return NULL;
+  }
+  int32_t *prog;
+  double *offd;
+  size_t plen, nleaves, memBytes, outBytes, cBytes;
+  char *mem, *out, *cs;
+  if (!i32view(env, argv[0], &prog, &plen) || !f64view(env, argv[3], &offd, &nleaves) || !view(env, argv[1], &cs, &cBytes) || !view(env, argv[2], &mem, &memBytes) || !view(env, argv[4], &out, &outBytes)) {
+    napi_throw_type_error(env, NULL, "genlab_blas.materialize: expected (Int32Array, Float32Array, Uint8Array, Float64Array, Float32Array, n)");
+    return NULL;
+  }
+  if (nleaves > 64) {
+    napi_throw_range_error(env, NULL, "genlab_blas.materialize: more than 64 loads");
+    return NULL;
+  }
+  int64_t offs[64];
+  for (size_t i = 0; i < nleaves; i++) offs[i] = offd[i] >= 0 && offd[i] < 9.0e15 ? (int64_t)offd[i] : -1;
+  int64_t n = num(env, argv[5]);
+  if (n < 0 || (size_t)n * 4 > outBytes || plen % 2) {
+    napi_throw_range_error(env, NULL, "genlab_blas.materialize: the output does not fit");
+    return NULL;
+  }
+  /* validate the program: operands in range, the stack never under- or overflows, one value at the end */
+  int depth = 0;
+  for (size_t i = 0; i < plen; i += 2) {
+    int op = prog[i], a = prog[i + 1];
+    if (op == OP_LOAD_F || op == OP_LOAD_B) {
+      if (a < 0 || (size_t)a >= nleaves || offs[a] < 0 || (offs[a] & 3) || offs[a] != offd[a] || (uint64_t)offs[a] + 4 * (uint64_t)n > memBytes) depth = -100;
+      depth++;
+    } else if (op == OP_CONST) {
+      if (a < 0 || (size_t)a * 4 >= cBytes) depth = -100;
+      depth++;
+    } else if (op >= OP_ADD && op <= OP_LT) depth -= 1;
+    else if (op == OP_WHERE) depth -= 2;
+    else depth = -100;
+    if (depth < 1 || depth > DEPTH) break;
+  }
+  if (depth != 1) {
+    napi_throw_range_error(env, NULL, "genlab_blas.materialize: a bad program or a load that does not fit");
+    return NULL;
+  }
+  static float st[DEPTH][BLOCK];
+  const float *consts = (const float *)cs;
+  float *o = (float *)out;
+  for (int64_t t0 = 0; t0 < n; t0 += BLOCK) {
+    int len = n - t0 < BLOCK ? (int)(n - t0) : BLOCK;
+    int sp = 0;
+    for (size_t i = 0; i < plen; i += 2) {
+      int op = prog[i], a = prog[i + 1];
+      float *x = sp >= 1 ? st[sp - 1] : NULL, *y = sp >= 2 ? st[sp - 2] : NULL, *z = sp >= 3 ? st[sp - 3] : NULL;
+      switch (op) {
+        case OP_LOAD_F: {
+          const float *src = (const float *)(mem + offs[a]) + t0;
+          for (int j = 0; j < len; j++) st[sp][j] = src[j];
+          sp++;
+          break;
+        }
+        case OP_LOAD_B: {
+          const int32_t *src = (const int32_t *)(mem + offs[a]) + t0;
+          for (int j = 0; j < len; j++) st[sp][j] = src[j] != 0 ? 1.0f : 0.0f;
+          sp++;
+          break;
+        }
+        case OP_CONST:
+          for (int j = 0; j < len; j++) st[sp][j] = consts[a];
+          sp++;
+          break;
+        case OP_ADD:
+          for (int j = 0; j < len; j++) y[j] = y[j] + x[j];
+          sp--;
+          break;
+        case OP_SUB:
+          for (int j = 0; j < len; j++) y[j] = y[j] - x[j];
+          sp--;
+          break;
+        case OP_MUL:
+          for (int j = 0; j < len; j++) y[j] = y[j] * x[j];
+          sp--;
+          break;
+        case OP_LT:
+          for (int j = 0; j < len; j++) y[j] = y[j] < x[j] ? 1.0f : 0.0f;
+          sp--;
+          break;
+        case OP_WHERE: /* cond, then, else → z = cond ? then : else */
+          for (int j = 0; j < len; j++) z[j] = z[j] != 0.0f ? y[j] : x[j];
+          sp -= 2;
+          break;
+      }
+    }
+    for (int j = 0; j < len; j++) o[t0 + j] = st[0][j];
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -101,8 +235,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
+      {"materialize", NULL, Materialize, NULL, NULL, NULL, napi_default, NULL},
   };
-  CHECK(napi_define_properties(env, exports, 3, props));
+  CHECK(napi_define_properties(env, exports, 4, props));
   return exports;
 }
 

@@ -147,6 +147,24 @@ describe("patched jax-js matmul kernel", () => {
     assert.ok(maxRelErr(got, want, k) < 1e-6, `error ${maxRelErr(got, want, k)}`);
   });
 
+  it("an elementwise epilogue: ReLU(x·W + b) and Where(x·W < b, x·W, 2b) (an inference forward pass)", async () => {
+    const [m, k, n] = [33, 40, 24];
+    const a = host(m * k, 61);
+    const b = host(k * n, 62);
+    const bias = host(n, 63);
+    const relu = jit((xx: Array, w: Array, c: Array) => np.maximum(np.matmul(xx, w).add(c), 0));
+    const got = (await relu(np.array(a, { shape: [m, k] }), np.array(b, { shape: [k, n] }), np.array(bias)).data()) as Float32Array;
+    const want = reference(a, b, m, k, n, false, bias).map((v) => Math.max(v, 0));
+    assert.ok(maxRelErr(got, want, k) < 1e-6, `ReLU: error ${maxRelErr(got, want, k)}`);
+    const sel = jit((xx: Array, w: Array, c: Array) => {
+      const z = np.matmul(xx, w);
+      return np.where(z.ref.less(c.ref), z, c.mul(2));
+    });
+    const got2 = (await sel(np.array(a, { shape: [m, k] }), np.array(b, { shape: [k, n] }), np.array(bias)).data()) as Float32Array;
+    const want2 = reference(a, b, m, k, n, false).map((v, i) => (v < bias[i % n] ? v : 2 * bias[i % n]));
+    assert.ok(maxRelErr(got2, want2, k) < 1e-6, `Where: error ${maxRelErr(got2, want2, k)}`);
+  });
+
   // On the native backend JAX_THREADS sets OpenBLAS's threads, whose split changes round-off: there the
   // promise is the same bits for the same thread count (test/native.test.ts).
   it("gives the same bits with the 2-thread worker pool as on one thread", { skip: BACKEND.name === "native" ? "native: OpenBLAS's thread split changes round-off" : false }, () => {

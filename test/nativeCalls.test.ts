@@ -27,7 +27,7 @@ describe("native-calls", { skip: BACKEND.name !== "native" ? "not on the native 
     }
   });
 
-  it("a ReLU-masked A, a full-matrix epilogue and N = 97 (not a multiple of 4) also go to OpenBLAS", async () => {
+  it("a ReLU-masked A, a full-matrix or ReLU epilogue and N = 97 (not a multiple of 4) also go to OpenBLAS", async () => {
     const g = globalThis as { __genlabBlas?: { sgemm: (...a: unknown[]) => void } };
     const real = g.__genlabBlas!;
     let calls = 0;
@@ -43,9 +43,44 @@ describe("native-calls", { skip: BACKEND.name !== "native" ? "not on the native 
       const odd = jit((xx: Array, w: Array) => np.matmul(xx, w));
       await odd(np.ones([n, din]), np.ones([din, 97])).data();
       assert.equal(calls, 3, "N = 97");
+      const relu = jit((xx: Array, w: Array, c: Array) => np.maximum(np.matmul(xx, w).add(c), 0));
+      await relu(np.ones([n, din]), np.ones([din, h]), np.ones([h])).data();
+      assert.equal(calls, 4, "ReLU(x·W + b)");
     } finally {
       g.__genlabBlas = real;
     }
+  });
+
+  it("materialize (the fused A side in C) gives the JS loop's float32 bits, and refuses bad programs", () => {
+    const blas = (globalThis as { __genlabBlas?: { materialize: (...a: unknown[]) => void } }).__genlabBlas!;
+    const n = 1000;
+    const mem = new Uint8Array(16 * n);
+    const f = new Float32Array(mem.buffer);
+    const i32 = new Int32Array(mem.buffer);
+    for (let t = 0; t < n; t++) {
+      f[t] = Math.sin(t) * 3;
+      f[n + t] = Math.cos(1.3 * t) / 7;
+      i32[2 * n + t] = t % 3 === 0 ? 1 : 0;
+      f[3 * n + t] = t % 17 === 0 ? NaN : Math.sin(0.1 * t);
+    }
+    // Where(mask, 0, (x·y + x) − z) and Where(x < z, x·x, y − 0.1): every opcode
+    const progs: [number[], number[], (t: number) => number][] = [
+      [[1, 2, 2, 0, 0, 0, 0, 1, 5, 0, 0, 0, 3, 0, 0, 3, 4, 0, 7, 0], [0], (t) => (i32[2 * n + t] ? 0 : Math.fround(Math.fround(Math.fround(f[t] * f[n + t]) + f[t]) - f[3 * n + t]))],
+      [[0, 0, 0, 3, 6, 0, 0, 0, 0, 0, 5, 0, 0, 1, 2, 0, 4, 0, 7, 0], [Math.fround(0.1)], (t) => (f[t] < f[3 * n + t] ? Math.fround(f[t] * f[t]) : Math.fround(f[n + t] - Math.fround(0.1)))],
+    ];
+    for (const [prog, consts, want] of progs) {
+      const out = new Float32Array(n);
+      blas.materialize(Int32Array.from(prog), Float32Array.from(consts), mem, Float64Array.from([0, 4 * n, 8 * n, 12 * n]), out, n);
+      const ref = Float32Array.from({ length: n }, (_, t) => want(t));
+      const a = new Uint32Array(out.buffer);
+      const b = new Uint32Array(ref.buffer);
+      assert.equal(a.findIndex((v, t) => v !== b[t] && !(Number.isNaN(out[t]) && Number.isNaN(ref[t]))), -1, `program ${prog.join(",")}`);
+    }
+    const out = new Float32Array(n);
+    assert.throws(() => blas.materialize(Int32Array.from([0, 0, 3, 0]), new Float32Array(1), mem, Float64Array.from([0]), out, n), /bad program/, "stack underflow");
+    assert.throws(() => blas.materialize(Int32Array.from([0, 0]), new Float32Array(1), mem, Float64Array.from([12 * n + 4]), out, n), /does not fit/, "a load past the memory");
+    assert.throws(() => blas.materialize(Int32Array.from([0, 5]), new Float32Array(1), mem, Float64Array.from([0]), out, n), /bad program/, "a load of a missing leaf");
+    assert.throws(() => blas.materialize(Int32Array.from([0, 0]), new Float32Array(1), mem, Float64Array.from([0]), new Float32Array(10), n), /output does not fit/);
   });
 
   it("the addon checks every operand's extent before calling OpenBLAS", () => {
