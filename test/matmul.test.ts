@@ -196,3 +196,36 @@ describe("SIMD Exp, Log and Reciprocal", () => {
     assert.ok(a.exp.length > 4000, "many inputs");
   });
 });
+
+describe("jax-js codegen patches: SIMD tail, hoisted invariants", () => {
+  it("elementwise kernels of any size (SIMD over the 4-aligned part, scalar tail) give exact float32 results", async () => {
+    for (const n of [1, 3, 5, 4097, 4098, 4099, 4100]) {
+      const x = host(n, n);
+      const got = (await jit((v: Array) => v.ref.mul(2).add(1).mul(v))(np.array(x)).data()) as Float32Array;
+      const want = Float32Array.from(x, (v) => Math.fround(Math.fround(Math.fround(v * 2) + 1) * v));
+      assert.deepEqual([...new Uint32Array(got.buffer)], [...new Uint32Array(want.buffer)], `n = ${n}`);
+    }
+    // exp of an odd-sized array: the same bits as the same values inside a multiple-of-4 array
+    const x = host(4099, 7);
+    const odd = (await jit((v: Array) => np.exp(v))(np.array(x)).data()) as Float32Array;
+    const padded = (await jit((v: Array) => np.exp(v))(np.array(Float32Array.from({ length: 4100 }, (_, i) => x[i] ?? 0))).data()) as Float32Array;
+    assert.deepEqual([...new Uint32Array(odd.buffer)], [...new Uint32Array(padded.buffer, 0, 4099)]);
+  });
+
+  it("a reduction with a log broadcast along the reduced axis (a log-softmax against one-hot) sums in order, log once per row", async () => {
+    const [m, k] = [37, 13];
+    const a = host(m * k, 3);
+    const b = Float32Array.from(host(m, 4), (v) => 1.5 + v);
+    const c = host(m * k, 5);
+    const logs = (await jit((v: Array) => np.log(v))(np.array(b)).data()) as Float32Array;
+    const f = jit((aa: Array, bb: Array, cc: Array) => aa.add(np.log(bb).reshape([m, 1]).neg()).mul(cc).sum(-1));
+    const got = (await f(np.array(a, { shape: [m, k] }), np.array(b), np.array(c, { shape: [m, k] })).data()) as Float32Array;
+    const want = new Float32Array(m);
+    for (let i = 0; i < m; i++) {
+      let acc = 0;
+      for (let j = 0; j < k; j++) acc = Math.fround(acc + Math.fround(Math.fround(a[i * k + j] + Math.fround(0 - logs[i])) * c[i * k + j]));
+      want[i] = acc;
+    }
+    assert.deepEqual([...new Uint32Array(got.buffer)], [...new Uint32Array(want.buffer)]);
+  });
+});
