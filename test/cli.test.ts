@@ -203,6 +203,17 @@ describe("genlab CLI", () => {
     assert.deepEqual(rep.stdout.trim().split("\n").map((l) => JSON.parse(l).verdict), lines.map((l) => l.verdict));
   });
 
+  it("reproduce --no-control runs only the points (the report shows the control as not run)", () => {
+    const out = mkdtempSync(join(tmpdir(), "genlab-cli-"));
+    const r = genlab(["reproduce", "--size", "smoke", "--seeds", "2", "--only", "grokking-modular", "--jobs", "2", "--no-control", "--json", "--out", join(out, "runs"), "--report", join(out, "report")]);
+    assert.equal(r.code, 0, r.stderr);
+    const g = JSON.parse(r.stdout.trim());
+    assert.deepEqual(g.control, [null, null]);
+    const runs = genlab(["runs", "--out", join(out, "runs"), "--json"]);
+    assert.equal((JSON.parse(runs.stdout) as unknown[]).length, 2, "two runs, no control runs");
+    assert.match(readFileSync(join(out, "report", "index.html"), "utf8"), /--no-control/);
+  });
+
   it("three shards (one killed and rerun) merge into one store whose report equals a serial run's", async () => {
     const out = mkdtempSync(join(tmpdir(), "genlab-shard-"));
     const base = ["reproduce", "--size", "smoke", "--only", "more-is-better", "--jobs", "1", "--json"];

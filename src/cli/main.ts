@@ -237,19 +237,20 @@ export function buildProgram(): Command {
     .option("--shard <i/n>", "run only shard i of n (default from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)")
     .option("--shard-count <n>", "the number of shards of a Kubernetes Indexed Job (with JOB_COMPLETION_INDEX)", parseCount)
     .option("--force", "rerun runs that already finished")
+    .option("--no-control", "skip the negative controls (the report shows them as not run)")
     .option("--report <dir>", "folder for the report (index.html)", "report")
     .option("--out <dir>", "folder for run folders and the run store", "runs")
     .option("--store <path>", "run store file (default <out>/genlab.db)")
     .option("--json", "print one JSON object per experiment on stdout")
-    .action(async (o: { quick?: boolean; size?: Size; only?: string; seeds: number; jobs?: number; shard?: string; shardCount?: number; force?: boolean; report: string; out: string; store?: string; json?: boolean }) => {
+    .action(async (o: { quick?: boolean; size?: Size; only?: string; seeds: number; jobs?: number; shard?: string; shardCount?: number; force?: boolean; control: boolean; report: string; out: string; store?: string; json?: boolean }) => {
       if (o.quick && o.size && o.size !== "quick") throw new GenlabError({ code: "conflict", path: ["--size"], message: `--quick conflicts with --size ${o.size}` });
       const size: Size = o.size ?? (o.quick ? "quick" : "full");
       const only = o.only?.split(",").map((x) => x.trim()).filter(Boolean);
       const shard = shardFromEnv(o.shard, o.shardCount);
       const jobs = o.jobs ?? availableParallelism();
-      const command = `genlab reproduce${size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`}${only ? ` --only ${only.join(",")}` : ""} --seeds ${o.seeds}${shard ? ` --shard ${shard.index}/${shard.count}` : ""}`;
+      const command = `genlab reproduce${size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`}${only ? ` --only ${only.join(",")}` : ""} --seeds ${o.seeds}${o.control ? "" : " --no-control"}${shard ? ` --shard ${shard.index}/${shard.count}` : ""}`;
       warnOrphans(o.out, o.store);
-      const r = await reproduce(EXPERIMENTS, CATALOGUE, { size, only, seeds: o.seeds, outDir: o.out, storePath: o.store, reportDir: o.report, command, jobs, shard, force: o.force, workerScript: BIN });
+      const r = await reproduce(EXPERIMENTS, CATALOGUE, { size, only, seeds: o.seeds, outDir: o.out, storePath: o.store, reportDir: o.report, command, jobs, shard, force: o.force, workerScript: BIN, control: o.control });
       printEntries(r.entries, !!o.json, `reproduce (${size}, ${o.seeds} seed${o.seeds > 1 ? "s" : ""}; ${r.ran} run, ${r.reused} reused, ${formatDuration(r.seconds)} wall, --jobs ${jobs})`);
       err(`report: ${r.reportPath}\n`);
       if (r.interrupted) process.exitCode = 130;

@@ -124,6 +124,8 @@ export type ReproduceOptions = {
   shard: Shard | null;
   force?: boolean;
   workerScript: string;
+  /** false: skip the negative controls (default: run them). */
+  control?: boolean;
 };
 
 export type ReproduceResult = { entries: { exp: Experiment; size: Size; outcomes: Outcome[] }[]; reportPath: string; interrupted: boolean; ran: number; reused: number; seconds: number };
@@ -133,7 +135,7 @@ export async function reproduce(registry: readonly Experiment[], cat: Catalogue,
   const exps = selectExperiments(registry, opts.only);
   const planned = exps.flatMap((e) => {
     const p = planExperiment(e, opts.size, [], seedList(opts.seeds));
-    return [...p.points, ...p.control];
+    return opts.control === false ? p.points : [...p.points, ...p.control];
   });
   const mine = selectShard(planned, opts.shard);
   const stream = opts.stream ?? process.stderr;
