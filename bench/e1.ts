@@ -3,9 +3,11 @@
  * exact data split and initial weights (the experiment's own code: roleKeys → modularDataset, initMlp)
  * and log steps to <dir> for the PyTorch side (bench/e1_grokking.py), then runs the reproduction (no
  * control) in this process and prints {id, cpu_ms, wall_ms, check, train_step_99, test_step_95}.
- *   node --import tsx bench/e1.ts <dir>
+ *   node --import tsx bench/e1.ts <dir> [--profile]
  */
 import "../src/platform/nodeShim.ts";
+import { profiler } from "@jax-js/jax";
+import { printProfile } from "./profile.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXPERIMENTS } from "../experiments/index.ts";
@@ -35,10 +37,17 @@ save("y_test", { data: data.test.y as Int32Array, shape: [data.test.y.length] })
 for (const [i, l] of params.layers.entries()) save(`w${i + 1}`, { data: (await l.w.data()) as Float32Array, shape: l.w.shape });
 writeFileSync(join(dir, "config.json"), JSON.stringify({ ...h, log_steps: logSteps(h.steps, { every: h.logEvery, perDecade: h.perDecade }) }));
 
+// --profile: per-kernel times on stderr (bench/profile.ts; Node keeps every measure until the end)
+const PROFILE = process.argv.includes("--profile");
+if (PROFILE) profiler.startTrace();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const s = await runPoint(EXPERIMENTS, spec, { outDir: join(dir, "runs"), quiet: true, force: true });
 const wall = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
+if (PROFILE) {
+  profiler.stopTrace();
+  printProfile("E1", wall);
+}
 const r = s.results as { train_step_99: { hi: number | null }; test_step_95: { hi: number | null } };
 console.log(JSON.stringify({ id: "E1", cpu_ms: (cpu.user + cpu.system) / 1000, wall_ms: wall, reps: 1, flops: 0, check: r.test_step_95.hi, train_step_99: r.train_step_99.hi, test_step_95: r.test_step_95.hi }));

@@ -10,19 +10,11 @@ import json
 import sys
 import time
 
-import ast
 import torch
 
 
-def load_npy(path):
-    """A .npy reader (Debian's python3-torch comes without numpy): little-endian f4 / i4, C order."""
-    b = open(path, "rb").read()
-    assert b[:6] == b"\x93NUMPY", path
-    hlen = int.from_bytes(b[8:10], "little") if b[6] == 1 else int.from_bytes(b[8:12], "little")
-    start = 10 if b[6] == 1 else 12
-    h = ast.literal_eval(b[start : start + hlen].decode("latin1"))
-    dtype = {"<f4": torch.float32, "<i4": torch.int32}[h["descr"]]
-    return torch.frombuffer(bytearray(b[start + hlen :]), dtype=dtype).reshape(h["shape"])
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from torch_npy import load_npy  # noqa: E402
 
 d = sys.argv[1]
 threads = 1

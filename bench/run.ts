@@ -1,9 +1,13 @@
 /**
- * `npm run bench`: times the standard workloads W1–W6 in genlab (jax-js, Wasm) and in PyTorch (Debian's
+ * `npm run bench`: times the standard workloads W1–W6 (W4p: W4 by power iteration) and the end-to-end
+ * jobs E1 (the quick grokking reproduction), E2 (the Data Diet quick reproduction's scoring and one
+ * retraining) and E1x2 (two seeds of E1: genlab's reproduce --jobs 2 against torch running them one after
+ * the other) in genlab and in PyTorch (Debian's
  * python3-torch on OpenBLAS) side by side, at 1 and 2 threads, and prints per workload the CPU and wall
  * milliseconds of both, the ratio genlab/torch of CPU time, and achieved GFLOP/s (useful FLOPs of the
  * workload / wall time). `--json` prints the table as JSON on stdout instead. `--baseline` times the
- * genlab engine as it was before the performance work (see bench/genlab.ts). `--threads 1,2`, `--only W1,W3`.
+ * genlab engine as it was before the performance work (see bench/genlab.ts). `--threads 1,2`,
+ * `--only W1,W3,E2` (W ids, E1, E2, E1x2).
  *
  * Each side runs in its own process: genlab with JAX_THREADS (0 = no worker pool; 2 = the shim's pool of
  * 2 Wasm threads), torch with torch.set_num_threads and OMP/OPENBLAS_NUM_THREADS, and with
@@ -53,6 +57,18 @@ if (threadList.some((t) => !Number.isInteger(t) || t < 1 || t > 64)) {
 
 const log = (s: string) => process.stderr.write(s + "\n");
 
+/** Runs in a run store written by `genlab reproduce` (its genlab.db), or null when unreadable. */
+function runCount(out: string): number | null {
+  const r = spawnSync(process.execPath, ["bin/genlab.js", "runs", "--out", out, "--json"], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) return null;
+  try {
+    const v = JSON.parse(r.stdout);
+    return Array.isArray(v) ? v.length : null;
+  } catch {
+    return r.stdout.split("\n").filter((l) => l.trim().startsWith("{")).length || null;
+  }
+}
+
 function torchReady(): string | null {
   const r = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
   if (r.error || r.status !== 0)
@@ -60,7 +76,7 @@ function torchReady(): string | null {
   return null;
 }
 
-type Line = { id: string; cpu_ms: number; wall_ms: number; reps: number; flops?: number; check: number };
+type Line = { id: string; cpu_ms: number; wall_ms: number; reps: number; flops?: number; check: number; reference?: number };
 
 function runLines(cmd: string, argv: string[], env: NodeJS.ProcessEnv, what: string): { lines: Line[]; meta: Record<string, unknown> } {
   const r = spawnSync(cmd, argv, { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 24 });
@@ -85,14 +101,19 @@ if (missing) {
 }
 
 const onlyList = only ? only.split(",").map((x) => x.trim()) : null;
-const wantE1 = !onlyList || onlyList.includes("E1");
-const wOnly = onlyList?.filter((x) => x !== "E1");
+const wantE1x2 = !onlyList || onlyList.includes("E1x2");
+const wantE1 = !onlyList || onlyList.includes("E1") || wantE1x2; // E1x2's torch side reads E1's exported split
+const wantE2 = !onlyList || onlyList.includes("E2");
+const wOnly = onlyList?.filter((x) => !["E1", "E2", "E1x2"].includes(x));
 const wantW = !onlyList || (wOnly?.length ?? 0) > 0;
 const extra = [...(wOnly?.length ? [`--only=${wOnly.join(",")}`] : []), ...(repScale ? [`--rep-scale=${repScale}`] : [])];
-type Row = { id: string; backend: string; threads: number; genlab_cpu_ms: number; genlab_wall_ms: number; torch_cpu_ms: number; torch_wall_ms: number; ratio_cpu: number; ratio_wall: number; genlab_gflops: number; torch_gflops: number; genlab_check: number; torch_check: number };
+type Row = { id: string; backend: string; threads: number; genlab_cpu_ms: number; genlab_wall_ms: number; torch_cpu_ms: number; torch_wall_ms: number; ratio_cpu: number; ratio_wall: number; genlab_gflops: number; torch_gflops: number; genlab_check: number; torch_check: number; reference?: number };
 const rows: Row[] = [];
 type E1Line = { cpu_ms: number; wall_ms: number; train_step_99: number | null; test_step_95: number | null };
 const e1: ({ side: string; threads: number } & E1Line)[] = [];
+type E2Line = { cpu_ms: number; wall_ms: number; score_ms: number; retrain_ms: number; check: number; run_test_acc: number };
+const e2: ({ side: string; threads: number } & E2Line)[] = [];
+const e1x2: { side: string; wall_ms: number; runs: number }[] = [];
 let blas = "";
 for (const threads of threadList) {
   log(`threads ${threads}: torch…`);
@@ -116,6 +137,47 @@ for (const threads of threadList) {
       log(`threads ${threads}: E1 on torch…`);
       const te = runLines(PYTHON, ["bench/e1_grokking.py", dir, `--threads=${threads}`], tenv, "E1 on torch");
       e1.push({ side: "torch", threads, ...(te.lines[0] as unknown as E1Line) });
+      // E1×2: two seeds. genlab: `reproduce --jobs 2 --no-control` (one single-threaded worker per core,
+      // the report written at the end); torch: the E1 script twice,
+      // one after the other, at one thread each (wall time of both, process start-up included).
+      if (wantE1x2 && threads === 1) {
+        for (const backend of backends) {
+          log(`E1×2: genlab reproduce --jobs 2 of two seeds on ${backend}…`);
+          const out = join(dir, `reproduce-${backend}`);
+          const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend };
+          delete env.OPENBLAS_CORETYPE;
+          delete env.OPENBLAS_L2_SIZE;
+          delete env.JAX_THREADS;
+          const t0 = performance.now();
+          const r = spawnSync(process.execPath, ["bin/genlab.js", "reproduce", "--quick", "--only", "grokking-modular", "--seeds", "2", "--jobs", "2", "--no-control", "--out", out, "--report", join(out, "report"), "--json"], { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 24 });
+          const wall = performance.now() - t0;
+          if (r.status !== 0) throw new Error(`genlab reproduce failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-4).join(" | ")}`);
+          e1x2.push({ side: `genlab ${backend}`, wall_ms: wall, runs: runCount(out) ?? NaN });
+        }
+        log("E1×2: torch, two runs one after the other…");
+        const t0 = performance.now();
+        for (let i = 0; i < 2; i++) runLines(PYTHON, ["bench/e1_grokking.py", dir, "--threads=1"], tenv, "E1 on torch");
+        e1x2.push({ side: "torch", wall_ms: performance.now() - t0, runs: 2 });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  // E2: the Data Diet quick reproduction's scoring (3 runs × 10 epochs, EL2N, GraNd, forgetting) and one retraining.
+  if (wantE2 && !baseline) {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-e2-"));
+    try {
+      for (const backend of backends) {
+        log(`threads ${threads}: E2 (Data Diet scoring + one retraining) on genlab ${backend}…`);
+        const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend, JAX_THREADS: String(threads === 1 ? 0 : threads) };
+        delete env.OPENBLAS_CORETYPE;
+        delete env.OPENBLAS_L2_SIZE;
+        const g = runLines(process.execPath, ["--import", "tsx", "bench/e2.ts", dir], env, "E2 on genlab");
+        e2.push({ side: `genlab ${backend}`, threads, ...(g.lines[0] as unknown as E2Line) });
+      }
+      log(`threads ${threads}: E2 on torch…`);
+      const te = runLines(PYTHON, ["bench/e2_datadiet.py", dir, `--threads=${threads}`], tenv, "E2 on torch");
+      e2.push({ side: "torch", threads, ...(te.lines[0] as unknown as E2Line) });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -147,6 +209,7 @@ for (const threads of threadList) {
         torch_gflops: flops / tl.wall_ms / 1e6,
         genlab_check: gl.check,
         torch_check: tl.check,
+        ...(gl.reference !== undefined ? { reference: gl.reference } : {}),
       });
     }
   }
@@ -164,6 +227,8 @@ const W1 = (threads: number, backend: string) => rows.find((r) => r.id === "W1" 
 if (json) {
   const out: object[] = rows.map((r) => ({ ...r, w1_steps: W1(r.threads, r.backend) ? r.genlab_cpu_ms / W1(r.threads, r.backend)!.genlab_cpu_ms : null }));
   out.push({ id: "W0", threads: 1, wasm_simd128_peak_gflops: ceiling.mulAdd, wasm_relaxed_fma_peak_gflops: ceiling.fma });
+  for (const r of e2) out.push({ id: "E2", ...r, ratio_cpu_vs_torch: r.side === "torch" ? 1 : r.cpu_ms / (e2.find((x) => x.side === "torch" && x.threads === r.threads)?.cpu_ms ?? NaN) });
+  for (const r of e1x2) out.push({ id: "E1x2", ...r, ratio_wall_vs_torch: r.wall_ms / (e1x2.find((x) => x.side === "torch")?.wall_ms ?? NaN) });
   for (const r of e1) out.push({ id: "E1", ...r, ratio_cpu_vs_torch: r.side === "torch" ? 1 : r.cpu_ms / (e1.find((x) => x.side === "torch" && x.threads === r.threads)?.cpu_ms ?? NaN) });
   console.log(JSON.stringify(out, null, 1));
 } else {
@@ -171,7 +236,8 @@ if (json) {
     W1: "MLP step, mod-97, 4704×(194→256→97)",
     W2: "transformer step, B=512, d128",
     W3: "GraNd, 4704 examples of W1",
-    W4: "top Hessian eig, 20 power iters",
+    W4: "top Hessian eig (genlab Lanczos 10 HVPs, torch power 20)",
+    W4p: "top Hessian eig, 20 power iters both",
     W5: "EL2N, 60k × 784-256-10",
     W6: "matmul 1024³",
   };
@@ -200,6 +266,18 @@ if (json) {
     const torch = e1.find((x) => x.side === "torch" && x.threads === r.threads);
     const ratio = (k: "cpu_ms" | "wall_ms") => (torch && r.side !== "torch" ? ` (${(r[k] / torch[k]).toFixed(2)}× torch)` : "");
     console.log(`E1 quick grokking end to end, ${r.side}, ${r.threads} thread${r.threads > 1 ? "s" : ""}: cpu ${(r.cpu_ms / 1000).toFixed(1)} s${ratio("cpu_ms")}, wall ${(r.wall_ms / 1000).toFixed(1)} s${ratio("wall_ms")}; train 99% at step ${r.train_step_99}, test 95% at step ${r.test_step_95}`);
+  }
+  for (const r of e2) {
+    const torch = e2.find((x) => x.side === "torch" && x.threads === r.threads);
+    const ratio = (k: "cpu_ms" | "wall_ms") => (torch && r.side !== "torch" ? ` (${(r[k] / torch[k]).toFixed(2)}× torch)` : "");
+    console.log(`E2 Data Diet scoring + one retraining, ${r.side}, ${r.threads} thread${r.threads > 1 ? "s" : ""}: cpu ${(r.cpu_ms / 1000).toFixed(1)} s${ratio("cpu_ms")}, wall ${(r.wall_ms / 1000).toFixed(1)} s${ratio("wall_ms")} (scoring ${(r.score_ms / 1000).toFixed(1)} s, retraining ${(r.retrain_ms / 1000).toFixed(1)} s); scoring runs' test accuracy ${r.run_test_acc.toFixed(4)}, retrained on the top 50% by EL2N ${r.check.toFixed(4)}`);
+  }
+  const torch2 = e1x2.find((x) => x.side === "torch");
+  for (const r of e1x2.filter((x) => x.side !== "torch"))
+    console.log(`E1×2 two seeds of the quick grokking reproduction: ${r.side} reproduce --jobs 2, wall ${(r.wall_ms / 1000).toFixed(1)} s for ${r.runs} runs (2 seeds, --no-control); torch, 2 runs one after the other at 1 thread, wall ${torch2 ? (torch2.wall_ms / 1000).toFixed(1) : "?"} s → ${torch2 ? (r.wall_ms / torch2.wall_ms).toFixed(2) : "?"}× torch's wall time`);
+  for (const r of rows.filter((x) => x.id === "W4" && x.reference !== undefined)) {
+    const err = (v: number) => `${((100 * Math.abs(v - r.reference!)) / Math.abs(r.reference!)).toFixed(1)}%`;
+    console.log(`W4 eigenvalue, ${r.backend} ${r.threads} thr: genlab Lanczos (10 products) ${r.genlab_check.toPrecision(5)} (error ${err(r.genlab_check)}), torch power iteration (20 products) ${r.torch_check.toPrecision(5)} (error ${err(r.torch_check)}), against ${r.reference!.toPrecision(6)} (genlab Lanczos, 40 products, untimed)`);
   }
   console.log(
     `W0 Wasm SIMD128 ceiling of this CPU, one thread, registers only: ${ceiling.mulAdd.toFixed(1)} GFLOP/s with f32x4 mul+add, ${ceiling.fma.toFixed(1)} with relaxed FMA (Node 20 needs a V8 flag for it; letting jax-js use it measured within noise).`,

@@ -188,7 +188,7 @@ def setup_w6():
     return lambda: (a @ b)[0, 0].item()
 
 
-WORKLOADS = [("W1", setup_w1, 10), ("W2", setup_w2, 10), ("W3", setup_w3, 10), ("W4", setup_w4, 3), ("W5", setup_w5, 3), ("W6", setup_w6, 10)]
+WORKLOADS = [("W1", setup_w1, 10), ("W2", setup_w2, 10), ("W3", setup_w3, 10), ("W4", setup_w4, 3), ("W4p", setup_w4, 3), ("W5", setup_w5, 3), ("W6", setup_w6, 10)]
 
 
 def blas():

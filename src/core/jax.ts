@@ -26,3 +26,14 @@ export async function initDevices(preferred?: Device): Promise<Device> {
 export function currentDevice(): Device {
   return defaultDevice();
 }
+
+/**
+ * The storage padding of layer widths that suits the matmul engine: 4 for jax-js's Wasm kernels (genlab's
+ * SIMD matmul kernel needs output widths that are multiples of 4), 1 (none) where genlab's native
+ * OpenBLAS path is loaded (globalThis.__genlabBlas, set by src/platform/backend.ts before jax-js loads):
+ * OpenBLAS takes any width, and padding would only add copies (pad the input, slice the logits) to
+ * every step. Padding is exact either way (nn/dense.ts), so the numbers are the same function.
+ */
+export function defaultPadTo(): number {
+  return (globalThis as { __genlabBlas?: unknown }).__genlabBlas ? 1 : 4;
+}

@@ -6,7 +6,7 @@
  *
  * Exact padding. jax-js's Wasm matmul leaves its SIMD path when a width is not a multiple of 4 (a
  * 4704×256 @ 256×97 product ran ~12× slower than @ 256×100). So every layer width is stored padded to a
- * multiple of `spec.padTo` (default 4) with zero rows/columns: the padded input columns are zero, padded
+ * multiple of `spec.padTo` (default 4 on the Wasm kernels, 1 on the native backend: core/jax.ts defaultPadTo) with zero rows/columns: the padded input columns are zero, padded
  * hidden units have zero weights and bias so their activation is φ(0) = 0 (true for every activation
  * genlab has, checked in nn.test.ts), and the output is sliced back to the true width. Every padded
  * parameter therefore gets an exactly zero gradient and stays zero under SGD, Adam and weight decay, so
@@ -14,6 +14,7 @@
  * (tests compare both). Initial values are drawn at the true shapes, so a seed gives the same network.
  */
 import { numpy as np, random, type Array } from "@jax-js/jax";
+import { defaultPadTo } from "../core/jax.ts";
 import { splitKey, type Key } from "../core/prng.ts";
 import { activationGain, applyActivation, type Activation } from "./activations.ts";
 import { layerRole, layerScales, type Parametrization } from "./parametrization.ts";
@@ -37,7 +38,7 @@ export type MlpSpec = {
 export type MlpParams = { layers: DenseParams[] };
 
 export function mlpSpec(partial: Partial<MlpSpec> & { dims: number[] }): MlpSpec {
-  return { activation: "relu", bias: true, parametrization: "standard", initScale: 1, outputScale: 1, padTo: 4, ...partial };
+  return { activation: "relu", bias: true, parametrization: "standard", initScale: 1, outputScale: 1, padTo: defaultPadTo(), ...partial };
 }
 
 export const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;

@@ -6,6 +6,7 @@
 import { numpy as np, nn, random, type Array } from "@jax-js/jax";
 import { splitKey, type Key } from "../core/prng.ts";
 import { applyActivation, type Activation } from "./activations.ts";
+import { defaultPadTo } from "../core/jax.ts";
 import { padTo, roundUp } from "./dense.ts";
 import { applyEmbedding, initEmbedding, type EmbeddingParams } from "./embedding.ts";
 import { applyLayerNorm, initLayerNorm, type LayerNormParams } from "./layerNorm.ts";
@@ -85,7 +86,7 @@ export function transformerSpec(partial: Partial<TransformerSpec> & { vocab: num
     dMlp: 4 * dModel,
     layers: 1,
     outDim: partial.vocab,
-    padTo: 4,
+    padTo: defaultPadTo(),
     activation: "relu",
     initScale: 1,
     outputScale: 1,
