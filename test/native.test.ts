@@ -57,6 +57,18 @@ describe("native matmul backend", { skip: built ? false : `the addon did not bui
     assert.equal(bad.status, 1);
     assert.equal(bad.stderr, '✖ expected GENLAB_BACKEND (or --backend) to be wasm, native or auto, got "gpu" → at --backend\n');
   });
+
+  it("a run interrupted on one backend resumes only on that backend (its layer padding and round-off are that backend's)", () => {
+    const out = resolve(process.env.TMPDIR ?? "/tmp", "native-resume");
+    const k = run([BIN, "run", "grokking-modular", "--size", "smoke", "--no-control", "--set", "checkpointEvery=10", "--set", "steps=60", "--out", out], { GENLAB_BACKEND: "wasm", GENLAB_FAULT: "checkpoint:2" });
+    assert.equal(k.signal, "SIGKILL", k.stderr);
+    const id = JSON.parse(run([BIN, "runs", "--out", out, "--json"], {}).stdout)[0].id as string;
+    const wrong = run([BIN, "resume", id, "--out", out, "--force"], { GENLAB_BACKEND: "native" });
+    assert.equal(wrong.status, 1, wrong.stderr);
+    assert.equal(wrong.stderr, `✖ run ${id} started on the wasm backend and this process runs native; resume it with --backend wasm (or GENLAB_BACKEND=wasm) → at --backend\n`);
+    const right = run([BIN, "resume", id, "--out", out, "--force"], { GENLAB_BACKEND: "wasm" });
+    assert.equal(right.status, 0, right.stderr);
+  });
 });
 
 describe("an install without the native addon", () => {

@@ -439,6 +439,12 @@ export async function resumeRun(registry: readonly Experiment[], runId: string, 
       throw new GenlabError({ code: "read_only", path: [row.dir], message: "the run folder is not writable, so the run cannot continue there; fix its permissions (chmod u+w)" });
     }
     if (!existsSync(join(row.dir, "config.json"))) throw new GenlabError({ code: "missing_file", path: [join(row.dir, "config.json")], message: "the run folder has no config.json: it is not a run folder any more; start the run again with genlab run" });
+    // A run continues on the backend it started on: the backends store layer widths differently (padded
+    // to 4 on the Wasm kernels, unpadded with OpenBLAS) and round differently, so "resume equals an
+    // uninterrupted run" holds only there.
+    const started = (readRunJson(join(row.dir, "config.json"), "config.json") as { backend?: { name?: string } }).backend?.name;
+    if (started && started !== BACKEND.name)
+      throw new GenlabError({ code: "backend_mismatch", path: ["--backend"], message: `run ${runId} started on the ${started} backend and this process runs ${BACKEND.name}; resume it with --backend ${started} (or GENLAB_BACKEND=${started})` });
     // With no checkpoint and no finished phase the run starts over in its folder (same numbers, by seed).
     const resume = readResumeState(row.dir, row.seconds ?? 0);
     await initDevices();
