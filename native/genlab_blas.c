@@ -6,6 +6,7 @@
  * the arrays' lengths before OpenBLAS is called; a bad call throws a RangeError, never touches memory.
  */
 #include <node_api.h>
+#include <math.h>
 #include <stdint.h>
 #include <cblas.h>
 
@@ -78,7 +79,7 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
 }
 
 /*
- * materialize(prog, consts, mem, offs, out, n): out[t] = f(loads at t) for t < n, where f is a postfix
+ * materialize(prog, consts, mem, offs, out, n[, rowLength]): out[t] = f(loads at t) for t < n, where f is a postfix
  * program (Int32Array of opcode, operand pairs) over float32 values: the A side that jax-js fused into a
  * matmul (an activation derivative, a ReLU mask), which the dispatch used to evaluate in a JS loop.
  * Loads read mem (the Wasm memory) at byte offset offs[k] + 4t (a Float64Array: offsets past 2 GiB), as float32 (LOAD_F) or as an int32 bool
@@ -86,46 +87,36 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
  * file is compiled with -ffp-contract=off: no fused multiply-add), so the result equals the JS loop's
  * Math.fround after every operation bit for bit. Evaluated in blocks of 256 elements on a small stack.
  */
-enum { OP_LOAD_F = 0, OP_LOAD_B = 1, OP_CONST = 2, OP_ADD = 3, OP_SUB = 4, OP_MUL = 5, OP_LT = 6, OP_WHERE = 7 };
+enum { OP_LOAD_F = 0, OP_LOAD_B = 1, OP_CONST = 2, OP_ADD = 3, OP_SUB = 4, OP_MUL = 5, OP_LT = 6, OP_WHERE = 7, OP_LOAD_ROW = 8, OP_MAX = 9, OP_MIN = 10, OP_COUNT = 11 };
 #define BLOCK 256
 #define DEPTH 16
 
-static int i32view(napi_env env, napi_value v, int32_t **data, size_t *len) {
+/* A typed array of exactly the given type: its data and length in elements. */
+static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
   napi_typedarray_type type;
-  size_t length, offset;
+  size_t offset;
   napi_value ab;
-  void *base;
-  if (napi_get_typedarray_info(env, v, &type, &length, &base, &ab, &offset) != napi_ok || type != napi_int32_array) return 0;
-  *data = (int32_t *)base;
-  *len = length;
-  return 1;
+  return napi_get_typedarray_info(env, v, &type, len, data, &ab, &offset) == napi_ok && type == want;
 }
 
-static int f64view(napi_env env, napi_value v, double **data, size_t *len) {
-  napi_typedarray_type type;
-  size_t length, offset;
-  napi_value ab;
-  void *base;
-  if (napi_get_typedarray_info(env, v, &type, &length, &base, &ab, &offset) != napi_ok || type != napi_float64_array) return 0;
-  *data = (double *)base;
-  *len = length;
-  return 1;
-}
+/* Math.max / Math.min of JS (and Wasm's f32.max / f32.min): NaN if either is NaN, and −0 < +0. */
+static inline float jsmax(float a, float b) { return (a != a || b != b) ? a + b : a > b ? a : b > a ? b : (signbit(a) ? b : a); }
+static inline float jsmin(float a, float b) { return (a != a || b != b) ? a + b : a < b ? a : b < a ? b : (signbit(a) ? a : b); }
 
 static napi_value Materialize(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 6) {
-    napi_throw_range_error(env, NULL, "genlab_blas.materialize: expected 6 arguments");
+  if (argc != 6 && argc != 7) {
+    napi_throw_range_error(env, NULL, "genlab_blas.materialize: expected 6 or 7 arguments");
     return NULL;
   }
   int32_t *prog;
   double *offd;
   size_t plen, nleaves, memBytes, outBytes, cBytes;
   char *mem, *out, *cs;
-  if (!i32view(env, argv[0], &prog, &plen) || !f64view(env, argv[3], &offd, &nleaves) || !view(env, argv[1], &cs, &cBytes) || !view(env, argv[2], &mem, &memBytes) || !view(env, argv[4], &out, &outBytes)) {
-    napi_throw_type_error(env, NULL, "genlab_blas.materialize: expected (Int32Array, Float32Array, Uint8Array, Float64Array, Float32Array, n)");
+  if (!typed(env, argv[0], napi_int32_array, (void **)&prog, &plen) || !typed(env, argv[3], napi_float64_array, (void **)&offd, &nleaves) || !view(env, argv[1], &cs, &cBytes) || !view(env, argv[2], &mem, &memBytes) || !view(env, argv[4], &out, &outBytes)) {
+    napi_throw_type_error(env, NULL, "genlab_blas.materialize: expected (Int32Array, Float32Array, Uint8Array, Float64Array, Float32Array, n[, rowLength])");
     return NULL;
   }
   if (nleaves > 64) {
@@ -135,6 +126,9 @@ static napi_value Materialize(napi_env env, napi_callback_info info) {
   int64_t offs[64];
   for (size_t i = 0; i < nleaves; i++) offs[i] = offd[i] >= 0 && offd[i] < 9.0e15 ? (int64_t)offd[i] : -1;
   int64_t n = num(env, argv[5]);
+  /* LOAD_ROW reads a row vector: element (t mod rowLength), the bias of an epilogue over C */
+  int64_t row = argc == 7 ? num(env, argv[6]) : n;
+  if (row < 1) row = 1;
   if (n < 0 || (size_t)n * 4 > outBytes || plen % 2) {
     napi_throw_range_error(env, NULL, "genlab_blas.materialize: the output does not fit");
     return NULL;
@@ -143,13 +137,14 @@ static napi_value Materialize(napi_env env, napi_callback_info info) {
   int depth = 0;
   for (size_t i = 0; i < plen; i += 2) {
     int op = prog[i], a = prog[i + 1];
-    if (op == OP_LOAD_F || op == OP_LOAD_B) {
-      if (a < 0 || (size_t)a >= nleaves || offs[a] < 0 || (offs[a] & 3) || offs[a] != offd[a] || (uint64_t)offs[a] + 4 * (uint64_t)n > memBytes) depth = -100;
+    if (op == OP_LOAD_F || op == OP_LOAD_B || op == OP_LOAD_ROW) {
+      uint64_t extent = 4 * (uint64_t)(op == OP_LOAD_ROW ? (row < n ? row : n) : n);
+      if (a < 0 || (size_t)a >= nleaves || offs[a] < 0 || (offs[a] & 3) || offs[a] != offd[a] || (uint64_t)offs[a] + extent > memBytes) depth = -100;
       depth++;
     } else if (op == OP_CONST) {
       if (a < 0 || (size_t)a * 4 >= cBytes) depth = -100;
       depth++;
-    } else if (op >= OP_ADD && op <= OP_LT) depth -= 1;
+    } else if ((op >= OP_ADD && op <= OP_LT) || op == OP_MAX || op == OP_MIN) depth -= 1;
     else if (op == OP_WHERE) depth -= 2;
     else depth = -100;
     if (depth < 1 || depth > DEPTH) break;
@@ -200,6 +195,24 @@ static napi_value Materialize(napi_env env, napi_callback_info info) {
           for (int j = 0; j < len; j++) y[j] = y[j] < x[j] ? 1.0f : 0.0f;
           sp--;
           break;
+        case OP_LOAD_ROW: {
+          const float *src = (const float *)(mem + offs[a]);
+          int64_t r = t0 % row;
+          for (int j = 0; j < len; j++) {
+            st[sp][j] = src[r];
+            if (++r == row) r = 0;
+          }
+          sp++;
+          break;
+        }
+        case OP_MAX:
+          for (int j = 0; j < len; j++) y[j] = jsmax(y[j], x[j]);
+          sp--;
+          break;
+        case OP_MIN:
+          for (int j = 0; j < len; j++) y[j] = jsmin(y[j], x[j]);
+          sp--;
+          break;
         case OP_WHERE: /* cond, then, else → z = cond ? then : else */
           for (int j = 0; j < len; j++) z[j] = z[j] != 0.0f ? y[j] : x[j];
           sp -= 2;
@@ -238,6 +251,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"materialize", NULL, Materialize, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, 4, props));
+  napi_value ops;
+  CHECK(napi_create_int32(env, OP_COUNT, &ops));
+  CHECK(napi_set_named_property(env, exports, "materializeOps", ops));
   return exports;
 }
 

@@ -6,13 +6,24 @@ import assert from "node:assert/strict";
 import { grad, jit, numpy as np, type Array } from "@jax-js/jax";
 import { BACKEND } from "../src/platform/backend.ts";
 
+type Blas = { sgemm: (...a: unknown[]) => void; materialize?: (...a: unknown[]) => void; materializeOps?: number };
+
+/** Runs fn with the addon's sgemm counted (and, with withoutMaterialize, the fused A side and the epilogues left to the JS loops). */
+async function counted<T>(fn: (calls: () => number) => Promise<T>, opts: { withoutMaterialize?: boolean } = {}): Promise<T> {
+  const g = globalThis as { __genlabBlas?: Blas };
+  const real = g.__genlabBlas!;
+  let calls = 0;
+  g.__genlabBlas = { sgemm: (...a: unknown[]) => (calls++, real.sgemm(...a)), ...(opts.withoutMaterialize ? {} : { materialize: real.materialize, materializeOps: real.materializeOps }) };
+  try {
+    return await fn(() => calls);
+  } finally {
+    g.__genlabBlas = real;
+  }
+}
+
 describe("native-calls", { skip: BACKEND.name !== "native" ? "not on the native backend" : false }, () => {
   it("a jitted MLP gradient sends its forward and backward matmuls to OpenBLAS", async () => {
-    const g = globalThis as { __genlabBlas?: { sgemm: (...a: unknown[]) => void } };
-    const real = g.__genlabBlas!;
-    let calls = 0;
-    g.__genlabBlas = { ...real, sgemm: (...a: unknown[]) => (calls++, real.sgemm(...a)) };
-    try {
+    await counted(async (calls) => {
       const x = np.array(Float32Array.from({ length: 64 * 32 }, (_, i) => Math.sin(i)), { shape: [64, 32] });
       const w1 = np.array(Float32Array.from({ length: 32 * 16 }, (_, i) => Math.cos(i) * 0.2), { shape: [32, 16] });
       const w2 = np.array(Float32Array.from({ length: 16 * 8 }, (_, i) => Math.sin(2 * i) * 0.3), { shape: [16, 8] });
@@ -20,35 +31,70 @@ describe("native-calls", { skip: BACKEND.name !== "native" ? "not on the native 
       const out = f({ w1, w2 }, x);
       const d1 = (await out.w1.data()) as Float32Array;
       await out.w2.data();
-      assert.ok(calls >= 4, `${calls} sgemm calls (forward 2, backward ≥ 2)`);
+      assert.ok(calls() >= 4, `${calls()} sgemm calls (forward 2, backward ≥ 2)`);
       assert.ok(d1.every(Number.isFinite), "finite gradients");
-    } finally {
-      g.__genlabBlas = real;
-    }
+    });
   });
 
   it("a ReLU-masked A, a full-matrix or ReLU epilogue and N = 97 (not a multiple of 4) also go to OpenBLAS", async () => {
-    const g = globalThis as { __genlabBlas?: { sgemm: (...a: unknown[]) => void } };
-    const real = g.__genlabBlas!;
-    let calls = 0;
-    g.__genlabBlas = { ...real, sgemm: (...a: unknown[]) => (calls++, real.sgemm(...a)) };
-    try {
+    await counted(async (calls) => {
       const [n, din, h] = [64, 12, 16];
       const masked = jit((gg: Array, mb: Array, xx: Array) => np.matmul(np.where(mb.astype("bool" as never), 0, gg).transpose(), xx));
       await masked(np.ones([n, h]), np.zeros([n, h], { dtype: "int32" as never }), np.ones([n, din])).data();
-      assert.equal(calls, 1, "Where(mask, 0, g)ᵀ x");
+      assert.equal(calls(), 1, "Where(mask, 0, g)ᵀ x");
       const full = jit((xx: Array, w: Array, d: Array, c: Array) => np.matmul(xx, w).add(d).add(c));
       await full(np.ones([n, din]), np.ones([din, h]), np.ones([n, h]), np.ones([h])).data();
-      assert.equal(calls, 3, "x·W + D + b: the product, then + b as a rank-1 product");
+      assert.equal(calls(), 3, "x·W + D + b: the product, then + b as a rank-1 product");
       const odd = jit((xx: Array, w: Array) => np.matmul(xx, w));
       await odd(np.ones([n, din]), np.ones([din, 97])).data();
-      assert.equal(calls, 4, "N = 97");
+      assert.equal(calls(), 4, "N = 97");
       const relu = jit((xx: Array, w: Array, c: Array) => np.maximum(np.matmul(xx, w).add(c), 0));
       await relu(np.ones([n, din]), np.ones([din, h]), np.ones([h])).data();
-      assert.equal(calls, 5, "ReLU(x·W + b)");
-    } finally {
-      g.__genlabBlas = real;
-    }
+      assert.equal(calls(), 5, "ReLU(x·W + b)");
+    });
+  });
+
+  it("a fused A side (2z ⊙ g of an x² layer, a ReLU mask) gives the same bits in C as in the JS loop", async () => {
+    const [n, din, h] = [301, 20, 16];
+    const x = Float32Array.from({ length: n * din }, (_, i) => Math.sin(0.37 * i));
+    const w = Float32Array.from({ length: din * h }, (_, i) => Math.cos(0.11 * i) * 0.3);
+    const gg = Float32Array.from({ length: n * h }, (_, i) => Math.sin(0.05 * i + 1));
+    const mask = Int32Array.from({ length: n * h }, (_, i) => (Math.sin(7 * i) > 0.2 ? 1 : 0));
+    const square = jit(grad((wt: Array, xx: Array, g: Array) => np.square(np.matmul(xx, wt)).mul(g).sum(), { argnums: 0 }) as never) as unknown as (w: Array, x: Array, g: Array) => Array;
+    const masked = jit((g: Array, mb: Array, xx: Array) => np.matmul(np.where(mb.astype("bool" as never), 0, g).transpose(), xx));
+    const both = async () => [
+      (await square(np.array(w, { shape: [din, h] }), np.array(x, { shape: [n, din] }), np.array(gg, { shape: [n, h] })).data()) as Float32Array,
+      (await masked(np.array(gg, { shape: [n, h] }), np.array(mask, { shape: [n, h], dtype: "int32" as never }), np.array(x, { shape: [n, din] })).data()) as Float32Array,
+    ];
+    const inC = await counted(() => both());
+    const inJs = await counted(() => both(), { withoutMaterialize: true });
+    for (let k = 0; k < 2; k++) assert.deepEqual([...new Uint32Array(inC[k].buffer)], [...new Uint32Array(inJs[k].buffer)], k ? "ReLU mask" : "2z ⊙ g");
+  });
+
+  it("an elementwise epilogue (ReLU(x·W + b), min/max and Where of acc and a bias row) gives the same bits in C as in the JS loop, NaN and −0 included", async () => {
+    const [m, k, n] = [203, 17, 13];
+    const x = Float32Array.from({ length: m * k }, (_, i) => Math.sin(0.3 * i));
+    const w = Float32Array.from({ length: k * n }, (_, i) => (i % 5 === 0 ? 0 : Math.cos(0.7 * i)));
+    const b = Float32Array.from({ length: n }, (_, i) => (i === 3 ? NaN : i === 4 ? -0 : Math.sin(i)));
+    x.fill(0, 0, k); // a zero row: acc = 0, + (−0) and max with 0 meet signed zeros
+    const relu = jit((xx: Array, ww: Array, c: Array) => np.maximum(np.matmul(xx, ww).add(c), 0));
+    const mix = jit((xx: Array, ww: Array, c: Array) => {
+      const z = np.matmul(xx, ww);
+      return np.where(z.ref.less(c.ref), np.minimum(z.ref, c.ref.mul(0.5)), np.maximum(z, c));
+    });
+    const both = async () => [
+      (await relu(np.array(x, { shape: [m, k] }), np.array(w, { shape: [k, n] }), np.array(b)).data()) as Float32Array,
+      (await mix(np.array(x, { shape: [m, k] }), np.array(w, { shape: [k, n] }), np.array(b)).data()) as Float32Array,
+    ];
+    const inC = await counted(async (calls) => {
+      const r = await both();
+      assert.equal(calls(), 2, "both products went to OpenBLAS");
+      return r;
+    });
+    const inJs = await counted(() => both(), { withoutMaterialize: true });
+    const bits = (a: Float32Array) => [...a].map((v) => (Number.isNaN(v) ? "NaN" : Object.is(v, -0) ? "-0" : v));
+    for (let q = 0; q < 2; q++) assert.deepEqual(bits(inC[q]), bits(inJs[q]), q ? "Where/min/max" : "ReLU");
+    assert.ok(inC[0].some(Number.isNaN), "the NaN bias column propagates");
   });
 
   it("materialize (the fused A side in C) gives the JS loop's float32 bits, and refuses bad programs", () => {
