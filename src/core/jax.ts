@@ -35,5 +35,10 @@ export function currentDevice(): Device {
  * every step. Padding is exact either way (nn/dense.ts), so the numbers are the same function.
  */
 export function defaultPadTo(): number {
-  return (globalThis as { __genlabBlas?: unknown }).__genlabBlas ? 1 : 4;
+  return nativeMatmul() ? 1 : 4;
+}
+
+/** Whether genlab's native OpenBLAS matmul path is loaded (src/platform/backend.ts sets the global before jax-js loads). */
+export function nativeMatmul(): boolean {
+  return !!(globalThis as { __genlabBlas?: unknown }).__genlabBlas;
 }

@@ -80,16 +80,18 @@ describe("float64 gradient checks (cpu)", () => {
     });
   });
 
-  it("embedding", async () => {
-    await onCpu(() => {
-      const params = toF64Cpu(initEmbedding({ vocab: 7, dim: 4, initScale: 1 }, keyFromSeed(7)));
-      const ids = ints([0, 3, 3, 6, 1], [5]);
-      const w = normal(8, [5, 4]);
-      const r = gradCheck((p) => np.sin(applyEmbedding(p as EmbeddingParams, ids.ref)).mul(w.ref).sum(), params);
-      treeDispose([ids, w]);
-      assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+  for (const how of ["take", "onehot"] as const) {
+    it(`embedding (${how})`, async () => {
+      await onCpu(() => {
+        const params = toF64Cpu(initEmbedding({ vocab: 7, dim: 4, initScale: 1 }, keyFromSeed(7)));
+        const ids = ints([0, 3, 3, 6, 1], [5]);
+        const w = normal(8, [5, 4]);
+        const r = gradCheck((p) => np.sin(applyEmbedding(p as EmbeddingParams, ids.ref, how)).mul(w.ref).sum(), params);
+        treeDispose([ids, w]);
+        assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+      });
     });
-  });
+  }
 
   it("layer norm (params and input)", async () => {
     await onCpu(() => {
@@ -192,6 +194,25 @@ describe("losses and metrics (known answers)", () => {
     const y = np.array([1, 0], { dtype: DType.Int32 });
     assert.equal(accuracy(logits.ref, y.ref, 3).item(), 1);
     assert.equal(accuracy(logits, y).item(), 0);
+  });
+});
+
+describe("embedding by take and by one-hot matmul (float32)", () => {
+  it("the same rows bit for bit, and the same table gradient to float32 round-off", async () => {
+    const params = initEmbedding({ vocab: 99, dim: 128, initScale: 1 }, keyFromSeed(21));
+    const ids = np.array(Int32Array.from({ length: 512 * 3 }, (_, i) => (i * 37 + 5) % 99), { shape: [512, 3], dtype: DType.Int32 });
+    const w = random.normal(keyFromSeed(22), [512, 3, 128]);
+    const rows = async (how: "take" | "onehot") => (await applyEmbedding(treeRef(params), ids.ref, how).data()) as Float32Array;
+    assert.deepEqual([...new Uint32Array((await rows("onehot")).buffer)], [...new Uint32Array((await rows("take")).buffer)]);
+    const g = async (how: "take" | "onehot") => {
+      const [, gr] = valueAndGrad((p: EmbeddingParams) => applyEmbedding(p, ids.ref, how).mul(w.ref).sum())(treeRef(params));
+      return (await (gr as EmbeddingParams).table.data()) as Float32Array;
+    };
+    const [a, b] = [await g("take"), await g("onehot")];
+    let err = 0;
+    for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]));
+    assert.ok(err < 1e-5, `max |Δ| ${err}`);
+    treeDispose([params, ids, w]);
   });
 });
 
