@@ -14,18 +14,11 @@ import torch
 
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from torch_npy import load_npy  # noqa: E402
+from torch_job import job, load_npy  # noqa: E402
 
-d = sys.argv[1]
-threads = 1
-for a in sys.argv[2:]:
-    if a.startswith("--threads="):
-        threads = int(a.split("=")[1])
-torch.set_num_threads(threads)
-cfg = json.load(open(f"{d}/config.json"))
+d, cfg, (xtr, ytr, xte, yte) = job()
 P = cfg["p"]
 load = lambda n: load_npy(f"{d}/{n}.npy")
-xtr, ytr, xte, yte = load("x_train"), load("y_train").long(), load("x_test"), load("y_test").long()
 w1 = load("w1").clone().requires_grad_(True)
 w2 = load("w2")[:, :P].clone().requires_grad_(True)
 opt = torch.optim.AdamW([w1, w2], lr=cfg["lr"], betas=(cfg["b1"], cfg["b2"]), eps=1e-8, weight_decay=cfg["weightDecay"])

@@ -15,18 +15,9 @@ import time
 import torch
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from torch_npy import load_npy  # noqa: E402
+from torch_job import job  # noqa: E402
 
-d = sys.argv[1]
-threads = 1
-for a in sys.argv[2:]:
-    if a.startswith("--threads="):
-        threads = int(a.split("=")[1])
-torch.set_num_threads(threads)
-torch.manual_seed(0)
-cfg = json.load(open(f"{d}/config.json"))
-load = lambda n: load_npy(f"{d}/{n}.npy")
-xtr, ytr, xte, yte = load("x_train"), load("y_train").long(), load("x_test"), load("y_test").long()
+d, cfg, (xtr, ytr, xte, yte) = job()
 dims = [784, *cfg["hidden"], 10]
 n = ytr.shape[0]
 
