@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { GenlabError, type ErrorIssue } from "../core/errors.ts";
 import type { Experiment } from "./experiment.ts";
 import { formatDuration } from "./progress.ts";
-import { hparamsHashOf, runPoint, type PointSpec, type RunSummary } from "./run.ts";
+import { hparamsHashOf, openStore, runPoint, type PointSpec, type RunSummary } from "./run.ts";
 
 export type Shard = { index: number; count: number };
 
@@ -77,6 +77,9 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
   const say = (s: string) => {
     if (!opts.quiet) stream.write(s + "\n");
   };
+  // Create the store (its file and schema) here, before any worker starts: two workers opening a new
+  // store at once could otherwise see the other's still-empty file and refuse it as a 0-byte store.
+  if (points.length) openStore(opts.outDir, opts.storePath).close();
   const results: (RunSummary | undefined)[] = new Array(points.length);
   const t0 = performance.now();
   let finished = 0;
