@@ -2,6 +2,8 @@
 import type { Experiment } from "../src/runner/experiment.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
 import { moreIsBetter } from "./paper16/moreIsBetter.ts";
+import { corruptedModular } from "./paper27/corruptedModular.ts";
 import { grokkingModular } from "./paper27/grokkingModular.ts";
+import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [dataDiet, moreIsBetter, grokkingModular];
+export const EXPERIMENTS: readonly Experiment[] = [dataDiet, moreIsBetter, grokkingModular, corruptedModular, phaseDiagram];

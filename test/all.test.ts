@@ -24,6 +24,7 @@ const files = [
   "../src/data/data.test.ts",
   "../src/train/train.test.ts",
   "../src/measures/measures.test.ts",
+  "../src/measures/grokking.test.ts",
   "../src/scores/scores.test.ts",
   "./matmul.test.ts",
   "../src/runner/runner.test.ts",

@@ -33,6 +33,11 @@ export type MlpSpec = {
   outputScale: number;
   /** Store widths padded to a multiple of this (exact, see above); 1 disables padding. */
   padTo: number;
+  /**
+   * Absolute init std of each layer, overriding the parametrization's (e.g. Doshi et al.'s
+   * N(0, (16N)^(−2/3)) for every layer). The forward multipliers are unchanged.
+   */
+  initStd?: number[];
 };
 
 export type MlpParams = { layers: DenseParams[] };
@@ -70,7 +75,8 @@ export function initMlp(spec: MlpSpec, key: Key): MlpParams {
   const pd = paddedDims(spec);
   const layers: DenseParams[] = [];
   for (let i = 0; i < n; i++) {
-    const { initStd } = scalesOf(spec, i);
+    const initStd = spec.initStd ? spec.initStd[i] : scalesOf(spec, i).initStd;
+    if (!(initStd >= 0)) throw new RangeError(`initStd[${i}] must be a number ≥ 0, got ${initStd}`);
     const w = padTo(random.normal(keys[i], [spec.dims[i], spec.dims[i + 1]]).mul(initStd), [pd[i], pd[i + 1]]);
     layers.push(spec.bias ? { w, b: np.zeros([pd[i + 1]]) } : { w });
   }

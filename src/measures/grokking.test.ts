@@ -1,0 +1,118 @@
+// The memorization-and-grokking measures of issue 11: Fourier IPR, IPR-ranked pruning, the phase
+// classifier, and (below) coherence, alignment and pathway metrics. Each formula on a case with a known answer.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { numpy as np } from "@jax-js/jax";
+import { keyFromSeed } from "../core/prng.ts";
+import { treeRef } from "../core/tree.ts";
+import { applyMlp, initMlp, mlpSpec } from "../nn/dense.ts";
+import { dftTables, fourierIpr, iprSummary, modularNeuronIpr, rfftPower, rfftSize } from "./fourier.ts";
+import { doshiPhase } from "./phases.ts";
+import { keepMask, maskHiddenUnits, pruningOrder } from "./pruning.ts";
+
+const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (tol ${tol})`);
+
+describe("Fourier IPR (Doshi et al. 2024 Eq. 3–4)", () => {
+  it("a pure cosine at any frequency and phase has IPR 1; a one-hot vector 1/(⌊p/2⌋+1); a constant 1", async () => {
+    for (const p of [23, 59, 97]) {
+      const rows: number[] = [];
+      for (const [k, phi] of [[1, 0], [5, 0.7], [Math.floor(p / 2), 2.1]]) for (let m = 0; m < p; m++) rows.push(Math.cos((2 * Math.PI * k * m) / p + phi));
+      for (let m = 0; m < p; m++) rows.push(m === 3 ? 1 : 0);
+      for (let m = 0; m < p; m++) rows.push(2.5);
+      const ipr = await fourierIpr(np.array(rows, { shape: [5, p] })).data();
+      for (let r = 0; r < 3; r++) close(ipr[r], 1, 2e-4, `cosine row ${r}, p ${p}`);
+      close(ipr[3], 1 / rfftSize(p), 1e-5, `one-hot, p ${p}`);
+      close(ipr[4], 1, 1e-5, `constant, p ${p}`);
+    }
+  });
+
+  it("|rfft|² equals a direct DFT in float64, and a zero row has IPR 0 (not NaN)", async () => {
+    const p = 13;
+    const x = Array.from({ length: p }, (_, m) => Math.sin(1.3 * m * m + 0.2));
+    const pow = await rfftPower(np.array(x, { shape: [1, p] })).data();
+    for (let j = 0; j < rfftSize(p); j++) {
+      let re = 0, im = 0;
+      for (let m = 0; m < p; m++) (re += x[m] * Math.cos((2 * Math.PI * j * m) / p)), (im -= x[m] * Math.sin((2 * Math.PI * j * m) / p));
+      close(pow[j], re * re + im * im, 1e-4 * (1 + re * re + im * im), `coefficient ${j}`);
+    }
+    assert.equal(dftTables(p).cos.length, p * rfftSize(p));
+    const z = await fourierIpr(np.zeros([2, p])).data();
+    assert.deepEqual(Array.from(z), [0, 0]);
+  });
+
+  it("per-neuron IPR of the modular network reads U, V and W from the MLP layout and averages them", async () => {
+    const p = 7, vOffset = 8, hidden = 3;
+    // neuron 0 periodic in U, V, W; neuron 1 one-hot in all three; neuron 2 periodic U, one-hot V and W
+    const w0 = new Float32Array(16 * 4);
+    const w1 = new Float32Array(4 * 8);
+    const cos = (m: number) => Math.cos((2 * Math.PI * 2 * m) / p);
+    for (let m = 0; m < p; m++) {
+      w0[m * 4 + 0] = cos(m), w0[(vOffset + m) * 4 + 0] = cos(m + 1), w1[0 * 8 + m] = cos(m + 2);
+      w0[m * 4 + 2] = cos(m);
+    }
+    w0[0 * 4 + 1] = 1, w0[(vOffset + 2) * 4 + 1] = 1, w1[1 * 8 + 4] = 1;
+    w0[(vOffset + 1) * 4 + 2] = 1, w1[2 * 8 + 0] = 1;
+    const params = { layers: [{ w: np.array(w0, { shape: [16, 4] }) }, { w: np.array(w1, { shape: [4, 8] }) }] };
+    const ipr = await modularNeuronIpr(params, { p, vOffset, hidden }).data();
+    assert.equal(ipr.length, hidden);
+    close(ipr[0], 1, 1e-4, "periodic neuron");
+    close(ipr[1], 1 / 4, 1e-5, "one-hot neuron");
+    close(ipr[2], (1 + 0.25 + 0.25) / 3, 1e-4, "mixed neuron");
+    const s = iprSummary(np.array([0.05, 0.2, 0.6, 0.9]));
+    close((await s.ipr_mean.data())[0], 0.4375, 1e-6, "mean");
+    close((await s.ipr_frac_lo.data())[0], 0.25, 0, "fraction below 0.1");
+    close((await s.ipr_frac_hi.data())[0], 0.5, 0, "fraction above 0.5");
+  });
+
+  it("a layout that does not fit the weights is a RangeError naming both", () => {
+    const params = { layers: [{ w: np.zeros([8, 4]) }, { w: np.zeros([4, 8]) }] };
+    assert.throws(() => modularNeuronIpr(params, { p: 7, vOffset: 8, hidden: 4 }), /does not fit w₀ \[8,4\]/);
+  });
+});
+
+describe("IPR-ranked pruning", () => {
+  it("masking units equals the narrower network, and masking all gives a zero output", async () => {
+    const spec = mlpSpec({ dims: [5, 6, 3], activation: "square", bias: true, padTo: 1 });
+    const params = initMlp(spec, keyFromSeed(4));
+    const x = np.array(Array.from({ length: 10 }, (_, i) => Math.cos(i)), { shape: [2, 5] });
+    const keep = [1, 0, 1, 1, 0, 1];
+    const pruned = await applyMlp(spec, maskHiddenUnits(treeRef(params), keep), x.ref).data();
+    // the same network with the pruned columns/rows removed by hand
+    const w0 = await params.layers[0].w.ref.data(), b0 = await params.layers[0].b!.ref.data();
+    const w1 = await params.layers[1].w.ref.data(), b1 = await params.layers[1].b!.ref.data();
+    const xs = await x.ref.data();
+    for (let n = 0; n < 2; n++)
+      for (let o = 0; o < 3; o++) {
+        let y = b1[o];
+        for (let k = 0; k < 6; k++) {
+          if (!keep[k]) continue;
+          let a = b0[k];
+          for (let i = 0; i < 5; i++) a += xs[n * 5 + i] * w0[i * 6 + k];
+          y += a * a * w1[k * 3 + o];
+        }
+        close(pruned[n * 3 + o], y, 1e-4 * (1 + Math.abs(y)), `output ${n},${o}`);
+      }
+    const none = await applyMlp(spec, maskHiddenUnits(params, new Array(6).fill(0)), x).data();
+    for (let o = 0; o < 3; o++) close(none[o], b1[o], 1e-6, "all pruned: the output bias only");
+  });
+
+  it("orders by score from either end with ties broken by index; keep flags prune a prefix", () => {
+    assert.deepEqual(Array.from(pruningOrder([0.3, 0.1, 0.3, 0.9], "low")), [1, 0, 2, 3]);
+    assert.deepEqual(Array.from(pruningOrder([0.3, 0.1, 0.3, 0.9], "high")), [3, 0, 2, 1]);
+    assert.deepEqual(Array.from(keepMask([2, 0, 1], 4, 2)), [0, 1, 0, 1]);
+  });
+});
+
+describe("Doshi et al.'s phase classifier (App. C)", () => {
+  it("maps (train, test, ξ) to the five phases at the table's boundaries", () => {
+    const xi = 0.35; // full inversion below 100(1.05 − ξ)% = 70%
+    assert.equal(doshiPhase(0.98, 0.98, xi), "coexistence");
+    assert.equal(doshiPhase(0.9, 0.9, xi), "coexistence");
+    assert.equal(doshiPhase(0.77, 1, xi), "partial_inversion");
+    assert.equal(doshiPhase(0.7, 0.95, xi), "partial_inversion");
+    assert.equal(doshiPhase(0.652, 1, xi), "full_inversion");
+    assert.equal(doshiPhase(1, 0.05, xi), "memorization");
+    assert.equal(doshiPhase(0.5, 0.5, xi), "forgetting");
+    assert.throws(() => doshiPhase(NaN, 1, xi), /finite/);
+  });
+});
