@@ -1,9 +1,10 @@
 /** The registry of reproductions, in seed order. Adding one here is all the test plumbing it needs. */
 import type { Experiment } from "../src/runner/experiment.ts";
+import { xorBenign } from "./paper12/xorBenign.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
 import { moreIsBetter } from "./paper16/moreIsBetter.ts";
 import { corruptedModular } from "./paper27/corruptedModular.ts";
 import { grokkingModular } from "./paper27/grokkingModular.ts";
 import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [dataDiet, moreIsBetter, grokkingModular, corruptedModular, phaseDiagram];
+export const EXPERIMENTS: readonly Experiment[] = [xorBenign, dataDiet, moreIsBetter, grokkingModular, corruptedModular, phaseDiagram];

@@ -44,9 +44,17 @@ export function oneHotMse(pred: Array, labels: Array, validClasses?: number): Ar
   return meanSquaredError(pred, target, validClasses);
 }
 
-/** Logistic loss mean log(1 + exp(−y·z)) for y ∈ {0, 1} given as floats: softplus(z) − y·z. */
+/**
+ * softplus(z) = log(1 + e^z) computed as max(z, 0) + log(1 + e^(−|z|)), finite for any z (jax-js's
+ * nn.softplus is log(exp(z) + 1), which overflows to ∞ in float32 beyond z ≈ 88). Consumes z.
+ */
+export function stableSoftplus(z: Array): Array {
+  return nn.relu(z.ref).add(np.log(np.exp(np.abs(z).neg()).add(1)));
+}
+
+/** Logistic loss mean log(1 + exp(−y·z)) for y ∈ {0, 1} given as floats: softplus(z) − y·z (stable). */
 export function logisticLoss(logits: Array, labels01: Array): Array {
-  return nn.softplus(logits.ref).sub(logits.mul(labels01)).mean();
+  return stableSoftplus(logits.ref).sub(logits.mul(labels01)).mean();
 }
 
 /** Fraction of rows whose argmax equals the label. Consumes both. */

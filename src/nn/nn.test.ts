@@ -80,6 +80,14 @@ describe("float64 gradient checks (cpu)", () => {
     });
   });
 
+  it("logistic loss stays finite for huge logits (stable softplus) and equals log(1 + e^(−y·z))", async () => {
+    const z = np.array([1000, -1000, 0.5, -3], { dtype: DType.Float32 });
+    const y = np.array([0, 1, 1, 0], { dtype: DType.Float32 });
+    const got = (await logisticLoss(z, y).data())[0];
+    const want = (1000 + 1000 + Math.log1p(Math.exp(-0.5)) + Math.log1p(Math.exp(-3))) / 4;
+    assert.ok(Math.abs(got - want) < 1e-4 * want, `${got} vs ${want}`);
+  });
+
   for (const how of ["take", "onehot"] as const) {
     it(`embedding (${how})`, async () => {
       await onCpu(() => {
