@@ -6,14 +6,17 @@
  * logistic loss over XOR clusters with flipped labels, first fits every training label (flipped ones too)
  * with near-random test accuracy, and later reaches near-optimal test accuracy while still fitting the
  * flipped labels: harmful overfitting turns into benign overfitting by grokking.
- * Set-up (spec §12, calibrated in numpy): d = 4,000, n = 30, m = 64, ‖μ‖² = 1,200, 10% flipped labels,
+ * Set-up at quick size (spec §12, calibrated in numpy): d = 4,000, n = 30, m = 64, ‖μ‖² = 1,200, 10% flipped labels,
  * step size 0.5, init N(0, ω²) with ω = 10⁻³/√d, 1,000 steps, 500 clean test points, 5 seeds.
  * Criterion (spec §12, calibrated, fixed before these runs): test(t = 1) ≤ 0.55 in 5/5 seeds;
  * train(t = 1,000) = 1 and flipped-label fit(t = 1,000) = 1 in 5/5; median over seeds of
  * test(1,000) − test(1) ≥ 0.3; median test(1,000) ≥ 0.85.
  * Negative control: step size 2, where (spec calibration) the logistic loss saturates after step 1 and
  * the harmful-overfitting phase freezes (test stays ≈ 0.5): the criterion must fail.
- * Cost on one core: smoke ~2 s, quick ~25 s (5 seeds + control), full ~60 s (5 seeds, 3,000 steps).
+ * Sizes: quick is the spec's calibrated set-up. Full is the spec's proposed "tighter gate" (n = 60,
+ * d = 8,000, 3,000 steps; uncalibrated there), chosen after the quick size failed with genlab's seeds
+ * (median final test 0.78: 2 of 5 seeds stall, as 2 of the spec's 5 did); the criterion is unchanged.
+ * Cost on one core: smoke ~1 s, quick ~20 s (5 seeds + control), full ~3 min (5 seeds + control).
  * Run: genlab run xor-benign --quick
  */
 import { numpy as np, type Array as JArray } from "@jax-js/jax";
@@ -111,7 +114,8 @@ export const xorBenign = defineExperiment({
     notCovered: [],
   },
   deviations: [
-    "exactly ⌊0.1·n⌋ = 3 labels are flipped (the paper flips each independently with probability η), so every seed has flipped points to track",
+    "full size is the spec's uncalibrated tighter gate n = 60, d = 8,000, T = 3,000 (quick is the calibrated n = 30, d = 4,000, T = 1,000)",
+    "exactly ⌊0.1·n⌋ labels are flipped (the paper flips each independently with probability η), so every seed has flipped points to track",
     "the cluster means are μ₁ = ‖μ‖e₁, μ₂ = ‖μ‖e₂ (equivalent under the isotropic noise)",
     "the theorem's scaling conditions are not checked; the configuration is the spec's empirical calibration",
     "alignment is logged as its mean and the fraction > 0.5 at every log step, and as a histogram at the end only",
@@ -121,8 +125,8 @@ export const xorBenign = defineExperiment({
   dataSource: "generated",
   playFields: ["d", "n", "width", "muNormSq", "flip", "lr", "steps"],
   hparams: {
-    d: integer(4000, "input dimension", { min: 2, max: 100000 }),
-    n: integer(30, "training points", { min: 2, max: 100000 }),
+    d: integer(8000, "input dimension", { min: 2, max: 100000 }),
+    n: integer(60, "training points", { min: 2, max: 100000 }),
     nTest: integer(500, "clean test points", { min: 1, max: 100000 }),
     width: integer(64, "hidden width m (even)", { min: 2, max: 10000, check: (v) => (v % 2 === 0 ? null : "expected an even width") }),
     muNormSq: number(1200, "‖μ‖², the cluster-mean norm squared", { min: 0, max: 1e8, minExclusive: true }),
@@ -135,9 +139,9 @@ export const xorBenign = defineExperiment({
   },
   sizes: {
     smoke: { d: 400, n: 20, nTest: 100, width: 16, muNormSq: 200, steps: 30, logEvery: 10 },
-    quick: { steps: 1000 },
+    quick: { d: 4000, n: 30, steps: 1000 },
   },
-  cost: { smoke: "~2 s", quick: "~25 s", full: "~60 s" },
+  cost: { smoke: "~1 s", quick: "~20 s", full: "~3 min" },
   sweep: (size) => [{ seeds: size === "smoke" ? [0, 1] : [0, 1, 2, 3, 4] }],
 
   async run(ctx): Promise<XorResults> {

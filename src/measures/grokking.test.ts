@@ -2,9 +2,14 @@
 // classifier, and (below) coherence, alignment and pathway metrics. Each formula on a case with a known answer.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { numpy as np } from "@jax-js/jax";
-import { keyFromSeed } from "../core/prng.ts";
-import { treeRef } from "../core/tree.ts";
+import { DType, numpy as np, type Array as JArray } from "@jax-js/jax";
+import { keyFromSeed, splitKey } from "../core/prng.ts";
+import { treeDispose, treeRef } from "../core/tree.ts";
+import { gradCheck, onCpu, toF64Cpu } from "../../test/util/numeric.ts";
+import { xorClusterData } from "../data/xorClusters.ts";
+import { logisticLoss } from "../nn/losses.ts";
+import { applyFixedReadout, initFixedReadout, readoutSigns } from "../nn/twoLayer.ts";
+import { expectedSingletons, longTailTrial, tau1, zipfFrequencies } from "../theory/longTail.ts";
 import { applyMlp, initMlp, mlpSpec } from "../nn/dense.ts";
 import { dftTables, fourierIpr, iprSummary, modularNeuronIpr, rfftPower, rfftSize } from "./fourier.ts";
 import { doshiPhase } from "./phases.ts";
@@ -114,5 +119,72 @@ describe("Doshi et al.'s phase classifier (App. C)", () => {
     assert.equal(doshiPhase(1, 0.05, xi), "memorization");
     assert.equal(doshiPhase(0.5, 0.5, xi), "forgetting");
     assert.throws(() => doshiPhase(NaN, 1, xi), /finite/);
+  });
+});
+
+describe("Feldman's long-tail model (theory/longTail.ts)", () => {
+  it("τ₁ of N uniform points is 1/N; Zipf frequencies sum to 1 and decay as i^(−s)", () => {
+    close(tau1(zipfFrequencies(1000, 0), 500), 1e-3, 1e-15, "uniform τ₁");
+    const z = zipfFrequencies(100, 2);
+    close(z.reduce((a, b) => a + b, 0), 1, 1e-12, "sum");
+    close(z[0] / z[9], 100, 1e-9, "p₁/p₁₀ for s = 2");
+    // τ₁ = E[p | seen once]: with one frequent and many rare points it is near the rare frequency
+    const f = Float64Array.from([0.5, ...new Array(5000).fill(0.5 / 5000)]);
+    close(tau1(f, 1000), 1e-4, 1e-6, "τ₁ ignores the frequent point (almost never a singleton)");
+  });
+
+  it("the simulated singleton count and gap match their closed forms (200 trials, within 4 standard errors)", () => {
+    const freqs = zipfFrequencies(3000, 1);
+    const n = 1000, k = 5;
+    let key = keyFromSeed(11);
+    const s: number[] = [], g: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const [a, b] = splitKey(key, 2);
+      key = a;
+      const r = longTailTrial(freqs, n, k, b);
+      s.push(r.singletons), g.push(r.gap);
+      assert.ok(r.errNoSingleton >= r.errMemorizer, "fitting fewer points never helps");
+    }
+    key.dispose();
+    const stat = (xs: number[]) => { const m = xs.reduce((a, b) => a + b, 0) / xs.length; return { m, se: Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) / xs.length) }; };
+    const S = stat(s), G = stat(g);
+    close(S.m, expectedSingletons(freqs, n), 4 * S.se, "E[#singletons]");
+    // E[gap] = (k−1)/k · n Σ p²(1−p)^(n−1) = τ₁ · E[errn₁]
+    close(G.m, ((k - 1) / k) * tau1(freqs, n) * expectedSingletons(freqs, n), 4 * G.se, "E[gap]");
+  });
+});
+
+describe("XOR clusters and the fixed-readout two-layer ReLU", () => {
+  it("clusters sit at ±μ₁, ±μ₂ with XOR labels, the flipped rows are exactly ⌊flip·n⌋ and test labels are clean", () => {
+    const d = xorClusterData({ n: 400, nTest: 400, d: 50, muNormSq: 400, flip: 0.1 }, keyFromSeed(2));
+    assert.equal(d.flipped.length, 40);
+    const flipped = new Set(d.flipped);
+    let agree = 0;
+    for (let i = 0; i < 400; i++) {
+      const c = d.trainCluster[i];
+      const coord = d.train.x[i * 50 + (c < 2 ? 0 : 1)];
+      assert.ok(c % 2 === 0 ? coord > 10 : coord < -10, `row ${i} cluster ${c} coordinate ${coord}`);
+      const clean = c < 2 ? 1 : 0;
+      if ((d.train.y[i] === clean) !== flipped.has(i)) agree++;
+    }
+    assert.equal(agree, 400, "flipped rows (and only they) disagree with the cluster label");
+    // test: label 1 iff the larger |coordinate| is on axis 0 (clean)
+    for (let i = 0; i < 400; i++) assert.equal(d.test.y[i], Math.abs(d.test.x[i * 50]) > Math.abs(d.test.x[i * 50 + 1]) ? 1 : 0, `test row ${i}`);
+  });
+
+  it("the readout is ±1/√m, half each; odd widths are refused; the gradient passes a float64 check", async () => {
+    const a = readoutSigns(8);
+    assert.deepEqual(Array.from(a).map((v) => Math.sign(v)), [1, 1, 1, 1, -1, -1, -1, -1]);
+    close(a[0], 1 / Math.sqrt(8), 1e-7, "magnitude");
+    assert.throws(() => initFixedReadout({ d: 3, m: 5, activation: "relu", initStd: 1 }, keyFromSeed(0)), /even width/);
+    await onCpu(() => {
+      const spec = { d: 5, m: 6, activation: "relu" as const, initStd: 1 };
+      const params = toF64Cpu(initFixedReadout(spec, keyFromSeed(7)));
+      const x = np.array(Array.from({ length: 20 }, (_, i) => Math.sin(2.3 * i + 1)), { shape: [4, 5], dtype: DType.Float64, device: "cpu" });
+      const y = np.array([1, 0, 0, 1], { dtype: DType.Float64, device: "cpu" });
+      const r = gradCheck((p) => logisticLoss(applyFixedReadout(spec, p as { w: JArray }, x.ref), y.ref), params);
+      treeDispose([x, y]);
+      assert.ok(r.maxRelErr < 1e-6, `relative error ${r.maxRelErr}`);
+    });
   });
 });

@@ -29,6 +29,7 @@ export function readoutSigns(m: number): Float32Array<ArrayBuffer> {
 export function applyFixedReadout(spec: FixedReadoutSpec, params: FixedReadoutParams, x: Array): Array {
   const n = x.shape[0];
   const h = applyActivation(spec.activation, np.matmul(x, params.w));
-  const a = np.array(readoutSigns(spec.m), { shape: [spec.m, 1], dtype: h.dtype });
+  const signs = readoutSigns(spec.m);
+  const a = np.array(h.dtype === np.float32 ? signs : globalThis.Array.from(signs), { shape: [spec.m, 1], dtype: h.dtype });
   return np.matmul(h, a).reshape([n]);
 }
