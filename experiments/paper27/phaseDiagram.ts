@@ -8,8 +8,8 @@
  * size and this coarse grid is not calibrated): (a) the most-data, least-noise cell generalises
  * (test ≥ 0.90); (b) the least-data, most-noise cell does not (test < 0.90); (c) at least 2 distinct phases
  * on the grid; (d) at every ξ, test accuracy is non-decreasing in α within 0.05.
- * Negative control: weight decay 0 (at CI size the wd = 0 net memorises without generalising,
- * calibration-a.md §1a): (a) and (c) must fail.
+ * Negative control: a linear network (φ = identity), which cannot represent modular addition: no cell may
+ * generalise, so (a) fails. (Weight decay 0 is no control here: measured, its most-data cell generalises.)
  * Cost on one core: smoke ~6 s, quick ~100 s (9 cells + 9 control cells), full ~25 min (16 cells).
  * Run: genlab run grok-phase-diagram --quick
  */
@@ -62,18 +62,18 @@ export const phaseDiagram = defineExperiment({
     notCovered: ["the paper's 17 × 19 grid at full size", "the diagrams for other weight decays, dropout and BatchNorm"],
   },
   deviations: [
-    "a 3 × 3 grid at the CI size (p = 59, N = 256, 1,000 steps) at quick size, 4 × 4 at full size (p = 97, N = 500, 2,000 steps), one seed",
+    "a 3 × 3 grid at p = 59, N = 128, 1,000 steps at quick size, 4 × 4 at full size (p = 97, N = 500, 2,000 steps), one seed",
     "no pruning curves (grok-corrupted measures them)",
     "the criterion is a design estimate, not calibrated",
   ],
   criterionSource: "design estimate from the paper's Fig. 3 (qualitative ordering), fixed before the first run",
-  negativeControl: { what: "weight decay 0: at this size the network memorises without generalising anywhere on the grid, so (a) and (c) fail", hparams: { weightDecay: 0 } },
+  negativeControl: { what: "a linear network (φ = identity) cannot represent modular addition, so no cell may generalise and (a) must fail (weight decay 0 is no control: measured, its most-data, least-noise cell generalises)", hparams: { activation: "identity" } },
   dataSource: "generated",
   playFields: ["p", "hidden", "weightDecay", "steps"],
   hparams: corruptedModular.hparams,
   sizes: {
     smoke: { p: 23, hidden: 32, steps: 40, logEvery: 20, prune: false },
-    quick: { p: 59, hidden: 256, steps: 1000, prune: false },
+    quick: { p: 59, hidden: 128, steps: 1000, logEvery: 200, perDecade: 4, prune: false },
   },
   cost: { smoke: "~6 s", quick: "~100 s", full: "~25 min" },
   sweep: (size) =>

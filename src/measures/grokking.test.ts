@@ -7,10 +7,15 @@ import { keyFromSeed, splitKey } from "../core/prng.ts";
 import { treeDispose, treeRef } from "../core/tree.ts";
 import { gradCheck, onCpu, toF64Cpu } from "../../test/util/numeric.ts";
 import { xorClusterData } from "../data/xorClusters.ts";
-import { logisticLoss } from "../nn/losses.ts";
 import { applyFixedReadout, initFixedReadout, readoutSigns } from "../nn/twoLayer.ts";
 import { expectedSingletons, longTailTrial, tau1, zipfFrequencies } from "../theory/longTail.ts";
-import { applyMlp, initMlp, mlpSpec } from "../nn/dense.ts";
+import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../nn/dense.ts";
+import { logisticLoss, softmaxCrossEntropy } from "../nn/losses.ts";
+import { sgd } from "../optim/aliases.ts";
+import { kthLargest, kthSmallest, meanAggregate, medianAxis0, medianOfMeansAxis0, winsorize, winsorizedMean } from "../optim/robust.ts";
+import { chain, scaleByLearningRate } from "../optim/transform.ts";
+import { train } from "../train/loop.ts";
+import { coherenceOfGradients, mlpCoherence, perExampleGradients } from "./coherence.ts";
 import { dftTables, fourierIpr, iprSummary, modularNeuronIpr, rfftPower, rfftSize } from "./fourier.ts";
 import { doshiPhase } from "./phases.ts";
 import { keepMask, maskHiddenUnits, pruningOrder } from "./pruning.ts";
@@ -186,5 +191,95 @@ describe("XOR clusters and the fixed-readout two-layer ReLU", () => {
       treeDispose([x, y]);
       assert.ok(r.maxRelErr < 1e-6, `relative error ${r.maxRelErr}`);
     });
+  });
+});
+
+describe("m-coherence (Chatterjee & Zielinski 2022)", () => {
+  it("m identical gradients give m, orthogonal equal-norm gradients give 1, opposite pairs 0", async () => {
+    const m = 7;
+    const same = np.array(Array.from({ length: m * 3 }, (_, i) => [0.5, -2, 1][i % 3]), { shape: [m, 3] });
+    close((await coherenceOfGradients({ a: same }).data())[0], m, 1e-4, "identical");
+    const eye = np.eye(m).mul(2.5);
+    close((await coherenceOfGradients([eye]).data())[0], 1, 1e-6, "orthogonal");
+    const opp = np.array([1, 2, -1, -2], { shape: [2, 2] });
+    close((await coherenceOfGradients([opp]).data())[0], 0, 1e-7, "opposite");
+  });
+
+  it("ghost-norm coherence of an MLP equals the vmap per-example computation (float64), and m copies of one example give m", async () => {
+    await onCpu(async () => {
+      const spec = mlpSpec({ dims: [4, 6, 3], activation: "tanh", bias: true, padTo: 1 });
+      const params = toF64Cpu(initMlp(spec, keyFromSeed(9)));
+      const x = np.array(Array.from({ length: 20 }, (_, i) => Math.cos(1.1 * i)), { shape: [5, 4], dtype: DType.Float64, device: "cpu" });
+      const y = np.array([0, 2, 1, 1, 0], { dtype: DType.Int32, device: "cpu" });
+      const ghost = (await mlpCoherence(spec, treeRef(params), x.ref, y.ref).data())[0];
+      const per = perExampleGradients((p: MlpParams, xb, yb) => softmaxCrossEntropy(applyMlp(spec, p, xb), yb), treeRef(params), x.ref, y.ref);
+      const direct = (await coherenceOfGradients(per).data())[0];
+      close(ghost, direct, 1e-9 * (1 + direct), "ghost vs vmap");
+      assert.ok(ghost > 0 && ghost < 5, `coherence of 5 distinct examples in (0, 5): ${ghost}`);
+      const x1 = np.tile(x.slice([0, 1]), [6, 1]);
+      const y1 = np.tile(y.slice([0, 1]), [6]);
+      close((await mlpCoherence(spec, params, x1, y1).data())[0], 6, 1e-9, "6 copies");
+    });
+  });
+});
+
+describe("robust aggregation: winsorized and median-of-means gradients (optim/robust.ts)", () => {
+  const hostKth = (col: number[], c: number) => [...col].sort((a, b) => b - a)[c - 1];
+  it("kthLargest/kthSmallest equal a sort, ties included; the median handles odd and even batches", async () => {
+    const b = 9, w = 5;
+    const vals = Array.from({ length: b * w }, (_, i) => Math.round(4 * Math.sin(3.7 * i)) / 2); // many ties
+    const col = (j: number) => Array.from({ length: b }, (_, i) => vals[i * w + j]);
+    for (const c of [1, 2, 3, 5, 9]) {
+      const got = await kthLargest(np.array(vals, { shape: [b, w] }), c).data();
+      const lo = await kthSmallest(np.array(vals, { shape: [b, w] }), c).data();
+      for (let j = 0; j < w; j++) {
+        assert.equal(got[j], hostKth(col(j), c), `c ${c} column ${j} largest`);
+        assert.equal(lo[j], -hostKth(col(j).map((v) => -v), c), `c ${c} column ${j} smallest`);
+      }
+    }
+    const med = await medianAxis0(np.array(vals.slice(0, 8 * w), { shape: [8, w] })).data();
+    for (let j = 0; j < w; j++) {
+      const s = col(j).slice(0, 8).sort((a, b) => a - b);
+      close(med[j], (s[3] + s[4]) / 2, 1e-7, `even median ${j}`);
+    }
+    assert.throws(() => kthLargest(np.zeros([3, 2]), 4), /c must be an integer in \[1, 3\]/);
+  });
+
+  it("the winsorized step of symmetric outliers equals the clean step; one outlier moves the mean but not the winsorized mean", async () => {
+    // per-example gradients: 8 clean values around 1 plus two outliers ±50 around the clean mean
+    const clean = [0.8, 1.2, 0.9, 1.1, 1.0, 0.7, 1.3, 1.0];
+    const cm = clean.reduce((a, b) => a + b, 0) / clean.length;
+    const withSym = [...clean, cm + 50, cm - 50];
+    const g = (v: number[]) => np.array(v, { shape: [v.length, 1] });
+    const [w] = await winsorizedMean(g(withSym), 2).data();
+    // clipping to the 2nd order statistics replaces the outliers by 1.3 and 0.7 (symmetric about 1)
+    close(w, (clean.reduce((a, b) => a + b, 0) + 1.3 + 0.7) / 10, 1e-6, "winsorized = clean step");
+    close(w, cm, 1e-6, "= the clean mean");
+    const one = [...clean, 100];
+    const [plain] = await g(one).mean(0).data();
+    const [win] = await winsorizedMean(g(one), 2).data();
+    assert.ok(plain > 10, `the mean is dragged to ${plain}`);
+    assert.ok(Math.abs(win - cm) < 0.05, `the winsorized mean stays at ${win}`);
+    const [mom] = await medianOfMeansAxis0(g([1, 1, 1, 1, 1, 1, 1000, 1000, 1000]), 3).data();
+    close(mom, 1, 1e-6, "median of means ignores one bad group");
+  });
+
+  it("in the training loop, a per-example aggregator is used through vmap: the mean aggregator equals plain SGD, winsorize differs", async () => {
+    const spec = mlpSpec({ dims: [3, 8, 2], activation: "relu" });
+    const data = { x: Float32Array.from({ length: 60 }, (_, i) => Math.sin(0.7 * i)), xShape: [20, 3], y: Int32Array.from({ length: 20 }, (_, i) => i % 2), numClasses: 2 };
+    const run = async (opt: ReturnType<typeof sgd>) => {
+      const r = await train(initMlp(spec, keyFromSeed(1)), { loss: (p, x, y) => softmaxCrossEntropy(applyMlp(spec, p, x), y), optimizer: opt, train: data, steps: 5, batchSize: 10, log: { every: 0, perDecade: 0 }, key: keyFromSeed(2) });
+      const flat = (await r.params.layers[0].w.ref.data()).slice();
+      treeDispose([r.params, r.optState]);
+      return flat;
+    };
+    const a = await run(sgd(0.5));
+    const b = await run(chain(meanAggregate(), scaleByLearningRate(0.5)));
+    const c = await run(chain(winsorize(2), scaleByLearningRate(0.5)));
+    let dab = 0, dac = 0;
+    for (let i = 0; i < a.length; i++) (dab = Math.max(dab, Math.abs(a[i] - b[i]))), (dac = Math.max(dac, Math.abs(a[i] - c[i])));
+    assert.ok(dab < 1e-5, `mean aggregator vs SGD: ${dab}`);
+    assert.ok(dac > 1e-4, `winsorize must change the step: ${dac}`);
+    assert.throws(() => chain(scaleByLearningRate(1), winsorize(2)), /must come first/);
   });
 });

@@ -13,6 +13,12 @@ export type OptState = Tree;
 export interface GradientTransformation {
   init(params: Tree): OptState;
   update(updates: Tree, state: OptState, params?: Tree): [Tree, OptState];
+  /**
+   * true: `update` takes per-example gradients (every leaf with a leading batch axis [B, …]) and returns
+   * an ordinary update (optim/robust.ts). The training loop then computes per-example gradients with
+   * vmap(grad) instead of the gradient of the mean loss. Only the first transform of a chain may set it.
+   */
+  readonly perExample?: boolean;
 }
 
 /** A schedule maps the step count (float32 scalar array, consumed) to a value (scalar array). */
@@ -174,7 +180,9 @@ export function recordUpdateNorm(): GradientTransformation {
 
 /** Compose transformations left to right; state is the list of their states. */
 export function chain(...transforms: GradientTransformation[]): GradientTransformation {
+  if (transforms.slice(1).some((t) => t.perExample)) throw new RangeError("chain: a per-example aggregator (winsorize, medianOfMeans) must come first");
   return {
+    ...(transforms[0]?.perExample ? { perExample: true } : {}),
     init(params) {
       const states = transforms.map((t) => t.init(treeRef(params)));
       treeDispose(params);
