@@ -203,6 +203,7 @@ describe("chart specs", () => {
       doc,
     );
     assert.equal(svg.match(/<svg/g)?.length, 5, "a figure with four panels");
+    for (const t of ["l", "s", "b", "h"]) assert.match(svg, new RegExp(`font-weight="bold" fill="#222">${t}</text>`), `panel title ${t} is drawn`);
     assert.match(svg, /<rect[^>]*fill="rgb|fill="#/);
     assert.equal(colorFor("train_acc"), colorFor("train"));
     assert.equal(colorFor("test_loss"), colorFor("test"));

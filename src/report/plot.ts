@@ -186,7 +186,7 @@ export function chartSvg(spec: ChartSpec, document: Document): string {
 
 /** A figure spec as one standalone SVG: its panels side by side under the title. */
 export function figureSvg(fig: FigureSpec, document: Document): string {
-  return composeSvg(fig.title, fig.panels.map((p) => chartSvg(p, document)), fig.subtitle ?? "");
+  return composeSvg(fig.title, fig.panels.map((p) => chartSvg(p, document)), fig.subtitle ?? "", fig.panels.map((p) => p.title));
 }
 
 function sizeOf(svg: string): { w: number; h: number } {
@@ -196,17 +196,20 @@ function sizeOf(svg: string): { w: number; h: number } {
 }
 
 /** Panels side by side under a title, as one standalone SVG (nested <svg> elements). */
-export function composeSvg(title: string, panels: string[], subtitle = ""): string {
+export function composeSvg(title: string, panels: string[], subtitle = "", panelTitles: string[] = []): string {
   const sizes = panels.map(sizeOf);
-  const head = subtitle ? 46 : 30;
+  const titled = panelTitles.some((t) => t);
+  const top = subtitle ? 46 : 30;
+  const head = top + (titled ? 18 : 0);
   const width = sizes.reduce((a, s) => a + s.w, 0);
   const height = Math.max(...sizes.map((s) => s.h)) + head;
   let x = 0;
   const body = panels
     .map((p, i) => {
       const out = p.replace(/^<svg/, `<svg x="${x}" y="${head}"`);
+      const label = panelTitles[i] ? `<text x="${x + 12}" y="${top + 12}" font-size="12" font-weight="bold" fill="#222">${escapeXml(panelTitles[i])}</text>\n` : "";
       x += sizes[i].w;
-      return out;
+      return label + out;
     })
     .join("\n");
   return [
