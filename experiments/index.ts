@@ -1,6 +1,7 @@
 /** The registry of reproductions, in seed order. Adding one here is all the test plumbing it needs. */
 import type { Experiment } from "../src/runner/experiment.ts";
 import { longTail } from "./paper02/longTail.ts";
+import { coherence } from "./paper03/coherence.ts";
 import { xorBenign } from "./paper12/xorBenign.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
 import { moreIsBetter } from "./paper16/moreIsBetter.ts";
@@ -8,4 +9,4 @@ import { corruptedModular } from "./paper27/corruptedModular.ts";
 import { grokkingModular } from "./paper27/grokkingModular.ts";
 import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [longTail, xorBenign, dataDiet, moreIsBetter, grokkingModular, corruptedModular, phaseDiagram];
+export const EXPERIMENTS: readonly Experiment[] = [longTail, coherence, xorBenign, dataDiet, moreIsBetter, grokkingModular, corruptedModular, phaseDiagram];
