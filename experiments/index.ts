@@ -6,7 +6,8 @@ import { xorBenign } from "./paper12/xorBenign.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
 import { moreIsBetter } from "./paper16/moreIsBetter.ts";
 import { corruptedModular } from "./paper27/corruptedModular.ts";
+import { lazyRich } from "./paper25/lazyRich.ts";
 import { grokkingModular } from "./paper27/grokkingModular.ts";
 import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [longTail, coherence, xorBenign, dataDiet, moreIsBetter, grokkingModular, corruptedModular, phaseDiagram];
+export const EXPERIMENTS: readonly Experiment[] = [longTail, coherence, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram];

@@ -7,7 +7,10 @@ import { keyFromSeed, splitKey } from "../core/prng.ts";
 import { treeDispose, treeRef } from "../core/tree.ts";
 import { gradCheck, onCpu, toF64Cpu } from "../../test/util/numeric.ts";
 import { xorClusterData } from "../data/xorClusters.ts";
-import { applyFixedReadout, initFixedReadout, readoutSigns } from "../nn/twoLayer.ts";
+import { applyFixedReadout, applyMeanReadout, initFixedReadout, initMeanReadout, meanReadoutJacobian, meanReadoutNtk, readoutSigns } from "../nn/twoLayer.ts";
+import { kernelGdCurve, symmetricEigen } from "../theory/kernelGd.ts";
+import { choleskySolve } from "../theory/rfSimulation.ts";
+import { empiricalNtk, kernelTargetAlignment, ntkFeatures } from "./alignment.ts";
 import { expectedSingletons, longTailTrial, tau1, zipfFrequencies } from "../theory/longTail.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../nn/dense.ts";
 import { logisticLoss, softmaxCrossEntropy } from "../nn/losses.ts";
@@ -281,5 +284,62 @@ describe("robust aggregation: winsorized and median-of-means gradients (optim/ro
     assert.ok(dab < 1e-5, `mean aggregator vs SGD: ${dab}`);
     assert.ok(dac > 1e-4, `winsorize must change the step: ${dac}`);
     assert.throws(() => chain(scaleByLearningRate(1), winsorize(2)), /must come first/);
+  });
+});
+
+describe("NTK, kernel–target alignment and the linearised model's closed-form GD", () => {
+  it("alignment of K = y yᵀ with a centred y is 1; of the identity it is ‖y_c‖/(√n‖y_c‖)… (hand values)", async () => {
+    const y = [1, -2, 0.5, 0.5];
+    const K = np.array(y.flatMap((a) => y.map((b) => a * b)), { shape: [4, 4] });
+    close((await kernelTargetAlignment(K, np.array(y)).data())[0], 1, 1e-6, "rank-one kernel of the target");
+    // K = I: K_c = I − 1/n, y_cᵀ K_c y_c = ‖y_c‖², ‖K_c‖_F = √(n − 1) → A = 1/√(n − 1)
+    close((await kernelTargetAlignment(np.eye(4), np.array(y)).data())[0], 1 / Math.sqrt(3), 1e-6, "identity kernel");
+  });
+
+  it("the mean-readout model's analytic Jacobian and NTK equal autodiff (float64)", async () => {
+    await onCpu(async () => {
+      const spec = { d: 4, n: 6, alpha: 0.7, eps: 0.3 };
+      const params = toF64Cpu(initMeanReadout(spec, keyFromSeed(5)));
+      const x = np.array(Array.from({ length: 12 }, (_, i) => Math.sin(0.9 * i + 0.1)), { shape: [3, 4], dtype: DType.Float64, device: "cpu" });
+      const f = (p: { w: JArray }, xx: JArray) => applyMeanReadout(spec, p, xx);
+      const jA = await meanReadoutJacobian(spec, treeRef(params), x.ref).data();
+      const jB = await ntkFeatures(f, treeRef(params), x.ref).data();
+      for (let i = 0; i < jA.length; i++) close(jA[i], jB[i], 1e-12, `J[${i}]`);
+      const kA = await meanReadoutNtk(spec, treeRef(params), x.ref).data();
+      const kB = await empiricalNtk(f, params, x).data();
+      for (let i = 0; i < kA.length; i++) close(kA[i], kB[i], 1e-12, `K[${i}]`);
+    });
+  });
+
+  it("the closed-form GD curve of a linear model equals explicit iteration; its limit is the kernel interpolant", () => {
+    const P = 6, M = 4, F = 9;
+    const J = Array.from({ length: (P + M) * F }, (_, i) => { const v = Math.sin(12.9898 * (i + 1)) * 43758.5453; return v - Math.floor(v) - 0.5; });
+    const dot = (a: number, b: number) => { let s = 0; for (let k = 0; k < F; k++) s += J[a * F + k] * J[b * F + k]; return s; };
+    const kTrain = Float64Array.from({ length: P * P }, (_, i) => dot(Math.floor(i / P), i % P));
+    const kCross = Float64Array.from({ length: M * P }, (_, i) => dot(P + Math.floor(i / P), i % P));
+    const yTrain = [0.3, -1, 2, 0.5, 0, 1], yTest = [1, 0, -0.5, 2];
+    const lr = 0.05, steps = [0, 1, 7, 40];
+    const curve = kernelGdCurve({ kTrain, kCross, yTrain, yTest, lr, steps });
+    // explicit GD on δ ∈ R^F with loss mean((Jδ − y)²)
+    const delta = new Float64Array(F);
+    const pred = (row: number) => { let s = 0; for (let k = 0; k < F; k++) s += J[row * F + k] * delta[k]; return s; };
+    const mse = (rows: number[], ys: number[]) => rows.reduce((a, r, i) => a + (pred(r) - ys[i]) ** 2, 0) / rows.length;
+    const trainRows = [...Array(P).keys()], testRows = [...Array(M).keys()].map((i) => P + i);
+    let t = 0;
+    for (const [si, target] of steps.entries()) {
+      for (; t < target; t++) {
+        const r = trainRows.map((row, i) => pred(row) - yTrain[i]);
+        for (let k = 0; k < F; k++) delta[k] -= lr * (2 / P) * trainRows.reduce((a, row, i) => a + J[row * F + k] * r[i], 0);
+      }
+      close(curve.train[si], mse(trainRows, yTrain), 1e-9, `train MSE at step ${target}`);
+      close(curve.test[si], mse(testRows, yTest), 1e-9, `test MSE at step ${target}`);
+    }
+    const { values } = symmetricEigen(kTrain, P);
+    const trace = [...Array(P).keys()].reduce((a, i) => a + kTrain[i * P + i], 0);
+    close(values.reduce((a, b) => a + b, 0), trace, 1e-9 * trace, "eigenvalues sum to the trace");
+    // P < F: K is full rank and the t → ∞ limit is the interpolant K× K⁻¹ y
+    const c = choleskySolve(kTrain, P, 0, Float64Array.from(yTrain), 1)!;
+    const interp = yTest.reduce((a, yt, i) => a + ([...Array(P).keys()].reduce((s, j) => s + kCross[i * P + j] * c[j], 0) - yt) ** 2, 0) / M;
+    close(curve.limitTest, interp, 1e-6 * (1 + interp), "t → ∞ equals the kernel interpolant");
   });
 });
