@@ -2,6 +2,7 @@
 import type { Experiment } from "../src/runner/experiment.ts";
 import { longTail } from "./paper02/longTail.ts";
 import { coherence } from "./paper03/coherence.ts";
+import { moePathways } from "./paper10/pathways.ts";
 import { xorBenign } from "./paper12/xorBenign.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
 import { moreIsBetter } from "./paper16/moreIsBetter.ts";
@@ -10,4 +11,4 @@ import { lazyRich } from "./paper25/lazyRich.ts";
 import { grokkingModular } from "./paper27/grokkingModular.ts";
 import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [longTail, coherence, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram];
+export const EXPERIMENTS: readonly Experiment[] = [longTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram];

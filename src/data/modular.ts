@@ -127,3 +127,50 @@ export function modularDataset(spec: ModularSpec, key: Key): ModularData {
     testPairs,
   };
 }
+
+export type MultiOpData = {
+  train: Dataset;
+  test: Dataset;
+  /** Operation index (into `ops`) of each train / test row: the data groups. */
+  trainGroup: Int32Array;
+  testGroup: Int32Array;
+  ops: ModularOp[];
+};
+
+/**
+ * a∘b mod p for several operations at once, one data group per operation (Li, Fan, Zhou 2025's
+ * groups of different difficulty): x = [onehot(a) | onehot(b) | onehot(op)], label a∘b mod p. All pairs of
+ * every operation (b ≠ 0 for div) are split at random, `trainFraction` for training. Consumes the key.
+ */
+export function multiOpModular(spec: { p: number; ops: ModularOp[]; trainFraction: number }, key: Key): MultiOpData {
+  const { p, ops } = spec;
+  if (!isPrime(p)) {
+    key.dispose();
+    throw new RangeError(`p must be a prime, got ${p}`);
+  }
+  const rows: [number, number, number][] = [];
+  ops.forEach((op, g) => {
+    for (let a = 0; a < p; a++) for (let b = op === "div" ? 1 : 0; b < p; b++) rows.push([a, b, g]);
+  });
+  const order = permutationFromKey(key, rows.length);
+  const nTrain = Math.floor(spec.trainFraction * rows.length);
+  const width = 2 * p + ops.length;
+  const build = (idx: ArrayLike<number>): { ds: Dataset; group: Int32Array } => {
+    const n = idx.length;
+    const x = new Float32Array(n * width);
+    const y = new Int32Array(n);
+    const group = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const [a, b, g] = rows[idx[i]];
+      x[i * width + a] = 1;
+      x[i * width + p + b] = 1;
+      x[i * width + 2 * p + g] = 1;
+      y[i] = modularLabel(ops[g], a, b, p);
+      group[i] = g;
+    }
+    return { ds: { x, xShape: [n, width], y, numClasses: p }, group };
+  };
+  const tr = build(order.subarray(0, nTrain));
+  const te = build(order.subarray(nTrain));
+  return { train: tr.ds, test: te.ds, trainGroup: tr.group, testGroup: te.group, ops };
+}

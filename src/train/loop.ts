@@ -201,8 +201,11 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
       }
     }
     for (const mon of cfg.monitors ?? []) {
-      const m = mon.measure(treeRef(params));
-      for (const [k, v] of Object.entries(m)) putMetric(rec, k, await v.data());
+      if (mon.measure) {
+        const m = mon.measure(treeRef(params));
+        for (const [k, v] of Object.entries(m)) putMetric(rec, k, await v.data());
+      }
+      if (mon.measureHost) for (const [k, v] of Object.entries(await mon.measureHost(treeRef(params)))) rec[k] = v;
     }
     for (const [k, v] of Object.entries(rec)) {
       if (!Number.isFinite(v)) throw new DivergenceError(stepNo, lastFinite, k, settings);

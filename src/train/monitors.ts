@@ -8,7 +8,13 @@ import { treeGlobalNorm, treeLeaves, type Tree } from "../core/tree.ts";
 
 export interface Monitor {
   readonly id: string;
-  measure(params: Tree): Record<string, Array>;
+  /** Array-valued measures (read into numbers by the loop). Consumes params. */
+  measure?(params: Tree): Record<string, Array>;
+  /**
+   * Measures that need host code (an edit distance, a sort): numbers, asynchronously. Consumes params.
+   * A monitor may have both; the loop calls `measure` first.
+   */
+  measureHost?(params: Tree): Promise<Record<string, number>>;
 }
 
 /** ‖θ‖₂ over all parameters: weight decay's target, and a grokking indicator (Liu et al. 2023). */

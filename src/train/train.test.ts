@@ -56,8 +56,8 @@ describe("monitors", () => {
   it("parameter norm and per-leaf norms (hand values)", () => {
     const params = { a: np.array([3, 4]), b: [np.array([[1, 2], [2, 4]])] };
     // float32: √50 to ~1e-7 relative
-    assert.ok(Math.abs(paramNormMonitor.measure(treeRef(params)).param_norm.item() - Math.sqrt(50)) < 1e-5, "Math.abs(paramNormMonitor.measure(treeRef(params)).param_norm.item() - Math.sqrt(50)) < 1e-5");
-    const per = layerNormsMonitor.measure(params);
+    assert.ok(Math.abs(paramNormMonitor.measure!(treeRef(params)).param_norm.item() - Math.sqrt(50)) < 1e-5, "Math.abs(paramNormMonitor.measure!(treeRef(params)).param_norm.item() - Math.sqrt(50)) < 1e-5");
+    const per = layerNormsMonitor.measure!(params);
     assert.ok(Math.abs(per.norm_0.item() - 5) < 1e-5 && Math.abs(per.norm_1.item() - 5) < 1e-5, "Math.abs(per.norm_0.item() - 5) < 1e-5 && Math.abs(per.norm_1.item() - 5) < 1e-5");
   });
 });
