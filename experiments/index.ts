@@ -10,5 +10,6 @@ import { corruptedModular } from "./paper27/corruptedModular.ts";
 import { lazyRich } from "./paper25/lazyRich.ts";
 import { grokkingModular } from "./paper27/grokkingModular.ts";
 import { phaseDiagram } from "./paper27/phaseDiagram.ts";
+import { twoHop } from "./paper31/twoHop.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [longTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram];
+export const EXPERIMENTS: readonly Experiment[] = [longTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop];
