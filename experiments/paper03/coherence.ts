@@ -25,7 +25,7 @@ import { treeDispose } from "../../src/core/tree.ts";
 import { takeRows } from "../../src/data/dataset.ts";
 import { gaussianClusters } from "../../src/data/gaussianClusters.ts";
 import { injectLabelNoise } from "../../src/data/noise.ts";
-import { coherenceMonitor } from "../../src/measures/coherence.ts";
+import { coherenceMonitor } from "../../src/scores/coherence.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../../src/nn/dense.ts";
 import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
 import { sgd } from "../../src/optim/aliases.ts";

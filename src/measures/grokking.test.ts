@@ -18,7 +18,7 @@ import { sgd } from "../optim/aliases.ts";
 import { kthLargest, kthSmallest, meanAggregate, medianAxis0, medianOfMeansAxis0, winsorize, winsorizedMean } from "../optim/robust.ts";
 import { chain, scaleByLearningRate } from "../optim/transform.ts";
 import { train } from "../train/loop.ts";
-import { coherenceOfGradients, mlpCoherence, perExampleGradients } from "./coherence.ts";
+import { coherenceOfGradients, mlpCoherence, perExampleGradients } from "../scores/coherence.ts";
 import { dftTables, fourierIpr, iprSummary, modularNeuronIpr, rfftPower, rfftSize } from "./fourier.ts";
 import { doshiPhase } from "./phases.ts";
 import { keepMask, maskHiddenUnits, pruningOrder } from "./pruning.ts";

@@ -11,7 +11,7 @@
  */
 import { nn, numpy as np, random, type Array } from "@jax-js/jax";
 import { splitKey, type Key } from "../core/prng.ts";
-import { kthLargest } from "../optim/robust.ts";
+import { kthLargest } from "../core/order.ts";
 import { applyLayerNorm, initLayerNorm, type LayerNormParams } from "./layerNorm.ts";
 
 export type MoeSpec = { input: number; dModel: number; hidden: number; experts: number; topK: number; layers: number; output: number };

@@ -13,49 +13,11 @@
  * jit its sort routine, and c, k are small.
  */
 import { numpy as np, type Array } from "@jax-js/jax";
+import { kthLargest, kthSmallest, medianAxis0 } from "../core/order.ts";
 import { treeDispose, treeMap, type Tree } from "../core/tree.ts";
+
+export { kthLargest, kthSmallest, medianAxis0 };
 import type { GradientTransformation, OptState } from "./transform.ts";
-
-/**
- * The c-th largest value along axis 0 of x [B, …] (ties counted with multiplicity: the c-th entry of
- * the descending sort). Consumes x.
- */
-export function kthLargest(x: Array, c: number): Array {
-  const b = x.shape[0];
-  if (!(Number.isInteger(c) && c >= 1 && c <= b)) {
-    x.dispose();
-    throw new RangeError(`kthLargest: c must be an integer in [1, ${b}], got ${c}`);
-  }
-  const neg = -3.0e38;
-  let cur = x; // entries not yet passed over; passed-over ones are set to −∞
-  let result: Array | null = null;
-  let remaining = np.full(x.shape.slice(1), c, { dtype: x.dtype });
-  for (let i = 0; i < c; i++) {
-    const m = cur.ref.max(0); // current maximum per coordinate
-    const isMax = cur.ref.equal(m.ref.reshape([1, ...m.shape]));
-    const count = isMax.ref.astype(x.dtype).sum(0);
-    // the answer is m where remaining ≤ count and no answer was fixed before
-    const hit = remaining.ref.lessEqual(count.ref).astype(x.dtype);
-    result = result === null ? m.ref.mul(hit.ref) : result.add(m.ref.mul(hit.ref).mul(remaining.ref.greater(0).astype(x.dtype)));
-    // fixed coordinates get remaining ≤ 0 so they never add again
-    remaining = remaining.sub(count).sub(hit.mul(1e9));
-    cur = np.where(isMax, neg, cur);
-    m.dispose();
-  }
-  cur.dispose();
-  remaining.dispose();
-  return result!;
-}
-
-/** The c-th smallest along axis 0. Consumes x. */
-export const kthSmallest = (x: Array, c: number): Array => kthLargest(x.neg(), c).neg();
-
-/** Coordinate-wise median along axis 0 (mean of the two middle values for an even count). Consumes x. */
-export function medianAxis0(x: Array): Array {
-  const b = x.shape[0];
-  if (b % 2 === 1) return kthLargest(x, (b + 1) / 2);
-  return kthLargest(x.ref, b / 2).add(kthLargest(x, b / 2 + 1)).mul(0.5);
-}
 
 /** Clip each coordinate to its batch's [c-th smallest, c-th largest] and average over the batch. Consumes g. */
 export function winsorizedMean(g: Array, c: number): Array {

@@ -17,7 +17,7 @@ import { grad, numpy as np, vmap, type Array } from "@jax-js/jax";
 import { treeLeaves, treeRef, treeVdot, type Tree } from "../core/tree.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { applyMlp, type MlpParams, type MlpSpec } from "../nn/dense.ts";
-import { mlpGradNorms, perExampleCrossEntropy, perExampleSquaredError, type PerExampleLoss } from "../scores/perExample.ts";
+import { mlpGradNorms, perExampleCrossEntropy, perExampleSquaredError, type PerExampleLoss } from "./perExample.ts";
 import { toDevice } from "../train/loop.ts";
 import type { Monitor } from "../train/monitors.ts";
 
