@@ -102,6 +102,9 @@ describe("dashboard in Chromium (Playwright)", { skip: !existsSync(CHROMIUM) && 
     const expected = run.metrics.filter((m) => typeof m.test_acc === "number").length;
     assert.ok(expected > 5, "expected > 5");
     assert.deepEqual(pts, { test_acc: expected, train_acc: run.metrics.filter((m) => typeof m.train_acc === "number").length });
+    // monitors get their own live chart: the grokking run logs ‖θ‖ (param_norm)
+    const mon = JSON.parse((await page.getAttribute("[data-testid=monitor-chart]", "data-points")) ?? "{}") as Record<string, number>;
+    assert.deepEqual(mon, { param_norm: run.metrics.filter((m) => typeof m.param_norm === "number").length }, "the param_norm monitor chart has every logged point");
     const logSvg = await page.innerHTML("[data-testid=chart]");
     await page.uncheck("[data-testid=xlog]");
     // the redraw comes after the change event: wait for it instead of reading the page at once

@@ -8,6 +8,7 @@
 import { h, render, type ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { lineChartSvg, type LineChart, type Series } from "../src/report/plot.ts";
+import { MONITOR_METRICS } from "../src/train/monitors.ts";
 import type { AxisRow, RunView } from "../src/server/serve.ts";
 import { aggregate, configToQuery, queryToRaw, smooth, toCsv, toJson, type Curve, type Point } from "./data.ts";
 
@@ -64,7 +65,7 @@ function Controls(p: { opts: ChartOpts; set: (o: ChartOpts) => void; curves: Cur
 }
 
 /** Renders curves (and optional bands) with the report's plotting code. Raw points go to export; the drawn lines are smoothed. */
-function Chart(p: { title: string; yLabel: string; curves: Curve[]; opts: ChartOpts; bands?: LineChart["bands"]; label?: (c: Curve) => string; xLabel?: string }) {
+function Chart(p: { title: string; yLabel: string; curves: Curve[]; opts: ChartOpts; bands?: LineChart["bands"]; label?: (c: Curve) => string; xLabel?: string; testid?: string; width?: number; height?: number }) {
   const ref = useRef<HTMLDivElement>(null);
   const series: Series[] = p.curves.map((c) => {
     const pts = smooth(c.points, p.opts.smoothing);
@@ -73,12 +74,12 @@ function Chart(p: { title: string; yLabel: string; curves: Curve[]; opts: ChartO
   useEffect(() => {
     if (!ref.current) return;
     ref.current.innerHTML = lineChartSvg(
-      { title: p.title, xLabel: `${p.xLabel ?? "step"}${p.opts.xLog ? " (log scale)" : ""}`, yLabel: p.yLabel, xLog: p.opts.xLog, series, bands: p.bands, width: 760, height: 380 },
+      { title: p.title, xLabel: `${p.xLabel ?? "step"}${p.opts.xLog ? " (log scale)" : ""}`, yLabel: p.yLabel, xLog: p.opts.xLog, series, bands: p.bands, width: p.width ?? 760, height: p.height ?? 380 },
       document,
     );
   });
   const counts = Object.fromEntries(p.curves.map((c, i) => [series[i].name, c.points.filter(([, y]) => Number.isFinite(y)).length]));
-  return h("div", { class: "chart", ref, "data-testid": "chart", "data-points": JSON.stringify(counts) });
+  return h("div", { class: "chart", ref, "data-testid": p.testid ?? "chart", "data-points": JSON.stringify(counts) });
 }
 
 // ------------------------------------------------------------------------------------------ runs list
@@ -217,6 +218,12 @@ function RunPage(p: { id: string }) {
     ),
     h(Controls, { opts, set: setOpts, curves, name: run.id }),
     h(Chart, { title: run.id, yLabel: chosen.join(", "), curves, opts }),
+    // The grokking monitors (IPR, coherence, NTK alignment, pathway metrics, ‖θ‖…), one live chart each.
+    h(
+      "div",
+      { class: "monitors" },
+      names.filter((n) => MONITOR_METRICS.includes(n)).map((n) => h(Chart, { title: n, yLabel: n, curves: [curveOf(recs, n, run.id)], opts, testid: "monitor-chart", width: 370, height: 240 })),
+    ),
     h(AxisCharts, { id: run.id, opts }),
     figs.map((f) => h("figure", null, h("img", { src: `/api/runs/${encodeURIComponent(run.id)}/figures/${encodeURIComponent(f)}`, alt: f }))),
   );
@@ -380,6 +387,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1b1f24;background:#fafa
 main{max-width:1100px;margin:0 auto;padding:16px} header{margin-bottom:12px}
 table{border-collapse:collapse;background:#fff;margin:8px 0} th,td{border:1px solid #d0d7de;padding:3px 7px;text-align:left}
 .controls,.form{display:flex;flex-wrap:wrap;gap:10px;align-items:center;margin:8px 0}
+.monitors{display:flex;flex-wrap:wrap;gap:8px}.monitors .chart{flex:0 0 370px}
 .pass{color:#116329;font-weight:600} .fail,.error{color:#a40e26;font-weight:600} .running{color:#9a6700} .meta{color:#57606a}
 .chart svg,figure img,.figure svg{max-width:100%;height:auto;background:#fff} a{color:#0969da}
 `;

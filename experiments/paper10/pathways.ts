@@ -232,9 +232,9 @@ export const moePathways = defineExperiment({
         title: "MoE routing pathways: accuracy per group and pathway metrics on training data",
         subtitle: `a∘b mod ${p.hparams.p} (${groups.join(", ")}), wd ${p.hparams.weightDecay}; ρ(distance, test) after the plateau ${p.results.rho_distance_after_plateau?.toFixed(2) ?? "n/a"} → ${v.verdict}${v.criterion.startsWith("gate") ? " (did not grok)" : ""}`,
         panels: [
-          { kind: "line" as const, title: "accuracy", xLabel: "step (log scale)", yLabel: "accuracy", xLog: true, yDomain: [0, 1] as [number, number], series: [{ name: "train", x, y: rs.map((r) => r.values.train_acc) }, ...groups.map((g) => ({ name: `test ${g}`, x, y: rs.map((r) => r.values[`test_${g}_acc`]) }))], width: 420 },
+          { kind: "line" as const, title: "accuracy", xLabel: "step (log scale)", yLabel: "accuracy", xLog: true, yDomain: [0, 1] as [number, number], series: [{ name: "train", x, y: rs.map((r) => r.values.train_acc) }, ...groups.map((g) => ({ name: `${g} test`, x, y: rs.map((r) => r.values[`test_${g}_acc`]) }))], width: 420 },
           { kind: "line" as const, title: "pathway distance", xLabel: "step (log scale)", yLabel: "mean edit distance", xLog: true, series: [{ name: "distance", x, y: rs.map((r) => r.values.pathway_distance) }], width: 360 },
-          { kind: "line" as const, title: "pathway consistency", xLabel: "step (log scale)", yLabel: "mean cos(e_ℓ, e_ℓ₊₁)", xLog: true, series: [{ name: "consistency (a)", x, y: rs.map((r) => r.values.consistency_a) }, { name: "consistency (b)", x, y: rs.map((r) => r.values.consistency_b) }], width: 360 },
+          { kind: "line" as const, title: "pathway consistency", xLabel: "step (log scale)", yLabel: "mean cos(e_ℓ, e_ℓ₊₁)", xLog: true, series: [{ name: "(a) router probabilities", x, y: rs.map((r) => r.values.consistency_a) }, { name: "(b) router directions", x, y: rs.map((r) => r.values.consistency_b) }], width: 360 },
           { kind: "scatter" as const, title: "distance against test accuracy", xLabel: "test accuracy", yLabel: "pathway distance", series: [{ name: "checkpoints", x: rs.map((r) => r.values.test_acc), y: rs.map((r) => r.values.pathway_distance) }], width: 340 },
         ],
       },
