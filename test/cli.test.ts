@@ -1,4 +1,6 @@
 // The CLI as a user runs it: separate processes, real files, real signals.
+import { EXPERIMENTS } from "../experiments/index.ts";
+import { selectExperiments } from "../src/report/reproduce.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -32,12 +34,12 @@ describe("genlab CLI", () => {
 
   it("bad input: one line per problem, the path, a non-zero exit, no stack trace", () => {
     const cases: [string[], number, string][] = [
-      [["run", "nope"], 1, '✖ unknown experiment "nope"; valid experiments: data-diet, more-is-better, grokking-modular → at <experiment>\n'],
+      [["run", "nope"], 1, `✖ unknown experiment "nope"; valid experiments: ${EXPERIMENTS.map((x) => x.id).join(", ")} → at <experiment>\n`],
       [["run", "grokking-modular", "--set", "lr=abc"], 1, '✖ expected a number in (0, 10], got "abc" → at hparams.lr\n'],
       [["run", "grokking-modular", "--set", "p=91"], 1, "✖ expected a prime, got 91 → at hparams.p\n"],
       [["run", "grokking-modular", "--set", "trainFraction=1.5"], 1, "✖ expected a number in (0, 1), got 1.5 → at hparams.trainFraction\n"],
       [["run", "grokking-modular", "--seed", "-1"], 1, "✖ option '--seed <n>' argument '-1' is invalid. expected a decimal integer in [0, 4294967295], got \"-1\"\n(run with --help for usage)\n"],
-      [["reproduce", "--only", "nope,grokking-modular"], 1, '✖ unknown experiment "nope" (expected one of: data-diet, more-is-better, grokking-modular) → at --only\n'],
+      [["reproduce", "--only", "nope,grokking-modular"], 1, `✖ unknown experiment "nope" (expected one of: ${selectExperiments(EXPERIMENTS).map((x) => x.id).join(", ")}) → at --only\n`],
       [["reproduce", "--seeds", "0"], 1, "✖ option '--seeds <n>' argument '0' is invalid. expected a number of seeds in [1, 100], got \"0\"\n(run with --help for usage)\n"],
       [["run", "grokking-modular", "--size", "huge"], 1, "✖ option '--size <size>' argument 'huge' is invalid. Allowed choices are smoke, quick, full.\n(run with --help for usage)\n"],
       [["frobnicate"], 2, "✖ unknown command 'frobnicate'\n(run with --help for usage)\n"],

@@ -8,7 +8,7 @@
 import { h, render, type ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { lineChartSvg, type LineChart, type Series } from "../src/report/plot.ts";
-import { MONITOR_METRICS } from "../src/train/monitors.ts";
+import { MONITOR_METRICS } from "../src/runner/charts.ts";
 import type { AxisRow, RunView } from "../src/server/serve.ts";
 import { aggregate, configToQuery, queryToRaw, smooth, toCsv, toJson, type Curve, type Point } from "./data.ts";
 

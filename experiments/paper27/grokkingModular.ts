@@ -89,10 +89,8 @@ export const grokkingModular = defineExperiment({
     level: "partial",
     covered: ["the clean case ξ = 0: memorisation first, generalisation (grokking) much later, with weight decay"],
     notCovered: [
-      "label corruption ξ > 0 and the weight-decay ladder (coexistence / partial / full inversion)",
-      "accuracy on the corrupted pairs",
-      "per-neuron Fourier IPR and IPR-ranked pruning",
-      "the (train fraction × ξ) phase diagram",
+      "label corruption ξ > 0, the weight-decay ladder, Fourier IPR and IPR-ranked pruning (the grok-corrupted experiment)",
+      "the (train fraction × ξ) phase diagram (the grok-phase-diagram experiment)",
     ],
   },
   deviations: [

@@ -25,3 +25,24 @@ export type ChartSpec = LineChartSpec | ScatterSpec | BarSpec | HeatmapSpec;
 
 /** One figure: panels side by side under a title. Written as `<name>.svg` and `<name>.png`. */
 export type FigureSpec = { name: string; title: string; subtitle?: string; panels: ChartSpec[] };
+
+/**
+ * Metric names the library's monitors log (train/monitors.ts, measures/fourier.ts, scores/coherence.ts,
+ * measures/alignment.ts, measures/pathway.ts, and the experiments' own): the dashboard draws each in its
+ * own live chart on a run's page.
+ */
+export const MONITOR_METRICS: readonly string[] = [
+  "param_norm",
+  "ipr_mean",
+  "ipr_frac_lo",
+  "ipr_frac_hi",
+  "coherence",
+  "ntk_alignment",
+  "cos_beta",
+  "movement",
+  "align_mean",
+  "align_frac_hi",
+  "pathway_distance",
+  "consistency_a",
+  "consistency_b",
+];

@@ -68,7 +68,7 @@ describe("experiment configuration", () => {
   });
 
   it("unknown experiment lists the valid ones", () => {
-    assert.throws(() => findExperiment(EXPERIMENTS, "grok"), (e: unknown) => e instanceof GenlabError && formatIssue(e.issues[0]) === '✖ unknown experiment "grok"; valid experiments: data-diet, more-is-better, grokking-modular → at <experiment>');
+    assert.throws(() => findExperiment(EXPERIMENTS, "grok"), (e: unknown) => e instanceof GenlabError && formatIssue(e.issues[0]) === `✖ unknown experiment "grok"; valid experiments: ${EXPERIMENTS.map((x) => x.id).join(", ")} → at <experiment>`);
   });
 
   it("hparam hashes ignore key order and change with any value", () => {

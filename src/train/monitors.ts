@@ -35,23 +35,3 @@ export const layerNormsMonitor: Monitor = {
   },
 };
 
-/**
- * Metric names the library's monitors log (this module, measures/fourier.ts, scores/coherence.ts,
- * measures/alignment.ts, measures/pathway.ts, and the experiments' own): the dashboard draws each in its
- * own live chart on a run's page.
- */
-export const MONITOR_METRICS: readonly string[] = [
-  "param_norm",
-  "ipr_mean",
-  "ipr_frac_lo",
-  "ipr_frac_hi",
-  "coherence",
-  "ntk_alignment",
-  "cos_beta",
-  "movement",
-  "align_mean",
-  "align_frac_hi",
-  "pathway_distance",
-  "consistency_a",
-  "consistency_b",
-];
