@@ -7,6 +7,13 @@ import { keyFromSeed, splitKey } from "../core/prng.ts";
 import { treeDispose, treeRef } from "../core/tree.ts";
 import { gradCheck, onCpu, toF64Cpu } from "../../test/util/numeric.ts";
 import { xorClusterData } from "../data/xorClusters.ts";
+import { classCounts } from "../data/dataset.ts";
+import { gaussianClusters } from "../data/gaussianClusters.ts";
+import { twoHopKnowledgeGraph } from "../data/knowledgeGraph.ts";
+import { multiOpModular } from "../data/modular.ts";
+import { quadraticTeacher } from "../data/teacher.ts";
+import { applyMoe, initMoe, topKGates, type MoeParams } from "../nn/moe.ts";
+import { editDistance, pathwayConsistency, pathwayDistance, pathwayMetrics, pathways, routingOf } from "./pathway.ts";
 import { applyFixedReadout, applyMeanReadout, initFixedReadout, initMeanReadout, meanReadoutJacobian, meanReadoutNtk, readoutSigns } from "../nn/twoLayer.ts";
 import { kernelGdCurve, symmetricEigen } from "../theory/kernelGd.ts";
 import { choleskySolve } from "../theory/rfSimulation.ts";
@@ -341,5 +348,132 @@ describe("NTK, kernel–target alignment and the linearised model's closed-form 
     const c = choleskySolve(kTrain, P, 0, Float64Array.from(yTrain), 1)!;
     const interp = yTest.reduce((a, yt, i) => a + ([...Array(P).keys()].reduce((s, j) => s + kCross[i * P + j] * c[j], 0) - yt) ** 2, 0) / M;
     close(curve.limitTest, interp, 1e-6 * (1 + interp), "t → ∞ equals the kernel interpolant");
+  });
+});
+
+describe("MoE routing and pathway metrics (nn/moe.ts, measures/pathway.ts)", () => {
+  it("edit distance, pathways and their mean pairwise distance on hand cases", () => {
+    assert.equal(editDistance([1, 2, 3], [1, 2, 3]), 0);
+    assert.equal(editDistance([1, 2, 3], [1, 3]), 1);
+    assert.equal(editDistance([0, 1, 2, 3], [4, 5, 6, 7]), 4);
+    assert.equal(editDistance([], [1, 2]), 2);
+    // 2 rows, 2 layers, 3 experts: row 0 picks {0, 2} then {1, 2}; row 1 picks {0, 2} then {0, 1}
+    const gates = [Float32Array.from([0.5, 0, 0.5, 0.7, 0, 0.3]), Float32Array.from([0, 0.4, 0.6, 0.2, 0.8, 0])];
+    assert.deepEqual(pathways(gates, 2, 3), [[0, 2, 1, 2], [0, 2, 0, 1]]);
+    assert.equal(pathwayDistance([[0, 2, 1, 2], [0, 2, 0, 1], [0, 2, 1, 2]]), (2 + 0 + 2) / 3);
+  });
+
+  it("consistency is 1 for identical layer embeddings, 0 for orthogonal ones, and averages over layer pairs", () => {
+    const same = Float32Array.from([1, 0, 0, 1]);
+    close(pathwayConsistency([same, same, same], 2, 2), 1, 1e-7, "identical");
+    const other = Float32Array.from([0, 1, 1, 0]);
+    close(pathwayConsistency([same, other], 2, 2), 0, 1e-7, "orthogonal");
+    close(pathwayConsistency([same, same, other], 2, 2), 0.5, 1e-7, "one of two transitions aligned");
+  });
+
+  it("top-k gates keep exactly k experts per row, sum to 1, and the MoE gradient passes a float64 check", async () => {
+    const probs = np.array([0.1, 0.5, 0.15, 0.25, 0.4, 0.3, 0.2, 0.1], { shape: [2, 4] });
+    const g = await topKGates(probs, 2).data();
+    assert.deepEqual(Array.from(g).map((v) => (v > 0 ? 1 : 0)), [0, 1, 0, 1, 1, 1, 0, 0]);
+    close(g[1], 0.5 / 0.75, 1e-6, "renormalised");
+    await onCpu(async () => {
+      const spec = { input: 5, dModel: 4, hidden: 6, experts: 3, topK: 2, layers: 2, output: 3 };
+      const params = toF64Cpu(initMoe(spec, keyFromSeed(12)));
+      const x = np.array(Array.from({ length: 20 }, (_, i) => Math.cos(0.77 * i + 0.3)), { shape: [4, 5], dtype: DType.Float64, device: "cpu" });
+      const y = np.array([0, 2, 1, 1], { dtype: DType.Int32, device: "cpu" });
+      const r = gradCheck((p) => softmaxCrossEntropy(applyMoe(spec, p as MoeParams, x.ref), y.ref), params, { eps: 1e-6 });
+      assert.ok(r.maxRelErr < 1e-5, `relative error ${r.maxRelErr}`);
+      const rt = await routingOf(spec, toF64Cpu(initMoe(spec, keyFromSeed(12))), x);
+      assert.equal(rt.gates.length, 2);
+      for (const gl of rt.gates) for (let i = 0; i < 4; i++) assert.equal(Array.from(gl.subarray(i * 3, i * 3 + 3)).filter((v) => v > 0).length, 2, "two experts per row");
+      const m = pathwayMetrics(rt, 4, spec);
+      assert.ok(m.pathway_distance >= 0 && m.pathway_distance <= 4, `distance ${m.pathway_distance}`);
+      assert.ok(m.consistency_a > 0 && m.consistency_a <= 1 + 1e-9, `consistency (a) ${m.consistency_a}`);
+      treeDispose(y);
+    });
+  });
+
+  it("the mean-readout model passes a float64 finite-difference check", async () => {
+    await onCpu(() => {
+      const spec = { d: 4, n: 6, alpha: 2, eps: 0.3 };
+      const params = toF64Cpu(initMeanReadout(spec, keyFromSeed(3)));
+      const x = np.array(Array.from({ length: 12 }, (_, i) => Math.sin(0.4 * i + 0.2)), { shape: [3, 4], dtype: DType.Float64, device: "cpu" });
+      const y = np.array([0.5, -1, 2], { dtype: DType.Float64, device: "cpu" });
+      const r = gradCheck((p) => np.square(applyMeanReadout(spec, p as { w: JArray }, x.ref).sub(y.ref)).mean(), params);
+      treeDispose([x, y]);
+      assert.ok(r.maxRelErr < 1e-6, `relative error ${r.maxRelErr}`);
+    });
+  });
+});
+
+describe("generators: multi-operation modular data, Gaussian clusters, the quadratic teacher, two-hop knowledge graphs", () => {
+  it("multiOpModular covers every pair of every operation once, with the right labels and groups", () => {
+    const d = multiOpModular({ p: 7, ops: ["add", "sub", "div"], trainFraction: 0.6 }, keyFromSeed(1));
+    const n = d.train.y.length + d.test.y.length;
+    assert.equal(n, 49 + 49 + 42);
+    const w = 2 * 7 + 3;
+    const seen = new Set<string>();
+    for (const [ds, grp] of [[d.train, d.trainGroup], [d.test, d.testGroup]] as const)
+      for (let i = 0; i < ds.y.length; i++) {
+        const row = ds.x.subarray(i * w, (i + 1) * w);
+        const a = row.indexOf(1), b = row.subarray(7, 14).indexOf(1), g = row.subarray(14).indexOf(1);
+        assert.equal(g, grp[i]);
+        const want = g === 0 ? (a + b) % 7 : g === 1 ? (((a - b) % 7) + 7) % 7 : (a * [0, 1, 4, 5, 2, 3, 6][b]) % 7;
+        assert.equal(ds.y[i], want, `${a} op${g} ${b}`);
+        seen.add(`${a},${b},${g}`);
+      }
+    assert.equal(seen.size, n, "no duplicates");
+  });
+
+  it("Gaussian clusters are balanced around their means; the quadratic teacher is (βᵀx)²/2 with x of norm ≈ 1", () => {
+    const c = gaussianClusters({ n: 400, nTest: 10, d: 8, classes: 4, sep: 3, noise: 0.1 }, keyFromSeed(2));
+    assert.deepEqual(classCounts(c.train.y, 4), [100, 100, 100, 100]);
+    for (let i = 0; i < 400; i++) {
+      const k = c.train.y[i];
+      let dist = 0;
+      for (let j = 0; j < 8; j++) dist += (c.train.x[i * 8 + j] - c.means[k * 8 + j]) ** 2;
+      assert.ok(Math.sqrt(dist) < 1, `row ${i} is near its class mean`);
+    }
+    const t = quadraticTeacher({ n: 200, nTest: 5, d: 50 }, keyFromSeed(3));
+    let norm = 0;
+    for (let i = 0; i < 200; i++) {
+      let s = 0, q = 0;
+      for (let j = 0; j < 50; j++) (s += t.beta[j] * t.train.x[i * 50 + j]), (q += t.train.x[i * 50 + j] ** 2);
+      close(t.train.y[i], (s * s) / 2, 1e-4 * (1 + s * s), `target ${i}`);
+      norm += q / 200;
+    }
+    close(norm, 1, 0.05, "E‖x‖² = 1");
+  });
+
+  it("the two-hop knowledge graph follows the generator's rules (out-degree, OOD splits, φ) and encodes tails at the right position", () => {
+    const spec = { entities: 60, relations: 8, outDegree: 4, oodFraction: 0.2, idTestFraction: 0.1, phi: 2 };
+    const kg = twoHopKnowledgeGraph(spec, keyFromSeed(4));
+    assert.equal(kg.counts.atomic, 240);
+    assert.equal(kg.counts.atomicId + kg.counts.atomicOod, 240);
+    assert.equal(kg.counts.inferredTrain, Math.min(kg.counts.inferredIdTrainPool, Math.round(2 * kg.counts.atomicId)));
+    assert.equal(kg.train.y.length, 240 + kg.counts.inferredTrain);
+    const E = 60, pad = E + 8;
+    const rows = (ds: { x: Int32Array | Float32Array; y: Int32Array | Float32Array }) => Array.from({ length: ds.y.length }, (_, i) => Array.from(ds.x.subarray(i * 4, i * 4 + 4)));
+    // atomic: [h, r, PAD] at position 1; a map (h, r) → t
+    const tail = new Map<string, number>();
+    rows(kg.probes.atomic_id).forEach((r, i) => { assert.deepEqual([r[2], r[3]], [pad, 1]); tail.set(`${r[0]},${r[1]}`, kg.probes.atomic_id.y[i]); });
+    const ood = new Set<string>();
+    rows(kg.probes.atomic_ood).forEach((r, i) => { ood.add(`${r[0]},${r[1]}`); tail.set(`${r[0]},${r[1]}`, kg.probes.atomic_ood.y[i]); });
+    const outDeg = new Map<number, number>();
+    for (const k of tail.keys()) outDeg.set(Number(k.split(",")[0]), (outDeg.get(Number(k.split(",")[0])) ?? 0) + 1);
+    assert.ok([...outDeg.values()].every((v) => v === 4) && outDeg.size === E, "every head has out-degree 4");
+    // inferred: [h, r1, r2] at position 2, tail = t(t(h, r1), r2); ID test: both hops ID; OOD: both OOD
+    const check = (name: "inferred_id" | "inferred_ood" | "inferred_train", bothOod: boolean) =>
+      rows(kg.probes[name]).forEach((r, i) => {
+        assert.equal(r[3], 2);
+        const b = tail.get(`${r[0]},${r[1]}`)!;
+        assert.equal(kg.probes[name].y[i], tail.get(`${b},${r[2]}`), `${name} row ${i} composes`);
+        assert.equal(ood.has(`${r[0]},${r[1]}`), bothOod);
+        assert.equal(ood.has(`${b},${r[2]}`), bothOod);
+      });
+    check("inferred_id", false);
+    check("inferred_train", false);
+    check("inferred_ood", true);
+    assert.ok(kg.probes.inferred_ood.y.length > 0 && kg.probes.inferred_id.y.length > 0, "both test splits are non-empty");
   });
 });
