@@ -10,7 +10,8 @@
  * on the grid; (d) at every ξ, test accuracy is non-decreasing in α within 0.05.
  * Negative control: a linear network (φ = identity), which cannot represent modular addition: no cell may
  * generalise, so (a) fails. (Weight decay 0 is no control here: measured, its most-data cell generalises.)
- * Cost on one core: smoke ~6 s, quick ~100 s (9 cells + 9 control cells), full ~25 min (16 cells).
+ * Cost on one core: smoke ~6 s, quick ~110 s (9 cells + 9 control cells), full ~90 min (16 cells + 16 control
+ * cells at ~2.8 min each, estimated from grok-corrupted's full size; not run yet).
  * Run: genlab run grok-phase-diagram --quick
  */
 import { defineExperiment, type Point, type Verdict } from "../../src/runner/experiment.ts";
@@ -75,7 +76,7 @@ export const phaseDiagram = defineExperiment({
     smoke: { p: 23, hidden: 32, steps: 40, logEvery: 20, prune: false },
     quick: { p: 59, hidden: 128, steps: 1000, logEvery: 200, perDecade: 4, prune: false },
   },
-  cost: { smoke: "~6 s", quick: "~100 s", full: "~25 min" },
+  cost: { smoke: "~6 s", quick: "~110 s", full: "~90 min (estimate)" },
   sweep: (size) =>
     size === "full"
       ? [{ trainFraction: [0.3, 0.45, 0.6, 0.75], corruption: [0.1, 0.25, 0.4, 0.55], prune: [false], seeds: [0] }]

@@ -19,7 +19,7 @@
  * The paper's runs take up to 1.5 M steps on a GPU; the spec estimates 50,000 steps (≈ 1.7 h on CPU) for this
  * analog. Quick (800 steps) and full (20,000 steps) are far shorter: a FAIL here says "did not grok within
  * the budget", not that the claim is false.
- * Cost on one core: smoke ~4 s, quick ~2 min, full ~40 min.
+ * Cost on one core: smoke ~4 s, quick ~70 s, full ~50 min (estimate from the quick step time; not run yet).
  * Run: genlab run two-hop --quick
  */
 import { nn, type Array as JArray } from "@jax-js/jax";
@@ -126,7 +126,7 @@ export const twoHop = defineExperiment({
     smoke: { entities: 30, relations: 6, outDegree: 3, dModel: 16, heads: 2, layers: 1, batch: 64, steps: 20, logEvery: 10 },
     quick: { steps: 800, batch: 128, logEvery: 100 },
   },
-  cost: { smoke: "~4 s", quick: "~2 min", full: "~40 min" },
+  cost: { smoke: "~4 s", quick: "~70 s", full: "~50 min (estimate)" },
   sweep: () => [{ phi: [3.6, 7.2], seeds: [0] }],
 
   async run(ctx): Promise<TwoHopResults> {
