@@ -13,12 +13,13 @@
  * Σᵢ ℓᵢ, and Σ‖gᵢ‖² comes from ghost norms (scores/perExample.ts), never materialising a per-example
  * gradient. `coherenceOfGradients` takes materialised per-example gradients (any model, via vmap).
  */
-import { grad, numpy as np, vmap, type Array } from "@jax-js/jax";
+import { grad, numpy as np, type Array } from "@jax-js/jax";
 import { treeLeaves, treeRef, treeVdot, type Tree } from "../core/tree.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { applyMlp, type MlpParams, type MlpSpec } from "../nn/dense.ts";
 import { mlpGradNorms, perExampleCrossEntropy, perExampleSquaredError, type PerExampleLoss } from "./perExample.ts";
 import { toDevice } from "../train/loop.ts";
+import { perExampleGradients } from "../train/perExample.ts";
 import type { Monitor } from "../train/monitors.ts";
 
 /** m-coherence from per-example gradients: a tree whose leaves are [m, …]. Consumes g. */
@@ -35,14 +36,7 @@ export function coherenceOfGradients(g: Tree): Array {
   return sumSq.div(np.maximum(sqSum, 1e-30));
 }
 
-/**
- * Per-example gradients by vmap(grad): leaves [m, …]. `loss(params, x, y)` is the mean loss of a batch;
- * it is called on batches of one. Consumes params, x and y. (Memory: m × #params floats.)
- */
-export function perExampleGradients<P extends Tree>(loss: (p: P, x: Array, y: Array) => Array, params: P, x: Array, y: Array): P {
-  const one = (pp: P, xi: Array, yi: Array) => grad((q: P) => loss(q, xi.reshape([1, ...xi.shape]), yi.reshape([1, ...yi.shape])))(pp as never);
-  return (vmap as unknown as (f: unknown, axes: unknown) => (...a: unknown[]) => P)(one, [null, 0, 0])(params, x, y);
-}
+export { perExampleGradients };
 
 /** m-coherence of an MLP on (x, y) with ghost norms (no per-example gradient materialised). Consumes params, x, y. */
 export function mlpCoherence(spec: MlpSpec, params: MlpParams, x: Array, y: Array, loss: PerExampleLoss = "cross_entropy"): Array {

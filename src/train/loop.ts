@@ -3,7 +3,7 @@
  * and monitors on a log schedule, divergence detection on every step, and checkpoints that resume
  * bit-for-bit. Arrays stay inside: callers get numbers through `onLog` and host trees in checkpoints.
  */
-import { DType, grad, jit, numpy as np, valueAndGrad, vmap, type Array } from "@jax-js/jax";
+import { DType, jit, numpy as np, valueAndGrad, type Array } from "@jax-js/jax";
 import { DivergenceError } from "../core/errors.ts";
 import { keyFromData, keyToData, permutationFromKey, splitKey, type Key } from "../core/prng.ts";
 import { checkResumeMatches } from "./checkpoint.ts";
@@ -12,6 +12,7 @@ import type { Dataset } from "../data/dataset.ts";
 import { numRows, takeRows } from "../data/dataset.ts";
 import { applyUpdates, type GradientTransformation, type OptState } from "../optim/transform.ts";
 import type { Monitor } from "./monitors.ts";
+import { perExampleGradients } from "./perExample.ts";
 import { logSteps, type LogSchedule } from "./schedule.ts";
 
 /** Scalar training loss. Consumes params, x and y. Must be jit-safe (no data reads). */
@@ -156,12 +157,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
 
   // An optimizer that aggregates per-example gradients itself (optim/robust.ts) gets them from
   // vmap(grad) of the loss on single examples; the logged loss is still the batch's mean loss.
-  const perExample = (p: P, x: Array, y: Array): [Array, Tree] => {
-    const loss = cfg.loss(treeRef(p), x.ref, y.ref);
-    const one = (pp: P, xi: Array, yi: Array) => grad((q: P) => cfg.loss(q, xi.reshape([1, ...xi.shape]), yi.reshape([1, ...yi.shape])))(pp as never);
-    const g = (vmap as unknown as (f: unknown, axes: unknown) => (...a: unknown[]) => Tree)(one, [null, 0, 0])(p, x, y);
-    return [loss, g];
-  };
+  const perExample = (p: P, x: Array, y: Array): [Array, Tree] => [cfg.loss(treeRef(p), x.ref, y.ref), perExampleGradients(cfg.loss, p, x, y)];
   const stepFn = (p: P, s: OptState, x: Array, y: Array) => {
     const [loss, grads] = cfg.optimizer.perExample ? perExample(treeRef(p), x, y) : valueAndGrad((pp: P) => cfg.loss(pp, x, y))(treeRef(p) as never);
     const [updates, s2] = cfg.optimizer.update(grads as Tree, s, treeRef(p));
