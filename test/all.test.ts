@@ -26,6 +26,7 @@ const files = [
   "../src/measures/measures.test.ts",
   "../src/measures/grokking.test.ts",
   "../src/scores/scores.test.ts",
+  "../src/scores/dataScores.test.ts",
   "./matmul.test.ts",
   "../src/runner/runner.test.ts",
   "./architecture.test.ts",

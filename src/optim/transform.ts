@@ -19,6 +19,12 @@ export interface GradientTransformation {
    * vmap(grad) instead of the gradient of the mean loss. Only the first transform of a chain may set it.
    */
   readonly perExample?: boolean;
+  /**
+   * Sharpness-aware minimisation (optim/sam.ts): the training loop computes the gradient g at θ, asks for
+   * ε = perturbation(g, θ), and hands `update` the gradient at θ + ε on the same batch. Consumes both
+   * arguments. Only the first transform of a chain may set it.
+   */
+  readonly perturbation?: (grads: Tree, params: Tree) => Tree;
 }
 
 /** A schedule maps the step count (float32 scalar array, consumed) to a value (scalar array). */
@@ -181,8 +187,11 @@ export function recordUpdateNorm(): GradientTransformation {
 /** Compose transformations left to right; state is the list of their states. */
 export function chain(...transforms: GradientTransformation[]): GradientTransformation {
   if (transforms.slice(1).some((t) => t.perExample)) throw new RangeError("chain: a per-example aggregator (winsorize, medianOfMeans) must come first");
+  if (transforms.slice(1).some((t) => t.perturbation)) throw new RangeError("chain: sam() must come first");
+  if (transforms[0]?.perExample && transforms[0]?.perturbation) throw new RangeError("chain: a transform cannot be both per-example and sharpness-aware");
   return {
     ...(transforms[0]?.perExample ? { perExample: true } : {}),
+    ...(transforms[0]?.perturbation ? { perturbation: transforms[0].perturbation } : {}),
     init(params) {
       const states = transforms.map((t) => t.init(treeRef(params)));
       treeDispose(params);

@@ -8,7 +8,9 @@ import { treeDispose, type Tree } from "../core/tree.ts";
 import { logSteps } from "../train/schedule.ts";
 import { numRows } from "../data/dataset.ts";
 import { stepsOf, train, type LogRecord, type TrainCheckpoint } from "../train/loop.ts";
-import { MAIN_PHASE, type ArrayInfo, type CtxTrainConfig, type HostNdArray, type Json, type MetricRow, type RunContext, type Size } from "./experiment.ts";
+import { dynamicsRecorder, stepsPerEpoch, truncateDynamics, type Dynamics } from "../scores/dynamics.ts";
+import { PER_EXAMPLE_QUANTITIES } from "../scores/perExample.ts";
+import { MAIN_PHASE, type ArrayInfo, type CtxTrainConfig, type DynamicsConfig, type HostNdArray, type Json, type MetricRow, type RunContext, type Size } from "./experiment.ts";
 import type { Values } from "./schema.ts";
 
 /** Thrown out of `ctx.train` / `ctx.phase` when the user asked to stop; the runner marks the run interrupted. */
@@ -49,6 +51,56 @@ export type ContextOptions = {
 
 const ARRAY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
+/** An array-name-safe prefix from a training's name ("score/run0" → "score_run0"). */
+export const arrayPrefix = (name: string) => name.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^[^A-Za-z0-9]+/, "") || "dyn";
+
+/**
+ * The runner's side of the dynamics logger: a step hook at the end of each chosen epoch that measures every
+ * example (jitted once), the record so far (restored from the saved arrays on resume, cut back to the
+ * checkpoint's step), and `save` (called before each checkpoint and at the end).
+ */
+function dynamicsLogger<P extends Tree>(dyn: DynamicsConfig<P>, cfg: CtxTrainConfig<P>, name: string, total: number, resumeStep: number, sink: RunSink) {
+  const data = dyn.data ?? cfg.train;
+  const perEpoch = stepsPerEpoch(numRows(cfg.train), cfg.batchSize);
+  const epochsTotal = Math.floor(total / perEpoch);
+  const epochs = (dyn.epochs ?? Array.from({ length: epochsTotal + 1 }, (_, e) => e)).filter((e) => e <= epochsTotal);
+  const prefix = dyn.save === false ? null : arrayPrefix(dyn.save ?? (name === MAIN_PHASE ? "dyn" : name));
+  let rec: Dynamics = { epochs: [], n: numRows(data), values: {} };
+  if (resumeStep > 0) {
+    const want = epochs.filter((e) => e * perEpoch <= resumeStep);
+    if (want.length > 0) {
+      if (!prefix) throw new GenlabError({ code: "checkpoint", path: [name], message: "cannot resume a training whose per-example dynamics were not saved (dynamics.save: false): start again with genlab run --force" });
+      try {
+        const ep = sink.loadArray(`${prefix}_epochs`);
+        const saved: Dynamics = { epochs: Array.from(ep.data), n: rec.n, values: {} };
+        for (const q of PER_EXAMPLE_QUANTITIES) {
+          try {
+            saved.values[q] = Float32Array.from(sink.loadArray(`${prefix}_${q}`).data);
+          } catch {
+            // a quantity this measure does not produce
+          }
+        }
+        if (want.some((e, i) => saved.epochs[i] !== e)) throw new Error("epochs differ");
+        rec = truncateDynamics(saved, want.length);
+      } catch {
+        throw new GenlabError({ code: "checkpoint", path: [`${prefix}_epochs.npy`], message: `the per-example dynamics saved with the checkpoint at step ${resumeStep} are missing or do not match it: the run folder is inconsistent (start again with genlab run --force)` });
+      }
+    }
+  }
+  const recorder = dynamicsRecorder({ measure: dyn.measure, data, epochs, stepsPerEpoch: perEpoch, batch: dyn.batch, initial: rec });
+  return {
+    hook: recorder.hook,
+    save() {
+      const d = recorder.dynamics();
+      if (!prefix || d.epochs.length === 0) return;
+      sink.saveArray(`${prefix}_epochs`, Int32Array.from(d.epochs), [d.epochs.length]);
+      for (const [q, v] of Object.entries(d.values)) sink.saveArray(`${prefix}_${q}`, v, [d.epochs.length, d.n]);
+    },
+    dynamics: recorder.dynamics,
+    dispose: recorder.dispose,
+  };
+}
+
 const dtypeOf = (d: HostNdArray["data"]) => (d instanceof Float32Array ? "float32" : d instanceof Float64Array ? "float64" : d instanceof Int32Array ? "int32" : "uint8");
 
 export function createRunContext(o: ContextOptions): RunContext {
@@ -66,7 +118,7 @@ export function createRunContext(o: ContextOptions): RunContext {
     seed: o.seed,
     size: o.size,
     async train<P extends Tree>(cfg: CtxTrainConfig<P>) {
-      const { name = phase, params, log: given, progressKeys: keys = ["train_acc", "test_acc"], onLog, ...loop } = cfg;
+      const { name = phase, params, log: given, progressKeys: keys = ["train_acc", "test_acc"], onLog, dynamics: dyn, ...loop } = cfg;
       if (o.shouldStop()) {
         treeDispose([params, cfg.key, cfg.optState ?? []]);
         throw new StopRequested();
@@ -88,13 +140,19 @@ export function createRunContext(o: ContextOptions): RunContext {
           throw new GenlabError({ code: "checkpoint", path: [resume.source ?? "checkpoint"], message: `is at step ${resume.step}, but the run's metrics lack the logged step ${missing}: the run folder is inconsistent (start again with genlab run --force)` });
         }
       }
+      const logger = dyn ? dynamicsLogger(dyn, cfg, name, total, resume?.step ?? 0, sink) : null;
       const r = await train<P>(params, {
         ...loop,
         log,
         resume,
         onResumed: () => sink.resumed?.(name),
         checkpointEvery: o.checkpointEvery ?? Number(o.settings.checkpointEvery ?? 0),
-        onCheckpoint: (ck) => sink.writeCheckpoint(name, ck),
+        // The dynamics so far are saved with every checkpoint, so that a resume finds them.
+        onCheckpoint: (ck) => {
+          logger?.save();
+          sink.writeCheckpoint(name, ck);
+        },
+        stepHooks: logger ? [logger.hook] : undefined,
         shouldStop: o.shouldStop,
         // The divergence message names every hparam of the run.
         settings: hparams,
@@ -108,12 +166,14 @@ export function createRunContext(o: ContextOptions): RunContext {
           await onLog?.(rec);
         },
       });
+      logger?.dispose();
       if (r.stopped) {
         treeDispose([r.params, r.optState]);
         throw new StopRequested();
       }
+      logger?.save();
       const history = metrics.filter((m) => m.phase === name && m.axis === "step").map((m) => ({ step: m.x, ...m.values }) as LogRecord);
-      return { params: r.params, optState: r.optState, history, steps: r.stepsDone, seconds: r.seconds };
+      return { params: r.params, optState: r.optState, history, steps: r.stepsDone, seconds: r.seconds, ...(logger ? { dynamics: logger.dynamics() } : {}) };
     },
     async phase<T extends Json>(name: string, fn: () => Promise<T>): Promise<T> {
       if (name in done) return done[name] as T;

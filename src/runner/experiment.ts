@@ -8,6 +8,8 @@
  * Paper titles and classes are not declared here: they come from experiments/papers.ts only.
  */
 import type { Tree } from "../core/tree.ts";
+import type { Dataset } from "../data/dataset.ts";
+import type { Dynamics, DynamicsMeasure } from "../scores/dynamics.ts";
 import type { OptState } from "../optim/transform.ts";
 import type { LogRecord, TrainConfig } from "../train/loop.ts";
 import type { LogSchedule } from "../train/schedule.ts";
@@ -52,6 +54,23 @@ export type CtxTrainConfig<P extends Tree> = Pick<TrainConfig<P>, "loss" | "opti
   log?: LogSchedule;
   /** Progress-line extras from each record (default: the train/test accuracies when present). */
   progressKeys?: string[];
+  /** The per-example dynamics logger (scores/dynamics.ts): every example measured at chosen epochs. */
+  dynamics?: DynamicsConfig<P>;
+};
+
+/**
+ * Log per-example quantities of every example of `data` (default: the training set, in its order) at the
+ * end of the given epochs (0: before training; default: every epoch and 0). The runner measures them in
+ * batches of `batch` rows with the parameters of that moment, keeps them across checkpoints and resumes,
+ * returns them in `TrainOutcome.dynamics` and saves them as `<save>_<quantity>.npy` [E, N] and
+ * `<save>_epochs.npy` (default prefix: the training's name; `save: false` keeps them in memory only).
+ */
+export type DynamicsConfig<P extends Tree> = {
+  measure: DynamicsMeasure<P>;
+  epochs?: number[];
+  data?: Dataset;
+  batch?: number;
+  save?: string | false;
 };
 
 export type TrainOutcome<P extends Tree> = {
@@ -62,6 +81,8 @@ export type TrainOutcome<P extends Tree> = {
   history: LogRecord[];
   steps: number;
   seconds: number;
+  /** What the dynamics logger recorded (when `dynamics` was given). */
+  dynamics?: Dynamics;
 };
 
 export type RunContext<H extends Values = Values, S extends Values = Values> = {

@@ -84,3 +84,25 @@ export function forgettingScores(correctByEpoch: Uint8Array[]): Float64Array {
   }
   return out;
 }
+
+/** Lift at k: precision of the top-k scores over the base rate of positives (1 = no better than random). */
+export function liftAtK(score: ArrayLike<number>, positive: ArrayLike<number>, k: number): number {
+  let pos = 0;
+  for (let i = 0; i < positive.length; i++) if (positive[i]) pos++;
+  return pos === 0 ? NaN : precisionAtK(score, positive, k) / (pos / positive.length);
+}
+
+/** Precision, recall and F1 of binary flags against the true positives (NaN where undefined). */
+export function flagMetrics(flags: ArrayLike<number>, positive: ArrayLike<number>): { flagged: number; precision: number; recall: number; f1: number } {
+  let tp = 0;
+  let fl = 0;
+  let pos = 0;
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i]) fl++;
+    if (positive[i]) pos++;
+    if (flags[i] && positive[i]) tp++;
+  }
+  const precision = fl === 0 ? NaN : tp / fl;
+  const recall = pos === 0 ? NaN : tp / pos;
+  return { flagged: fl, precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : NaN };
+}

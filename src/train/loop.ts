@@ -3,11 +3,11 @@
  * and monitors on a log schedule, divergence detection on every step, and checkpoints that resume
  * bit-for-bit. Arrays stay inside: callers get numbers through `onLog` and host trees in checkpoints.
  */
-import { DType, jit, numpy as np, valueAndGrad, type Array } from "@jax-js/jax";
+import { DType, grad, jit, numpy as np, valueAndGrad, type Array } from "@jax-js/jax";
 import { DivergenceError } from "../core/errors.ts";
 import { keyFromData, keyToData, permutationFromKey, splitKey, type Key } from "../core/prng.ts";
 import { checkResumeMatches } from "./checkpoint.ts";
-import { packHostTree, treeDispose, treeFromHost, treeRef, treeSignature, treeToHost, unpackHostTree, type PackedTree, type Tree } from "../core/tree.ts";
+import { packHostTree, treeDispose, treeFromHost, treeMap, treeRef, treeSignature, treeToHost, unpackHostTree, type PackedTree, type Tree } from "../core/tree.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { numRows, takeRows } from "../data/dataset.ts";
 import { applyUpdates, type GradientTransformation, type OptState } from "../optim/transform.ts";
@@ -64,7 +64,15 @@ export type TrainConfig<P extends Tree> = {
   onResumed?: () => void;
   /** Continue from this optimizer state (consumed) instead of `optimizer.init(params)`: train, score, then continue. */
   optState?: OptState;
+  /**
+   * Host-side work on the parameters at chosen steps, after that step's update (step 0: before the first
+   * step), e.g. the per-example dynamics logger at epoch ends. `run` consumes the params it is given and
+   * must not change training: no PRNG draws from the loop's keys, no parameter updates.
+   */
+  stepHooks?: StepHook<P>[];
 };
+
+export type StepHook<P extends Tree> = { steps: number[]; run(step: number, params: P): Promise<void> };
 
 /** Vectors returned by monitors and evaluations are recorded element-wise as `name[i]`, up to this length. */
 export const MAX_LOGGED_VECTOR = 4096;
@@ -158,8 +166,16 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
   // An optimizer that aggregates per-example gradients itself (optim/robust.ts) gets them from
   // vmap(grad) of the loss on single examples; the logged loss is still the batch's mean loss.
   const perExample = (p: P, x: Array, y: Array): [Array, Tree] => [cfg.loss(treeRef(p), x.ref, y.ref), perExampleGradients(cfg.loss, p, x, y)];
+  // A sharpness-aware optimizer (optim/sam.ts) gets the gradient at θ + ε(g, θ) on the same batch; the
+  // logged loss is the loss at θ.
+  const sharpnessAware = (p: P, x: Array, y: Array): [Array, Tree] => {
+    const [loss, g] = valueAndGrad((pp: P) => cfg.loss(pp, x.ref, y.ref))(treeRef(p) as never) as unknown as [Array, Tree];
+    const eps = cfg.optimizer.perturbation!(g, treeRef(p));
+    const perturbed = treeMap((w, e) => w.add(e), p as Tree, eps) as P;
+    return [loss, grad((pp: P) => cfg.loss(pp, x, y))(perturbed as never) as unknown as Tree];
+  };
   const stepFn = (p: P, s: OptState, x: Array, y: Array) => {
-    const [loss, grads] = cfg.optimizer.perExample ? perExample(treeRef(p), x, y) : valueAndGrad((pp: P) => cfg.loss(pp, x, y))(treeRef(p) as never);
+    const [loss, grads] = cfg.optimizer.perExample ? perExample(treeRef(p), x, y) : cfg.optimizer.perturbation ? sharpnessAware(treeRef(p), x, y) : valueAndGrad((pp: P) => cfg.loss(pp, x, y))(treeRef(p) as never);
     const [updates, s2] = cfg.optimizer.update(grads as Tree, s, treeRef(p));
     return [loss, applyUpdates(p, updates), s2] as [Array, P, OptState];
   };
@@ -209,9 +225,15 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
     await cfg.onLog?.(rec);
   };
 
+  const hooks = (cfg.stepHooks ?? []).map((h) => ({ at: new Set(h.steps), run: h.run }));
+  const runHooks = async (stepNo: number) => {
+    for (const h of hooks) if (h.at.has(stepNo)) await h.run(stepNo, treeRef(params));
+  };
+
   let lastYield = performance.now();
   try {
     if (startStep === 0 && logAt.has(0)) await record(0, null);
+    if (startStep === 0) await runHooks(0);
     for (s = startStep + 1; s <= totalSteps; s++) {
       const { x, y } = nextBatch();
       const [loss, p2, s2] = (step as typeof stepFn)(params, optState, x, y);
@@ -223,6 +245,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
         await record(s, lossVal);
         lastFinite = s;
       }
+      await runHooks(s);
       // after the record, so that progress at step s shows step s's values
       cfg.onStep?.(s, lossVal);
       if (cfg.onCheckpoint && cfg.checkpointEvery && s % cfg.checkpointEvery === 0 && s < totalSteps) {
