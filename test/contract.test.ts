@@ -13,6 +13,8 @@ import { keyFromSeed, splitKey } from "../src/core/prng.ts";
 import { treeDispose } from "../src/core/tree.ts";
 import { decodeNpy } from "../src/data/npy.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../src/nn/dense.ts";
+import { softmaxCrossEntropy } from "../src/nn/losses.ts";
+import { mlpDynamics } from "../src/scores/dynamics.ts";
 import { adam } from "../src/optim/aliases.ts";
 import { defineExperiment } from "../src/runner/experiment.ts";
 import { runPoints } from "../src/runner/pool.ts";
@@ -81,7 +83,7 @@ const toy = defineExperiment({
     const b = await ctx.phase("b", async () => {
       phaseRuns.b = (phaseRuns.b ?? 0) + 1;
       if (ctx.hparams.interrupt && phaseRuns.b === 1) process.kill(process.pid, "SIGINT");
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 50));
       for (const w of [1, 2, 4]) await ctx.record({ value: w * a.last_mse }, { axis: "width", x: w });
       return ctx.loadArray("targets").data.length;
     });
@@ -91,7 +93,51 @@ const toy = defineExperiment({
   figures: () => [],
 });
 
-const REG = [toy];
+let stopAtStep = 0;
+const toyDynamics = defineExperiment({
+  id: "toy-dynamics",
+  paper: 13,
+  title: "a toy classification with the per-example dynamics logger",
+  claim: () => "logs every example every epoch",
+  coverage: { level: "full", covered: ["the dynamics contract"], notCovered: [] },
+  deviations: ["not a paper"],
+  criterionSource: "this test",
+  dataSource: "generated",
+  hparams: { epochs: integer(4, "epochs", { min: 1, max: 50 }) },
+  sizes: { smoke: {}, quick: {} },
+  cost: { smoke: "1 s", quick: "1 s", full: "1 s" },
+  async run(ctx) {
+    const n = 40;
+    const x = Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(0.7 * i));
+    const data = { x, xShape: [n, 4], y: Int32Array.from({ length: n }, (_, i) => (x[4 * i] > 0 ? 1 : 0) + (i % 7 === 0 ? 1 : 0)), numClasses: 3 };
+    const spec = mlpSpec({ dims: [4, 8, 3] });
+    const [kInit, kData] = splitKey(keyFromSeed(ctx.seed), 2);
+    const out = await ctx.train<MlpParams>({
+      params: initMlp(spec, kInit),
+      loss: (p, xb, yb) => softmaxCrossEntropy(applyMlp(spec, p, xb), yb),
+      optimizer: adam(0.05),
+      train: data,
+      epochs: ctx.hparams.epochs,
+      batchSize: 8,
+      key: kData,
+      log: { every: 1, perDecade: 0 },
+      onLog: async (r) => {
+        if (stopAtStep && r.step === stopAtStep) {
+          process.kill(process.pid, "SIGINT");
+          await new Promise((done) => setTimeout(done, 20)); // let the signal handler run
+        }
+      },
+      dynamics: { measure: mlpDynamics(spec), batch: 16 },
+    });
+    treeDispose([out.params, out.optState]);
+    const d = out.dynamics!;
+    return { epochs: d.epochs, last_loss_sum: globalThis.Array.from(d.values.loss!.subarray((d.epochs.length - 1) * n)).reduce((a, b) => a + b, 0) };
+  },
+  verdict: () => ({ verdict: "PASS", criterion: "none", measured: {} }),
+  figures: () => [],
+});
+
+const REG = [toy, toyDynamics];
 
 describe("experiment contract", () => {
   it("train → continue with the returned optimizer state; vector metrics kept whole; float targets; records on a width axis; .npy artifacts", async () => {
@@ -130,6 +176,27 @@ describe("experiment contract", () => {
     phaseRuns = {};
     const ref = await runExperiment(REG, { experiment: "toy-regression", seed: 1, size: "smoke", set: [], outDir: mkdtempSync(join(tmpdir(), "genlab-contract-")), quiet: true, control: false });
     assert.deepEqual(resumed.results, ref.points[0].results);
+  });
+
+  it("the dynamics logger: [epochs × examples] .npy arrays of every quantity; an interrupted run resumes to the uninterrupted arrays", async () => {
+    stopAtStep = 0;
+    const ref = await runExperiment(REG, { experiment: "toy-dynamics", seed: 0, size: "smoke", set: [], outDir: mkdtempSync(join(tmpdir(), "genlab-dyn-")), quiet: true });
+    const names = ref.points[0].arrays.map((a) => a.name).sort();
+    assert.deepEqual(names, ["dyn_correct", "dyn_el2n", "dyn_epochs", "dyn_grad_norm", "dyn_loss", "dyn_margin", "dyn_p_true"]);
+    const arr = (dir: string, name: string) => decodeNpy(readFileSync(join(dir, "arrays", `${name}.npy`)));
+    assert.deepEqual(arr(ref.points[0].dir, "dyn_loss").shape, [5, 40]);
+    assert.deepEqual(globalThis.Array.from(arr(ref.points[0].dir, "dyn_epochs").data), [0, 1, 2, 3, 4]);
+    // SIGINT at step 12 (epoch 2 ends at step 10): a checkpoint with epochs 0–2 logged, then resume
+    stopAtStep = 12;
+    const out = mkdtempSync(join(tmpdir(), "genlab-dyn-"));
+    const first = await runExperiment(REG, { experiment: "toy-dynamics", seed: 0, size: "smoke", set: [], outDir: out, quiet: true, control: false });
+    assert.equal(first.points[0].status, "interrupted");
+    assert.deepEqual(globalThis.Array.from(arr(first.points[0].dir, "dyn_epochs").data), [0, 1, 2], "the arrays saved with the checkpoint");
+    stopAtStep = 0;
+    const resumed = await resumeRun(REG, first.points[0].run_id, { outDir: out, quiet: true });
+    assert.equal(resumed.status, "finished");
+    assert.deepEqual(resumed.results, ref.points[0].results);
+    for (const q of ["loss", "margin", "grad_norm", "correct"]) assert.deepEqual(globalThis.Array.from(arr(first.points[0].dir, `dyn_${q}`).data), globalThis.Array.from(arr(ref.points[0].dir, `dyn_${q}`).data), q);
   });
 
   it("--jobs 2 worker processes give the serial run's numbers bit for bit (more-is-better smoke sweep)", async () => {

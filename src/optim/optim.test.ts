@@ -237,3 +237,46 @@ describe("convergence", () => {
     assert.ok(Math.hypot(w[0] - 1, w[1] - 1) < 1e-2, `w = ${w}`);
   });
 });
+
+describe("sharpness-aware minimisation (optim/sam.ts)", () => {
+  it("a SAM step on a quadratic equals θ − lr·A(θ + ρ·Aθ/‖Aθ‖) (hand-computed); the gradient is taken on the same batch", async () => {
+    const { sam } = await import("./sam.ts");
+    const { train } = await import("../train/loop.ts");
+    const { keyFromSeed } = await import("../core/prng.ts");
+    const a = [2, 0.5];
+    const theta0 = [1, -2];
+    const rho = 0.1;
+    const lr = 0.05;
+    // L(θ) = ½ Σ a_k θ_k² · mean(x): the batch enters the loss, so a different batch would change the gradient
+    const data = { x: Float32Array.from([1, 1, 1, 1]), xShape: [4, 1], y: Int32Array.from([0, 0, 0, 0]), numClasses: 1 };
+    const r = await train({ w: np.array(theta0) } as Tree, {
+      loss: (p, x, y) => {
+        y.dispose();
+        return np.square((p as { w: Array }).w).mul(np.array(a)).sum().mul(0.5).mul(x.mean());
+      },
+      optimizer: chain(sam(rho), scaleByLearningRate(lr)),
+      train: data,
+      steps: 1,
+      batchSize: null,
+      key: keyFromSeed(0),
+      log: { every: 0, perDecade: 0 },
+      jit: false,
+    });
+    const g = theta0.map((t, k) => a[k] * t);
+    const norm = Math.hypot(...g);
+    const expected = theta0.map((t, k) => t - lr * a[k] * (t + (rho * g[k]) / norm));
+    const got = (r.params as { w: Array }).w.js() as number[];
+    for (let k = 0; k < 2; k++) assert.ok(Math.abs(got[k] - expected[k]) < 1e-6, `θ[${k}] ${got[k]} vs ${expected[k]}`);
+    treeDispose(r.optState);
+    assert.throws(() => chain(scaleByLearningRate(lr), sam(rho)), /sam\(\) must come first/);
+  });
+
+  it("adaptive SAM scales the perturbation by |θ|² (ASAM)", async () => {
+    const { sam } = await import("./sam.ts");
+    const t = sam(1, { adaptive: true });
+    const eps = t.perturbation!({ w: np.array([3, 4]) }, { w: np.array([1, 2]) }) as { w: Array };
+    // T g = [3, 8], ‖T g‖ = √73; ε = T² g / ‖T g‖ = [3, 16] / √73
+    const e = eps.w.js() as number[];
+    assert.ok(Math.abs(e[0] - 3 / Math.sqrt(73)) < 1e-6 && Math.abs(e[1] - 16 / Math.sqrt(73)) < 1e-6, `ε ${e}`);
+  });
+});
