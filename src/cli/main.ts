@@ -26,6 +26,7 @@ import { describeField } from "../runner/schema.ts";
 import { RunStore } from "../runner/store.ts";
 import { runCalculator, CALCULATORS } from "../theory/calculators.ts";
 import { BACKEND, describeBackend } from "../platform/backend.ts";
+import { addDataCommands } from "./dataCommands.ts";
 
 const CATALOGUE = { papers: PAPERS.map((p) => ({ ...p, ...PAPER_SPECS[p.number] })), classMeaning: CLASS_MEANING };
 const BIN = resolve(import.meta.dirname, "../../bin/genlab.js");
@@ -468,6 +469,7 @@ export function buildProgram(): Command {
         store.close();
       }
     });
+  addDataCommands(program);
   program.addHelpText(
     "after",
     `

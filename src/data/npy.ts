@@ -7,13 +7,13 @@ import { userError } from "../core/errors.ts";
 
 export type NpyArray = { data: Float32Array | Float64Array | Int32Array | Uint8Array; shape: number[] };
 
-const DESCR: [string, new (n: number) => NpyArray["data"]][] = [
-  ["<f4", Float32Array],
-  ["<f8", Float64Array],
-  ["<i4", Int32Array],
-  ["|u1", Uint8Array],
-];
-
+/**
+ * The dtypes genlab reads (NumPy's descr: byte order <, >, | or =, kind, bytes). What users save: float16/32/64,
+ * signed and unsigned integers of 1–8 bytes (int64 is NumPy's default for integer labels) and bool. They arrive
+ * as float32 (float16, float32), float64, uint8 (uint8, bool) or int32 (other integers; int64/uint32/uint64 values
+ * outside int32 become float64 when exact, else the file is refused).
+ */
+const KINDS: Record<string, number[]> = { f: [2, 4, 8], i: [1, 2, 4, 8], u: [1, 2, 4, 8], b: [1] };
 function descrOf(data: NpyArray["data"]): string {
   if (data instanceof Float32Array) return "<f4";
   if (data instanceof Float64Array) return "<f8";
@@ -40,13 +40,23 @@ export function encodeNpy(a: NpyArray): Uint8Array {
 /** Largest .npy data genlab reads (1 GiB). */
 export const MAX_NPY_BYTES = 1 << 30;
 
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return sign * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : sign * Infinity;
+  return sign * 2 ** (e - 15) * (1 + f / 1024);
+}
+
 /**
- * Parse a .npy file written by genlab or NumPy (the dtypes above, C order). Every problem is a
- * `GenlabError` naming `name` (the file) and what is wrong.
+ * Parse a .npy file written by genlab or NumPy (the dtypes of `KINDS`, either byte order, C order). Every
+ * problem is a `GenlabError` naming `name` (the file) and what is wrong.
  */
 export function decodeNpy(bytes: Uint8Array, name = "<npy>"): NpyArray {
   const fail = (message: string) => userError("file", [name], message);
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+  if (bytes.length === 0) throw fail("is empty (0 bytes); expected a .npy file");
   if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) throw fail("is not a .npy file (bad magic)");
   const major = bytes[6];
   if (major < 1 || major > 3) throw fail(`has .npy format version ${major}, expected 1, 2 or 3`);
@@ -61,17 +71,46 @@ export function decodeNpy(bytes: Uint8Array, name = "<npy>"): NpyArray {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw fail("has a bad .npy header (expected descr, fortran_order and shape)");
   if (fortran === "True") throw fail("is Fortran-ordered; save it C-ordered (numpy.ascontiguousarray)");
-  const kind = DESCR.find(([d]) => d === descr);
-  if (!kind) throw fail(`has dtype ${descr}; expected one of ${DESCR.map(([d]) => d).join(", ")}`);
+  const dt = /^([<>|=])([fiub])([0-9]+)$/.exec(descr);
+  const size = dt ? Number(dt[3]) : 0;
+  if (!dt || !KINDS[dt[2]].includes(size)) throw fail(`has dtype ${descr}; expected a number array (float16/32/64, int8–64, uint8–64 or bool)`);
+  const big = dt[1] === ">";
+  const kind = dt[2];
   const dims = shapeText.split(",").map((x) => x.trim()).filter(Boolean);
   if (dims.length > 32 || !dims.every((d) => /^[0-9]{1,12}$/.test(d))) throw fail(`has a bad shape (${shapeText})`);
   const shape = dims.map(Number);
   const n = shape.reduce((x, y) => x * y, 1);
-  const bytesPer = new kind[1](0).BYTES_PER_ELEMENT;
-  if (n * bytesPer > MAX_NPY_BYTES) throw fail(`declares ${n * bytesPer} bytes of data, more than the ${MAX_NPY_BYTES}-byte limit genlab reads`);
+  if (n * size > MAX_NPY_BYTES) throw fail(`declares ${n * size} bytes of data, more than the ${MAX_NPY_BYTES}-byte limit genlab reads`);
   const body = bytes.subarray(start + hlen);
-  if (body.length !== n * bytesPer) throw fail(`${body.length < n * bytesPer ? "is truncated" : "has trailing bytes"}: shape [${shape.join(", ")}] of ${descr} needs ${n * bytesPer} data bytes, the file has ${body.length}`);
-  const data = new kind[1](n);
-  new Uint8Array(data.buffer).set(body);
-  return { data, shape };
+  if (body.length !== n * size) throw fail(`${body.length < n * size ? "is truncated" : "has trailing bytes"}: shape [${shape.join(", ")}] of ${descr} needs ${n * size} data bytes, the file has ${body.length}`);
+  const bv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const le = !big;
+  if (kind === "b" || (kind === "u" && size === 1)) return { data: Uint8Array.from(body, (v) => (kind === "b" ? (v ? 1 : 0) : v)), shape };
+  if (kind === "f" && size === 4 && le) {
+    const data = new Float32Array(n);
+    new Uint8Array(data.buffer).set(body);
+    return { data, shape };
+  }
+  if (kind === "f") {
+    const data = size === 8 ? new Float64Array(n) : new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = size === 8 ? bv.getFloat64(8 * i, le) : size === 4 ? bv.getFloat32(4 * i, le) : halfToFloat(bv.getUint16(2 * i, le));
+    return { data, shape };
+  }
+  // integers: read exactly (as BigInt for 8 bytes), then int32 when they all fit, float64 when exact
+  const vals = new Float64Array(n);
+  let fitsInt32 = true;
+  for (let i = 0; i < n; i++) {
+    const o = i * size;
+    let v: number;
+    if (size === 8) {
+      const b = kind === "i" ? bv.getBigInt64(o, le) : bv.getBigUint64(o, le);
+      if (b > BigInt(Number.MAX_SAFE_INTEGER) || b < -BigInt(Number.MAX_SAFE_INTEGER)) throw fail(`holds ${descr} value ${b} at flat index ${i}, beyond what a double holds exactly`);
+      v = Number(b);
+    } else if (size === 4) v = kind === "i" ? bv.getInt32(o, le) : bv.getUint32(o, le);
+    else if (size === 2) v = kind === "i" ? bv.getInt16(o, le) : bv.getUint16(o, le);
+    else v = bv.getInt8(o);
+    if (v > 2147483647 || v < -2147483648) fitsInt32 = false;
+    vals[i] = v;
+  }
+  return { data: fitsInt32 ? Int32Array.from(vals) : vals, shape };
 }

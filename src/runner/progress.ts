@@ -45,6 +45,13 @@ export class Progress {
     this.#quiet = opts.quiet ?? false;
   }
 
+  #note = "";
+
+  /** A short free-text note shown after the numbers (e.g. which training of a multi-training job runs). */
+  note(text: string): void {
+    this.#note = text;
+  }
+
   update(done: number, total: number, extra?: Record<string, number>, phase = ""): void {
     if (this.#quiet) return;
     if (phase !== this.#phase) {
@@ -70,7 +77,7 @@ export class Progress {
       }
       const eta = done > 0 ? (elapsed / done) * (total - done) : NaN;
       this.#bar.setTotal(total);
-      this.#bar.update(done, { extra: formatExtra(this.#extra), elapsedH: formatDuration(elapsed), etaH: formatDuration(eta) });
+      this.#bar.update(done, { extra: [formatExtra(this.#extra), this.#note].filter(Boolean).join("  "), elapsedH: formatDuration(elapsed), etaH: formatDuration(eta) });
       return;
     }
     const first = !this.#started;
@@ -80,7 +87,7 @@ export class Progress {
       this.#lastDone = done;
       const pct = total > 0 ? Math.floor((100 * done) / total) : 0;
       const eta = done > 0 ? (elapsed / done) * (total - done) : NaN;
-      this.#stream.write(`${label}  ${done}/${total} (${pct}%)  elapsed ${formatDuration(elapsed)}  ETA ${formatDuration(eta)}  ${formatExtra(this.#extra)}\n`);
+      this.#stream.write(`${label}  ${done}/${total} (${pct}%)  elapsed ${formatDuration(elapsed)}  ETA ${formatDuration(eta)}  ${[formatExtra(this.#extra), this.#note].filter(Boolean).join("  ")}\n`.replace(/ +\n$/, "\n"));
     }
   }
 

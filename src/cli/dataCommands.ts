@@ -1,0 +1,322 @@
+/**
+ * `genlab scores`, `genlab prune` and `genlab issues`: the data scores on a user's own dataset. Argument
+ * parsing, file I/O and printing only; the work is src/scores/pipeline.ts and src/scores/issues.ts. Every
+ * input is checked before any training starts, and outputs are written atomically at the end: bad input,
+ * a failure or Ctrl-C leave no output file behind.
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { zipSync } from "fflate";
+import { GenlabError, userError } from "../core/errors.ts";
+import { formatCsv, parseNumericCsv } from "../data/csv.ts";
+import { encodeNpy } from "../data/npy.ts";
+import { loadUserData, type Normalize, type UserData } from "../io/userData.ts";
+import { writeFileAtomic } from "../runner/files.ts";
+import { formatDuration, formatTable, Progress } from "../runner/progress.ts";
+import { buildIssues, ISSUE_DESCRIPTIONS, ISSUE_TYPES, type IssueTable, type IssueType } from "../scores/issues.ts";
+import { parseModelSpec, type ClassifierModel } from "../scores/models.ts";
+import { nearestNeighbours } from "../scores/nearDuplicates.ts";
+import { runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainRecipe } from "../scores/pipeline.ts";
+import { keepFraction } from "../scores/selection.ts";
+
+const out = (s: string) => process.stdout.write(s);
+const err = (s: string) => process.stderr.write(s);
+
+function intIn(lo: number, hi: number, what: string) {
+  return (v: string) => {
+    const n = /^(0|[1-9][0-9]{0,9})$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`expected ${what}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+function numIn(lo: number, hi: number, what: string, loOpen = false) {
+  return (v: string) => {
+    const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim()) ? Number(v) : NaN;
+    if (!Number.isFinite(n) || n < lo || n > hi || (loOpen && n === lo)) throw new InvalidArgumentError(`expected ${what}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+function listOf<T extends string>(valid: readonly T[], what: string) {
+  return (v: string): T[] => {
+    const items = v.split(",").map((x) => x.trim()).filter(Boolean);
+    const bad = items.filter((x) => !valid.includes(x as T));
+    if (bad.length || items.length === 0) throw new InvalidArgumentError(`unknown ${what} ${bad.map((b) => JSON.stringify(b)).join(", ") || "(none given)"}; expected a comma-separated list of ${valid.join(", ")}`);
+    return [...new Set(items)] as T[];
+  };
+}
+
+type DataFlags = { data: string; labels?: string; xKey?: string; yKey?: string; labelColumn?: string; numClasses?: number; normalize: Normalize; header?: boolean; delimiter?: string };
+type TrainFlags = { model: string; epochs: number; batchSize: number; lr: number; optimizer: "sgd" | "adam"; momentum: number; weightDecay: number; seed: number; runs: number; memRuns: number; folds: number; scoreEpoch: number };
+
+function addDataOptions(c: Command): Command {
+  return c
+    .requiredOption("--data <path>", "a folder of IDX files, a .npz (x and y), a .npy of features (with --labels), a .csv[.gz] or an IDX image file (with --labels)")
+    .option("--labels <file>", "labels for a .npy or IDX --data: .npy, IDX or one integer per line")
+    .option("--x-key <name>", "the features' array name in a .npz", "x")
+    .option("--y-key <name>", "the labels' array name in a .npz", "y")
+    .option("--label-column <name|n>", "the label column of a CSV: a header name or a 1-based index (default: \"label\", else the last column)")
+    .option("--no-header", "the CSV has no header row (default: detected)")
+    .option("--delimiter <c>", "the CSV's field delimiter (default , or a tab for .tsv)")
+    .option("--num-classes <C>", "number of classes (default: the largest label + 1)", intIn(2, 100000, "an integer in [2, 100000]"))
+    .addOption(new Option("--normalize <how>", "feature scaling: auto (uint8 /255, tabular standardised, float images kept), none, standardize, scale255").choices(["auto", "none", "standardize", "scale255"]).default("auto"));
+}
+
+function addTrainOptions(c: Command, defaults: { runs: number; memRuns: number; epochs: number }): Command {
+  return c
+    .option("--model <spec>", "linear, mlp[:h1,h2,…] or cnn[:c1,c2,hidden]", "mlp:256,256")
+    .option("--epochs <E>", "epochs of every training", intIn(1, 10000, "an integer in [1, 10000]"), defaults.epochs)
+    .option("--batch-size <B>", "minibatch size", intIn(1, 1_000_000, "a positive integer"), 128)
+    .option("--lr <lr>", "learning rate", numIn(0, 100, "a number in (0, 100]", true), 0.05)
+    .addOption(new Option("--optimizer <opt>", "sgd (momentum) or adam").choices(["sgd", "adam"]).default("sgd"))
+    .option("--momentum <m>", "SGD momentum", numIn(0, 0.999, "a number in [0, 0.999]"), 0.9)
+    .option("--weight-decay <wd>", "L2 weight decay (coupled)", numIn(0, 1, "a number in [0, 1]"), 0)
+    .option("--seed <n>", "random seed (data order, inits, folds, subsets)", intIn(0, 0xffffffff, "a decimal integer in [0, 4294967295]"), 0)
+    .option("--runs <R>", "independent full-data runs the dynamics scores are averaged over", intIn(1, 100, "an integer in [1, 100]"), defaults.runs)
+    .option("--mem-runs <M>", "subset models for the Feldman–Zhang memorization estimate (0: none)", intIn(0, 10000, "an integer in [0, 10000]"), defaults.memRuns)
+    .option("--folds <K>", "folds of the cross-fit that gives confident learning its out-of-sample probabilities", intIn(2, 50, "an integer in [2, 50]"), 5)
+    .option("--score-epoch <e>", "the epoch EL2N and GraNd are read at (Data Diet: early in training)", intIn(0, 10000, "an integer ≥ 0"), 2);
+}
+
+function load(o: DataFlags): UserData {
+  return loadUserData(o.data, { labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses: o.numClasses, normalize: o.normalize, header: o.header === false ? false : "auto", delimiter: o.delimiter });
+}
+
+/** The output path: its folder must exist and its extension be one we write. Checked before any work. */
+function checkOut(path: string, exts: string[], flag = "--out"): string {
+  const p = resolve(path);
+  if (!exts.some((e) => p.toLowerCase().endsWith(e))) throw userError("bad_flag", [flag], `${path}: expected a file ending in ${exts.join(" or ")}`);
+  const dir = dirname(p);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw userError("bad_flag", [flag], `${path}: the folder ${dir} does not exist`);
+  if (existsSync(p) && statSync(p).isDirectory()) throw userError("bad_flag", [flag], `${path} is a folder; expected a file name`);
+  return p;
+}
+
+function modelFor(d: UserData, spec: string): ClassifierModel {
+  return parseModelSpec(spec, { inputDim: d.data.xShape[1], numClasses: d.numClasses, image: d.image });
+}
+
+function recipeOf(o: TrainFlags): TrainRecipe {
+  return { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, optimizer: o.optimizer, momentum: o.optimizer === "sgd" ? o.momentum : 0, weightDecay: o.weightDecay };
+}
+
+function checkRecipe(o: TrainFlags, n: number, scores: ScoreId[]): void {
+  const problems: GenlabError["issues"] = [];
+  if (o.batchSize > n) problems.push({ code: "bad_flag", path: ["--batch-size"], message: `${o.batchSize} is larger than the ${n} examples` });
+  if (o.scoreEpoch > o.epochs && (scores.includes("el2n") || scores.includes("grand"))) problems.push({ code: "bad_flag", path: ["--score-epoch"], message: `epoch ${o.scoreEpoch} is past the last of --epochs ${o.epochs}` });
+  if (scores.includes("memorization") && o.memRuns < 2) problems.push({ code: "bad_flag", path: ["--mem-runs"], message: "the memorization estimate needs at least 2 subset models (16 or more for useful error bars)" });
+  if (problems.length) throw new GenlabError(problems);
+}
+
+/** Run a job with a progress bar (overall ETA over runs and epochs); Ctrl-C stops after the current step. */
+async function runWithProgress(name: string, job: Parameters<typeof runScoreJob>[0]): Promise<ScoreResult> {
+  const progress = new Progress(name);
+  let stop = false;
+  const onSig = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    err(`\nstopping after this step (no output is written; again to quit now)\n`);
+  };
+  process.on("SIGINT", onSig);
+  process.on("SIGTERM", onSig);
+  try {
+    return await runScoreJob({
+      ...job,
+      shouldStop: () => stop,
+      onProgress: (done, total, label) => {
+        progress.note(label);
+        progress.update(Math.floor(done * 10) / 10, total);
+      },
+    });
+  } catch (e) {
+    if (e instanceof ScoreJobStopped) {
+      progress.stop();
+      throw new GenlabError({ code: "interrupted", path: [], message: "interrupted: nothing was written" });
+    }
+    throw e;
+  } finally {
+    progress.stop();
+    process.off("SIGINT", onSig);
+    process.off("SIGTERM", onSig);
+  }
+}
+
+/** Columns as CSV (index first) or as a .npz with one array per column. */
+function encodeColumns(path: string, cols: Column[]): string | Uint8Array {
+  if (path.toLowerCase().endsWith(".csv")) return formatCsv(cols.map((c) => c.name), cols.map((c) => c.values));
+  const files: Record<string, Uint8Array> = {};
+  for (const c of cols) files[`${c.name}.npy`] = encodeNpy({ data: c.values instanceof Float32Array || c.values instanceof Float64Array || c.values instanceof Int32Array || c.values instanceof Uint8Array ? c.values : Float64Array.from(c.values), shape: [c.values.length] });
+  return zipSync(files, { level: 0 });
+}
+
+function predicted(r: ScoreResult, n: number): Int32Array | null {
+  if (!r.oosProbs) return null;
+  const c = r.oosProbs.length / n;
+  return Int32Array.from({ length: n }, (_, i) => {
+    let a = 0;
+    for (let j = 1; j < c; j++) if (r.oosProbs![i * c + j] > r.oosProbs![i * c + a]) a = j;
+    return a;
+  });
+}
+
+function describeData(d: UserData, model: ClassifierModel): [string, string][] {
+  return [
+    ["data", `${d.path} (${d.format}): ${d.data.xShape[0]} examples, ${d.data.xShape[1]} features${d.image ? ` (images ${d.image[0]}×${d.image[1]}×${d.image[2]})` : ""}, ${d.numClasses} classes`],
+    ["features", d.normalization],
+    ["model", model.describe],
+  ];
+}
+
+export function addDataCommands(program: Command): void {
+  const scores = new Command("scores").description("per-example data scores of your dataset (EL2N, GraNd, forgetting, AUM, cartography, confident learning, memorization) → CSV or .npz");
+  addDataOptions(scores);
+  addTrainOptions(scores, { runs: 1, memRuns: 16, epochs: 10 });
+  scores
+    .option("--scores <list>", `comma-separated: ${SCORE_IDS.join(",")}`, listOf(SCORE_IDS, "score"), ["el2n", "grand", "forgetting", "aum", "cartography"] as ScoreId[])
+    .requiredOption("--out <file>", "scores.csv (pandas.read_csv) or scores.npz (numpy.load: one array per column)")
+    .option("--save-dynamics <dir>", "also write the raw per-example dynamics of each run as .npy [epochs × examples] arrays")
+    .option("--json", "print the summary as JSON on stdout")
+    .action(async (o: DataFlags & TrainFlags & { scores: ScoreId[]; out: string; saveDynamics?: string; json?: boolean }) => {
+      const outPath = checkOut(o.out, [".csv", ".npz"]);
+      const dynDir = o.saveDynamics ? resolve(o.saveDynamics) : null;
+      if (dynDir && existsSync(dynDir) && !statSync(dynDir).isDirectory()) throw userError("bad_flag", ["--save-dynamics"], `${o.saveDynamics} is a file; expected a folder`);
+      const d = load(o);
+      const model = modelFor(d, o.model);
+      checkRecipe(o, d.data.xShape[0], o.scores);
+      const t0 = performance.now();
+      const r = await runWithProgress("genlab scores", { model, data: d.data, scores: o.scores, recipe: recipeOf(o), runs: o.runs, memRuns: o.memRuns, folds: o.folds, scoreEpoch: o.scoreEpoch, seed: o.seed });
+      const n = d.data.xShape[0];
+      const cols: Column[] = [
+        { name: "index", values: Int32Array.from({ length: n }, (_, i) => i), doc: "row of the input" },
+        { name: "label", values: d.data.y as Int32Array, doc: "given label" },
+        ...r.columns,
+      ];
+      writeFileAtomic(outPath, encodeColumns(outPath, cols));
+      if (dynDir) {
+        r.dynamics.forEach((dy, k) => {
+          writeFileAtomic(resolve(dynDir, `run${k}_epochs.npy`), encodeNpy({ data: Int32Array.from(dy.epochs), shape: [dy.epochs.length] }));
+          for (const [q, v] of Object.entries(dy.values)) writeFileAtomic(resolve(dynDir, `run${k}_${q}.npy`), encodeNpy({ data: v, shape: [dy.epochs.length, dy.n] }));
+        });
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      if (o.json) {
+        out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, model: model.spec, columns: cols.map((c) => ({ name: c.name, doc: c.doc })), info: r.info, seconds }, null, 2) + "\n");
+        return;
+      }
+      out(formatTable([...describeData(d, model), ["trainings", `${o.runs} dynamics run(s)${o.scores.includes("cl") ? `, ${o.folds}-fold cross-fit` : ""}${o.scores.includes("memorization") ? `, ${o.memRuns} subset models` : ""} × ${o.epochs} epochs`], ...r.columns.map((c) => [c.name, c.doc] as [string, string]), ...Object.entries(r.info).map(([k, v]) => [k, v.toFixed(4)] as [string, string]), ["time", formatDuration(seconds)], ["written", outPath + (dynDir ? `, dynamics in ${dynDir}` : "")]], "genlab scores"));
+    });
+  program.addCommand(scores);
+
+  program
+    .command("prune")
+    .description("keep a fraction of the examples by a score (Data Diet's keep-max, or its offset variant) → kept indices as .npy")
+    .requiredOption("--scores <file>", "a CSV with a header (genlab scores' output, or your own)")
+    .option("--score <column>", "the score column (default: el2n, else the first column after index and label)")
+    .requiredOption("--keep <f>", "fraction of the examples to keep, in (0, 1]", numIn(0, 1, "a number in (0, 1]", true))
+    .option("--offset <k>", "first drop the k highest scores (Paul et al.'s offset subset)", intIn(0, 1e9, "an integer ≥ 0"), 0)
+    .option("--keep-lowest", "keep the lowest scores instead of the highest (e.g. for aum or cl_self_confidence, where low is hard)")
+    .requiredOption("--out <file>", "kept.npy: the kept rows' indices (int32, ascending; the CSV's index column when it has one)")
+    .action((o: { scores: string; score?: string; keep: number; offset: number; keepLowest?: boolean; out: string }) => {
+      const outPath = checkOut(o.out, [".npy"]);
+      if (!existsSync(o.scores)) throw userError("missing_file", ["--scores"], `no such file: ${o.scores}`);
+      const t = parseNumericCsv(readFileSync(o.scores, "utf8"), o.scores, { header: true });
+      const header = t.header!;
+      const name = o.score ?? (header.includes("el2n") ? "el2n" : header.find((h) => h !== "index" && h !== "label"));
+      const j = name === undefined ? -1 : header.indexOf(name);
+      if (j < 0) throw userError("bad_flag", ["--score"], `no column ${JSON.stringify(name ?? "")} in ${o.scores} (columns: ${header.join(", ")})`);
+      const idxCol = header.indexOf("index");
+      const s = Float64Array.from({ length: t.rows }, (_, i) => (o.keepLowest ? -1 : 1) * t.values[i * t.cols + j]);
+      if (o.offset >= t.rows) throw userError("bad_flag", ["--offset"], `${o.offset} drops every one of the ${t.rows} examples`);
+      const kept = keepFraction(s, o.keep, o.offset);
+      const ids = Int32Array.from(kept, (i) => (idxCol >= 0 ? t.values[i * t.cols + idxCol] : i)).sort();
+      writeFileAtomic(outPath, encodeNpy({ data: ids, shape: [ids.length] }));
+      out(formatTable([["scores", `${o.scores}: ${t.rows} examples, column ${name}`], ["kept", `${ids.length} (${(100 * ids.length / t.rows).toFixed(1)}%), the ${o.keepLowest ? "lowest" : "highest"} scores${o.offset ? ` after dropping the ${o.offset} ${o.keepLowest ? "lowest" : "highest"}` : ""}`], ["written", outPath]], "genlab prune"));
+    });
+
+  const issues = new Command("issues").description("a data audit in the shape of cleanlab's Datalab: label issues, near-duplicates, memorized, hard-to-learn and ambiguous examples, per example and per dataset");
+  addDataOptions(issues);
+  addTrainOptions(issues, { runs: 1, memRuns: 0, epochs: 10 });
+  issues
+    .option("--types <list>", `comma-separated issue types: ${ISSUE_TYPES.join(",")}`, listOf(ISSUE_TYPES, "issue type"), [...ISSUE_TYPES] as IssueType[])
+    .requiredOption("--out <file>", "issues.csv (pandas.read_csv) or issues.npz")
+    .option("--top <k>", "examples shown per issue type in the report", intIn(0, 1000, "an integer in [0, 1000]"), 5)
+    .option("--json", "print the summary as JSON on stdout")
+    .action(async (o: DataFlags & TrainFlags & { types: IssueType[]; out: string; top: number; json?: boolean }) => {
+      const outPath = checkOut(o.out, [".csv", ".npz"]);
+      const d = load(o);
+      const model = modelFor(d, o.model);
+      const types = new Set(o.types);
+      const scoresNeeded: ScoreId[] = [];
+      if (types.has("label") || types.has("memorized")) scoresNeeded.push("cl");
+      if (types.has("hard_to_learn") || types.has("memorized")) scoresNeeded.push("el2n", "forgetting", "aum");
+      if (types.has("ambiguous")) scoresNeeded.push("cartography");
+      if (types.has("memorized") && o.memRuns > 0) scoresNeeded.push("memorization");
+      checkRecipe(o, d.data.xShape[0], scoresNeeded);
+      const t0 = performance.now();
+      const r: ScoreResult = scoresNeeded.length
+        ? await runWithProgress("genlab issues", { model, data: d.data, scores: scoresNeeded, recipe: recipeOf(o), runs: o.runs, memRuns: o.memRuns, folds: o.folds, scoreEpoch: Math.min(o.scoreEpoch, o.epochs), seed: o.seed })
+        : { columns: [], dynamics: [], oosProbs: null, info: {} };
+      const n = d.data.xShape[0];
+      let nn = null;
+      if (types.has("near_duplicate")) {
+        const p = new Progress("genlab issues near-duplicates");
+        nn = await nearestNeighbours(d.data.x as Float32Array, n, d.data.xShape[1], { onProgress: (done, total) => p.update(done, total) });
+        p.stop();
+      }
+      const table = buildIssues(r, { labels: d.data.y, epochs: o.epochs, nn });
+      const pred = predicted(r, n);
+      const cols: Column[] = [
+        { name: "index", values: Int32Array.from({ length: n }, (_, i) => i), doc: "row of the input" },
+        { name: "given_label", values: d.data.y as Int32Array, doc: "given label" },
+        ...(pred ? [{ name: "predicted_label", values: pred, doc: "out-of-sample prediction (cross-fit)" }] : []),
+        ...table.columns.map((c) => ({ name: c.name, values: c.values, doc: "" })),
+        ...r.columns.filter((c) => !["cl_label_issue"].includes(c.name)),
+        ...(nn ? [{ name: "nearest_neighbour", values: nn.index, doc: "" }, { name: "nearest_neighbour_distance", values: nn.distance, doc: `${nn.metric} distance` }] : []),
+      ];
+      writeFileAtomic(outPath, encodeColumns(outPath, cols));
+      const seconds = (performance.now() - t0) / 1000;
+      if (o.json) {
+        out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, model: model.spec, summary: table.summary.map((s) => ({ issue_type: s.type, num_issues: s.numIssues, score: s.score })), info: r.info, seconds }, null, 2) + "\n");
+        return;
+      }
+      out(issueReport(table, d, model, cols, o.top, seconds, outPath));
+    });
+  program.addCommand(issues);
+}
+
+/** The printed report: a summary table, then per type a description and its most severe examples. */
+function issueReport(t: IssueTable, d: UserData, model: ClassifierModel, cols: Column[], top: number, seconds: number, outPath: string): string {
+  const lines: string[] = [];
+  lines.push(formatTable(describeData(d, model), "genlab issues"));
+  lines.push("Here is a summary of the issues found in your data (scores in [0, 1]: lower = more severe):\n");
+  const w = Math.max(10, ...t.summary.map((s) => s.type.length));
+  lines.push(`  ${"issue_type".padEnd(w)}  ${"num_issues".padStart(10)}  ${"score".padStart(6)}`);
+  for (const s of [...t.summary].sort((a, b) => b.numIssues - a.numIssues)) lines.push(`  ${s.type.padEnd(w)}  ${String(s.numIssues).padStart(10)}  ${s.score.toFixed(4).padStart(6)}`);
+  lines.push("");
+  const get = (name: string) => cols.find((c) => c.name === name)?.values;
+  for (const type of t.types) {
+    const score = get(`${type}_score`)!;
+    const flag = get(`is_${type}_issue`)!;
+    const s = t.summary.find((x) => x.type === type)!;
+    lines.push(`${"-".repeat(20)} ${type} issues ${"-".repeat(20)}`);
+    lines.push(`About this issue: ${ISSUE_DESCRIPTIONS[type]}`);
+    lines.push(`Number of examples with this issue: ${s.numIssues}`);
+    lines.push(`Overall dataset quality in terms of this issue: ${s.score.toFixed(4)}`);
+    if (top > 0 && s.numIssues > 0) {
+      const idx = Array.from({ length: t.n }, (_, i) => i).filter((i) => flag[i]).sort((a, b) => score[a] - score[b] || a - b).slice(0, top);
+      const extra = type === "label" ? ["given_label", "predicted_label"] : type === "near_duplicate" ? ["nearest_neighbour"] : type === "hard_to_learn" ? ["aum", "el2n", "forgetting"] : type === "ambiguous" ? ["cartography_confidence", "cartography_variability"] : ["given_label", "predicted_label"];
+      lines.push(`Examples representing the most severe instances of this issue:`);
+      lines.push(`  ${["index", `${type}_score`, ...extra].map((h) => h.padStart(Math.max(8, h.length))).join("  ")}`);
+      for (const i of idx) {
+        const cells = [String(i), score[i].toFixed(4), ...extra.map((e) => {
+          const v = get(e)?.[i];
+          return v === undefined ? "" : Number.isInteger(v) ? String(v) : Number(v).toFixed(4);
+        })];
+        lines.push(`  ${cells.map((c, k) => c.padStart(Math.max(8, ["index", `${type}_score`, ...extra][k].length))).join("  ")}`);
+      }
+    }
+    lines.push("");
+  }
+  lines.push(`${t.n} examples audited in ${formatDuration(seconds)}; per-example scores and flags written to ${outPath}\n`);
+  return lines.join("\n");
+}

@@ -1,0 +1,262 @@
+/**
+ * Every data score of a labelled dataset from one declared job: the trainings they need, run with the
+ * per-example dynamics logger, and the scores computed from what was logged.
+ *
+ *   dynamics runs (R)   full-data trainings logging every example every epoch → EL2N and GraNd at an early
+ *                       epoch (Paul et al. 2021), forgetting (Toneva et al. 2019), AUM (Pleiss et al. 2020),
+ *                       cartography (Swayamdipta et al. 2020), each averaged over the R runs
+ *   K-fold cross-fit    out-of-sample predicted probabilities for confident learning (Northcutt et al. 2021):
+ *                       never the training fit's own predictions
+ *   subset runs (M)     models on random 70% subsets → the Feldman–Zhang memorization estimate with its
+ *                       standard error
+ *
+ * Host arrays out; used by `genlab scores` and `genlab issues` (cli/) and by experiments. Deterministic for a
+ * seed. `onProgress(done, total, label)` counts epochs of training (fractions within an epoch).
+ */
+import { jit, nn, numpy as np, type Array } from "@jax-js/jax";
+import { permutationFromKey, roleKeys, splitKey, type Key } from "../core/prng.ts";
+import { treeDispose, treeRef, type Tree } from "../core/tree.ts";
+import { numRows, takeRows, type Dataset } from "../data/dataset.ts";
+import { softmaxCrossEntropy } from "../nn/losses.ts";
+import { adam, sgd } from "../optim/aliases.ts";
+import { train, type StepHook } from "../train/loop.ts";
+import { aum } from "./aum.ts";
+import { cartography } from "./cartography.ts";
+import { findLabelIssues, selfConfidence } from "./confidentLearning.ts";
+import { averageDynamics, dynamicsAtEpoch, dynamicsRecorder, forgettingOf, stepsPerEpoch, type Dynamics } from "./dynamics.ts";
+import { memorizationEstimate, memorizationProxy, subsetMasks } from "./memorization.ts";
+import type { ClassifierModel } from "./models.ts";
+
+export const SCORE_IDS = ["el2n", "grand", "forgetting", "aum", "cartography", "cl", "memorization"] as const;
+export type ScoreId = (typeof SCORE_IDS)[number];
+
+export type TrainRecipe = { epochs: number; batchSize: number; lr: number; optimizer: "sgd" | "adam"; momentum: number; weightDecay: number };
+
+export type ScoreJob = {
+  model: ClassifierModel;
+  data: Dataset;
+  scores: ScoreId[];
+  recipe: TrainRecipe;
+  /** Dynamics runs averaged (default 1). */
+  runs: number;
+  /** Subset models for memorization (default 16) and their subset fraction (0.7, Feldman & Zhang). */
+  memRuns?: number;
+  memFraction?: number;
+  /** Folds of the cross-fit (default 5). */
+  folds?: number;
+  /** The epoch EL2N and GraNd are read at (default min(2, epochs), Data Diet's early scores). */
+  scoreEpoch?: number;
+  seed: number;
+  onProgress?: (done: number, total: number, label: string) => void;
+  shouldStop?: () => boolean;
+};
+
+export type Column = { name: string; values: Float64Array | Int32Array | Uint8Array | Float32Array; doc: string };
+
+export type ScoreResult = {
+  columns: Column[];
+  /** Per-run dynamics (when dynamics runs were needed). */
+  dynamics: Dynamics[];
+  /** Out-of-sample probabilities [N × C] (when the cross-fit ran). */
+  oosProbs: Float32Array | null;
+  info: Record<string, number>;
+};
+
+/** Stopped on request (Ctrl-C): the command leaves no output behind. */
+export class ScoreJobStopped extends Error {
+  constructor() {
+    super("stopped on request");
+  }
+}
+
+function optimizerOf(r: TrainRecipe) {
+  return r.optimizer === "adam" ? adam(r.lr, { weightDecay: r.weightDecay }) : sgd(r.lr, { momentum: r.momentum, weightDecay: r.weightDecay });
+}
+
+/** Softmax probabilities [N × C] of a model on a dataset, in batches. */
+export async function predictProbs(apply: (p: Tree, x: Array) => Array, params: Tree, data: Dataset, batch = 2000): Promise<Float32Array> {
+  const n = numRows(data);
+  const d = data.xShape.slice(1).reduce((a, b) => a * b, 1);
+  const f = jit((p: Tree, x: Array) => nn.softmax(apply(p, x), -1)) as unknown as ((p: Tree, x: Array) => Array) & { dispose(): void };
+  let out: Float32Array | null = null;
+  try {
+    for (let s = 0; s < n; s += batch) {
+      const e = Math.min(n, s + batch);
+      const xb = np.array((data.x as Float32Array<ArrayBuffer>).subarray(s * d, e * d), { shape: [e - s, ...data.xShape.slice(1)] });
+      const p = (await f(treeRef(params), xb).data()) as Float32Array;
+      const c = p.length / (e - s);
+      out ??= new Float32Array(n * c);
+      out.set(p, s * c);
+    }
+  } finally {
+    f.dispose();
+  }
+  return out!;
+}
+
+/** Stratified K folds from a key (consumed): fold[i] ∈ 0..K−1, each class spread evenly. */
+export function stratifiedFolds(labels: ArrayLike<number>, k: number, key: Key): Int32Array {
+  const n = labels.length;
+  const perm = permutationFromKey(key, n);
+  const next = new Map<number, number>();
+  const fold = new Int32Array(n);
+  for (const i of perm) {
+    const c = labels[i];
+    const f = next.get(c) ?? 0;
+    fold[i] = f;
+    next.set(c, (f + 1) % k);
+  }
+  return fold;
+}
+
+/**
+ * Train one model on `data` for the recipe's epochs (a step hook may log dynamics). Returns the final params
+ * (the caller disposes them). Progress in epochs.
+ */
+async function fit(job: ScoreJob, data: Dataset, key: Key, label: string, base: number, total: number, hooks: StepHook<Tree>[] = []): Promise<Tree> {
+  const [kInit, kData] = splitKey(key, 2);
+  const spe = stepsPerEpoch(numRows(data), job.recipe.batchSize);
+  const r = await train<Tree>(job.model.init(kInit), {
+    loss: (p, x, y) => softmaxCrossEntropy(job.model.apply(p, x), y),
+    optimizer: optimizerOf(job.recipe),
+    train: data,
+    epochs: job.recipe.epochs,
+    batchSize: job.recipe.batchSize,
+    key: kData,
+    log: { every: 0, perDecade: 0 },
+    stepHooks: hooks,
+    onStep: (s) => job.onProgress?.(base + s / spe, total, label),
+    shouldStop: job.shouldStop,
+  });
+  treeDispose(r.optState);
+  if (r.stopped) {
+    treeDispose(r.params);
+    throw new ScoreJobStopped();
+  }
+  return r.params;
+}
+
+/** Correctness (0/1) of a model on every row of a dataset. */
+function correctnessOf(probs: Float32Array, labels: ArrayLike<number>, c: number): Float32Array {
+  return Float32Array.from({ length: labels.length }, (_, i) => {
+    let a = 0;
+    for (let j = 1; j < c; j++) if (probs[i * c + j] > probs[i * c + a]) a = j;
+    return a === labels[i] ? 1 : 0;
+  });
+}
+
+export async function runScoreJob(job: ScoreJob): Promise<ScoreResult> {
+  const want = new Set(job.scores);
+  const n = numRows(job.data);
+  const c = job.data.numClasses;
+  const y = job.data.y as Int32Array;
+  const E = job.recipe.epochs;
+  const needDynamics = ["el2n", "grand", "forgetting", "aum", "cartography"].some((s) => want.has(s as ScoreId));
+  const runs = needDynamics ? job.runs : 0;
+  const folds = want.has("cl") ? (job.folds ?? 5) : 0;
+  const memRuns = want.has("memorization") ? (job.memRuns ?? 16) : 0;
+  const total = (runs + folds + memRuns) * E;
+  const scoreEpoch = Math.min(job.scoreEpoch ?? 2, E);
+  const keys = roleKeys(job.seed, ["dynamics", "folds", "foldSplit", "memorization", "masks"]);
+  const columns: Column[] = [];
+  const info: Record<string, number> = {};
+  let done = 0;
+
+  // 1. dynamics runs
+  const dynamics: Dynamics[] = [];
+  const runKeys = runs ? splitKey(keys.dynamics, runs) : (keys.dynamics.dispose(), []);
+  for (let r = 0; r < runs; r++) {
+    const rec = dynamicsRecorder<Tree>({ measure: job.model.measure, data: job.data, epochs: globalThis.Array.from({ length: E + 1 }, (_, e) => e), stepsPerEpoch: stepsPerEpoch(n, job.recipe.batchSize), batch: job.model.measureBatch });
+    try {
+      const params = await fit(job, job.data, runKeys[r], `dynamics run ${r + 1}/${runs}`, done, total, [rec.hook]);
+      treeDispose(params);
+    } finally {
+      rec.dispose();
+    }
+    dynamics.push(rec.dynamics());
+    done += E;
+  }
+  if (runs) {
+    const avg = averageDynamics(dynamics);
+    const mean = (f: (d: Dynamics) => ArrayLike<number>) => {
+      const out = new Float64Array(n);
+      for (const d of dynamics) {
+        const v = f(d);
+        for (let i = 0; i < n; i++) out[i] += v[i] / dynamics.length;
+      }
+      return out;
+    };
+    if (want.has("el2n")) columns.push({ name: "el2n", values: Float64Array.from(dynamicsAtEpoch(avg, "el2n", scoreEpoch)), doc: `EL2N at epoch ${scoreEpoch}, mean of ${runs} run(s) (Paul et al. 2021)` });
+    if (want.has("grand")) columns.push({ name: "grand", values: Float64Array.from(dynamicsAtEpoch(avg, "grad_norm", scoreEpoch)), doc: `GraNd (full-parameter gradient norm) at epoch ${scoreEpoch}, mean of ${runs} run(s)` });
+    if (want.has("forgetting")) columns.push({ name: "forgetting", values: mean(forgettingOf), doc: "forgetting events over epochs 1..E (never learned = E), mean over runs (Toneva et al. 2019)" });
+    if (want.has("aum")) columns.push({ name: "aum", values: mean(aum), doc: "area under the logit margin over epochs 1..E, mean over runs (Pleiss et al. 2020); low = suspicious" });
+    if (want.has("cartography")) {
+      const carts = dynamics.map((d) => cartography(d));
+      for (const k of ["confidence", "variability", "correctness"] as const) {
+        const out = new Float64Array(n);
+        for (const ct of carts) for (let i = 0; i < n; i++) out[i] += ct[k][i] / carts.length;
+        columns.push({ name: `cartography_${k}`, values: out, doc: `data-map ${k} over epochs 1..E (Swayamdipta et al. 2020), mean over runs` });
+      }
+    }
+    info.train_accuracy_final = dynamicsAtEpoch(avg, "correct", E).reduce((a, b) => a + b, 0) / n;
+  }
+
+  // 2. K-fold cross-fit: out-of-sample probabilities
+  let oos: Float32Array | null = null;
+  if (folds) {
+    const fold = stratifiedFolds(y, folds, keys.foldSplit);
+    const foldKeys = splitKey(keys.folds, folds);
+    oos = new Float32Array(n * c);
+    for (let k = 0; k < folds; k++) {
+      const inIdx: number[] = [];
+      const outIdx: number[] = [];
+      for (let i = 0; i < n; i++) (fold[i] === k ? outIdx : inIdx).push(i);
+      const params = await fit(job, takeRows(job.data, inIdx), foldKeys[k], `cross-fit fold ${k + 1}/${folds}`, done, total);
+      const p = await predictProbs(job.model.apply, params, takeRows(job.data, outIdx));
+      treeDispose(params);
+      outIdx.forEach((i, r) => oos!.set(p.subarray(r * c, (r + 1) * c), i * c));
+      done += E;
+    }
+    const probs = { data: oos, n, c };
+    columns.push({ name: "cl_self_confidence", values: selfConfidence(y, probs), doc: `out-of-sample p(given label), ${folds}-fold cross-fit (confident learning's label-quality score; low = suspicious)` });
+    const flags = findLabelIssues(y, probs);
+    columns.push({ name: "cl_label_issue", values: flags, doc: "confident learning's label issue flag (prune_by_noise_rate, Northcutt et al. 2021)" });
+    info.cl_flagged = flags.reduce((a, b) => a + b, 0);
+    info.oos_accuracy = correctnessOf(oos, y, c).reduce((a, b) => a + b, 0) / n;
+    if (runs) {
+      const pIn = dynamicsAtEpoch(averageDynamics(dynamics), "p_true", E);
+      columns.push({ name: "memorization_proxy", values: memorizationProxy(pIn, selfConfidence(y, probs)), doc: "PROXY, not the estimator: p(label) of the full-data fit minus the out-of-fold p(label)" });
+    }
+  } else {
+    keys.folds.dispose();
+    keys.foldSplit.dispose();
+  }
+
+  // 3. memorization by subset retraining
+  if (memRuns) {
+    const frac = job.memFraction ?? 0.7;
+    const masks = subsetMasks(n, memRuns, frac, keys.masks);
+    const mKeys = splitKey(keys.memorization, memRuns);
+    const outcomes: Float32Array[] = [];
+    for (let k = 0; k < memRuns; k++) {
+      const idx: number[] = [];
+      for (let i = 0; i < n; i++) if (masks[k][i]) idx.push(i);
+      const params = await fit(job, takeRows(job.data, idx), mKeys[k], `memorization model ${k + 1}/${memRuns}`, done, total);
+      outcomes.push(correctnessOf(await predictProbs(job.model.apply, params, job.data), y, c));
+      treeDispose(params);
+      done += E;
+    }
+    const est = memorizationEstimate(masks, outcomes);
+    columns.push({ name: "memorization", values: est.value, doc: `Feldman–Zhang memorization: P(correct | in) − P(correct | out) over ${memRuns} models on ${Math.round(frac * 100)}% subsets` });
+    columns.push({ name: "memorization_se", values: est.se, doc: "its standard error √(s²_in/K_in + s²_out/K_out) (NaN: fewer than 2 models on a side)" });
+    columns.push({ name: "memorization_k_in", values: est.kIn, doc: "models that trained on the example" });
+    columns.push({ name: "memorization_k_out", values: est.kOut, doc: "models that held it out" });
+    const ses = globalThis.Array.from(est.se).filter(Number.isFinite).sort((a, b) => a - b);
+    info.memorization_se_median = ses.length ? ses[Math.floor(ses.length / 2)] : NaN;
+  } else {
+    keys.memorization.dispose();
+    keys.masks.dispose();
+  }
+  job.onProgress?.(total, total, "done");
+  return { columns, dynamics, oosProbs: oos, info };
+}
