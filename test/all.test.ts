@@ -34,6 +34,7 @@ const files = [
   "./dashboard.test.ts",
   "./web.test.ts",
   "./cli.test.ts",
+  "./dataCli.test.ts",
   "./bench.test.ts",
   "./experiments.test.ts",
   "./theory.test.ts",

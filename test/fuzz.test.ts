@@ -9,7 +9,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import fc from "fast-check";
-import { gzipSync } from "fflate";
+import { gzipSync, zipSync } from "fflate";
+import { parseNumericCsv } from "../src/data/csv.ts";
+import { gunzipLimited } from "../src/data/gzip.ts";
+import { parseNpz } from "../src/data/npz.ts";
+import { loadUserData } from "../src/io/userData.ts";
 import { EXPERIMENTS } from "../experiments/index.ts";
 import { GenlabError } from "../src/core/errors.ts";
 import { packHostTree, unpackHostTree } from "../src/core/tree.ts";
@@ -303,6 +307,88 @@ describe("fuzzing every reader", () => {
       assert.ok(finishedCases < cases.length, "most damaged checkpoints are refused");
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("CSV: 2,000 mutated tables (quotes, ragged rows, non-numbers, gzipped), each a table or one error naming the file", () => {
+    const base = "a,b,label\n0.5,1e-3,1\n-2,3,0\n\"4\",5,2\n";
+    const runs = 2000;
+    fc.assert(
+      fc.property(fc.oneof(fc.tuple(fc.constant(new TextEncoder().encode(base)), byteMutation).map(([b, m]) => mutate(b, m)), fc.string({ maxLength: 60 }).map((t) => new TextEncoder().encode(t))), fc.boolean(), (bytes, gz) => {
+        const text = new TextDecoder().decode(bytes);
+        let t: ReturnType<typeof parseNumericCsv> | null = null;
+        if (expectCleanly(() => (t = parseNumericCsv(text, "t.csv")), "t.csv")) {
+          assert.equal(t!.values.length, t!.rows * t!.cols);
+          assert.ok(t!.values.every((v: number) => Number.isFinite(v)));
+        }
+        if (gz) expectCleanly(() => gunzipLimited(mutate(gzipSync(bytes), { sets: [[bytes.length % 7, 0]], tail: new Uint8Array(0) }), "t.csv.gz", 1 << 16), "t.csv.gz");
+      }),
+      { seed: 9007, numRuns: runs },
+    );
+    count("csv", runs);
+  });
+
+  it(".npz: 1,000 mutated archives (stored and deflated), and a zip bomb refused by its declared size", () => {
+    const x = encodeNpy({ data: Float32Array.from([1, 2, 3, 4]), shape: [2, 2] });
+    const y = encodeNpy({ data: Int32Array.from([0, 1]), shape: [2] });
+    const bases = [zipSync({ "x.npy": x, "y.npy": y }, { level: 0 }), zipSync({ "x.npy": x, "y.npy": y }, { level: 6 })];
+    const runs = 1000;
+    fc.assert(
+      fc.property(fc.constantFrom(...bases), byteMutation, (b, m) => {
+        let a: ReturnType<typeof parseNpz> | null = null;
+        if (expectCleanly(() => (a = parseNpz(mutate(b, m), "d.npz")), "d.npz")) for (const v of Object.values(a!)) assert.equal(v.data.length, v.shape.reduce((p: number, q: number) => p * q, 1));
+      }),
+      { seed: 9008, numRuns: runs },
+    );
+    count("npz", runs);
+    // a member that declares 2 GiB (local header offset 22, central directory entry offset 24): refused before inflating
+    const bomb = zipSync({ "x.npy": x }, { level: 0 });
+    const dv = new DataView(bomb.buffer);
+    dv.setUint32(22, 0x7fffffff, true);
+    const cdAt = bomb.length - 22 - (46 + 5);
+    assert.equal(dv.getUint32(cdAt, true), 0x02014b50, "the central directory entry");
+    dv.setUint32(cdAt + 24, 0x7fffffff, true);
+    const t0 = performance.now();
+    assert.throws(() => parseNpz(bomb, "bomb.npz"), /inflates past the 1073741824-byte limit/);
+    assert.ok(performance.now() - t0 < 500);
+  });
+
+  it("user data files end to end: 300 mutated .npz / CSV / .npy files through loadUserData, each loads or gives one error naming a file or flag", () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-fuzz-data-"));
+    try {
+      const x = encodeNpy({ data: Uint8Array.from({ length: 4 * 16 }, (_, i) => i), shape: [4, 4, 4] });
+      const y = encodeNpy({ data: Int32Array.from([0, 1, 1, 0]), shape: [4] });
+      const bases: [string, Uint8Array][] = [
+        ["d.npz", zipSync({ "x.npy": x, "y.npy": y })],
+        ["d.csv", new TextEncoder().encode("f1,f2,label\n1,2,0\n3,4,1\n5,6,1\n")],
+        ["d.npy", x],
+      ];
+      writeFileSync(join(dir, "labels.npy"), y);
+      const runs = 300;
+      let loaded = 0;
+      fc.assert(
+        fc.property(fc.constantFrom(...bases), byteMutation, ([name, b], m) => {
+          const path = join(dir, name);
+          writeFileSync(path, mutate(b, m));
+          const t0 = performance.now();
+          try {
+            const d = loadUserData(path, { labels: name === "d.npy" ? join(dir, "labels.npy") : undefined });
+            assert.equal(d.data.x.length, d.data.xShape[0] * d.data.xShape[1]);
+            assert.ok(Array.from(d.data.x).every(Number.isFinite));
+            loaded++;
+          } catch (e) {
+            if (!(e instanceof GenlabError)) throw new Error(`not a GenlabError: ${(e as Error)?.stack ?? e}`);
+            const where = String(e.issues[0].path[0]);
+            assert.ok(where.startsWith(dir) || where.startsWith("--"), `names a file or flag: ${e.message}`);
+          }
+          assert.ok(performance.now() - t0 < SLOW_MS);
+        }),
+        { seed: 9009, numRuns: runs },
+      );
+      assert.ok(loaded > 0, "some mutations still load");
+      count("user-data", runs);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

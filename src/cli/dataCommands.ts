@@ -4,7 +4,7 @@
  * input is checked before any training starts, and outputs are written atomically at the end: bad input,
  * a failure or Ctrl-C leave no output file behind.
  */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { zipSync } from "fflate";
@@ -168,7 +168,7 @@ function describeData(d: UserData, model: ClassifierModel): [string, string][] {
 }
 
 export function addDataCommands(program: Command): void {
-  const scores = new Command("scores").description("per-example data scores of your dataset (EL2N, GraNd, forgetting, AUM, cartography, confident learning, memorization) → CSV or .npz");
+  const scores = program.command("scores").description("per-example data scores of your dataset (EL2N, GraNd, forgetting, AUM, cartography, confident learning, memorization) → CSV or .npz");
   addDataOptions(scores);
   addTrainOptions(scores, { runs: 1, memRuns: 16, epochs: 10 });
   scores
@@ -205,7 +205,6 @@ export function addDataCommands(program: Command): void {
       }
       out(formatTable([...describeData(d, model), ["trainings", `${o.runs} dynamics run(s)${o.scores.includes("cl") ? `, ${o.folds}-fold cross-fit` : ""}${o.scores.includes("memorization") ? `, ${o.memRuns} subset models` : ""} × ${o.epochs} epochs`], ...r.columns.map((c) => [c.name, c.doc] as [string, string]), ...Object.entries(r.info).map(([k, v]) => [k, v.toFixed(4)] as [string, string]), ["time", formatDuration(seconds)], ["written", outPath + (dynDir ? `, dynamics in ${dynDir}` : "")]], "genlab scores"));
     });
-  program.addCommand(scores);
 
   program
     .command("prune")
@@ -219,13 +218,15 @@ export function addDataCommands(program: Command): void {
     .action((o: { scores: string; score?: string; keep: number; offset: number; keepLowest?: boolean; out: string }) => {
       const outPath = checkOut(o.out, [".npy"]);
       if (!existsSync(o.scores)) throw userError("missing_file", ["--scores"], `no such file: ${o.scores}`);
-      const t = parseNumericCsv(readFileSync(o.scores, "utf8"), o.scores, { header: true });
+      const t = parseNumericCsv(readFileSync(o.scores, "utf8"), o.scores, { header: true, allowEmpty: true });
       const header = t.header!;
       const name = o.score ?? (header.includes("el2n") ? "el2n" : header.find((h) => h !== "index" && h !== "label"));
       const j = name === undefined ? -1 : header.indexOf(name);
       if (j < 0) throw userError("bad_flag", ["--score"], `no column ${JSON.stringify(name ?? "")} in ${o.scores} (columns: ${header.join(", ")})`);
       const idxCol = header.indexOf("index");
       const s = Float64Array.from({ length: t.rows }, (_, i) => (o.keepLowest ? -1 : 1) * t.values[i * t.cols + j]);
+      const missing = s.findIndex((v) => Number.isNaN(v));
+      if (missing >= 0) throw userError("file", [o.scores], `column ${name} has no value on data row ${missing + 1}; every example needs a score to be ranked`);
       if (o.offset >= t.rows) throw userError("bad_flag", ["--offset"], `${o.offset} drops every one of the ${t.rows} examples`);
       const kept = keepFraction(s, o.keep, o.offset);
       const ids = Int32Array.from(kept, (i) => (idxCol >= 0 ? t.values[i * t.cols + idxCol] : i)).sort();
@@ -233,7 +234,7 @@ export function addDataCommands(program: Command): void {
       out(formatTable([["scores", `${o.scores}: ${t.rows} examples, column ${name}`], ["kept", `${ids.length} (${(100 * ids.length / t.rows).toFixed(1)}%), the ${o.keepLowest ? "lowest" : "highest"} scores${o.offset ? ` after dropping the ${o.offset} ${o.keepLowest ? "lowest" : "highest"}` : ""}`], ["written", outPath]], "genlab prune"));
     });
 
-  const issues = new Command("issues").description("a data audit in the shape of cleanlab's Datalab: label issues, near-duplicates, memorized, hard-to-learn and ambiguous examples, per example and per dataset");
+  const issues = program.command("issues").description("a data audit in the shape of cleanlab's Datalab: label issues, near-duplicates, memorized, hard-to-learn and ambiguous examples, per example and per dataset");
   addDataOptions(issues);
   addTrainOptions(issues, { runs: 1, memRuns: 0, epochs: 10 });
   issues
@@ -281,7 +282,6 @@ export function addDataCommands(program: Command): void {
       }
       out(issueReport(table, d, model, cols, o.top, seconds, outPath));
     });
-  program.addCommand(issues);
 }
 
 /** The printed report: a summary table, then per type a description and its most severe examples. */

@@ -56,7 +56,8 @@ function eachRecord(text: string, delimiter: string, name: string, onRecord: (fi
   if (cur !== "" || fields.length > 0) end();
 }
 
-export function parseNumericCsv(text: string, name: string, opts: { delimiter?: string; header?: boolean | "auto" } = {}): NumericCsv {
+/** `allowEmpty`: an empty cell reads as NaN (a table of scores with undefined values), instead of an error. */
+export function parseNumericCsv(text: string, name: string, opts: { delimiter?: string; header?: boolean | "auto"; allowEmpty?: boolean } = {}): NumericCsv {
   const delimiter = opts.delimiter ?? ",";
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark
   if (text.trim() === "") throw userError("file", [name], "is empty; expected a CSV table with one example per row");
@@ -84,6 +85,10 @@ export function parseNumericCsv(text: string, name: string, opts: { delimiter?: 
     }
     for (let j = 0; j < cols; j++) {
       const cell = fields[j].trim();
+      if (cell === "" && opts.allowEmpty) {
+        values[rows * cols + j] = NaN;
+        continue;
+      }
       if (!NUMBER.test(cell)) {
         const col = header ? `column ${j + 1} "${(header as string[])[j]}"` : `column ${j + 1}`;
         throw userError("file", [name], `line ${line}, ${col}: ${cell === "" ? "an empty cell" : `"${cell.length > 30 ? cell.slice(0, 30) + "…" : cell}" is not a number`}`);

@@ -25,7 +25,13 @@ export function parseNpz(bytes: Uint8Array, name: string): Record<string, NpyArr
   const out: Record<string, NpyArray> = {};
   for (const [member, data] of Object.entries(files)) {
     if (!member.endsWith(".npy")) continue;
-    out[member.slice(0, -4)] = decodeNpy(data, `${name}:${member}`);
+    try {
+      out[member.slice(0, -4)] = decodeNpy(data, member);
+    } catch (e) {
+      const issue = (e as { issues?: { message: string }[] }).issues?.[0];
+      if (!issue) throw e;
+      throw userError("file", [name], `member ${member} ${issue.message}`);
+    }
   }
   if (Object.keys(out).length === 0) throw userError("file", [name], "holds no .npy arrays");
   return out;
