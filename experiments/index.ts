@@ -1,6 +1,7 @@
 /** The registry of reproductions, in seed order. Adding one here is all the test plumbing it needs. */
 import type { Experiment } from "../src/runner/experiment.ts";
 import { longTail } from "./paper02/longTail.ts";
+import { memorizationLongTail } from "./paper02/memorizationNN.ts";
 import { coherence } from "./paper03/coherence.ts";
 import { moePathways } from "./paper10/pathways.ts";
 import { xorBenign } from "./paper12/xorBenign.ts";
@@ -12,4 +13,4 @@ import { grokkingModular } from "./paper27/grokkingModular.ts";
 import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 import { twoHop } from "./paper31/twoHop.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [longTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop];
+export const EXPERIMENTS: readonly Experiment[] = [longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop];

@@ -155,7 +155,12 @@ describe("memorization and influence by subset retraining", () => {
     const mem = memorizationEstimate(masks, masks);
     for (let i = 0; i < 50; i++) {
       assert.equal(mem.value[i], 1);
-      assert.equal(mem.se[i], 0);
+      // Agresti–Caffo: p̃_in = (K_in + 1)/(K_in + 2), p̃_out = 1/(K_out + 2): not 0 although every outcome agrees
+      const a = mem.kIn[i];
+      const b = mem.kOut[i];
+      const pIn = (a + 1) / (a + 2);
+      const pOut = 1 / (b + 2);
+      close(mem.se[i], Math.sqrt((pIn * (1 - pIn)) / (a + 2) + (pOut * (1 - pOut)) / (b + 2)), 1e-12, "Agresti–Caffo SE");
     }
     // outcome = a fixed coin per model, independent of membership: mem ≈ 0 within a few SE
     const coin = masks.map((_, k) => Float32Array.from({ length: 50 }, () => ((k * 7) % 3 === 0 ? 1 : 0)));
@@ -165,13 +170,13 @@ describe("memorization and influence by subset retraining", () => {
     assert.ok(z / 50 < 2.5, `mean |mem|/SE = ${z / 50}`);
   });
 
-  it("the SE is √(s²_in/K_in + s²_out/K_out) on a hand case; one model on a side gives NaN", () => {
+  it("for continuous outcomes the SE is √(s²_in/K_in + s²_out/K_out) (hand case); one model on a side gives NaN", () => {
     const masks = [1, 1, 1, 0, 0].map((v) => Uint8Array.of(v));
-    const out = [1, 0, 1, 0, 1].map((v) => Float32Array.of(v));
+    const out = [0.9, 0.1, 0.9, 0.1, 0.9].map((v) => Float32Array.of(v));
     const m = memorizationEstimate(masks, out);
-    close(m.value[0], 2 / 3 - 1 / 2, 1e-12, "mem");
-    close(m.se[0], Math.sqrt(1 / 3 / 3 + 0.5 / 2), 1e-12, "se"); // s²_in = 1/3, s²_out = 1/2
-    assert.ok(Number.isNaN(memorizationEstimate([Uint8Array.of(1), Uint8Array.of(0)], [Float32Array.of(1), Float32Array.of(0)]).se[0]));
+    close(m.value[0], (1.9 / 3) - 0.5, 1e-6, "mem");
+    close(m.se[0], Math.sqrt((0.64 / 3) / 3 + 0.32 / 2), 1e-6, "se"); // s²_in = 0.64/3·…, s²_out = 0.32
+    assert.ok(Number.isNaN(memorizationEstimate([Uint8Array.of(1), Uint8Array.of(0)], [Float32Array.of(0.5), Float32Array.of(0.2)]).se[0]));
     assert.deepEqual(globalThis.Array.from(memorizationProxy([0.9, 0.5], [0.1, 0.5])), [0.9 - 0.1, 0]);
   });
 

@@ -7,10 +7,14 @@
  *   mem(i)     = mean_{k: i ∈ S_k} 1[h_k(x_i) = y_i] − mean_{k: i ∉ S_k} 1[h_k(x_i) = y_i]      id "memorization"
  *   infl(i, j) = mean_{k: i ∈ S_k} 1[h_k(x'_j) = y'_j] − mean_{k: i ∉ S_k} 1[h_k(x'_j) = y'_j]  id "influence"
  *
- * Each is a difference of two independent sample means, so its standard error is
- * √(s²_in/K_in + s²_out/K_out) with the unbiased sample variances (NaN when a side has fewer than 2
- * models: the estimate then has no error bar and says so). Feldman & Zhang use m = 0.7n and K in the
- * thousands; the error falls as 1/√K (bench: the estimator's error against K).
+ * Each is a difference of two independent sample means. For 0/1 outcomes (correctness) its standard error
+ * is Agresti & Caffo's (2000, "Simple and effective confidence intervals for proportions and differences of
+ * proportions", The American Statistician): one success and one failure added to each side,
+ * p̃ = (s + 1)/(K + 2), SE² = p̃_in(1 − p̃_in)/(K_in + 2) + p̃_out(1 − p̃_out)/(K_out + 2), which stays honest
+ * when a side has few models or all its outcomes agree (the plug-in SE would then be 0). For continuous
+ * outcomes it is √(s²_in/K_in + s²_out/K_out) with unbiased sample variances (NaN when a side has fewer
+ * than 2 models). Feldman & Zhang use m = 0.7n and K in the thousands; the error falls as 1/√K (bench: the
+ * estimator's error against K).
  *
  * The cheaper proxy (id "memorization_proxy", labelled as a proxy wherever it is shown): p_in(i) − p_out(i),
  * the probability of the label under one model fitted on all the data minus that under the K-fold model
@@ -57,8 +61,10 @@ export function memorizationEstimate(masks: Uint8Array[], outcomes: ArrayLike<nu
   const k = masks.length;
   if (k === 0 || outcomes.length !== k) throw new RangeError(`memorization: ${k} masks and ${outcomes.length} outcome rows`);
   const n = masks[0].length;
-  return differenceOfMeans(n, (i, r) => masks[r][i] === 1, (i, r) => outcomes[r][i], k);
+  return differenceOfMeans(n, (i, r) => masks[r][i] === 1, (i, r) => outcomes[r][i], k, isBinary(outcomes));
 }
+
+const isBinary = (rows: ArrayLike<number>[]) => rows.every((r) => Array.prototype.every.call(r, (v: number) => v === 0 || v === 1));
 
 /**
  * infl(i, j) for training examples i and test examples j: `outcomes[k][j]` is model k's outcome on test
@@ -71,8 +77,9 @@ export function influenceEstimate(masks: Uint8Array[], outcomes: ArrayLike<numbe
   const m = outcomes[0].length;
   const value = new Float32Array(n * m);
   const se = new Float32Array(n * m);
+  const binary = isBinary(outcomes);
   for (let j = 0; j < m; j++) {
-    const e = differenceOfMeans(n, (i, r) => masks[r][i] === 1, (_i, r) => outcomes[r][j], k);
+    const e = differenceOfMeans(n, (i, r) => masks[r][i] === 1, (_i, r) => outcomes[r][j], k, binary);
     for (let i = 0; i < n; i++) {
       value[i * m + j] = e.value[i];
       se[i * m + j] = e.se[i];
@@ -81,7 +88,7 @@ export function influenceEstimate(masks: Uint8Array[], outcomes: ArrayLike<numbe
   return { value, se, n, m };
 }
 
-function differenceOfMeans(n: number, member: (i: number, r: number) => boolean, outcome: (i: number, r: number) => number, k: number): MemEstimate {
+function differenceOfMeans(n: number, member: (i: number, r: number) => boolean, outcome: (i: number, r: number) => number, k: number, binary: boolean): MemEstimate {
   const value = new Float64Array(n);
   const se = new Float64Array(n);
   const kIn = new Int32Array(n);
@@ -113,6 +120,12 @@ function differenceOfMeans(n: number, member: (i: number, r: number) => boolean,
     const mIn = sIn / a;
     const mOut = sOut / b;
     value[i] = mIn - mOut;
+    if (binary) {
+      const pIn = (sIn + 1) / (a + 2);
+      const pOut = (sOut + 1) / (b + 2);
+      se[i] = Math.sqrt((pIn * (1 - pIn)) / (a + 2) + (pOut * (1 - pOut)) / (b + 2));
+      continue;
+    }
     const vIn = a > 1 ? Math.max(0, (qIn - a * mIn * mIn) / (a - 1)) : NaN;
     const vOut = b > 1 ? Math.max(0, (qOut - b * mOut * mOut) / (b - 1)) : NaN;
     se[i] = Math.sqrt(vIn / a + vOut / b);
