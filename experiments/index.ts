@@ -12,5 +12,6 @@ import { lazyRich } from "./paper25/lazyRich.ts";
 import { grokkingModular } from "./paper27/grokkingModular.ts";
 import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 import { twoHop } from "./paper31/twoHop.ts";
+import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop];
+export const EXPERIMENTS: readonly Experiment[] = [longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop, usefulSynthetic];

@@ -159,3 +159,32 @@ describe("IDX files", () => {
     assert.equal(max, 1);
   });
 });
+
+describe("simplicity-bias patches and the long-tail mixture", () => {
+  it("patch data: the fast feature in ≈ α of the rows, the slow one in all, both with the label's sign", async () => {
+    const { patchFeatureData } = await import("./patchFeatures.ts");
+    const { keyFromSeed } = await import("../core/prng.ts");
+    const { data, hasFast } = patchFeatureData({ n: 2000, patches: 4, d: 10, alpha: 0.9, betaFast: 1, betaSlow: 0.2, sigma: 1 }, keyFromSeed(3));
+    const frac = hasFast.reduce((a, b) => a + b, 0) / 2000;
+    assert.ok(Math.abs(frac - 0.9) < 0.03, `fast fraction ${frac}`); // binomial sd 0.007
+    for (let i = 0; i < 2000; i++) {
+      const s = data.y[i] === 1 ? 1 : -1;
+      assert.equal(data.x[i * 40 + 10 + 1], Math.fround(s * 0.2));
+      if (hasFast[i]) assert.equal(data.x[i * 40], s);
+    }
+  });
+
+  it("long-tail mixture: Zipf counts, examples at their subpopulation's centre ± σ, labels per subpopulation", async () => {
+    const { longTailMixture, sampleMixture, subpopCounts } = await import("./longTailMixture.ts");
+    const { keyFromSeed } = await import("../core/prng.ts");
+    const m = longTailMixture({ N: 50, zipf: 1, d: 4, sigma: 0.01, classes: 3 }, keyFromSeed(1));
+    const s = sampleMixture(m, 5000, keyFromSeed(2));
+    const c = subpopCounts(s.subpop, 50);
+    // subpopulation 0 has frequency 1/H_50 ≈ 0.222: 5000·0.222 ± 3·29
+    assert.ok(Math.abs(c[0] - 5000 * m.freqs[0]) < 90, `count ${c[0]} vs ${5000 * m.freqs[0]}`);
+    for (let i = 0; i < 20; i++) {
+      assert.equal(s.data.y[i], m.labels[s.subpop[i]]);
+      assert.ok(Math.abs(s.data.x[i * 4] - m.centers[s.subpop[i] * 4]) < 0.06);
+    }
+  });
+});

@@ -361,3 +361,39 @@ describe("parametrizations", () => {
     assert.notDeepEqual(a, c);
   });
 });
+
+describe("the USEFUL patch CNN (nn/patchCnn.ts)", () => {
+  for (const activation of ["relu", "cube"] as const) {
+    it(`${activation}: float64 gradient check of the logistic loss; equals the double sum Σ_j Σ_p σ(w_j·x_p) − σ(u_j·x_p)`, async () => {
+      const { applyPatchCnn, initPatchCnn } = await import("./patchCnn.ts");
+      await onCpu(() => {
+        const spec = { patches: 3, d: 4, filters: 5, activation, initStd: 0.7 };
+        const params = toF64Cpu(initPatchCnn(spec, keyFromSeed(8)));
+        const x = normal(9, [6, 12]);
+        const y = np.array([0, 1, 1, 0, 1, 0], { dtype: DType.Float64, device: "cpu" });
+        const z = (applyPatchCnn(spec, treeRef(params), x.ref).js() as number[][]).map((r) => r[0]);
+        const xs = x.ref.js() as number[][];
+        const w = params.w.ref.js() as number[][];
+        const u = params.u.ref.js() as number[][];
+        const sig = (v: number) => (activation === "cube" ? v ** 3 : Math.max(0, v));
+        for (let i = 0; i < 6; i++) {
+          let f = 0;
+          for (let p = 0; p < 3; p++)
+            for (let j = 0; j < 5; j++) {
+              let a = 0;
+              let b = 0;
+              for (let t = 0; t < 4; t++) {
+                a += w[t][j] * xs[i][p * 4 + t];
+                b += u[t][j] * xs[i][p * 4 + t];
+              }
+              f += sig(a) - sig(b);
+            }
+          assert.ok(Math.abs(z[i] - f) < 1e-12, `row ${i}: ${z[i]} vs ${f}`);
+        }
+        const r = gradCheck((pp) => logisticLoss(applyPatchCnn(spec, pp as never, x.ref).reshape([6]), y.ref), params);
+        treeDispose([x, y]);
+        assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+      });
+    });
+  }
+});
