@@ -13,5 +13,6 @@ import { grokkingModular } from "./paper27/grokkingModular.ts";
 import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 import { twoHop } from "./paper31/twoHop.ts";
 import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
+import { usefulFashion } from "./paper33/usefulFashion.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop, usefulSynthetic];
+export const EXPERIMENTS: readonly Experiment[] = [longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop, usefulSynthetic, usefulFashion];

@@ -73,11 +73,11 @@ function optimizerOf(r: TrainRecipe) {
   return r.optimizer === "adam" ? adam(r.lr, { weightDecay: r.weightDecay }) : sgd(r.lr, { momentum: r.momentum, weightDecay: r.weightDecay });
 }
 
-/** Softmax probabilities [N × C] of a model on a dataset, in batches. */
-export async function predictProbs(apply: (p: Tree, x: Array) => Array, params: Tree, data: Dataset, batch = 2000): Promise<Float32Array> {
+/** Softmax probabilities [N × C] of a model on a dataset, in batches (`logits: true`: the raw outputs). Params are only read. */
+export async function predictProbs(apply: (p: Tree, x: Array) => Array, params: Tree, data: Dataset, batch = 2000, opts: { logits?: boolean } = {}): Promise<Float32Array> {
   const n = numRows(data);
   const d = data.xShape.slice(1).reduce((a, b) => a * b, 1);
-  const f = jit((p: Tree, x: Array) => nn.softmax(apply(p, x), -1)) as unknown as ((p: Tree, x: Array) => Array) & { dispose(): void };
+  const f = jit((p: Tree, x: Array) => (opts.logits ? apply(p, x) : nn.softmax(apply(p, x), -1))) as unknown as ((p: Tree, x: Array) => Array) & { dispose(): void };
   let out: Float32Array | null = null;
   try {
     for (let s = 0; s < n; s += batch) {
