@@ -2,7 +2,8 @@
  * E2 of `npm run bench`: the Data Diet quick reproduction's scoring and one retraining, genlab's side,
  * with the experiment's own quick hyperparameters and data subset (planExperiment → roleKeys →
  * permutationFromKey, as experiments/paper13/dataDiet.ts does): EL2N at epochs 0, 2 and 10 and
- * ghost-norm GraNd at 0 and 2 averaged over 3 runs of 10 SGD epochs, forgetting events, each run's test
+ * ghost-norm GraNd at 0 and 2 averaged over 3 runs of 10 SGD epochs (read off the per-example dynamics
+ * logger, which measures every example after every epoch), forgetting events, each run's test
  * accuracy (the experiment's "score-clean" phase), then one retraining on the top 50% by EL2N@2 (one of
  * its "retrain" phases). Exports the subset to <dir> for the PyTorch side (bench/e2_datadiet.py) and
  * prints {id, cpu_ms, wall_ms, score_ms, retrain_ms, check (retrained test accuracy), el2n_mean}.
@@ -26,6 +27,7 @@ import { sgd } from "../src/optim/aliases.ts";
 import { planExperiment } from "../src/runner/run.ts";
 import { topK } from "../src/scores/ranking.ts";
 import { scoreRuns } from "../src/scores/runs.ts";
+import { dynamicsRecorder, stepsPerEpoch } from "../src/scores/dynamics.ts";
 import { train } from "../src/train/loop.ts";
 
 await initDevices();
@@ -70,10 +72,13 @@ const scores = await scoreRuns({
   at: [0, 2, h.scoreEpochs],
   grandAt: [0, 2],
   key: k.score,
-  trainEpoch: async (_r, _e, params, optState, key) => {
-    const out = await train(params, { optState, loss, optimizer: sgd(h.lr, { momentum: 0.9 }), train: trainSet, epochs: 1, batchSize: h.batchSize, key, log: { every: 0, perDecade: 0 } });
+  trainRun: async (_r, params, key, dyn) => {
+    const rec = dynamicsRecorder<MlpParams>({ measure: dyn.measure, data: trainSet, epochs: dyn.epochs, stepsPerEpoch: stepsPerEpoch(trainSet.y.length, h.batchSize), batch: dyn.batch });
+    const out = await train(params, { loss, optimizer: sgd(h.lr, { momentum: 0.9 }), train: trainSet, epochs: h.scoreEpochs, batchSize: h.batchSize, key, log: { every: 0, perDecade: 0 }, stepHooks: [rec.hook] });
+    rec.dispose();
+    treeDispose(out.optState);
     if (PROFILE) collectProfile();
-    return { params: out.params, optState: out.optState };
+    return { params: out.params, dynamics: rec.dynamics() };
   },
   finish: async (_r, params) => {
     runAcc += (await testAccuracy(spec, params, test)) / h.scoreRuns;

@@ -12,7 +12,9 @@
  * Cost on one core: smoke ~10 s, quick ~2 min, full ~40 min. Run: genlab run data-diet --quick
  *
  * Phases: score (clean), score (noisy), one retrain phase per (method, keep, seed): each resumable.
- * Scores and the flipped-label mask are saved as .npy arrays.
+ * The scores come from the per-example dynamics logger (every example after every epoch of every scoring
+ * run, saved as [epochs × examples] arrays `score-clean_runR_<quantity>.npy`); the scores and the flipped-label
+ * mask are saved as .npy arrays.
  */
 import { DType, numpy as np, type Array } from "@jax-js/jax";
 import { keyFromSeed, permutationFromKey, roleKeys, splitKey, type Key } from "../../src/core/prng.ts";
@@ -54,14 +56,16 @@ async function scoreData(ctx: RunContext, tag: string, data: Dataset, test: Data
     at: [0, 2, h.scoreEpochs],
     grandAt: [0, 2],
     key,
-    trainEpoch: async (r, e, params, optState, k) => {
-      const out = await ctx.train<MlpParams>({ name: `${tag}/run${r}/epoch${e}`, params, optState, loss: (p, x, y) => softmaxCrossEntropy(applyMlp(spec, p, x), y, 10), optimizer: sgd(h.lr, { momentum: 0.9 }), train: data, epochs: 1, batchSize: h.batchSize, key: k, log: { every: 0, perDecade: 0 } });
-      return { params: out.params, optState: out.optState };
+    // one training per run; the runner's dynamics logger records every example after every epoch
+    trainRun: async (r, params, k, dynamics) => {
+      const out = await ctx.train<MlpParams>({ name: `${tag}/run${r}`, params, loss: (p, x, y) => softmaxCrossEntropy(applyMlp(spec, p, x), y, 10), optimizer: sgd(h.lr, { momentum: 0.9 }), train: data, epochs: h.scoreEpochs, batchSize: h.batchSize, key: k, log: { every: 0, perDecade: 0 }, dynamics });
+      treeDispose(out.optState);
+      ctx.progress(r + 1, h.scoreRuns);
+      return { params: out.params, dynamics: out.dynamics! };
     },
     finish: async (_r, params) => {
       testAcc += (await testAccuracy(spec, params, test)) / h.scoreRuns;
     },
-    onEpoch: (r, e) => ctx.progress(r * h.scoreEpochs + e, h.scoreRuns * h.scoreEpochs),
   });
   return { el2n_e0: s.el2n.get(0)!, el2n_e2: s.el2n.get(2)!, el2n_late: s.el2n.get(h.scoreEpochs)!, grand_e0: s.grand.get(0)!, grand_e2: s.grand.get(2)!, forgetting: s.forgetting, test_acc: testAcc };
 }
