@@ -14,5 +14,7 @@ import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 import { twoHop } from "./paper31/twoHop.ts";
 import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
 import { usefulFashion } from "./paper33/usefulFashion.ts";
+import { labelNoiseBench } from "./benchmarks/labelNoise.ts";
+import { memEstimatorBench } from "./benchmarks/memEstimator.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop, usefulSynthetic, usefulFashion];
+export const EXPERIMENTS: readonly Experiment[] = [longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop, usefulSynthetic, usefulFashion, labelNoiseBench, memEstimatorBench];

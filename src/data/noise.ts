@@ -49,3 +49,31 @@ export function stratifiedSubsample(labels: Int32Array, numClasses: number, perC
   }
   return Int32Array.from(byClass.flat());
 }
+
+/**
+ * Class-dependent ("structured") label noise (the asymmetric noise of Patrini et al. 2017): in every class c,
+ * ⌊fraction · n_c⌋ rows drawn uniformly get the label `partner[c]` (a fixed, usually confusable class).
+ * Returns the new labels and the corrupted row indices (sorted). Consumes the key.
+ */
+export function injectStructuredNoise(labels: Int32Array, partner: readonly number[], fraction: number, key: Key): { labels: Int32Array; corrupted: Int32Array } {
+  if (!(fraction >= 0 && fraction <= 1)) {
+    key.dispose();
+    throw new RangeError(`noise fraction must be in [0, 1], got ${fraction}`);
+  }
+  const perm = permutationFromKey(key, labels.length);
+  const byClass = new Map<number, number[]>();
+  for (const i of perm) byClass.set(labels[i], [...(byClass.get(labels[i]) ?? []), i]);
+  const out = Int32Array.from(labels);
+  const rows: number[] = [];
+  for (const [c, idx] of byClass) {
+    if (partner[c] === undefined || partner[c] === c) continue;
+    for (const i of idx.slice(0, Math.floor(fraction * idx.length))) {
+      out[i] = partner[c];
+      rows.push(i);
+    }
+  }
+  return { labels: out, corrupted: Int32Array.from(rows).sort() };
+}
+
+/** Fashion-MNIST's confusable partner of each class (T-shirt↔Shirt, Pullover↔Coat, Sandal↔Sneaker, …). */
+export const FASHION_MNIST_PARTNERS = [6, 3, 4, 0, 2, 7, 0, 9, 6, 7] as const;

@@ -16,8 +16,13 @@ export type ReportOutcome = {
   seconds: number;
 };
 
+export type ReportTable = { title: string; columns: string[]; rows: (string | number | null)[][]; note?: string };
+
 export type ReportExperiment = {
   id: string;
+  /** Benchmarks are shown in their own section, not as a paper's reproduction. */
+  kind?: "reproduction" | "benchmark";
+  tables?: ReportTable[];
   paper: number;
   /** The reproduction's own scope. */
   title: string;
@@ -133,6 +138,8 @@ function experimentBody(e: ReportExperiment, classMeaning: Record<string, string
   const cov = e.coverage.level === "partial" ? `<p><b>Coverage: partial.</b> Covered: ${e.coverage.covered.map(esc).join("; ")}. <b>Not covered:</b> ${e.coverage.notCovered.map(esc).join("; ")}.</p>` : `<p><b>Coverage:</b> ${e.coverage.covered.map(esc).join("; ")}.</p>`;
   const pts = e.points.length > 1 ? `<details><summary>${e.points.length} runs (points of the sweep${e.points.some((p) => p.reused) ? `, ${e.points.filter((p) => p.reused).length} reused` : ""})</summary><table><tr><th>run</th><th>seed</th><th>varied</th><th>time</th></tr>${e.points.map((p) => `<tr><td><code>${esc(p.runId)}</code></td><td class="num">${p.seed}</td><td>${Object.entries(p.varied).map(([k, v]) => `${esc(k)}=${esc(String(v))}`).join(" ")}</td><td class="num">${p.seconds.toFixed(1)} s</td></tr>`).join("")}</table></details>` : "";
   const figs = e.figures.map((f) => `<figure>${f.svg}<figcaption>${esc(f.title)}</figcaption></figure>`).join("");
+  const tcell = (v: string | number | null) => (v === null ? `<td>—</td>` : typeof v === "number" ? `<td class="num">${formatMeasured(v)}</td>` : `<td>${esc(v)}</td>`);
+  const tabs = (e.tables ?? []).map((t) => `<h4>${esc(t.title)}</h4><table><tr>${t.columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>${t.rows.map((r) => `<tr>${r.map(tcell).join("")}</tr>`).join("")}</table>${t.note ? `<p class="meta">${esc(t.note)}</p>` : ""}`).join("");
   return `<div id="${esc(e.id)}"><h3>${esc(e.title)}</h3><p>${badge(st.badge)}${st.badge === "partial" ? ` the covered scope: ${badge(st.verdict)}` : ""} <code>${esc(e.id)}</code> · ${esc(e.size)} size · ${e.outcomes.length} outcome${e.outcomes.length === 1 ? "" : "s"}</p>
 <p><b>Claim (as tested).</b> ${esc(e.claim)}</p>
 ${cov}
@@ -143,14 +150,15 @@ ${ctlText}
 <p class="meta"><b>Configuration (${esc(e.size)}).</b> ${Object.entries(e.hparams)
     .map(([k, v]) => `${esc(k)}=${esc(String(v))}`)
     .join(" · ")}</p>
-${table}${pts}${figs}
+${table}${tabs}${pts}${figs}
 <p class="meta">Rerun: <code>${esc(e.command)}</code></p></div>`;
 }
 
 /** The report page. Pure: same input, same bytes. */
 export function reportHtml(r: ReportInput): string {
   const byPaper = new Map<number, ReportExperiment[]>();
-  for (const e of r.experiments) byPaper.set(e.paper, [...(byPaper.get(e.paper) ?? []), e]);
+  const benchmarks = r.experiments.filter((e) => e.kind === "benchmark");
+  for (const e of r.experiments) if (e.kind !== "benchmark") byPaper.set(e.paper, [...(byPaper.get(e.paper) ?? []), e]);
   const paperStatus = (n: number): "PASS" | "FAIL" | "partial" | null | "todo" => {
     const exps = byPaper.get(n);
     if (!exps) return "todo";
@@ -195,6 +203,14 @@ export function reportHtml(r: ReportInput): string {
     })
     .join("\n");
 
+  const benchSection = benchmarks.length
+    ? `<section class="paper" id="benchmarks"><h2>Benchmarks</h2><div class="meta">Measurements kept in the repository: methods compared on a grid of conditions. Each verdict checks that the benchmark itself is valid (its baseline works, its control fails); the tables are the result.</div>${benchmarks
+        .map((e) => {
+          const p = r.papers.find((x) => x.number === e.paper);
+          return experimentBody(e, r.classMeaning, p?.paperClass ?? "?");
+        })
+        .join("\n")}</section>`
+    : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>genlab reproduction report</title><style>${CSS}</style></head>
@@ -204,11 +220,13 @@ export function reportHtml(r: ReportInput): string {
     .map(([k, v]) => `${esc(k)} ${esc(v)}`)
     .join(" · ")}</div>
 ${r.inProgress ? `<p class="banner">${esc(r.inProgress)}</p>` : ""}
-<p><b>${r.papers.length} papers</b>: <span class="badge pass">${counts.PASS} PASS</span> <span class="badge fail">${counts.FAIL} FAIL</span> <span class="badge partial">${counts.partial} partial</span>${counts.none ? ` <span class="badge fail">${counts.none} without a verdict</span>` : ""} <span class="badge todo">${counts.todo} not yet implemented</span> — ${r.experiments.length} reproduction${r.experiments.length === 1 ? "" : "s"} in this report. A paper is PASS or FAIL only when its reproductions cover its whole spec; otherwise it is partial, and its section says what is and is not covered.</p>
+<p><b>${r.papers.length} papers</b>: <span class="badge pass">${counts.PASS} PASS</span> <span class="badge fail">${counts.FAIL} FAIL</span> <span class="badge partial">${counts.partial} partial</span>${counts.none ? ` <span class="badge fail">${counts.none} without a verdict</span>` : ""} <span class="badge todo">${counts.todo} not yet implemented</span> — ${r.experiments.length - benchmarks.length} reproduction${r.experiments.length - benchmarks.length === 1 ? "" : "s"}${benchmarks.length ? ` and ${benchmarks.length} benchmark${benchmarks.length === 1 ? "" : "s"}` : ""} in this report. A paper is PASS or FAIL only when its reproductions cover its whole spec; otherwise it is partial, and its section says what is and is not covered.</p>
 <table><tr><th>#</th><th>reproduction (paper)</th><th>class</th><th>experiment</th><th>status</th><th>measured</th><th>time</th></tr>
 ${summaryRows}
 </table>
+${benchmarks.length ? `<p>Benchmarks: ${benchmarks.map((e) => `<a href="#${esc(e.id)}">${esc(e.title)}</a> ${badge(experimentStatus(e).verdict)}`).join(" · ")}</p>` : ""}
 ${sections}
+${benchSection}
 </main></body></html>
 `;
 }

@@ -76,6 +76,8 @@ export function renderReport(registry: readonly Experiment[], cat: Catalogue, st
     const sizeFlag = size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`;
     return {
       id: exp.id,
+      kind: exp.kind ?? "reproduction",
+      tables: first.tables,
       paper: exp.paper,
       title: exp.title,
       claim: exp.claim(base),

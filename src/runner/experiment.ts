@@ -141,8 +141,17 @@ export type Coverage = {
   notCovered: string[];
 };
 
+/** A table of results (a benchmark's method × condition grid), drawn in the report and printed by the CLI. */
+export type ResultTable = { title: string; columns: string[]; rows: (string | number | null)[][]; note?: string };
+
 export type ExperimentDecl<HS extends Schema, SS extends Schema, R extends Json> = {
   id: string;
+  /**
+   * "reproduction" (default): a paper's claim with a verdict. "benchmark": a measurement kept in the
+   * repository (methods compared on a grid); its verdict is a validity check of the benchmark itself, and the
+   * report shows it in its own section, not as a paper's reproduction.
+   */
+  kind?: "reproduction" | "benchmark";
   /** Paper number in seed order (experiments/papers.ts holds its title and class). */
   paper: number;
   /** The scope of this reproduction (what it reproduces, not the paper's title). */
@@ -175,11 +184,14 @@ export type ExperimentDecl<HS extends Schema, SS extends Schema, R extends Json>
   run(ctx: RunContext<Infer<HS>, Infer<SS>>): Promise<R>;
   verdict(points: Point<Infer<HS>, R>[]): Verdict;
   figures(points: Point<Infer<HS>, R>[]): FigureSpec[];
+  /** Result tables (optional; benchmarks have them). */
+  tables?(points: Point<Infer<HS>, R>[]): ResultTable[];
 };
 
 /** The registry's erased view of a declaration. */
 export type Experiment = {
   id: string;
+  kind?: "reproduction" | "benchmark";
   paper: number;
   title: string;
   claim: (h: Values) => string;
@@ -198,6 +210,7 @@ export type Experiment = {
   run(ctx: RunContext): Promise<Json>;
   verdict(points: Point[]): Verdict;
   figures(points: Point[]): FigureSpec[];
+  tables?(points: Point[]): ResultTable[];
 };
 
 /** Settings every experiment has (not hashed). */

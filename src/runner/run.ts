@@ -29,6 +29,7 @@ import {
   type MetricRow,
   type Point,
   type Size,
+  type ResultTable,
   type Verdict,
 } from "./experiment.ts";
 import { BACKEND } from "../platform/backend.ts";
@@ -474,6 +475,7 @@ export type Outcome = {
   points: RunSummary[];
   controlPoints: RunSummary[];
   figures: FigureSpec[];
+  tables: ResultTable[];
   seconds: number;
 };
 
@@ -501,6 +503,7 @@ export function evaluateExperiment(exp: Experiment, size: Size, points: RunSumma
     points,
     controlPoints,
     figures: pts ? exp.figures(pts) : [],
+    tables: pts && exp.tables ? exp.tables(pts) : [],
     seconds: [...points, ...controlPoints].reduce((a, s) => a + (s.reused ? 0 : s.seconds), 0),
   };
 }
@@ -559,7 +562,16 @@ export function outcomeTable(o: Outcome): string {
   } else rows.push(["verdict", "none (interrupted)"]);
   if (o.control) rows.push(["negative control", `${o.control.verdict?.verdict ?? "not run"} — ${o.control.what}${o.control.verdict ? (o.control.verdict.verdict === "FAIL" ? " (the criterion fails on it, as it must)" : " (WARNING: the criterion passes on the control)") : ""}`]);
   rows.push(["time", formatDuration(o.seconds)]);
-  return formatTable(rows);
+  return formatTable(rows) + o.tables.map(formatResultTable).join("");
+}
+
+/** A result table as aligned text (numbers to 4 decimals). */
+export function formatResultTable(t: ResultTable): string {
+  const cell = (v: string | number | null) => (v === null ? "—" : typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : v);
+  const rows = [t.columns, ...t.rows.map((r) => r.map(cell))];
+  const w = t.columns.map((_, j) => Math.max(...rows.map((r) => String(r[j] ?? "").length)));
+  const line = (r: string[]) => "  " + r.map((c, j) => (j === 0 ? c.padEnd(w[j]) : c.padStart(w[j]))).join("  ");
+  return `\n ${t.title}\n${line(rows[0] as string[])}\n${rows.slice(1).map((r) => line(r as string[])).join("\n")}\n${t.note ? `  ${t.note}\n` : ""}`;
 }
 
 export type { RunRow };
