@@ -1,5 +1,5 @@
 /**
- * genlab's side of `npm run bench`: the standard workloads W1–W6, timed in this process. Prints one JSON
+ * genlab's side of `npm run bench`: the standard workloads W1–W7, timed in this process. Prints one JSON
  * line per workload: { id, cpu_ms, wall_ms, reps, flops, check }. The thread count comes from
  * JAX_THREADS (0 = one thread, no worker pool), set by bench/run.ts. Shapes and float32 match
  * bench/torch_bench.py exactly; `check` is a computed number (a loss, a mean score, an eigenvalue) printed
@@ -18,6 +18,8 @@ import { sgd } from "../src/optim/aliases.ts";
 import { applyUpdates, type GradientTransformation, type OptState } from "../src/optim/transform.ts";
 import { topHessianEigenvalue } from "../src/measures/hessian.ts";
 import { el2nFromLogits, mlpGradNorms, scoreInBatches } from "../src/scores/perExample.ts";
+import { dynamicsRecorder, mlpDynamics, stepsPerEpoch } from "../src/scores/dynamics.ts";
+import { train } from "../src/train/loop.ts";
 import type { Tree } from "../src/core/tree.ts";
 
 await initDevices();
@@ -33,6 +35,8 @@ const PAD = BASELINE ? 1 : defaultPadTo(); // 4 on the Wasm kernels, 1 (none) on
 
 type Workload = { id: string; flops: number; reps: number; setup: () => Promise<() => Promise<number>> };
 
+const W7_N = 10000;
+const W7_DIMS = [784, 256, 256, 10];
 const P = 97;
 const N1 = 4704;
 const W1_DIMS = [2 * P, 256, P];
@@ -192,6 +196,31 @@ const workloads: Workload[] = [
       };
     },
   },
+  // W7t / W7: two epochs of minibatch SGD (momentum 0.9, batch 128) of a 784-256-256-10 MLP on 10,000
+  // examples, without (W7t) and with (W7) the per-example dynamics logger measuring every example's loss,
+  // margin, correctness, p(label), EL2N and ghost-norm gradient norm at the end of each epoch. W7 / W7t is the
+  // logger's overhead (the issue's target: ≤ 1.5×); torch_bench.py does the same logging in PyTorch.
+  ...(["W7t", "W7"] as const).map((id) => ({
+    id,
+    flops: 2 * 3 * mlpFwdFlops(W7_N, W7_DIMS) + (id === "W7" ? 2 * (mlpFwdFlops(W7_N, W7_DIMS) + 2 * W7_N * (256 * 256 + 256 * 10)) : 0),
+    reps: 3,
+    async setup() {
+      const spec = mlpSpec({ dims: W7_DIMS, activation: "relu", padTo: PAD });
+      const [kx] = splitKey(keyFromSeed(7), 1);
+      const x = (await random.uniform(kx, [W7_N, 784]).data()) as Float32Array;
+      const data = { x, xShape: [W7_N, 784], y: Int32Array.from({ length: W7_N }, (_, i) => (i * 7) % 10), numClasses: 10 };
+      const spe = stepsPerEpoch(W7_N, 128);
+      return async () => {
+        const rec = id === "W7" ? dynamicsRecorder<MlpParams>({ measure: mlpDynamics(spec), data, epochs: [1, 2], stepsPerEpoch: spe, batch: 2000 }) : null;
+        const r = await train(initMlp(spec, keyFromSeed(8)), { loss: (p, xb, yb) => softmaxCrossEntropy(applyMlp(spec, p, xb), yb), optimizer: sgd(0.05, { momentum: 0.9 }), train: data, epochs: 2, batchSize: 128, key: keyFromSeed(9), log: { every: 0, perDecade: 0 }, stepHooks: rec ? [rec.hook] : [] });
+        rec?.dispose();
+        treeDispose([r.params, r.optState]);
+        if (!rec) return 0;
+        const d = rec.dynamics();
+        return d.values.grad_norm!.reduce((a, v) => a + v, 0) / d.values.grad_norm!.length;
+      };
+    },
+  })),
   {
     id: "W6",
     flops: 2 * 1024 ** 3,

@@ -240,6 +240,8 @@ if (json) {
     W4p: "top Hessian eig, 20 power iters both",
     W5: "EL2N, 60k × 784-256-10",
     W6: "matmul 1024³",
+    W7t: "2 epochs SGD, 10k × 784-256-256-10",
+    W7: "W7t + per-example logger every epoch",
   };
   const head = ["workload", "backend", "thr", "genlab cpu ms", "wall ms", "torch cpu ms", "wall ms", "ratio cpu", "ratio wall", "genlab GFLOP/s", "torch GFLOP/s", "W1 steps"];
   const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -281,6 +283,11 @@ if (json) {
     const p = rows.find((x) => x.id === "W4p" && x.backend === r.backend && x.threads === r.threads);
     const err = (v: number) => `${((100 * Math.abs(v - r.reference!)) / Math.abs(r.reference!)).toFixed(1)}%`;
     console.log(`W4 eigenvalue, ${r.backend} ${r.threads} thr: Lanczos from 10 products ${r.genlab_check.toPrecision(5)} (error ${err(r.genlab_check)})${p ? `, power iteration from 20 ${p.genlab_check.toPrecision(5)} (error ${err(p.genlab_check)})` : ""}, against ${r.reference!.toPrecision(6)} (Lanczos, 40 products, untimed; genlab's network and start vector; torch's own network: ${r.torch_check.toPrecision(5)} after 20 power iterations)`);
+  }
+  // W7 / W7t: the per-example logger's cost as a fraction of plain training, on each side
+  for (const r of rows.filter((x) => x.id === "W7")) {
+    const t = rows.find((x) => x.id === "W7t" && x.backend === r.backend && x.threads === r.threads);
+    if (t) console.log(`W7 per-example logger (every example, every epoch), ${r.backend} ${r.threads} thr: training + logging / training alone = genlab ${(r.genlab_cpu_ms / t.genlab_cpu_ms).toFixed(2)}× (CPU), torch ${(r.torch_cpu_ms / t.torch_cpu_ms).toFixed(2)}×; target ≤ 1.5×`);
   }
   console.log(
     `W0 Wasm SIMD128 ceiling of this CPU, one thread, registers only: ${ceiling.mulAdd.toFixed(1)} GFLOP/s with f32x4 mul+add, ${ceiling.fma.toFixed(1)} with relaxed FMA (Node 20 needs a V8 flag for it; letting jax-js use it measured within noise).`,

@@ -1,4 +1,4 @@
-"""PyTorch side of `npm run bench`: the same workloads W1-W6 as bench/genlab.ts, same shapes, float32.
+"""PyTorch side of `npm run bench`: the same workloads W1-W7 as bench/genlab.ts, same shapes, float32.
 
 Run by bench/run.ts as /usr/bin/python3 (Debian's python3-torch) with OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE unset and OMP/OPENBLAS thread counts set to --threads. Prints one JSON line per
@@ -188,7 +188,57 @@ def setup_w6():
     return lambda: (a @ b)[0, 0].item()
 
 
-WORKLOADS = [("W1", setup_w1, 10), ("W2", setup_w2, 10), ("W3", setup_w3, 10), ("W4", setup_w4, 3), ("W4p", setup_w4, 3), ("W5", setup_w5, 3), ("W6", setup_w6, 10)]
+W7_N = 10000
+
+
+def setup_w7(log):
+    """Two epochs of SGD (momentum 0.9, batch 128) of a 784-256-256-10 MLP on 10,000 examples; with `log`,
+    every example's loss, margin, correctness, p(label), EL2N and ghost-norm gradient norm after each epoch
+    (batched, 2,000 rows at a time), as genlab's per-example dynamics logger does."""
+    x = torch.rand(W7_N, 784)
+    y = (torch.arange(W7_N) * 7) % 10
+
+    def run():
+        ps = mlp_params([784, 256, 256, 10])
+        opt = torch.optim.SGD(flat(ps), lr=0.05, momentum=0.9)
+        gen = torch.Generator().manual_seed(9)
+        out = 0.0
+        for _epoch in range(2):
+            perm = torch.randperm(W7_N, generator=gen)
+            for s in range(0, W7_N - 127, 128):
+                idx = perm[s : s + 128]
+                opt.zero_grad(set_to_none=True)
+                torch.nn.functional.cross_entropy(mlp(ps, x[idx]), y[idx]).backward()
+                opt.step()
+            if log:
+                norms = []
+                for s in range(0, W7_N, 2000):
+                    xb, yb = x[s : s + 2000], y[s : s + 2000]
+                    taps, acts = [], []
+                    z = mlp(ps, xb, taps, acts)
+                    lsm = torch.log_softmax(z, -1)
+                    loss = -lsm.gather(1, yb[:, None])[:, 0]
+                    deltas = torch.autograd.grad(loss.sum(), taps)
+                    with torch.no_grad():
+                        p = lsm.exp()
+                        onehot = torch.nn.functional.one_hot(yb, 10).float()
+                        _p_true = p.gather(1, yb[:, None])[:, 0]
+                        _el2n = (p - onehot).norm(dim=1)
+                        zy = z.gather(1, yb[:, None])[:, 0]
+                        _margin = zy - (z - onehot * 1e30).max(1).values
+                        _correct = (z.argmax(1) == yb).float()
+                        sq = 0
+                        for a, d in zip(acts, deltas):
+                            d2 = (d * d).sum(1)
+                            sq = sq + (a * a).sum(1) * d2 + d2
+                        norms.append(sq.sqrt())
+                out = torch.cat(norms).mean().item()
+        return out
+
+    return run
+
+
+WORKLOADS = [("W1", setup_w1, 10), ("W2", setup_w2, 10), ("W3", setup_w3, 10), ("W4", setup_w4, 3), ("W4p", setup_w4, 3), ("W5", setup_w5, 3), ("W6", setup_w6, 10), ("W7t", lambda: setup_w7(False), 3), ("W7", lambda: setup_w7(True), 3)]
 
 
 def blas():
