@@ -199,4 +199,27 @@ describe("dashboard in Chromium (Playwright)", { skip: !existsSync(CHROMIUM) && 
     }
     assert.equal((await fetch(base + "api/runs", { method: "POST" })).status, 405);
   });
+
+  it("scores page of a run with logged dynamics: the data map has every example, a histogram per score, the top-ranked examples with their images", async () => {
+    const node = JSON.parse(genlab(["run", "data-diet", "--size", "smoke", "--no-control", "--out", out, "--json"]).stdout);
+    const grok = storeRows().find((r) => r.id.startsWith("grokking-modular"))!;
+    // the CLI run took longer than the server's keep-alive timeout: a pooled socket may have been closed, retry once
+    const get = (url: string) => fetch(url).catch(() => fetch(url));
+    assert.equal((await get(`${base}api/runs/${grok.id}/scores`)).status, 404, "a run without dynamics has no scores page");
+    await page.goto(`${base}#/run/${node.run_id}`);
+    await page.click("[data-testid=scores-link]");
+    await page.waitForSelector("[data-testid=top-table] canvas.thumb");
+    const view = await (await get(`${base}api/runs/${node.run_id}/scores`)).json();
+    assert.deepEqual(view.prefixes, ["score-clean_run0", "score-noisy_run0"]);
+    assert.equal(view.n, 400);
+    assert.equal(await page.locator("[data-testid=data-map] svg circle").count(), 400, "one point per example");
+    assert.equal(await page.locator("[data-testid=histograms] svg").count(), view.histograms.length * 2, "a histogram figure (frame + panel) per score");
+    assert.equal(await page.locator("[data-testid=top-table] canvas.thumb").count(), 24);
+    // ranking by another score re-orders the table as the server computes it
+    await page.selectOption("[data-testid=score]", "el2n");
+    await page.waitForFunction(() => location.hash.includes("score=el2n"));
+    const el2n = await (await get(`${base}api/runs/${node.run_id}/scores?score=el2n`)).json();
+    await page.waitForFunction((first: number) => document.querySelector("[data-testid=top-table] tr:nth-child(2) td:nth-child(2)")?.textContent === String(first), el2n.top[0].index);
+    await page.screenshot({ path: join(ARTIFACTS, "scores.png"), fullPage: false });
+  });
 });

@@ -7,9 +7,9 @@
  */
 import { h, render, type ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { lineChartSvg, type LineChart, type Series } from "../src/report/plot.ts";
+import { figureSvg, lineChartSvg, type LineChart, type Series } from "../src/report/plot.ts";
 import { MONITOR_METRICS } from "../src/runner/charts.ts";
-import type { AxisRow, RunView } from "../src/server/serve.ts";
+import type { AxisRow, RunView, ScoresView } from "../src/server/serve.ts";
 import { aggregate, configToQuery, queryToRaw, smooth, toCsv, toJson, type Curve, type Point } from "./data.ts";
 
 type Run = RunView;
@@ -224,6 +224,7 @@ function RunPage(p: { id: string }) {
       { class: "monitors" },
       names.filter((n) => MONITOR_METRICS.includes(n)).map((n) => h(Chart, { title: n, yLabel: n, curves: [curveOf(recs, n, run.id)], opts, testid: "monitor-chart", width: 370, height: 240 })),
     ),
+    (run.dynamics ?? []).length ? h("p", null, h("a", { href: `#/scores/${encodeURIComponent(run.id)}`, "data-testid": "scores-link" }, `per-example scores of this run (${run.dynamics.length} logged training${run.dynamics.length === 1 ? "" : "s"}) →`)) : null,
     h(AxisCharts, { id: run.id, opts }),
     figs.map((f) => h("figure", null, h("img", { src: `/api/runs/${encodeURIComponent(run.id)}/figures/${encodeURIComponent(f)}`, alt: f }))),
   );
@@ -245,6 +246,83 @@ function AxisCharts(p: { id: string; opts: ChartOpts }) {
       const curves: Curve[] = names.map((n) => ({ run: p.id, metric: n, points: rs.filter((r) => n in r.values).map((r) => [r.x, r.values[n]] as Point).sort((a, b) => a[0] - b[0]) }));
       return h(Chart, { title: key, yLabel: names.join(", "), curves, opts: { ...p.opts, smoothing: 0 }, xLabel: rs[0].axis });
     }),
+  );
+}
+
+// ------------------------------------------------------------------------------------------ scores
+
+/** A grayscale thumbnail of an example's pixels (0–255 or 0–1). */
+function Thumb(p: { pixels: number[]; shape: [number, number] }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const c = ref.current;
+    if (!c) return;
+    const [hh, ww] = p.shape;
+    const ctx = c.getContext("2d")!;
+    const img = ctx.createImageData(ww, hh);
+    const scale = p.pixels.some((v) => v > 1) ? 1 : 255;
+    p.pixels.forEach((v, i) => {
+      const g = Math.max(0, Math.min(255, Math.round(v * scale)));
+      img.data.set([255 - g, 255 - g, 255 - g, 255], 4 * i);
+    });
+    ctx.putImageData(img, 0, 0);
+  }, [p.pixels]);
+  return h("canvas", { ref, width: p.shape[1], height: p.shape[0], class: "thumb", "data-testid": "thumb" });
+}
+
+/**
+ * A run's per-example scores (from its logged dynamics): the data map (cartography confidence ×
+ * variability, coloured by correctness), a histogram of every score, and the top-ranked examples by a chosen
+ * score, with their images when the run saved them.
+ */
+function ScoresPage(p: { id: string; query: string }) {
+  const q = queryToRaw(p.query);
+  const [view, setView] = useState<ScoresView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const params = new URLSearchParams();
+    if (q.prefix) params.set("prefix", q.prefix);
+    if (q.score) params.set("score", q.score);
+    void api<ScoresView>(`/api/runs/${encodeURIComponent(p.id)}/scores?${params}`).then(setView, (e) => setError(String(e)));
+  }, [p.id, p.query]);
+  if (error) return h("p", { class: "error" }, error);
+  if (!view) return h("p", null, "loading…");
+  const go = (patch: Record<string, string>) => (location.hash = `#/scores/${encodeURIComponent(p.id)}?${configToQuery({ prefix: view.prefix, score: view.score, ...patch })}`);
+  const m = view.map;
+  const band = (lo: number, hi: number) => m.index.map((_, i) => i).filter((i) => m.correctness[i] >= lo && m.correctness[i] < hi);
+  const groups: [string, number[]][] = [["wrong (correct ≤ 1/3 of epochs)", band(0, 0.334)], ["mixed (1/3–2/3)", band(0.334, 0.667)], ["right (≥ 2/3)", band(0.667, 1.01)]];
+  const mapSvg = figureSvg(
+    {
+      name: "data-map",
+      title: `Data map (${view.prefix}): ${view.n} examples over epochs ${view.epochs.filter((e) => e >= 1).join(", ")}`,
+      subtitle: "Swayamdipta et al. 2020: easy-to-learn top left, ambiguous right, hard-to-learn bottom left; colour = correctness",
+      panels: [{ kind: "scatter", title: "confidence × variability", xLabel: "variability", yLabel: "confidence", series: groups.map(([name, idx]) => ({ name, x: idx.map((i) => m.variability[i]), y: idx.map((i) => m.confidence[i]) })) }],
+    },
+    document,
+  );
+  const histSvgs = view.histograms.map((hst) =>
+    figureSvg({ name: `hist-${hst.id}`, title: hst.id, panels: [{ kind: "bar", title: `${hst.counts.reduce((a, b) => a + b, 0)} examples`, xLabel: hst.id, yLabel: "examples", groups: hst.counts.map((_, i) => (i % 6 === 0 ? hst.edges[i].toPrecision(3) : " ".repeat(i))), series: [{ name: hst.id, values: hst.counts }], width: 340, height: 220 }] }, document),
+  );
+  return h(
+    "div",
+    null,
+    h("h2", null, h("a", { href: `#/run/${encodeURIComponent(p.id)}` }, p.id), " · scores"),
+    h(
+      "div",
+      { class: "controls" },
+      h("label", null, "training ", h("select", { "data-testid": "prefix", value: view.prefix, onChange: (e: Event) => go({ prefix: (e.target as HTMLSelectElement).value }) }, view.prefixes.map((x) => h("option", { value: x }, x)))),
+      h("label", null, "rank by ", h("select", { "data-testid": "score", value: view.score, onChange: (e: Event) => go({ score: (e.target as HTMLSelectElement).value }) }, view.histograms.map((x) => h("option", { value: x.id }, x.id)))),
+    ),
+    h("div", { class: "figure", "data-testid": "data-map", dangerouslySetInnerHTML: { __html: mapSvg } }),
+    h("h3", null, "Score histograms"),
+    h("div", { class: "monitors", "data-testid": "histograms" }, histSvgs.map((svg) => h("div", { class: "figure hist", dangerouslySetInnerHTML: { __html: svg } }))),
+    h("h3", null, `Top ${view.top.length} by ${view.score}`),
+    h(
+      "table",
+      { "data-testid": "top-table" },
+      h("tr", null, h("th", null, "#"), h("th", null, "index"), view.imageShape ? h("th", null, "image") : null, h("th", null, "label"), view.histograms.map((x) => h("th", null, x.id))),
+      view.top.map((t, r) => h("tr", null, h("td", null, String(r + 1)), h("td", null, String(t.index)), view.imageShape ? h("td", null, t.image ? h(Thumb, { pixels: t.image, shape: view.imageShape }) : "") : null, h("td", null, t.label === null ? "" : String(t.label)), view.histograms.map((x) => h("td", null, String(t.values[x.id]))))),
+    ),
   );
 }
 
@@ -373,6 +451,7 @@ function App() {
   const [path, query = ""] = hash.slice(1).split("?");
   let page;
   if (path.startsWith("/run/")) page = h(RunPage, { id: decodeURIComponent(path.slice(5)) });
+  else if (path.startsWith("/scores/")) page = h(ScoresPage, { id: decodeURIComponent(path.slice(8)), query, key: hash });
   else if (path === "/compare") {
     const q = queryToRaw(query);
     page = h(ComparePage, { ids: (q.ids ?? "").split(",").filter(Boolean), metric: q.metric });
@@ -390,6 +469,7 @@ table{border-collapse:collapse;background:#fff;margin:8px 0} th,td{border:1px so
 .monitors{display:flex;flex-wrap:wrap;gap:8px}.monitors .chart{flex:0 0 370px}
 .pass{color:#116329;font-weight:600} .fail,.error{color:#a40e26;font-weight:600} .running{color:#9a6700} .meta{color:#57606a}
 .chart svg,figure img,.figure svg{max-width:100%;height:auto;background:#fff} a{color:#0969da}
+div.hist{flex:0 0 340px} canvas.thumb{width:56px;height:56px;image-rendering:pixelated;border:1px solid #d0d7de}
 `;
 document.head.appendChild(style);
 render(h(App, null), document.getElementById("app")!);

@@ -96,6 +96,12 @@ export const labelNoiseBench = defineExperiment({
       seed: jobSeed,
       onProgress: (done, total) => ctx.progress(Math.floor(done), total),
     });
+    // the logged dynamics, the images and the given (noisy) labels: the dashboard's scores page of this condition
+    const dyn = r.dynamics[0];
+    ctx.saveArray("dyn_epochs", Int32Array.from(dyn.epochs));
+    for (const [q, v] of Object.entries(dyn.values)) ctx.saveArray(`dyn_${q}`, v, [dyn.epochs.length, dyn.n]);
+    ctx.saveArray("images", Uint8Array.from(d.x, (v) => Math.round(v * 255)), [h.n, 28, 28]);
+    ctx.saveArray("labels", Int32Array.from(d.y));
     const col = (name: string) => (name === "random" ? Float64Array.from(uniformFromKey(k.random, h.n)) : Float64Array.from(r.columns.find((c) => c.name === name)!.values));
     const flags = r.columns.find((c) => c.name === "cl_label_issue")!.values;
     let clFlagged = 0;

@@ -132,6 +132,9 @@ export const dataDiet = defineExperiment({
     const flipped = new Uint8Array(train.y.length);
     for (const i of noisy.corrupted) flipped[i] = 1;
     ctx.saveArray("flipped_mask", flipped);
+    // the dashboard's scores page shows the top-ranked examples as images with their labels
+    ctx.saveArray("images", Uint8Array.from(train.x, (v) => Math.round(v * 255)), [h.trainSize, 28, 28]);
+    ctx.saveArray("labels", Int32Array.from(train.y));
 
     const clean = await ctx.phase("score-clean", async () => {
       const s = await scoreData(ctx, "score-clean", train, test, spec, h, k.score);

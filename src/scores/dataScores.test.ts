@@ -357,3 +357,30 @@ describe("the dynamics recorder in the training loop", () => {
     treeDispose([a.r.params, a.r.optState, b.r.params, b.r.optState]);
   });
 });
+
+describe("the scores page's view (scores/scoresView.ts)", () => {
+  it("data map of every example, histograms that count every example, the top by AUM ascending with images and labels", async () => {
+    const { scoresView, dynamicsPrefixes } = await import("./scoresView.ts");
+    const n = 5;
+    const arr = (data: number[], shape: number[]) => ({ data: Float32Array.from(data), shape });
+    const arrays = new Map([
+      ["t_epochs", { data: Int32Array.from([0, 1, 2]), shape: [3] }],
+      ["t_p_true", arr([0.1, 0.1, 0.1, 0.1, 0.1, 0.9, 0.2, 0.5, 0.1, 0.6, 0.9, 0.4, 0.5, 0.1, 0.7], [3, n])],
+      ["t_correct", arr([0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1], [3, n])],
+      ["t_margin", arr([0, 0, 0, 0, 0, 3, -1, 0.5, -2, 1, 4, -2, 0.2, -3, 2], [3, n])],
+      ["images", { data: Uint8Array.from({ length: n * 4 }, (_, i) => i), shape: [n, 2, 2] }],
+      ["labels", { data: Int32Array.from([4, 3, 2, 1, 0]), shape: [n] }],
+    ]);
+    assert.deepEqual(dynamicsPrefixes([...arrays.keys()]), ["t"]);
+    const v = scoresView(arrays as never, { score: "aum", top: 3 })!;
+    assert.equal(v.n, 5);
+    assert.deepEqual(v.map.index, [0, 1, 2, 3, 4]);
+    close(v.map.confidence[0], 0.9, 1e-6, "confidence of 0");
+    for (const hst of v.histograms) assert.equal(hst.counts.reduce((a, b) => a + b, 0), n, hst.id);
+    // AUM over epochs 1, 2: [3.5, −1.5, 0.35, −2.5, 1.5] → ascending: 3, 1, 2
+    assert.deepEqual(v.top.map((t) => t.index), [3, 1, 2]);
+    assert.deepEqual(v.top[0].image, [12, 13, 14, 15]);
+    assert.equal(v.top[0].label, 1);
+    assert.deepEqual(v.imageShape, [2, 2]);
+  });
+});

@@ -18,6 +18,7 @@ import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, re
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { hostname, networkInterfaces } from "node:os";
 import { extname, join, resolve, sep } from "node:path";
+import { dynamicsPrefixes, scoresPage, type ScoresView } from "../runner/scoresPage.ts";
 import { RunStore, type RunRow } from "../runner/store.ts";
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -44,7 +45,7 @@ export type ServeOptions = {
 };
 
 /** The fields of a run row the dashboard draws; nothing else leaves the server. */
-export const RUN_VIEW_FIELDS = ["id", "experiment", "paper", "size", "seed", "hparams_hash", "hparams", "status", "verdict", "started_at", "finished_at", "seconds", "summary", "figures"] as const;
+export const RUN_VIEW_FIELDS = ["id", "experiment", "paper", "size", "seed", "hparams_hash", "hparams", "status", "verdict", "started_at", "finished_at", "seconds", "summary", "figures", "dynamics"] as const;
 
 /** The public view of a run row (no pid, host, folder or device): what /api/runs answers, and what the dashboard reads. */
 export type RunView = Pick<RunRow, "id" | "experiment" | "paper" | "size" | "seed" | "hparams_hash" | "status" | "verdict" | "started_at" | "finished_at" | "seconds"> & {
@@ -52,7 +53,11 @@ export type RunView = Pick<RunRow, "id" | "experiment" | "paper" | "size" | "see
   summary: { measured?: Record<string, number | null>; criterion?: string } | null;
   /** Names of the run's SVG figures (served by /api/runs/<id>/figures/<name>). */
   figures: string[];
+  /** Prefixes of the per-example dynamics the run logged (its scores page: /api/runs/<id>/scores). */
+  dynamics: string[];
 };
+
+export type { ScoresView };
 
 /** Rows on a non-step axis (width, sample size, keep-fraction), keyed by phase: what /api/runs/<id>/rows answers. */
 export type AxisRow = { phase: string; axis: string; x: number; values: Record<string, number> };
@@ -84,7 +89,29 @@ function runView(r: RunRow): RunView {
     seconds: r.seconds,
     summary: r.summary ? (({ measured, criterion }) => ({ measured, criterion }))(JSON.parse(r.summary)) : null,
     figures: figureNames(r.dir),
+    dynamics: dynamicsPrefixes(arrayNames(r.dir)),
   };
+}
+
+/** Names of a run's .npy arrays (without the extension). */
+function arrayNames(dir: string): string[] {
+  try {
+    return readdirSync(join(dir, "arrays"), { withFileTypes: true })
+      .filter((f) => f.isFile() && ARRAY_FILE.test(f.name))
+      .map((f) => f.name.slice(0, -4));
+  } catch {
+    return [];
+  }
+}
+
+const ARRAY_FILE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.npy$/;
+
+/** The scores page of a run: its dynamics arrays (and images/labels when saved), read only inside its folder. */
+function runScores(dir: string, q: URLSearchParams): ScoresView | null {
+  return scoresPage(arrayNames(dir), (name) => {
+    const b = readInside(dir, join(dir, "arrays"), `${name}.npy`);
+    return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
+  }, q);
 }
 
 const SECURITY_HEADERS = {
@@ -234,6 +261,10 @@ export function createDashboardServer(opts: ServeOptions): { server: Server; sto
         if (parts.length === 4 && parts[3] === "rows") {
           const rows: AxisRow[] = store.metricRows(id).filter((r) => r.axis !== "step");
           return send(res, 200, JSON.stringify(rows));
+        }
+        if (parts.length === 4 && parts[3] === "scores") {
+          const view = runScores(row.dir, url.searchParams);
+          return view ? send(res, 200, JSON.stringify(view)) : notFound(res);
         }
         if (parts.length === 5 && parts[3] === "figures" && isFigureName(parts[4])) {
           const body = readInside(row.dir, join(row.dir, "figures"), parts[4]);
