@@ -363,7 +363,7 @@ describe("the scores page's view (scores/scoresView.ts)", () => {
     const { scoresView, dynamicsPrefixes } = await import("./scoresView.ts");
     const n = 5;
     const arr = (data: number[], shape: number[]) => ({ data: Float32Array.from(data), shape });
-    const arrays = new Map([
+    const arrays = new Map<string, { data: Float32Array | Int32Array | Uint8Array; shape: number[] }>([
       ["t_epochs", { data: Int32Array.from([0, 1, 2]), shape: [3] }],
       ["t_p_true", arr([0.1, 0.1, 0.1, 0.1, 0.1, 0.9, 0.2, 0.5, 0.1, 0.6, 0.9, 0.4, 0.5, 0.1, 0.7], [3, n])],
       ["t_correct", arr([0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1], [3, n])],
@@ -382,5 +382,31 @@ describe("the scores page's view (scores/scoresView.ts)", () => {
     assert.deepEqual(v.top[0].image, [12, 13, 14, 15]);
     assert.equal(v.top[0].label, 1);
     assert.deepEqual(v.imageShape, [2, 2]);
+  });
+});
+
+describe("per-example gradient norms of a transformer (vmap path)", () => {
+  it("equal a one-by-one loop over examples (float64, 1e-9)", async () => {
+    const { applyTransformer, initTransformer, lastPosition, transformerSpec } = await import("../nn/transformer.ts");
+    await onCpu(() => {
+      const spec = transformerSpec({ vocab: 7, seqLen: 3, dModel: 8, heads: 2, layers: 1, dMlp: 16 });
+      const params = toF64Cpu(initTransformer(spec, keyFromSeed(4)));
+      const tokens = np.array([[1, 2, 6], [3, 0, 6], [5, 5, 6], [4, 1, 6]], { dtype: DType.Int32, device: "cpu" });
+      const y = np.array([3, 3, 3, 5], { dtype: DType.Int32, device: "cpu" });
+      const apply = (p: typeof params, t: Array) => lastPosition(applyTransformer(spec, p, t));
+      const r = genericPerExample(apply, treeRef(params), tokens.ref, y.ref);
+      const { grad_norm: g, ...rest } = r;
+      const gn = g.js() as number[];
+      treeDispose(Object.values(rest));
+      for (let i = 0; i < 4; i++) {
+        const ti = tokens.ref.slice([i, i + 1]);
+        const yi = y.ref.slice([i, i + 1]);
+        const gr = grad((p: typeof params) => perExampleCrossEntropy(apply(p, ti.ref), yi.ref).sum())(treeRef(params));
+        const direct = Math.sqrt(flat(treeToHost(gr)).reduce((a, v) => a + v * v, 0));
+        treeDispose([ti, yi]);
+        close(gn[i], direct, 1e-9 * Math.max(1, direct), `transformer ${i}`);
+      }
+      treeDispose([params, tokens, y]);
+    });
   });
 });
