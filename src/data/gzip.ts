@@ -21,6 +21,11 @@ export function gunzipLimited(raw: Uint8Array, name: string, maxBytes: number): 
     }
     if (total > maxBytes) throw userError("file", [name], `inflates to more than ${maxBytes} bytes (a damaged file or a decompression bomb)`);
   }
+  return concatChunks(chunks, total);
+}
+
+/** The chunks of an inflated stream as one array. */
+export function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let o = 0;
   for (const c of chunks) {

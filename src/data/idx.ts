@@ -5,6 +5,7 @@
  */
 import { Gunzip } from "fflate";
 import { userError } from "../core/errors.ts";
+import { concatChunks } from "./gzip.ts";
 
 export type IdxArray = { dims: number[]; data: Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array };
 
@@ -73,13 +74,7 @@ function gunzipIdx(raw: Uint8Array, name: string, maxBytes: number): Uint8Array 
     }
     if (total > limit) throw userError("file", [name], `inflates to more than ${known ? `the ${limit} bytes its IDX header declares` : `${maxBytes} bytes`} (a damaged file or a decompression bomb)`);
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatChunks(chunks, total);
 }
 
 /** Parse IDX bytes (optionally gzipped). `name` is used in error messages (the file's path). */

@@ -7,7 +7,15 @@
 import { random } from "@jax-js/jax";
 import { splitKey, uniformFromKey, type Key } from "../core/prng.ts";
 import type { Dataset } from "./dataset.ts";
-import { zipfFrequencies } from "../theory/longTail.ts";
+
+/** Zipf frequencies pᵢ ∝ i^(−s), i = 1…N (s = 0: uniform). */
+export function zipfFrequencies(N: number, s: number): Float64Array {
+  if (!(Number.isInteger(N) && N >= 1)) throw new RangeError(`zipfFrequencies: N must be an integer ≥ 1, got ${N}`);
+  if (!(s >= 0)) throw new RangeError(`zipfFrequencies: the exponent must be ≥ 0, got ${s}`);
+  const p = Float64Array.from({ length: N }, (_, i) => (i + 1) ** -s);
+  const z = p.reduce((a, b) => a + b, 0);
+  return p.map((v) => v / z);
+}
 
 export type LongTailMixtureSpec = { N: number; zipf: number; d: number; sigma: number; classes: number };
 export type LongTailMixture = { spec: LongTailMixtureSpec; freqs: Float64Array; centers: Float32Array; labels: Int32Array };

@@ -65,7 +65,7 @@ describe("per-example quantities", () => {
         treeDispose([xi, yi]);
         close(g1[i], direct, 1e-10 * Math.max(1, direct), `ghost ${i}`);
         close(g2[i], direct, 1e-10 * Math.max(1, direct), `vmap ${i}`);
-        assert.ok(l1[i] > 0);
+        assert.ok(l1[i] > 0, `loss of ${i} is positive`);
       }
       treeDispose([params, x, y]);
     });
@@ -176,7 +176,7 @@ describe("memorization and influence by subset retraining", () => {
     const m = memorizationEstimate(masks, out);
     close(m.value[0], (1.9 / 3) - 0.5, 1e-6, "mem");
     close(m.se[0], Math.sqrt((0.64 / 3) / 3 + 0.32 / 2), 1e-6, "se"); // s²_in = 0.64/3·…, s²_out = 0.32
-    assert.ok(Number.isNaN(memorizationEstimate([Uint8Array.of(1), Uint8Array.of(0)], [Float32Array.of(0.5), Float32Array.of(0.2)]).se[0]));
+    assert.ok(Number.isNaN(memorizationEstimate([Uint8Array.of(1), Uint8Array.of(0)], [Float32Array.of(0.5), Float32Array.of(0.2)]).se[0]), "one model a side: no SE");
     assert.deepEqual(globalThis.Array.from(memorizationProxy([0.9, 0.5], [0.1, 0.5])), [0.9 - 0.1, 0]);
   });
 
@@ -253,7 +253,7 @@ describe("confident learning (cleanlab's find_label_issues)", () => {
     const pp = { data, n, c };
     const m = flagMetrics(findLabelIssues(lab, pp), flipped);
     assert.ok(m.precision >= 0.95 && m.recall >= 0.95, JSON.stringify(m));
-    assert.ok(auroc(globalThis.Array.from(selfConfidence(lab, pp), (v) => 1 - v), flipped) > 0.99);
+    assert.ok(auroc(globalThis.Array.from(selfConfidence(lab, pp), (v) => 1 - v), flipped) > 0.99, "AUROC of 1 − self-confidence");
     close(liftAtK(globalThis.Array.from(selfConfidence(lab, pp), (v) => 1 - v), flipped, 60), 10, 1e-9, "lift@60");
   });
 });

@@ -46,7 +46,7 @@ export function subsetMasks(n: number, k: number, fraction: number, key: Key): U
 export type MemEstimate = {
   /** The estimate per example. */
   value: Float64Array;
-  /** Its standard error (NaN when either side has < 2 models). */
+  /** Its standard error (NaN when a side has no model; for continuous outcomes also when a side has only one). */
   se: Float64Array;
   /** Models that held the example in / out. */
   kIn: Int32Array;

@@ -12,15 +12,9 @@
  * tail (few points, each frequent) there are hardly any singletons.
  */
 import { splitKey, uniformFromKey, type Key } from "../core/prng.ts";
+import { zipfFrequencies } from "../data/longTailMixture.ts";
 
-/** Zipf frequencies pᵢ ∝ i^(−s), i = 1…N (s = 0: uniform). */
-export function zipfFrequencies(N: number, s: number): Float64Array {
-  if (!(Number.isInteger(N) && N >= 1)) throw new RangeError(`zipfFrequencies: N must be an integer ≥ 1, got ${N}`);
-  if (!(s >= 0)) throw new RangeError(`zipfFrequencies: the exponent must be ≥ 0, got ${s}`);
-  const p = Float64Array.from({ length: N }, (_, i) => (i + 1) ** -s);
-  const z = p.reduce((a, b) => a + b, 0);
-  return p.map((v) => v / z);
-}
+export { zipfFrequencies };
 
 /** τ₁ for known frequencies and sample size n (log-space powers: (1 − p)^(n−1) underflows gracefully). */
 export function tau1(freqs: ArrayLike<number>, n: number): number {
