@@ -20,6 +20,30 @@ function genlab(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The CLI in this process (its `main`, exactly what bin/genlab.js runs), capturing stdout and stderr: the
+ * bad-input cases fail before any training, so a process start each (~3 s of tsx and jax-js loading) would
+ * only cost time. A few cases also run as real processes below.
+ */
+async function genlabHere(args: string[]) {
+  const { main } = await import("../src/cli/main.ts");
+  let stdout = "";
+  let stderr = "";
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((c: string) => ((stdout += c), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string) => ((stderr += c), true)) as typeof process.stderr.write;
+  const before = process.exitCode;
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+    process.exitCode = before;
+  }
+}
+
 function python(code: string): string {
   const r = spawnSync(PY, ["-c", code], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
@@ -41,7 +65,7 @@ function images(n: number, side = 8, classes = 4, flip: number[] = []) {
 }
 
 describe("genlab scores / prune / issues: bad input", () => {
-  it("one line naming the file and the problem, exit 1, no output file", () => {
+  it("one line naming the file and the problem, exit 1, no output file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "genlab-data-bad-"));
     const f = (name: string, bytes: Uint8Array | string) => {
       const p = join(dir, name);
@@ -71,9 +95,10 @@ describe("genlab scores / prune / issues: bad input", () => {
       ["cnn on tabular data", ["--data", good, "--model", "cnn"], "✖ cnn needs image data ([n, h, w] or [n, h, w, c] arrays, or IDX images); this data is tabular: use mlp or linear → at --model\n"],
       ["a batch larger than the data", ["--data", good, "--batch-size", "64"], "✖ 64 is larger than the 5 examples → at --batch-size\n"],
     ];
-    for (const [what, args, stderr] of cases) {
+    for (const [i, [what, args, stderr]] of cases.entries()) {
       const out = join(dir, "scores.csv");
-      const r = genlab(["scores", ...args, "--out", out]);
+      // two of them as real processes (the exit status a shell sees), the rest in this process
+      const r = i < 2 ? genlab(["scores", ...args, "--out", out]) : await genlabHere(["scores", ...args, "--out", out]);
       assert.equal(r.stderr, stderr, what);
       assert.equal(r.code, 1, what);
       assert.equal(r.stdout, "", what);
@@ -88,7 +113,7 @@ describe("genlab scores / prune / issues: bad input", () => {
       [["issues", "--data", good, "--types", "label,typo", "--out", join(dir, "i.csv")], "✖ option '--types <list>' argument 'label,typo' is invalid. unknown issue type \"typo\"; expected a comma-separated list of label, near_duplicate, memorized, hard_to_learn, ambiguous\n(run with --help for usage)\n"],
     ];
     for (const [args, stderr] of more) {
-      const r = genlab(args);
+      const r = await genlabHere(args);
       assert.equal(r.stderr, stderr, args.join(" "));
       assert.equal(r.code, 1, args.join(" "));
     }
