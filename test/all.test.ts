@@ -25,6 +25,7 @@ const files = [
   "../src/train/train.test.ts",
   "../src/measures/measures.test.ts",
   "../src/measures/grokking.test.ts",
+  "../src/measures/calibration.test.ts",
   "../src/scores/scores.test.ts",
   "../src/scores/dataScores.test.ts",
   "./matmul.test.ts",
