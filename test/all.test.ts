@@ -23,6 +23,7 @@ const files = [
   "../src/optim/optim.test.ts",
   "../src/data/data.test.ts",
   "../src/train/train.test.ts",
+  "../src/train/mixup.test.ts",
   "../src/measures/measures.test.ts",
   "../src/measures/grokking.test.ts",
   "../src/measures/calibration.test.ts",

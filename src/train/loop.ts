@@ -5,7 +5,7 @@
  */
 import { DType, grad, jit, numpy as np, valueAndGrad, type Array } from "@jax-js/jax";
 import { DivergenceError } from "../core/errors.ts";
-import { keyFromData, keyToData, permutationFromKey, splitKey, type Key } from "../core/prng.ts";
+import { keyFromData, keyFromSeed, keyToData, permutationFromKey, splitKey, type Key } from "../core/prng.ts";
 import { checkResumeMatches } from "./checkpoint.ts";
 import { packHostTree, treeDispose, treeFromHost, treeMap, treeRef, treeSignature, treeToHost, unpackHostTree, type PackedTree, type Tree } from "../core/tree.ts";
 import type { Dataset } from "../data/dataset.ts";
@@ -70,7 +70,26 @@ export type TrainConfig<P extends Tree> = {
    * must not change training: no PRNG draws from the loop's keys, no parameter updates.
    */
   stepHooks?: StepHook<P>[];
+  /**
+   * A random transform of every training batch before the step (mixup, augmentation): `apply(x, y, key)`
+   * consumes x, y and the key and returns the batch the loss sees (targets may become soft [B, C] floats).
+   * The key of step s is drawn from `seed` and s alone, so a resumed run transforms its batches exactly as
+   * an uninterrupted one (nothing to checkpoint).
+   */
+  batchTransform?: BatchTransform;
 };
+
+export type BatchTransform = { seed: number; apply(x: Array, y: Array, key: Key): { x: Array; y: Array } };
+
+/** The key of step `step` of a batch transform with seed `seed` (an explicit seed: no state to checkpoint). */
+export function stepKey(seed: number, step: number): Key {
+  // a 32-bit mix of (seed, step) (Knuth's multiplicative hash and a xorshift), deterministic and well spread
+  let h = (Math.imul(seed >>> 0, 2654435761) ^ Math.imul(step >>> 0, 2246822519)) >>> 0;
+  h ^= h >>> 15;
+  h = Math.imul(h, 2246822519) >>> 0;
+  h ^= h >>> 13;
+  return keyFromSeed(h >>> 0);
+}
 
 export type StepHook<P extends Tree> = { steps: number[]; run(step: number, params: P): Promise<void> };
 
@@ -235,7 +254,8 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
     if (startStep === 0 && logAt.has(0)) await record(0, null);
     if (startStep === 0) await runHooks(0);
     for (s = startStep + 1; s <= totalSteps; s++) {
-      const { x, y } = nextBatch();
+      const batch = nextBatch();
+      const { x, y } = cfg.batchTransform ? cfg.batchTransform.apply(batch.x, batch.y, stepKey(cfg.batchTransform.seed, s)) : batch;
       const [loss, p2, s2] = (step as typeof stepFn)(params, optState, x, y);
       params = p2;
       optState = s2;
