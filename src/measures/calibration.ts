@@ -10,7 +10,7 @@
  *
  * Temperature scaling (Guo et al. 2017, §4.2): p = softmax(z/T), one scalar T fitted on a held-out split by
  * minimising the NLL — to convergence (L-BFGS with a strong-Wolfe line search, in log T), or as the common
- * code does it, one `torch.optim.LBFGS(lr = 0.01, max_iter = 50)` step on T from 1 (calibration-b.md: it barely
+ * code does it, one `torch.optim.LBFGS(lr = 0.01)` step (max_iter 20) on T from 1 (calibration-b.md: it barely
  * moves T, 1.107 where the converged fit is 7–9).
  */
 import { lbfgs } from "./lbfgs.ts";
@@ -97,7 +97,7 @@ export type TemperatureFit = { temperature: number; nll: number; iterations: num
 
 /**
  * Fit T on (logits, labels) of a held-out split. "converged": L-BFGS with a strong-Wolfe line search on ln T to
- * ‖∂NLL/∂ln T‖ ≤ 1e-9. "official": one torch LBFGS(lr = 0.01, max_iter = 50) step on T starting at 1, no line search.
+ * ‖∂NLL/∂ln T‖ ≤ 1e-9. "official": one torch LBFGS(lr = 0.01) step (its default max_iter = 20) on T starting at 1, no line search (calibration-b.md).
  */
 export function fitTemperature(logits: ArrayLike<number>, labels: ArrayLike<number>, c: number, method: "converged" | "official" = "converged"): TemperatureFit {
   if (method === "converged") {
@@ -110,6 +110,6 @@ export function fitTemperature(logits: ArrayLike<number>, labels: ArrayLike<numb
   const r = lbfgs((t) => {
     const v = temperatureNll(logits, labels, c, t[0]);
     return { value: v.nll, grad: Float64Array.of(v.dT) };
-  }, [1], { maxIter: 50, lineSearch: "none", lr: 0.01, tolGrad: 1e-7, tolChange: 1e-9 });
+  }, [1], { maxIter: 20, lineSearch: "none", lr: 0.01, tolGrad: 1e-7, tolChange: 1e-9 });
   return { temperature: r.x[0], nll: r.value, iterations: r.iterations, converged: r.converged, method };
 }
