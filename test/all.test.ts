@@ -27,6 +27,7 @@ const files = [
   "../src/measures/measures.test.ts",
   "../src/measures/grokking.test.ts",
   "../src/measures/calibration.test.ts",
+  "../src/measures/spectral.test.ts",
   "../src/scores/scores.test.ts",
   "../src/scores/dataScores.test.ts",
   "./matmul.test.ts",
