@@ -28,6 +28,7 @@ const files = [
   "../src/measures/grokking.test.ts",
   "../src/measures/calibration.test.ts",
   "../src/measures/spectral.test.ts",
+  "../src/measures/norms.test.ts",
   "../src/scores/scores.test.ts",
   "../src/scores/dataScores.test.ts",
   "./matmul.test.ts",
