@@ -29,6 +29,7 @@ const files = [
   "../src/measures/calibration.test.ts",
   "../src/measures/spectral.test.ts",
   "../src/measures/norms.test.ts",
+  "../src/measures/flatness.test.ts",
   "../src/scores/scores.test.ts",
   "../src/scores/dataScores.test.ts",
   "./matmul.test.ts",
