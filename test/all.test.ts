@@ -30,6 +30,7 @@ const files = [
   "../src/measures/spectral.test.ts",
   "../src/measures/norms.test.ts",
   "../src/measures/flatness.test.ts",
+  "../src/measures/weightSpectra.test.ts",
   "../src/scores/scores.test.ts",
   "../src/scores/dataScores.test.ts",
   "./matmul.test.ts",
