@@ -31,6 +31,7 @@ const files = [
   "../src/measures/norms.test.ts",
   "../src/measures/flatness.test.ts",
   "../src/measures/weightSpectra.test.ts",
+  "../src/measures/curvature.test.ts",
   "../src/scores/scores.test.ts",
   "../src/scores/dataScores.test.ts",
   "./matmul.test.ts",
