@@ -32,6 +32,7 @@ const files = [
   "../src/measures/flatness.test.ts",
   "../src/measures/weightSpectra.test.ts",
   "../src/measures/curvature.test.ts",
+  "../src/measures/rankCorrelation.test.ts",
   "../src/scores/scores.test.ts",
   "../src/scores/dataScores.test.ts",
   "./matmul.test.ts",
