@@ -51,3 +51,31 @@ describe("eigenframework", () => {
     assert.equal(choleskySolve(Float64Array.from([1, 2, 2, 1]), 2, 0, Float64Array.from([1, 1]), 1), null);
   });
 });
+
+describe("bounds for discrete hypotheses (theory/pacBayesDiscrete.ts)", () => {
+  it("binary kl and its inverse; the bounds on a hand case; kl-inverse is the tightest", async () => {
+    const { binaryKl, klInverseUpper, discreteBounds } = await import("../src/theory/pacBayesDiscrete.ts");
+    assert.ok(Math.abs(binaryKl(0.1, 0.2) - (0.1 * Math.log(0.5) + 0.9 * Math.log(0.9 / 0.8))) < 1e-15, "kl");
+    const p = klInverseUpper(0.1, 0.05);
+    assert.ok(Math.abs(binaryKl(0.1, p) - 0.05) < 1e-9 && p > 0.1, `inverse ${p}`);
+    const b = discreteBounds({ empiricalRisk: 0.1, n: 10000, negLogPrior: 30, delta: 0.05, vocab: 64, length: 8 });
+    assert.ok(Math.abs(b.occamPrior - (0.1 + Math.sqrt((30 + Math.log(20)) / 20000))) < 1e-15, "Occam");
+    assert.ok(Math.abs(b.mcallester - (0.1 + Math.sqrt((30 + Math.log(20) + Math.log(10000) + 2) / 19999))) < 1e-15, "McAllester");
+    assert.ok(b.klInverse < b.occamPrior && b.klInverse < b.mcallester, JSON.stringify(b));
+    assert.ok(b.occamUniform! > b.occamPrior, "8·ln 64 = 33.3 nats > 30");
+  });
+
+  it("validity by simulation: for a fixed hypothesis with true risk 0.3, the kl bound holds in ≥ 1 − δ of 4,000 resamples", async () => {
+    const { discreteBounds } = await import("../src/theory/pacBayesDiscrete.ts");
+    const { uniformFromKey } = await import("../src/core/prng.ts");
+    const n = 200;
+    const u = uniformFromKey(keyFromSeed(9), 4000 * n);
+    let holds = 0;
+    for (let t = 0; t < 4000; t++) {
+      let errors = 0;
+      for (let i = 0; i < n; i++) if (u[t * n + i] < 0.3) errors++;
+      if (discreteBounds({ empiricalRisk: errors / n, n, negLogPrior: 0, delta: 0.05 }).klInverse >= 0.3) holds++;
+    }
+    assert.ok(holds / 4000 >= 0.95, `held in ${holds}/4000`);
+  });
+});
