@@ -12,10 +12,11 @@ import { lazyRich } from "./paper25/lazyRich.ts";
 import { grokkingModular } from "./paper27/grokkingModular.ts";
 import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 import { twoHop } from "./paper31/twoHop.ts";
+import { promptBounds } from "./paper26/promptBounds.ts";
 import { temperatureScaling } from "./paper30/temperatureScaling.ts";
 import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
 import { usefulFashion } from "./paper33/usefulFashion.ts";
 import { labelNoiseBench } from "./benchmarks/labelNoise.ts";
 import { memEstimatorBench } from "./benchmarks/memEstimator.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop, temperatureScaling, usefulSynthetic, usefulFashion, labelNoiseBench, memEstimatorBench];
+export const EXPERIMENTS: readonly Experiment[] = [longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop, promptBounds, temperatureScaling, usefulSynthetic, usefulFashion, labelNoiseBench, memEstimatorBench];

@@ -78,4 +78,25 @@ describe("bounds for discrete hypotheses (theory/pacBayesDiscrete.ts)", () => {
     }
     assert.ok(holds / 4000 >= 0.95, `held in ${holds}/4000`);
   });
+
+  it("bigram prior: rows normalised, −ln P by hand; greedy search finds a planted best sequence and selects the prefix by its kl bound", async () => {
+    const { fitBigram, bigramNegLogProb, greedyDiscreteSearch } = await import("../src/theory/pacBayesDiscrete.ts");
+    const lm = fitBigram([0, 1, 2, 0, 1, 2, 0, 1], 3, 0.5, 4);
+    for (let r = 0; r <= 3; r++) {
+      const s = [0, 1, 2].reduce((a, t) => a + Math.exp(lm.logProb[r * 3 + t]), 0);
+      assert.ok(Math.abs(s - 1) < 1e-12, `row ${r} sums to ${s}`);
+    }
+    // start contexts at 0 and 4 (tokens 0 and 1): counts start→0: 1.5, start→1: 1.5, start→2: 0.5
+    assert.ok(Math.abs(bigramNegLogProb(lm, [0]) + Math.log(1.5 / 3.5)) < 1e-12, "start prob");
+    assert.ok(bigramNegLogProb(lm, []) === 0, "empty sequence");
+    // planted: errors = 100 − 30·(number of leading tokens matching [2, 1]) on n = 1000; the prior is uniform
+    const target = [2, 1];
+    const errorsOf = (seq: number[]) => 100 - 30 * seq.filter((t, i) => target[i] === t).length + (seq.length > 2 ? 5 : 0);
+    const res = await greedyDiscreteSearch({ vocab: 3, maxLength: 3, n: 1000, lambda: 1, negLogPrior: (t) => Math.log(4) + t.length * Math.log(3), errors: async (prefix, cand) => (cand.length ? cand.map((t) => errorsOf([...prefix, t])) : [errorsOf(prefix)]) });
+    assert.deepEqual(res.path.map((s) => s.tokens.length), [0, 1, 2, 3], "one prefix a length");
+    assert.deepEqual(res.path[2].tokens, target, "the planted sequence");
+    assert.deepEqual(res.byTrainError.tokens, target, "fewest training errors");
+    assert.deepEqual(res.byBound.tokens, target, "selected by bound (length 3 costs more errors and more prior)");
+    assert.ok(res.byBound.bounds.klInverse > res.byBound.risk, "the bound exceeds the empirical risk");
+  });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "fflate";
 import { GenlabError, formatIssue } from "../core/errors.ts";
+import { random } from "@jax-js/jax";
 import { keyFromSeed } from "../core/prng.ts";
 import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnist } from "../io/fashionMnist.ts";
 import { classCounts, takeRows } from "./dataset.ts";
@@ -186,5 +187,37 @@ describe("simplicity-bias patches and the long-tail mixture", () => {
       assert.equal(s.data.y[i], m.labels[s.subpop[i]]);
       assert.ok(Math.abs(s.data.x[i * 4] - m.centers[s.subpop[i] * 4]) < 0.06, `row ${i} is within 6σ of its centre`);
     }
+  });
+});
+
+describe("principal components (data/pca.ts)", () => {
+  it("recovers planted directions and variances: x = Σ_k √λ_k z_k u_k + small noise, λ = 9, 4, 1", async () => {
+    const { pca, pcaTransform } = await import("./pca.ts");
+    const d = 12;
+    const n = 4000;
+    const z = Float32Array.from(random.normal(keyFromSeed(3), [n, 3 + d]).dataSync() as ArrayLike<number>);
+    // orthonormal directions: coordinate axes 2, 5 and 7 rotated by 45° into axes 3, 6, 8
+    const s = Math.SQRT1_2;
+    const dirs = [[2, 3], [5, 6], [7, 8]];
+    const lam = [9, 4, 1];
+    const x = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < d; t++) x[i * d + t] = 0.05 * z[i * (3 + d) + 3 + t] + 1.5;
+      dirs.forEach(([a, b], k) => {
+        x[i * d + a] += Math.sqrt(lam[k]) * z[i * (3 + d) + k] * s;
+        x[i * d + b] += Math.sqrt(lam[k]) * z[i * (3 + d) + k] * s;
+      });
+    }
+    const p = pca(x, n, d, 3, keyFromSeed(4));
+    p.variances.forEach((v, k) => assert.ok(Math.abs(v - lam[k]) / lam[k] < 0.08, `variance ${k}: ${v} vs ${lam[k]} (8% sampling tolerance at n = 4000)`));
+    p.components.forEach((u, k) => {
+      const cos = Math.abs(u[dirs[k][0]] * s + u[dirs[k][1]] * s);
+      assert.ok(cos > 0.995, `direction ${k}: |cos| = ${cos}`);
+    });
+    assert.ok(Math.abs(p.mean[0] - 1.5) < 0.01, `mean ${p.mean[0]}`);
+    const proj = pcaTransform(p, x, n);
+    let v0 = 0;
+    for (let i = 0; i < n; i++) v0 += proj[i * 3] ** 2 / n;
+    assert.ok(Math.abs(v0 - p.variances[0]) / p.variances[0] < 1e-3, `projection variance ${v0} vs ${p.variances[0]}`);
   });
 });

@@ -55,3 +55,84 @@ export function discreteBounds(x: { empiricalRisk: number; n: number; negLogPrio
     kl,
   };
 }
+
+/** A bigram language model over V tokens: log p(t | prev), with row V the start-of-sequence context. */
+export type Bigram = { vocab: number; logProb: Float64Array };
+
+/** Maximum-likelihood bigram counts of a token corpus with add-α smoothing (α > 0 keeps every sequence possible). */
+export function fitBigram(corpus: ArrayLike<number>, vocab: number, alpha = 0.1, sentenceLength = 0): Bigram {
+  const counts = new Float64Array((vocab + 1) * vocab).fill(alpha);
+  for (let i = 0; i < corpus.length; i++) {
+    const t = corpus[i];
+    if (!(t >= 0 && t < vocab)) throw new RangeError(`fitBigram: token ${t} at ${i} outside [0, ${vocab})`);
+    const start = i === 0 || (sentenceLength > 0 && i % sentenceLength === 0);
+    counts[(start ? vocab : corpus[i - 1]) * vocab + t] += 1;
+  }
+  const logProb = new Float64Array(counts.length);
+  for (let r = 0; r <= vocab; r++) {
+    let s = 0;
+    for (let t = 0; t < vocab; t++) s += counts[r * vocab + t];
+    for (let t = 0; t < vocab; t++) logProb[r * vocab + t] = Math.log(counts[r * vocab + t] / s);
+  }
+  return { vocab, logProb };
+}
+
+/** −ln P(tokens) under the bigram (nats); the empty sequence has probability 1. */
+export function bigramNegLogProb(lm: Bigram, tokens: readonly number[]): number {
+  let s = 0;
+  for (let i = 0; i < tokens.length; i++) s -= lm.logProb[(i === 0 ? lm.vocab : tokens[i - 1]) * lm.vocab + tokens[i]];
+  return s;
+}
+
+export type SearchStep = { tokens: number[]; errors: number; risk: number; negLogPrior: number; bounds: DiscreteBounds };
+
+/**
+ * Greedy prior-regularised search over token sequences (paper 26's "simple greedy search"): starting from the
+ * empty sequence, extend by the token minimising  errors(θ ⊕ t) + λ · (−ln P(θ ⊕ t))  (training errors counted
+ * in examples, the prior in nats: λ examples per nat; λ = 0 is accuracy only with the prior as tie-breaker),
+ * up to `maxLength`. Every prefix is a hypothesis of the countable class whose prior is `negLogPrior` (which
+ * must include the prior over lengths, e.g. ln(maxLength + 1), for the bounds to be valid over the choice of
+ * prefix). Returns the path (lengths 0..maxLength) with each prefix's bounds, the prefix with the smallest
+ * kl-inverse bound (model selection by bound) and the one with the fewest training errors.
+ * `errors(prefix, candidates)` returns the training-error count of prefix ⊕ t for each candidate t (the
+ * prefix alone when candidates is empty).
+ */
+export async function greedyDiscreteSearch(o: {
+  vocab: number;
+  maxLength: number;
+  n: number;
+  errors: (prefix: number[], candidates: number[]) => Promise<ArrayLike<number>>;
+  negLogPrior: (tokens: number[]) => number;
+  lambda?: number;
+  delta?: number;
+  onStep?: (step: SearchStep) => void;
+}): Promise<{ path: SearchStep[]; byBound: SearchStep; byTrainError: SearchStep }> {
+  const lambda = o.lambda ?? 1;
+  const candidates = Array.from({ length: o.vocab }, (_, i) => i);
+  const stepOf = (tokens: number[], errors: number): SearchStep => {
+    const nlp = o.negLogPrior(tokens);
+    const risk = errors / o.n;
+    return { tokens, errors, risk, negLogPrior: nlp, bounds: discreteBounds({ empiricalRisk: risk, n: o.n, negLogPrior: nlp, delta: o.delta, vocab: o.vocab, length: tokens.length }) };
+  };
+  const e0 = (await o.errors([], []))[0];
+  const path = [stepOf([], e0)];
+  o.onStep?.(path[0]);
+  let prefix: number[] = [];
+  for (let len = 1; len <= o.maxLength; len++) {
+    const errs = await o.errors(prefix, candidates);
+    let best = -1;
+    let bestObj = Infinity;
+    let bestNlp = Infinity;
+    for (const t of candidates) {
+      const nlp = o.negLogPrior([...prefix, t]);
+      const obj = errs[t] + lambda * nlp;
+      if (obj < bestObj || (obj === bestObj && nlp < bestNlp)) [best, bestObj, bestNlp] = [t, obj, nlp];
+    }
+    prefix = [...prefix, best];
+    path.push(stepOf(prefix, errs[best]));
+    o.onStep?.(path[path.length - 1]);
+  }
+  const byBound = path.reduce((a, b) => (b.bounds.klInverse < a.bounds.klInverse ? b : a));
+  const byTrainError = path.reduce((a, b) => (b.errors < a.errors ? b : a));
+  return { path, byBound, byTrainError };
+}
