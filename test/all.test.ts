@@ -33,6 +33,7 @@ const files = [
   "../src/measures/weightSpectra.test.ts",
   "../src/measures/curvature.test.ts",
   "../src/measures/rankCorrelation.test.ts",
+  "../src/measures/catalogue.test.ts",
   "../src/scores/scores.test.ts",
   "../src/scores/dataScores.test.ts",
   "./matmul.test.ts",
