@@ -173,7 +173,7 @@ export function createRunContext(o: ContextOptions): RunContext {
       }
       logger?.save();
       const history = metrics.filter((m) => m.phase === name && m.axis === "step").map((m) => ({ step: m.x, ...m.values }) as LogRecord);
-      return { params: r.params, optState: r.optState, history, steps: r.stepsDone, seconds: r.seconds, ...(logger ? { dynamics: logger.dynamics() } : {}) };
+      return { params: r.params, optState: r.optState, history, steps: r.stepsDone, seconds: r.seconds, criterionStep: r.criterionStep, ...(logger ? { dynamics: logger.dynamics() } : {}) };
     },
     async phase<T extends Json>(name: string, fn: () => Promise<T>): Promise<T> {
       if (name in done) return done[name] as T;

@@ -136,3 +136,16 @@ export async function greedyDiscreteSearch(o: {
   const byTrainError = path.reduce((a, b) => (b.errors < a.errors ? b : a));
   return { path, byBound, byTrainError };
 }
+
+/**
+ * The PAC-Bayes-kl bound for a Gaussian posterior Q = N(w, σ²I) and prior P = N(w₀, σ²I) (Langford & Seeger;
+ * Dziugaite & Roy 2017's form): KL(Q‖P) = ‖w − w₀‖²/(2σ²), and kl(r̂_Q ‖ R_Q) ≤ (KL + ln G + ln(2√n/δ))/n where
+ * σ was chosen from a grid of G values fixed in advance (a union bound over the grid: the σ' bisection of
+ * depth d on [0, 2] lands on one of 2^d dyadic points, G = 2^d). r̂_Q is the posterior's empirical risk
+ * (a Monte-Carlo estimate: its sampling error is not added here; report its SE beside the bound).
+ */
+export function gaussianPacBayesBound(x: { empiricalRiskQ: number; n: number; distSq: number; sigma: number; gridSize: number; delta?: number }): { bound: number; kl: number } {
+  const delta = x.delta ?? 0.05;
+  const kl = x.distSq / (2 * x.sigma * x.sigma);
+  return { kl, bound: klInverseUpper(Math.min(1, Math.max(0, x.empiricalRiskQ)), (kl + Math.log(x.gridSize) + Math.log((2 * Math.sqrt(x.n)) / delta)) / x.n) };
+}

@@ -57,6 +57,11 @@ export type TrainConfig<P extends Tree> = {
   settings?: Record<string, unknown>;
   /** Checked every step; true stops the loop after the current step (e.g. on SIGINT). */
   shouldStop?: () => boolean;
+  /**
+   * A stopping criterion checked on every log record (e.g. Jiang et al.'s "train until the training
+   * cross-entropy reaches 0.01"): true ends training there as a normal finish (`criterionStep` says where).
+   */
+  stopWhen?: (rec: LogRecord) => boolean;
   /** false runs the step eagerly (STYLE.md: every step must also be correct without jit). */
   jit?: boolean;
   resume?: TrainCheckpoint;
@@ -106,7 +111,7 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 /** Final parameters and optimizer state (both owned by the caller), so training can continue later. */
-export type TrainResult<P extends Tree> = { params: P; optState: OptState; stepsDone: number; stopped: boolean; seconds: number };
+export type TrainResult<P extends Tree> = { params: P; optState: OptState; stepsDone: number; stopped: boolean; seconds: number; criterionStep: number | null };
 
 export function toDevice(ds: Dataset): { x: Array; y: Array } {
   const x = np.array(ds.x as Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer>, { shape: ds.xShape, dtype: ds.x instanceof Int32Array ? DType.Int32 : DType.Float32 });
@@ -207,6 +212,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
 
   let lastFinite = startStep;
   let stopped = false;
+  let criterionStep: number | null = null;
   let s = startStep;
 
   const nextBatch = (): { x: Array; y: Array } => {
@@ -242,6 +248,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
       if (!Number.isFinite(v)) throw new DivergenceError(stepNo, lastFinite, k, settings);
     }
     await cfg.onLog?.(rec);
+    return rec;
   };
 
   const hooks = (cfg.stepHooks ?? []).map((h) => ({ at: new Set(h.steps), run: h.run }));
@@ -261,9 +268,11 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
       optState = s2;
       const lossVal = (await loss.data())[0];
       if (!Number.isFinite(lossVal)) throw new DivergenceError(s, lastFinite, "the training loss", settings);
+      let met = false;
       if (logAt.has(s)) {
-        await record(s, lossVal);
+        const rec = await record(s, lossVal);
         lastFinite = s;
+        met = cfg.stopWhen?.(rec) ?? false;
       }
       await runHooks(s);
       // after the record, so that progress at step s shows step s's values
@@ -274,6 +283,10 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
       if (performance.now() - lastYield > 50) {
         await yieldToEventLoop();
         lastYield = performance.now();
+      }
+      if (met) {
+        criterionStep = s;
+        break;
       }
       if (cfg.shouldStop?.()) {
         stopped = s < totalSteps;
@@ -296,7 +309,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
     if (step !== stepFn) (step as { dispose?: () => void }).dispose?.();
     if (evaluate && evaluate !== cfg.evaluate) (evaluate as { dispose?: () => void }).dispose?.();
   }
-  return { params, optState, stepsDone: Math.min(s, totalSteps), stopped, seconds: (performance.now() - t0) / 1000 };
+  return { params, optState, stepsDone: Math.min(s, totalSteps), stopped, seconds: (performance.now() - t0) / 1000, criterionStep };
 
   function checkpointOf(stepNo: number): TrainCheckpoint {
     return {

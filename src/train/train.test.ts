@@ -17,7 +17,7 @@ import { stepsOf, train, type LogRecord, type TrainCheckpoint } from "./loop.ts"
 const p = 13;
 const spec = mlpSpec({ dims: [32, 16, 16], activation: "relu" });
 
-type Opts = { seed: number; steps: number; batchSize: number | null; jit?: boolean; opt?: GradientTransformation; resume?: TrainCheckpoint; checkpointEvery?: number; stopAt?: number; lr?: number };
+type Opts = { seed: number; steps: number; batchSize: number | null; jit?: boolean; opt?: GradientTransformation; resume?: TrainCheckpoint; checkpointEvery?: number; stopAt?: number; lr?: number; stopWhen?: (r: LogRecord) => boolean };
 
 async function runTiny(o: Opts) {
   const [kd, ki, ks] = splitKey(keyFromSeed(o.seed), 3);
@@ -46,6 +46,7 @@ async function runTiny(o: Opts) {
     onLog: (r) => void logs.push(r),
     onStep: (s) => (step = s),
     shouldStop: () => o.stopAt !== undefined && step >= o.stopAt,
+    stopWhen: o.stopWhen,
     settings: { lr: o.lr ?? 0.01 },
   });
   const final = treeToHost(res.params);
@@ -74,6 +75,18 @@ describe("training loop", () => {
     assert.equal(stepsOf({ epochs: 3, batchSize: 16 }, 84), 15);
     assert.equal(stepsOf({ epochs: 3, batchSize: null }, 84), 3);
     assert.throws(() => stepsOf({ steps: 1, epochs: 1, batchSize: null }, 5), /exactly one/);
+  });
+
+  it("stopWhen ends training at the first log record that meets the criterion, as a normal finish", async () => {
+    const full = await runTiny({ seed: 3, steps: 200, batchSize: null });
+    const first = full.logs.find((r) => r.train_loss <= 0.5);
+    assert.ok(first, "the full run reaches train loss 0.5");
+    const cut = await runTiny({ seed: 3, steps: 200, batchSize: null, stopWhen: (r) => r.train_loss <= 0.5 });
+    assert.equal(cut.res.criterionStep, first!.step, "stopped at the first qualifying log step");
+    assert.equal(cut.res.stepsDone, first!.step, "steps done");
+    assert.equal(cut.res.stopped, false, "a criterion stop is not an interruption");
+    assert.deepEqual(cut.logs, full.logs.filter((r) => r.step <= first!.step), "identical records up to the stop");
+    assert.equal(full.res.criterionStep, null, "no criterion: null");
   });
 
   it("same seed → identical numbers; different seed → different numbers (full batch and minibatch)", async () => {
