@@ -1,5 +1,6 @@
 /** The registry of reproductions, in seed order. Adding one here is all the test plumbing it needs. */
 import type { Experiment } from "../src/runner/experiment.ts";
+import { nowhereTight } from "./paper01/nowhereTight.ts";
 import { longTail } from "./paper02/longTail.ts";
 import { memorizationLongTail } from "./paper02/memorizationNN.ts";
 import { coherence } from "./paper03/coherence.ts";
@@ -19,4 +20,4 @@ import { usefulFashion } from "./paper33/usefulFashion.ts";
 import { labelNoiseBench } from "./benchmarks/labelNoise.ts";
 import { memEstimatorBench } from "./benchmarks/memEstimator.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop, promptBounds, temperatureScaling, usefulSynthetic, usefulFashion, labelNoiseBench, memEstimatorBench];
+export const EXPERIMENTS: readonly Experiment[] = [nowhereTight, longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop, promptBounds, temperatureScaling, usefulSynthetic, usefulFashion, labelNoiseBench, memEstimatorBench];

@@ -253,8 +253,9 @@ export async function measureNetwork(net: HostDense, train: Dataset, key: Key, o
       const w = flat(net);
       const w0 = opts.init ? flat(opts.init) : null;
       const pb = pacBayesMeasures({ w, w0: w0 ?? new Float64Array(w.length), m: n, sigma: sig.sigma, magSigma: mag.sigma, magEps: 1e-3 });
-      const shp = await worstCaseSharpness(model, params as unknown as Tree, sub2d, { accuracy: subAcc, key: keys[2], depth: depth ?? 12 });
-      const shpMag = await worstCaseSharpness(model, params as unknown as Tree, sub2d, { accuracy: subAcc, key: keys[3], magnitudeEps: 1e-3, depth: depth ?? 12 });
+      // the sharpness search gets 8 more bisection steps than σ': trained networks' α' is often below 2⁻¹²
+      const shp = await worstCaseSharpness(model, params as unknown as Tree, sub2d, { accuracy: subAcc, key: keys[2], depth: (depth ?? 12) + 8 });
+      const shpMag = await worstCaseSharpness(model, params as unknown as Tree, sub2d, { accuracy: subAcc, key: keys[3], magnitudeEps: 1e-3, depth: (depth ?? 12) + 8 });
       const fr = await fisherRaoNorm(model, params as unknown as Tree, sub2d);
       const cost = { forward: sig.forwardPasses + mag.forwardPasses + shp.forwardPasses + shpMag.forwardPasses, gradients: shp.gradients + shpMag.gradients + 1, hvp: 0, ms: performance.now() - t0 };
       const needsInit = new Set(["pacbayes_init", "pacbayes_mag_init"]);
