@@ -83,6 +83,20 @@ export function initMlp(spec: MlpSpec, key: Key): MlpParams {
   return { layers };
 }
 
+/** Dropout after every hidden activation: rate p, key consumed (Srivastava et al. 2014, inverted scaling). */
+export type Dropout = { rate: number; key: Key };
+
+/** Inverted dropout: each entry kept with probability 1 − p and scaled by 1/(1 − p) (identity in expectation). Consumes x and key. */
+export function dropout(x: Array, rate: number, key: Key): Array {
+  if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout rate must be in [0, 1), got ${rate}`);
+  if (rate === 0) {
+    key.dispose();
+    return x;
+  }
+  const keep = random.uniform(key, x.shape).greaterEqual(rate).astype(x.dtype);
+  return x.mul(keep).mul(1 / (1 - rate));
+}
+
 /** y = x @ (m·w) + b, with the multiplier applied to the (smaller) output. Consumes p and x. */
 export function applyDense(p: DenseParams, x: Array, multiplier = 1): Array {
   let y = np.matmul(x, p.w);
@@ -112,14 +126,16 @@ export function unpadOutput(spec: MlpSpec, y: Array): Array {
  * each layer's pre-activation: the gradient with respect to them is the per-example backpropagated error
  * δ_l used by ghost norms (measures/perExample.ts). `acts`, when given, receives each layer's input.
  */
-export function applyMlp(spec: MlpSpec, params: MlpParams, x: Array, taps?: Array[], acts?: Array[]): Array {
+export function applyMlp(spec: MlpSpec, params: MlpParams, x: Array, taps?: Array[], acts?: Array[], drop?: Dropout): Array {
   const n = params.layers.length;
   let h = padInput(params, x);
+  const keys = drop && n > 1 ? splitKey(drop.key, n - 1) : drop ? (drop.key.dispose(), []) : [];
   for (let i = 0; i < n; i++) {
     if (acts) acts.push(h.ref);
     h = applyDense(params.layers[i], h, scalesOf(spec, i).multiplier);
     if (taps) h = h.add(taps[i]);
     if (i < n - 1) h = applyActivation(spec.activation, h);
+    if (drop && i < n - 1) h = dropout(h, drop.rate, keys[i]);
   }
   const y = unpadOutput(spec, h);
   return spec.outputScale === 1 ? y : y.mul(spec.outputScale);

@@ -56,6 +56,30 @@ describe("float64 gradient checks (cpu)", () => {
     }
   }
 
+  it("MLP with dropout (a fixed key: a fixed mask) and softmax cross-entropy", async () => {
+    await onCpu(() => {
+      const spec = mlpSpec({ dims: [5, 9, 8, 3], activation: "tanh", padTo: 1 });
+      const params = toF64Cpu(initMlp(spec, keyFromSeed(1)));
+      const x = normal(2, [4, 5]);
+      const y = ints([0, 2, 1, 2]);
+      const r = gradCheck((p) => softmaxCrossEntropy(applyMlp(spec, p as MlpParams, x.ref, undefined, undefined, { rate: 0.3, key: keyFromSeed(7) }), y.ref), params);
+      x.dispose();
+      y.dispose();
+      assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr} (${JSON.stringify(r.checks)})`);
+    });
+  });
+
+  it("dropout: ≈ p of the entries zeroed, the rest scaled by 1/(1 − p), the mean preserved; rate 0 is the identity", async () => {
+    const { dropout } = await import("./dense.ts");
+    const out = (await dropout(np.ones([100, 100]), 0.3, keyFromSeed(3)).data()) as Float32Array;
+    const zeros = out.filter((v) => v === 0).length / out.length;
+    assert.ok(Math.abs(zeros - 0.3) < 4 * Math.sqrt((0.3 * 0.7) / out.length), `zero fraction ${zeros}`);
+    assert.ok(out.every((v) => v === 0 || Math.abs(v - 1 / 0.7) < 1e-6), "kept entries scaled by 1/(1 − p)");
+    const same = (await dropout(np.ones([4]), 0, keyFromSeed(3)).data()) as Float32Array;
+    assert.deepEqual(globalThis.Array.from(same), [1, 1, 1, 1], "rate 0");
+    assert.throws(() => dropout(np.ones([2]), 1, keyFromSeed(1)), /dropout rate must be in \[0, 1\)/);
+  });
+
   it("MLP without bias, MSE loss with class padding mask", async () => {
     await onCpu(() => {
       const spec = mlpSpec({ dims: [6, 8, 8], activation: "square", bias: false, padTo: 1 });

@@ -46,7 +46,7 @@ export type ArrayInfo = { name: string; file: string; shape: number[]; dtype: st
 export type HostNdArray = { data: Float32Array | Float64Array | Int32Array | Uint8Array; shape: number[] };
 
 /** What `ctx.train` needs: the loop's configuration (train/loop.ts) without the plumbing the runner owns. */
-export type CtxTrainConfig<P extends Tree> = Pick<TrainConfig<P>, "loss" | "optimizer" | "optState" | "train" | "evalSets" | "evaluate" | "monitors" | "steps" | "epochs" | "batchSize" | "key" | "onLog" | "batchTransform" | "stopWhen"> & {
+export type CtxTrainConfig<P extends Tree> = Pick<TrainConfig<P>, "loss" | "optimizer" | "optState" | "train" | "evalSets" | "evaluate" | "monitors" | "steps" | "epochs" | "batchSize" | "key" | "onLog" | "batchTransform" | "stopWhen" | "stochastic"> & {
   /** Names the checkpoint and the records (default: the current phase). */
   name?: string;
   params: P;

@@ -16,7 +16,8 @@ import { perExampleGradients } from "./perExample.ts";
 import { logSteps, type LogSchedule } from "./schedule.ts";
 
 /** Scalar training loss. Consumes params, x and y. Must be jit-safe (no data reads). */
-export type LossFn<P extends Tree> = (params: P, x: Array, y: Array) => Array;
+/** The training loss of a batch; `key` (consumed) is given only when the config sets `stochastic` (dropout). */
+export type LossFn<P extends Tree> = (params: P, x: Array, y: Array, key?: Key) => Array;
 /** Named scalar metrics on one dataset. Consumes params, x and y. */
 export type EvalFn<P extends Tree> = (params: P, x: Array, y: Array) => Record<string, Array>;
 
@@ -82,6 +83,12 @@ export type TrainConfig<P extends Tree> = {
    * an uninterrupted one (nothing to checkpoint).
    */
   batchTransform?: BatchTransform;
+  /**
+   * A stochastic loss (dropout, stochastic depth): the loss gets a fresh key every step as its fourth
+   * argument, drawn from `seed` and the step alone like a batch transform's (a resumed run draws the same
+   * masks; nothing to checkpoint). Not supported with per-example-gradient optimizers.
+   */
+  stochastic?: { seed: number };
 };
 
 export type BatchTransform = { seed: number; apply(x: Array, y: Array, key: Key): { x: Array; y: Array } };
@@ -198,12 +205,30 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
     const perturbed = treeMap((w, e) => w.add(e), p as Tree, eps) as P;
     return [loss, grad((pp: P) => cfg.loss(pp, x, y))(perturbed as never) as unknown as Tree];
   };
+  if (cfg.stochastic && cfg.optimizer.perExample) {
+    treeDispose([params, optState, dataKey]);
+    throw new RangeError("a stochastic loss (dropout) is not supported with a per-example-gradient optimizer");
+  }
   const stepFn = (p: P, s: OptState, x: Array, y: Array) => {
     const [loss, grads] = cfg.optimizer.perExample ? perExample(treeRef(p), x, y) : cfg.optimizer.perturbation ? sharpnessAware(treeRef(p), x, y) : valueAndGrad((pp: P) => cfg.loss(pp, x, y))(treeRef(p) as never);
     const [updates, s2] = cfg.optimizer.update(grads as Tree, s, treeRef(p));
     return [loss, applyUpdates(p, updates), s2] as [Array, P, OptState];
   };
-  const step = cfg.jit === false ? stepFn : jit(stepFn as never);
+  // the stochastic step: the same, with the loss closed over this step's key (each use takes a reference)
+  const stochasticStepFn = (p: P, s: OptState, x: Array, y: Array, k: Key) => {
+    const lossK = (pp: P, xx: Array, yy: Array) => cfg.loss(pp, xx, yy, k.ref);
+    let out: [Array, Tree];
+    if (cfg.optimizer.perturbation) {
+      const [l, g] = valueAndGrad((pp: P) => lossK(pp, x.ref, y.ref))(treeRef(p) as never) as unknown as [Array, Tree];
+      const eps = cfg.optimizer.perturbation(g, treeRef(p));
+      const perturbed = treeMap((w, e) => w.add(e), p as Tree, eps) as P;
+      out = [l, grad((pp: P) => lossK(pp, x, y))(perturbed as never) as unknown as Tree];
+    } else out = valueAndGrad((pp: P) => lossK(pp, x, y))(treeRef(p) as never) as unknown as [Array, Tree];
+    k.dispose();
+    const [updates, s2] = cfg.optimizer.update(out[1], s, treeRef(p));
+    return [out[0], applyUpdates(p, updates), s2] as [Array, P, OptState];
+  };
+  const step = cfg.stochastic ? (cfg.jit === false ? stochasticStepFn : jit(stochasticStepFn as never)) : cfg.jit === false ? stepFn : jit(stepFn as never);
   const evaluate = cfg.evaluate ? (cfg.jit === false ? cfg.evaluate : jit(cfg.evaluate as never)) : null;
 
   const fullTrain = fullBatch ? toDevice(cfg.train) : null;
@@ -263,7 +288,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
     for (s = startStep + 1; s <= totalSteps; s++) {
       const batch = nextBatch();
       const { x, y } = cfg.batchTransform ? cfg.batchTransform.apply(batch.x, batch.y, stepKey(cfg.batchTransform.seed, s)) : batch;
-      const [loss, p2, s2] = (step as typeof stepFn)(params, optState, x, y);
+      const [loss, p2, s2] = cfg.stochastic ? (step as typeof stochasticStepFn)(params, optState, x, y, stepKey(cfg.stochastic.seed ^ 0x5bd1e995, s)) : (step as typeof stepFn)(params, optState, x, y);
       params = p2;
       optState = s2;
       const lossVal = (await loss.data())[0];
@@ -306,7 +331,7 @@ export async function train<P extends Tree>(initialParams: P, cfg: TrainConfig<P
     dataKey.dispose();
     if (fullTrain) treeDispose([fullTrain.x, fullTrain.y]);
     for (const d of Object.values(evalDevice)) treeDispose([d.x, d.y]);
-    if (step !== stepFn) (step as { dispose?: () => void }).dispose?.();
+    if (step !== stepFn && step !== stochasticStepFn) (step as { dispose?: () => void }).dispose?.();
     if (evaluate && evaluate !== cfg.evaluate) (evaluate as { dispose?: () => void }).dispose?.();
   }
   return { params, optState, stepsDone: Math.min(s, totalSteps), stopped, seconds: (performance.now() - t0) / 1000, criterionStep };

@@ -89,6 +89,37 @@ describe("training loop", () => {
     assert.equal(full.res.criterionStep, null, "no criterion: null");
   });
 
+  it("a stochastic loss (dropout) gets a per-step key: same seed → same run, another seed → another; resume reproduces it", async () => {
+    const [kd, ki] = splitKey(keyFromSeed(4), 2);
+    const data = modularDataset({ p, op: "add", trainFraction: 0.5, corruption: 0, encoding: "onehot" }, kd);
+    const init = treeToHost(initMlp(spec, ki));
+    const { treeFromHost } = await import("../core/tree.ts");
+    const run = async (seed: number, steps: number, resume?: TrainCheckpoint) => {
+      const cks: TrainCheckpoint[] = [];
+      const r = await train<MlpParams>(treeFromHost(init) as MlpParams, {
+        loss: (pp, x, y, k) => softmaxCrossEntropy(applyMlp(spec, pp, x, undefined, undefined, { rate: 0.5, key: k! }), y, p),
+        optimizer: sgd(0.1),
+        train: data.train,
+        steps,
+        batchSize: 16,
+        log: { every: 0, perDecade: 0 },
+        key: keyFromSeed(5),
+        stochastic: { seed },
+        resume,
+        checkpointEvery: 10,
+        onCheckpoint: (ck) => void cks.push(ck),
+      });
+      return { final: treeToHost(r.params), cks };
+    };
+    const a = await run(1, 20);
+    const b = await run(1, 20);
+    const c = await run(2, 20);
+    assert.deepEqual(a.final, b.final, "same seed, same masks");
+    assert.notDeepEqual(a.final, c.final, "another seed, other masks");
+    const resumed = await run(1, 20, a.cks[0]);
+    assert.deepEqual(resumed.final, a.final, "resumed from step 10: identical");
+  });
+
   it("same seed → identical numbers; different seed → different numbers (full batch and minibatch)", async () => {
     for (const batchSize of [null, 16]) {
       const a = await runTiny({ seed: 1, steps: 20, batchSize });
