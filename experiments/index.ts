@@ -18,6 +18,7 @@ import { temperatureScaling } from "./paper30/temperatureScaling.ts";
 import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
 import { usefulFashion } from "./paper33/usefulFashion.ts";
 import { labelNoiseBench } from "./benchmarks/labelNoise.ts";
+import { fantasticZoo } from "./benchmarks/fantasticZoo.ts";
 import { memEstimatorBench } from "./benchmarks/memEstimator.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [nowhereTight, longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop, promptBounds, temperatureScaling, usefulSynthetic, usefulFashion, labelNoiseBench, memEstimatorBench];
+export const EXPERIMENTS: readonly Experiment[] = [nowhereTight, longTail, memorizationLongTail, coherence, moePathways, xorBenign, dataDiet, moreIsBetter, lazyRich, grokkingModular, corruptedModular, phaseDiagram, twoHop, promptBounds, temperatureScaling, usefulSynthetic, usefulFashion, labelNoiseBench, memEstimatorBench, fantasticZoo];

@@ -171,7 +171,17 @@ export async function worstCaseSharpness(model: Classifier, params: Tree, data: 
   let worst = opts.accuracy;
   let done = 0;
   const keys = splitKey(opts.key, depth);
-  const bound = (w: Array, a: number) => (opts.magnitudeEps === undefined ? np.onesLike(w).mul(a) : np.abs(w).mul(a).add(opts.magnitudeEps));
+  const bound = (w: Array, a: number | Array) => (opts.magnitudeEps === undefined ? np.onesLike(w).mul(a) : np.abs(w).mul(a).add(opts.magnitudeEps));
+  // one projected signed-ascent step for all leaves, jitted (α passed as an array: no recompilation per α)
+  const ascend = jit((u: Tree, g: Tree, p: Tree, a: Array) => {
+    const out = treeMap((uu: Array, gg: Array, w: Array) => {
+      const box = bound(w, a.ref);
+      const next = uu.add(np.sign(gg).mul(box.ref).mul(0.25));
+      return np.minimum(np.maximum(next, box.ref.neg()), box);
+    }, u, g, p);
+    a.dispose();
+    return out;
+  }) as unknown as ((u: Tree, g: Tree, p: Tree, a: Array) => Tree) & { dispose(): void };
   try {
     for (const k of keys) {
       done++;
@@ -188,11 +198,7 @@ export async function worstCaseSharpness(model: Classifier, params: Tree, data: 
           g = g ? treeMap((a: Array, c: Array) => a.add(c), g, gi) : gi;
         }
         gradients++;
-        u = treeMap((uu: Array, gg: Array, w: Array) => {
-          const box = bound(w, alpha);
-          const next = uu.add(np.sign(gg).mul(box.ref).mul(0.25));
-          return np.minimum(np.maximum(next, box.ref.neg()), box);
-        }, u, g!, treeRef(params));
+        u = ascend(u, g!, treeRef(params), np.array([alpha]).reshape([]));
       }
       const p = treeMap((w: Array, d: Array) => w.add(d), treeRef(params), u);
       worst = await accuracyOn(f, p, b);
@@ -209,6 +215,7 @@ export async function worstCaseSharpness(model: Classifier, params: Tree, data: 
   } finally {
     f.dispose();
     gradU.dispose();
+    ascend.dispose();
     disposeBatches(b);
   }
   return { alpha, accuracy: opts.accuracy, worstAccuracy: worst, gradients, forwardPasses: passes, steps: done };

@@ -1,0 +1,278 @@
+/**
+ * A "Fantastic" mini-study (Jiang, Neyshabur, Mobahi, Krishnan, Bengio, ICLR 2020, "Fantastic Generalization
+ * Measures and Where to Find Them"): a zoo of networks over a full factorial grid of hyperparameters, each
+ * trained to the same training cross-entropy, every measure of genlab's catalogue computed on each, and each
+ * measure judged by how well it ranks the zoo's generalization gaps — Kendall τ, granulated Kendall Ψ and the
+ * conditional mutual information of the PGDL scorer, with bootstrap confidence intervals.
+ *
+ * The zoo is the experiment's sweep: one hashed run per model (resumable, parallel with --jobs, shardable with
+ * --shard); the verdict and tables see all of them. Task "synthetic": x ~ N(0, I₂₀), labels from a fixed random
+ * ReLU teacher 20-64-4, 500 training and 2,000 test examples. Task "fmnist": Fashion-MNIST 2×2-average-pooled
+ * to 14×14, 1,000 training and 2,000 test images. Axes: width, depth, learning rate, batch size, weight decay,
+ * dropout and label noise (a fraction of training labels replaced by uniform ones). SGD with momentum 0.9;
+ * stop at training cross-entropy ≤ 0.01 (Jiang et al.) or after `maxEpochs`; models that do not reach it are
+ * reported and left out of the correlations, as Jiang et al. do.
+ * Gap: train accuracy − test accuracy. Measures: the catalogue's families count, norm, flatness, curvature,
+ * spectra and optimization (steps to the criterion).
+ * Validity check (this study's, not a paper's criterion): the zoo is informative (gaps span ≥ 0.05) and some
+ * measure ranks it: the best |τ| ≥ 0.4 with its 95% bootstrap interval away from 0 (a 40-measure catalogue on
+ * shuffled gaps gives max |τ| ≈ 0.2 at 50 models).
+ * Negative control: the same check with the gaps permuted across the zoo (no measure can rank them): must fail.
+ * Quick size: 64 synthetic models (widths 16/64, weight decay 0), the loss criterion 0.05, a lighter measurement
+ * budget (250 examples, σ' depth 6, 10 trace probes).
+ * Cost on one core: smoke ~15 s, quick (64 synthetic models) ~2 min, full (128 synthetic + 128 Fashion-MNIST) ~40 min.
+ * Run: genlab run fantastic-zoo --quick --jobs 2
+ */
+import { numpy as np, random } from "@jax-js/jax";
+import { keyFromSeed, permutationFromKey, splitKey, uniformFromKey } from "../../src/core/prng.ts";
+import { treeDispose } from "../../src/core/tree.ts";
+import { takeRows, type Dataset } from "../../src/data/dataset.ts";
+import { loadFashionMnist } from "../../src/io/fashionMnist.ts";
+import { hostNetwork, measureNetwork, type CatalogueValue, type MeasureFamily } from "../../src/measures/catalogue.ts";
+import { bootstrap, conditionalMutualInformation, granulatedKendall, kendallTau, type WithCi, type ZooModel } from "../../src/measures/rankCorrelation.ts";
+import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../../src/nn/dense.ts";
+import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
+import { sgd } from "../../src/optim/aliases.ts";
+import { defineExperiment, type Point, type Verdict } from "../../src/runner/experiment.ts";
+import { integer, number, oneOf } from "../../src/runner/schema.ts";
+
+export const ZOO_AXES = ["width", "depth", "lr", "batchSize", "weightDecay", "dropout", "noise"] as const;
+export type ZooResult = { task: string; reached: boolean; steps: number; train_acc: number; test_acc: number; gap: number; seconds: number; measures: Record<string, number>; se: Record<string, number>; families: Record<string, string>; cost: Record<string, { forward: number; gradients: number; hvp: number; ms: number }>; not_measured: string[] };
+
+/** The synthetic task: a fixed random ReLU teacher labels Gaussian inputs (the same data for every model). */
+function teacherTask(nTrain: number, nTest: number): { train: Dataset; test: Dataset } {
+  const [kx, kw1, kw2] = splitKey(keyFromSeed(20200), 3);
+  const d = 20;
+  const n = nTrain + nTest;
+  const x = random.normal(kx, [n, d]);
+  const h = np.maximum(np.matmul(x.ref, random.normal(kw1, [d, 64]).mul(1 / Math.sqrt(d))), 0);
+  const z = (np.matmul(h, random.normal(kw2, [64, 4])).dataSync() as Float32Array);
+  const y = Int32Array.from({ length: n }, (_, i) => {
+    let a = 0;
+    for (let c = 1; c < 4; c++) if (z[i * 4 + c] > z[i * 4 + a]) a = c;
+    return a;
+  });
+  const xs = Float32Array.from(x.dataSync() as Float32Array);
+  const all: Dataset = { x: xs, xShape: [n, d], y, numClasses: 4 };
+  return { train: takeRows(all, Int32Array.from({ length: nTrain }, (_, i) => i)), test: takeRows(all, Int32Array.from({ length: nTest }, (_, i) => nTrain + i)) };
+}
+
+/** Fashion-MNIST pooled 2×2 to 14×14, standardised; fixed subsets (the same for every model). */
+function fmnistTask(nTrain: number, nTest: number): { train: Dataset; test: Dataset } {
+  const fm = loadFashionMnist();
+  const pool = (ds: Dataset, idx: Int32Array): Dataset => {
+    const out = new Float32Array(idx.length * 196);
+    idx.forEach((i, r) => {
+      for (let a = 0; a < 14; a++) for (let b = 0; b < 14; b++) {
+        let s = 0;
+        for (let u = 0; u < 2; u++) for (let v = 0; v < 2; v++) s += ds.x[i * 784 + (2 * a + u) * 28 + 2 * b + v];
+        out[r * 196 + a * 14 + b] = (s / 4 - 0.286) / 0.353;
+      }
+    });
+    return { x: out, xShape: [idx.length, 196], y: Int32Array.from(idx, (i) => ds.y[i]), numClasses: 10 };
+  };
+  const perm = permutationFromKey(keyFromSeed(20201), fm.train.y.length);
+  return { train: pool(fm.train, perm.subarray(0, nTrain)), test: pool(fm.test, Int32Array.from({ length: nTest }, (_, i) => i)) };
+}
+
+export const fantasticZoo = defineExperiment({
+  id: "fantastic-zoo",
+  kind: "benchmark",
+  paper: 1,
+  title: "A Fantastic mini-study: every catalogue measure ranked against the generalization gaps of a model zoo (Kendall τ, granulated Ψ, CMI, with bootstrap intervals)",
+  claim: () => "Over a full-factorial zoo trained to the same training loss, some generalization measures rank the models' gaps (|τ| ≥ 0.4) and most do not; the table is the study.",
+  coverage: {
+    level: "partial",
+    covered: ["a full-factorial zoo over width, depth, learning rate, batch size, weight decay, dropout and label noise, trained to cross-entropy 0.01", "every catalogue measure; Kendall τ, granulated Ψ and CMI with bootstrap intervals"],
+    notCovered: ["Jiang et al.'s CIFAR-10/SVHN NiN zoo of 10,000 models (scale)", "the measures of the original study genlab lacks (e.g. margin-based VC, 'entropy'-style measures)"],
+  },
+  deviations: ["MLPs on a synthetic teacher task and on pooled Fashion-MNIST subsets instead of NiNs on CIFAR-10", "two values per axis (Jiang: 3); the quick zoo fixes the task to synthetic and weight decay to 0 (64 models), stops at cross-entropy 0.05 and measures on 250 examples"],
+  criterionSource: "this study's validity check (gaps span ≥ 0.05; best |τ| ≥ 0.4 with a 95% bootstrap interval away from 0): not a paper's criterion",
+  negativeControl: { what: "the same check with the gaps permuted across the zoo: must fail", verdict: (points) => judge(points as unknown as P[], true) },
+  dataSource: "file",
+  hparams: {
+    task: oneOf(["synthetic", "fmnist"], "synthetic", "the zoo's task"),
+    width: integer(64, "hidden width", { min: 1, max: 4096 }),
+    depth: integer(1, "hidden layers", { min: 1, max: 8 }),
+    lr: number(0.05, "SGD learning rate (momentum 0.9)", { min: 0, minExclusive: true, max: 10 }),
+    batchSize: integer(32, "minibatch size", { min: 1, max: 100000 }),
+    weightDecay: number(0, "L2 weight decay (added to the gradient)", { min: 0, max: 1 }),
+    dropout: number(0, "dropout rate after every hidden layer", { min: 0, max: 0.95 }),
+    noise: number(0, "fraction of training labels replaced by uniform ones", { min: 0, max: 1 }),
+    lossCriterion: number(0.01, "stop when the training cross-entropy reaches this", { min: 0, max: 10 }),
+    maxEpochs: integer(150, "most epochs", { min: 1, max: 100000 }),
+    nTrain: integer(500, "training examples (synthetic; Fashion-MNIST uses 2×)", { min: 10, max: 60000 }),
+    subset: integer(500, "examples for the flatness and curvature measures", { min: 10, max: 60000 }),
+    searchDepth: integer(12, "bisection depth of the σ' search (sharpness: +8)", { min: 2, max: 30 }),
+    traceProbes: integer(20, "Hutchinson / Hutch++ probes of the curvature traces", { min: 2, max: 10000 }),
+  },
+  sweep: (size) =>
+    size === "smoke"
+      ? [{ width: [16, 32], noise: [0, 0.5] }]
+      : size === "quick"
+        ? [{ task: ["synthetic"], width: [16, 64], depth: [1, 2], lr: [0.05, 0.2], batchSize: [32, 128], dropout: [0, 0.25], noise: [0, 0.2] }]
+        : [{ task: ["synthetic", "fmnist"], width: [64, 256], depth: [1, 2], lr: [0.02, 0.1], batchSize: [32, 128], weightDecay: [0, 5e-4], dropout: [0, 0.25], noise: [0, 0.2] }],
+  sizes: {
+    smoke: { maxEpochs: 5, nTrain: 100, subset: 100, searchDepth: 4 },
+    quick: { maxEpochs: 200, lossCriterion: 0.05, subset: 250, searchDepth: 6, traceProbes: 10 },
+  },
+  cost: { smoke: "~15 s", quick: "~2 min (64 models)", full: "~30 min (256 models)" },
+
+  async run(ctx): Promise<ZooResult> {
+    const h = ctx.hparams;
+    const { train: clean, test } = h.task === "synthetic" ? teacherTask(h.nTrain, 2000) : fmnistTask(2 * h.nTrain, 2000);
+    const n = clean.y.length;
+    const C = clean.numClasses;
+    const [kNoise, kLabel, kInit, kData, kDrop, kMeas] = splitKey(keyFromSeed(7717 * (ctx.seed + 1) + 1), 6);
+    const u = uniformFromKey(kNoise, n);
+    const r = uniformFromKey(kLabel, n);
+    const train: Dataset = { ...clean, y: Int32Array.from(clean.y, (y, i) => (u[i] < h.noise ? Math.min(C - 1, Math.floor(r[i] * C)) : y)) };
+    const d = train.xShape[1];
+    const spec = mlpSpec({ dims: [d, ...new globalThis.Array(h.depth).fill(h.width), C], activation: "relu", padTo: 1 });
+    const init = initMlp(spec, kInit);
+    const initHost = await hostNetwork(spec, init);
+    const dropSeed = (uniformFromKey(kDrop, 1)[0] * 2 ** 31) >>> 0;
+    const bs = Math.min(h.batchSize, n);
+    const out = await ctx.train<MlpParams>({
+      params: init,
+      loss: h.dropout > 0 ? (p, x, y, k) => softmaxCrossEntropy(applyMlp(spec, p, x, undefined, undefined, { rate: h.dropout, key: k! }), y) : (p, x, y) => softmaxCrossEntropy(applyMlp(spec, p, x), y),
+      ...(h.dropout > 0 ? { stochastic: { seed: dropSeed } } : {}),
+      evaluate: (p, x, y) => {
+        const lg = applyMlp(spec, p, x);
+        return { loss: softmaxCrossEntropy(lg.ref, y.ref), acc: accuracy(lg, y) };
+      },
+      evalSets: { train },
+      optimizer: sgd(h.lr, { momentum: 0.9, weightDecay: h.weightDecay }),
+      train,
+      epochs: h.maxEpochs,
+      batchSize: bs,
+      key: kData,
+      log: { every: Math.max(1, Math.floor(n / bs)), perDecade: 0 },
+      stopWhen: (rec) => (rec.train_loss as number) <= h.lossCriterion,
+      progressKeys: ["train_loss", "train_acc"],
+    });
+    treeDispose(out.optState);
+    const host = await hostNetwork(spec, out.params);
+    treeDispose(out.params);
+    const families: MeasureFamily[] = ["data", "count", "norm", "flatness", "curvature", "spectra", "optimization"];
+    const res = await ctx.phase("measures", async () => {
+      const m = await measureNetwork(host, train, kMeas, { init: initHost, families, subset: h.subset, searchDepth: h.searchDepth, sigmaSamples: 5, traceProbes: h.traceProbes, hessianTopK: 1, stepsToCriterion: out.criterionStep ?? out.steps });
+      const testAcc = (await measureNetwork(host, test, keyFromSeed(0), { families: ["data"] })).values.find((v) => v.id === "train_acc")!.value;
+      return { m, testAcc } as never;
+    });
+    const { m, testAcc } = res as unknown as { m: { values: CatalogueValue[]; notMeasured: { id: string }[] }; testAcc: number };
+    const val = (id: string) => m.values.find((v) => v.id === id)?.value ?? NaN;
+    const measures: Record<string, number> = {};
+    const se: Record<string, number> = {};
+    const fam: Record<string, string> = {};
+    const cost: ZooResult["cost"] = {};
+    for (const v of m.values) {
+      if (v.family === "data" && v.id !== "margin_q10") continue;
+      measures[v.id] = v.value;
+      fam[v.id] = v.family;
+      if (v.se !== null && Number.isFinite(v.se)) se[v.id] = v.se;
+      cost[v.family] = v.cost;
+    }
+    const trainAcc = val("train_acc");
+    await ctx.record({ train_acc: trainAcc, test_acc: testAcc, gap: trainAcc - testAcc }, { axis: "model", x: 0 });
+    return { task: h.task, reached: out.criterionStep !== null, steps: out.criterionStep ?? out.steps, train_acc: trainAcc, test_acc: testAcc, gap: trainAcc - testAcc, seconds: out.seconds, measures, se, families: fam, cost, not_measured: m.notMeasured.map((x) => x.id) };
+  },
+
+  verdict: (points) => judge(points as unknown as P[], false),
+
+  tables(points) {
+    const s = study(points as unknown as P[], false);
+    const fmt = (c: WithCi) => `${c.value.toFixed(3)} [${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}]`;
+    return [
+      ...s.tasks.map((t) => ({
+        title: `${t.task}: ${t.used} of ${t.total} models reached the loss criterion; gaps ${t.gapMin.toFixed(3)}–${t.gapMax.toFixed(3)} (τ, Ψ with 95% bootstrap intervals; CMI ×100)`,
+        columns: ["measure", "family", "Kendall τ", "Ψ (granulated)", "CMI ×100", ...ZOO_AXES.map((a) => `ψ ${a}`)],
+        rows: t.rows.map((r) => [r.id, r.family, fmt(r.tau), fmt(r.psi), 100 * r.cmi, ...ZOO_AXES.map((a) => r.perHparam[a] ?? null)]),
+      })),
+      {
+        title: "the zoo (one row per model)",
+        columns: ["task", ...ZOO_AXES, "reached", "steps", "train acc", "test acc", "gap", "train s"],
+        rows: (points as unknown as P[]).map((p) => [p.results.task, ...ZOO_AXES.map((a) => p.hparams[a] as number), p.results.reached ? "yes" : "no", p.results.steps, p.results.train_acc, p.results.test_acc, p.results.gap, p.results.seconds]),
+      },
+    ];
+  },
+
+  figures(points) {
+    const ps = points as unknown as P[];
+    const s = study(ps, false);
+    return s.tasks.map((t) => {
+      const top = [...t.rows].sort((a, b) => Math.abs(b.tau.value) - Math.abs(a.tau.value)).slice(0, 8);
+      const used = ps.filter((p) => p.results.task === t.task && p.results.reached);
+      return {
+        name: `fantastic-zoo-${t.task}`,
+        title: `${t.task}: measures against the generalization gap (${t.used} models); the 8 with the largest |τ|`,
+        panels: [
+          { kind: "bar" as const, title: "Kendall τ with the gap (95% bootstrap interval)", xLabel: "measure", yLabel: "τ", groups: t.rows.map((r) => r.id), series: [{ name: "τ", values: t.rows.map((r) => r.tau.value), err: t.rows.map((r) => (r.tau.hi - r.tau.lo) / 2) }], width: 900 },
+          ...top.map((r) => ({ kind: "scatter" as const, title: `${r.id} (τ = ${r.tau.value.toFixed(2)})`, xLabel: r.id, yLabel: "gap", series: [0, 0.2, 0.5].filter((nz) => used.some((p) => p.hparams.noise === nz)).map((nz) => ({ name: `noise ${nz}`, x: used.filter((p) => p.hparams.noise === nz).map((p) => p.results.measures[r.id]), y: used.filter((p) => p.hparams.noise === nz).map((p) => p.results.gap) })), width: 300, height: 260 })),
+        ],
+      };
+    });
+  },
+});
+
+type P = Point<Record<string, string | number | boolean>, ZooResult>;
+type StudyRow = { id: string; family: string; tau: WithCi; psi: WithCi; cmi: number; perHparam: Record<string, number> };
+
+/** Per task: the models that reached the criterion, and each measure's τ, Ψ and CMI. `permute` shuffles the gaps (the control). */
+function study(points: P[], permute: boolean) {
+  const tasks = [...new Set(points.map((p) => p.results.task))];
+  return {
+    tasks: tasks.map((task, ti) => {
+      const all = points.filter((p) => p.results.task === task);
+      const used = all.filter((p) => p.results.reached);
+      let gaps = used.map((p) => p.results.gap);
+      if (permute) {
+        const perm = permutationFromKey(keyFromSeed(99 + ti), gaps.length);
+        gaps = globalThis.Array.from(perm, (j) => gaps[j]);
+      }
+      const ids = [...new Set(used.flatMap((p) => Object.keys(p.results.measures)))].sort();
+      const rows: StudyRow[] = ids
+        .map((id, k) => {
+          const models: ZooModel[] = used.map((p, i) => ({ hparams: Object.fromEntries(ZOO_AXES.map((a) => [a, p.hparams[a]])), measure: p.results.measures[id], gap: gaps[i] })).filter((m) => Number.isFinite(m.measure));
+          if (models.length < 4) return null;
+          const g = granulatedKendall(models);
+          return {
+            id,
+            family: used.find((p) => p.results.families[id])?.results.families[id] ?? "",
+            tau: bootstrap(models, kendallTau, keyFromSeed(1000 * ti + 2 * k + 1), { resamples: 200 }),
+            psi: bootstrap(models, (ms) => granulatedKendall(ms).psi, keyFromSeed(1000 * ti + 2 * k + 2), { resamples: 100 }),
+            cmi: conditionalMutualInformation(models).k,
+            perHparam: g.perHparam,
+          };
+        })
+        .filter((r): r is StudyRow => r !== null);
+      const gs = used.map((p) => p.results.gap);
+      return { task, total: all.length, used: used.length, gapMin: gs.length ? Math.min(...gs) : NaN, gapMax: gs.length ? Math.max(...gs) : NaN, rows };
+    }),
+  };
+}
+
+function judge(points: P[], control: boolean): Verdict {
+  const s = study(points, control);
+  const measured: Record<string, number | null> = {};
+  let ok = s.tasks.length > 0;
+  for (const t of s.tasks) {
+    const best = [...t.rows].sort((a, b) => Math.abs(b.tau.value) - Math.abs(a.tau.value))[0];
+    const bestPsi = [...t.rows].sort((a, b) => Math.abs(b.psi.value) - Math.abs(a.psi.value))[0];
+    measured[`${t.task}_models`] = t.total;
+    measured[`${t.task}_reached`] = t.used;
+    measured[`${t.task}_gap_range`] = t.gapMax - t.gapMin;
+    measured[`${t.task}_best_tau`] = best ? best.tau.value : null;
+    measured[`${t.task}_best_tau_lo`] = best ? best.tau.lo : null;
+    measured[`${t.task}_best_tau_hi`] = best ? best.tau.hi : null;
+    measured[`${t.task}_best_psi`] = bestPsi ? bestPsi.psi.value : null;
+    const excludes0 = best ? best.tau.lo > 0 || best.tau.hi < 0 : false;
+    ok &&= t.used >= 8 && t.gapMax - t.gapMin >= 0.05 && !!best && Math.abs(best.tau.value) >= 0.4 && excludes0;
+  }
+  const bestIds = s.tasks.map((t) => [...t.rows].sort((a, b) => Math.abs(b.tau.value) - Math.abs(a.tau.value))[0]?.id ?? "none").join(", ");
+  return {
+    verdict: ok ? "PASS" : "FAIL",
+    criterion: `${control ? "gaps permuted: " : ""}per task, ≥ 8 models reach the loss criterion, gaps span ≥ 0.05, and the best measure (${bestIds}) has |τ| ≥ 0.4 with its 95% bootstrap interval excluding 0`,
+    measured,
+  };
+}
