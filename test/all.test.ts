@@ -44,6 +44,7 @@ const files = [
   "./web.test.ts",
   "./cli.test.ts",
   "./dataCli.test.ts",
+  "./measureCli.test.ts",
   "./bench.test.ts",
   "./experiments.test.ts",
   "./theory.test.ts",

@@ -12,6 +12,7 @@
  * dropout and label noise (a fraction of training labels replaced by uniform ones). SGD with momentum 0.9;
  * stop at training cross-entropy ≤ 0.01 (Jiang et al.) or after `maxEpochs`; models that do not reach it are
  * reported and left out of the correlations, as Jiang et al. do.
+ * Each run saves its model, initialisation and (synthetic task) training set: `genlab measure --run <id>`.
  * Gap: train accuracy − test accuracy. Measures: the catalogue's families count, norm, flatness, curvature,
  * spectra and optimization (steps to the criterion).
  * Validity check (this study's, not a paper's criterion): the zoo is informative (gaps span ≥ 0.05) and some
@@ -28,6 +29,7 @@ import { keyFromSeed, permutationFromKey, splitKey, uniformFromKey } from "../..
 import { treeDispose } from "../../src/core/tree.ts";
 import { takeRows, type Dataset } from "../../src/data/dataset.ts";
 import { loadFashionMnist } from "../../src/io/fashionMnist.ts";
+import { denseToArrays } from "../../src/io/modelFiles.ts";
 import { hostNetwork, measureNetwork, type CatalogueValue, type MeasureFamily } from "../../src/measures/catalogue.ts";
 import { bootstrap, conditionalMutualInformation, granulatedKendall, kendallTau, type WithCi, type ZooModel } from "../../src/measures/rankCorrelation.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../../src/nn/dense.ts";
@@ -154,6 +156,12 @@ export const fantasticZoo = defineExperiment({
     treeDispose(out.optState);
     const host = await hostNetwork(spec, out.params);
     treeDispose(out.params);
+    // the trained model, its initialisation and (when small) its training set, for `genlab measure --run <id>`
+    for (const a of [...denseToArrays("net", host), ...denseToArrays("net_init", initHost)]) ctx.saveArray(a.name, a.data, a.shape);
+    if (train.x.length <= 100_000) {
+      ctx.saveArray("data_net_x", Float32Array.from(train.x), train.xShape);
+      ctx.saveArray("data_net_y", Int32Array.from(train.y), [n]);
+    }
     const families: MeasureFamily[] = ["data", "count", "norm", "flatness", "curvature", "spectra", "optimization"];
     const res = await ctx.phase("measures", async () => {
       const m = await measureNetwork(host, train, kMeas, { init: initHost, families, subset: h.subset, searchDepth: h.searchDepth, sigmaSamples: 5, traceProbes: h.traceProbes, hessianTopK: 1, stepsToCriterion: out.criterionStep ?? out.steps });

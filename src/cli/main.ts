@@ -27,6 +27,7 @@ import { RunStore } from "../runner/store.ts";
 import { runCalculator, CALCULATORS } from "../theory/calculators.ts";
 import { BACKEND, describeBackend } from "../platform/backend.ts";
 import { addDataCommands } from "./dataCommands.ts";
+import { addMeasureCommand } from "./measureCommand.ts";
 
 const CATALOGUE = { papers: PAPERS.map((p) => ({ ...p, ...PAPER_SPECS[p.number] })), classMeaning: CLASS_MEANING };
 const BIN = resolve(import.meta.dirname, "../../bin/genlab.js");
@@ -470,6 +471,7 @@ export function buildProgram(): Command {
       }
     });
   addDataCommands(program);
+  addMeasureCommand(program);
   program.addHelpText(
     "after",
     `
