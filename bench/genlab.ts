@@ -17,6 +17,7 @@ import { applyTransformer, initTransformer, lastPosition, transformerSpec, type 
 import { sgd } from "../src/optim/aliases.ts";
 import { applyUpdates, type GradientTransformation, type OptState } from "../src/optim/transform.ts";
 import { topHessianEigenvalue } from "../src/measures/hessian.ts";
+import { hessianLinearOperator, hutchinsonTrace, slqDensity, topEigenvalues } from "../src/measures/spectral.ts";
 import { el2nFromLogits, mlpGradNorms, scoreInBatches } from "../src/scores/perExample.ts";
 import { dynamicsRecorder, mlpDynamics, stepsPerEpoch } from "../src/scores/dynamics.ts";
 import { train } from "../src/train/loop.ts";
@@ -176,6 +177,33 @@ const workloads: Workload[] = [
       if (id === "W4") reference.W4 = (await topHessianEigenvalue(loss, treeRef(params), { key: keyFromSeed(2), iters: 40, mask })).eigenvalue;
       const opts = id === "W4" ? { iters: 10, method: "lanczos" as const } : { iters: 20, method: "power" as const };
       return async () => (await topHessianEigenvalue(loss, treeRef(params), { key: keyFromSeed(2), mask, ...opts })).eigenvalue;
+    },
+  })),
+  // W8 / W8p / W9 / W10: the Hessian quantities of the measure catalogue on the W1 network (PyHessian's three):
+  // the top 5 eigenvalues by Lanczos (30 products; W8p: power iteration with deflation, 20 products each,
+  // PyHessian's algorithm, as on the torch side), the trace by Hutchinson (50 Rademacher probes) and the
+  // spectral density by stochastic Lanczos quadrature (3 runs × 30 steps). Costs in W1 steps ≈ gradients.
+  ...(["W8", "W8p", "W9", "W10"] as const).map((id) => ({
+    id,
+    flops: 3 * mlpFwdFlops(N1, W1_DIMS) + ({ W8: 30, W8p: 100, W9: 50, W10: 90 } as const)[id] * 6 * mlpFwdFlops(N1, W1_DIMS),
+    reps: 3,
+    async setup() {
+      const spec = mlpSpec({ dims: W1_DIMS, activation: "relu", padTo: PAD });
+      const params = initMlp(spec, keyFromSeed(0));
+      const mask = mlpPaddingMask(spec, params);
+      const { x, y } = w1Data();
+      const loss = (p: MlpParams) => softmaxCrossEntropy(applyMlp(spec, p, x.ref), y.ref);
+      return async () => {
+        const op = hessianLinearOperator(loss, treeRef(params), mask);
+        try {
+          if (id === "W8") return (await topEigenvalues(op, 5, { key: keyFromSeed(2), method: "lanczos", steps: 30 })).values[4];
+          if (id === "W8p") return (await topEigenvalues(op, 5, { key: keyFromSeed(2), method: "power", iters: 20, tol: 0 })).values[4];
+          if (id === "W9") return (await hutchinsonTrace(op, 50, keyFromSeed(3))).estimate;
+          return (await slqDensity(op, { key: keyFromSeed(4), runs: 3, steps: 30 })).trace;
+        } finally {
+          op.dispose();
+        }
+      };
     },
   })),
   {

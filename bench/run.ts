@@ -242,6 +242,10 @@ if (json) {
     W6: "matmul 1024³",
     W7t: "2 epochs SGD, 10k × 784-256-256-10",
     W7: "W7t + per-example logger every epoch",
+    W8: "Hessian top-5 eigenvalues, Lanczos 30 HVPs (W1 net)",
+    W8p: "Hessian top-5, power + deflation 5×20 HVPs (PyHessian)",
+    W9: "Hessian trace, Hutchinson 50 probes",
+    W10: "Hessian density, SLQ 3 runs × 30 steps",
   };
   const head = ["workload", "backend", "thr", "genlab cpu ms", "wall ms", "torch cpu ms", "wall ms", "ratio cpu", "ratio wall", "genlab GFLOP/s", "torch GFLOP/s", "W1 steps"];
   const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));

@@ -164,6 +164,84 @@ def setup_w4():
     return run
 
 
+def hessian_setup():
+    """PyHessian-style Hessian-vector products on the W1 network: one graph with create_graph, then double backward."""
+    x, y = w1_data()
+    ps = flat(mlp_params([2 * P, 256, P]))
+    loss = torch.nn.functional.cross_entropy(mlp(list(zip(ps[::2], ps[1::2])), x), y)
+    g = torch.autograd.grad(loss, ps, create_graph=True)
+    gv = torch.cat([t.reshape(-1) for t in g])
+    n = gv.numel()
+
+    def hvp(v):
+        hv = torch.autograd.grad(gv, ps, v, retain_graph=True)
+        return torch.cat([t.reshape(-1) for t in hv])
+
+    return n, hvp, g
+
+
+def lanczos(n, hvp, m, gen):
+    q = torch.randint(0, 2, (n,), generator=gen).float() * 2 - 1
+    q = q / q.norm()
+    Q, alpha, beta = [q], [], []
+    for j in range(m):
+        w = hvp(Q[-1])
+        a = torch.dot(w, Q[-1]).item()
+        alpha.append(a)
+        for _ in range(2):
+            for u in Q:
+                w = w - torch.dot(w, u) * u
+        b = w.norm().item()
+        if j == m - 1 or b < 1e-10:
+            break
+        beta.append(b)
+        Q.append(w / b)
+    T = torch.diag(torch.tensor(alpha, dtype=torch.float64))
+    for i, b in enumerate(beta[: len(alpha) - 1]):
+        T[i, i + 1] = T[i + 1, i] = b
+    return torch.linalg.eigh(T)
+
+
+def setup_hessian(kind):
+    gen = torch.Generator().manual_seed(2)
+
+    def run():
+        n, hvp, _ = hessian_setup()
+        if kind == "W8":
+            return lanczos(n, hvp, 30, gen)[0][-5].item()
+        if kind == "W8p":
+            found, vals = [], []
+            for _ in range(5):
+                v = torch.randn(n, generator=gen)
+                for u in found:
+                    v = v - torch.dot(v, u) * u
+                v = v / v.norm()
+                lam = 0.0
+                for _ in range(20):
+                    w = hvp(v)
+                    for u in found:
+                        w = w - torch.dot(w, u) * u
+                    lam = torch.dot(v, w).item()
+                    v = w / w.norm()
+                found.append(v)
+                vals.append(lam)
+            return vals[-1]
+        if kind == "W9":
+            est = []
+            for _ in range(50):
+                z = torch.randint(0, 2, (n,), generator=gen).float() * 2 - 1
+                est.append(torch.dot(z, hvp(z)).item())
+            return sum(est) / len(est)
+        # W10: stochastic Lanczos quadrature, 3 runs × 30 steps: the trace estimate n · Σ w θ
+        tr = 0.0
+        for _ in range(3):
+            evals, evecs = lanczos(n, hvp, 30, gen)
+            tr += n * (evecs[0] ** 2 * evals).sum().item() / 3
+        return tr
+
+    return run
+
+
 def setup_w5():
     n = 60000
     x = torch.rand(n, 784)
@@ -238,7 +316,7 @@ def setup_w7(log):
     return run
 
 
-WORKLOADS = [("W1", setup_w1, 10), ("W2", setup_w2, 10), ("W3", setup_w3, 10), ("W4", setup_w4, 3), ("W4p", setup_w4, 3), ("W5", setup_w5, 3), ("W6", setup_w6, 10), ("W7t", lambda: setup_w7(False), 3), ("W7", lambda: setup_w7(True), 3)]
+WORKLOADS = [("W1", setup_w1, 10), ("W2", setup_w2, 10), ("W3", setup_w3, 10), ("W4", setup_w4, 3), ("W4p", setup_w4, 3), ("W5", setup_w5, 3), ("W6", setup_w6, 10), ("W7t", lambda: setup_w7(False), 3), ("W7", lambda: setup_w7(True), 3), ("W8", lambda: setup_hessian("W8"), 3), ("W8p", lambda: setup_hessian("W8p"), 3), ("W9", lambda: setup_hessian("W9"), 3), ("W10", lambda: setup_hessian("W10"), 3)]
 
 
 def blas():

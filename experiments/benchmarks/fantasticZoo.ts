@@ -193,9 +193,9 @@ export const fantasticZoo = defineExperiment({
     const fmt = (c: WithCi) => `${c.value.toFixed(3)} [${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}]`;
     return [
       ...s.tasks.map((t) => ({
-        title: `${t.task}: ${t.used} of ${t.total} models reached the loss criterion; gaps ${t.gapMin.toFixed(3)}–${t.gapMax.toFixed(3)} (τ, Ψ with 95% bootstrap intervals; CMI ×100)`,
+        title: `${t.task}: ${t.used} of ${t.total} models reached the loss criterion; gaps ${t.gapMin.toFixed(3)}–${t.gapMax.toFixed(3)} (τ, Ψ and CMI with 95% bootstrap intervals; CMI ×100)`,
         columns: ["measure", "family", "Kendall τ", "Ψ (granulated)", "CMI ×100", ...ZOO_AXES.map((a) => `ψ ${a}`)],
-        rows: t.rows.map((r) => [r.id, r.family, fmt(r.tau), fmt(r.psi), 100 * r.cmi, ...ZOO_AXES.map((a) => r.perHparam[a] ?? null)]),
+        rows: t.rows.map((r) => [r.id, r.family, fmt(r.tau), fmt(r.psi), `${(100 * r.cmi.value).toFixed(2)} [${(100 * r.cmi.lo).toFixed(2)}, ${(100 * r.cmi.hi).toFixed(2)}]`, ...ZOO_AXES.map((a) => r.perHparam[a] ?? null)]),
       })),
       {
         title: "the zoo (one row per model)",
@@ -224,7 +224,7 @@ export const fantasticZoo = defineExperiment({
 });
 
 type P = Point<Record<string, string | number | boolean>, ZooResult>;
-type StudyRow = { id: string; family: string; tau: WithCi; psi: WithCi; cmi: number; perHparam: Record<string, number> };
+type StudyRow = { id: string; family: string; tau: WithCi; psi: WithCi; cmi: WithCi; perHparam: Record<string, number> };
 
 /** Per task: the models that reached the criterion, and each measure's τ, Ψ and CMI. `permute` shuffles the gaps (the control). */
 function study(points: P[], permute: boolean) {
@@ -249,7 +249,7 @@ function study(points: P[], permute: boolean) {
             family: used.find((p) => p.results.families[id])?.results.families[id] ?? "",
             tau: bootstrap(models, kendallTau, keyFromSeed(1000 * ti + 2 * k + 1), { resamples: 200 }),
             psi: bootstrap(models, (ms) => granulatedKendall(ms).psi, keyFromSeed(1000 * ti + 2 * k + 2), { resamples: 100 }),
-            cmi: conditionalMutualInformation(models).k,
+            cmi: bootstrap(models, (ms) => conditionalMutualInformation(ms).k, keyFromSeed(1000 * ti + 2 * k + 500), { resamples: 50 }),
             perHparam: g.perHparam,
           };
         })
