@@ -4,31 +4,15 @@
 // default: the numbers must agree exactly.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { build } from "esbuild";
+import { chromium } from "playwright-core";
 import { smokeTrain } from "./browser/smokeTrain.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HTML = `<!doctype html><html><body><pre id="out">pending</pre><script type="module" src="bundle.js"></script></body></html>`;
-
-function dumpDom(url: string): Promise<string> {
-  const args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", `--user-data-dir=${mkdtempSync(join(tmpdir(), "chromium-"))}`, "--virtual-time-budget=30000", "--dump-dom", url];
-  return new Promise((done, fail) => {
-    const child = spawn(CHROMIUM, args, { stdio: ["ignore", "pipe", "ignore"] });
-    let out = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
-    child.stdout.on("data", (d) => (out += d));
-    child.on("error", fail);
-    child.on("exit", () => {
-      clearTimeout(timer);
-      done(out);
-    });
-  });
-}
 
 describe("numeric layers in a browser", { skip: !existsSync(CHROMIUM) && "Debian chromium is not installed (.ci/run installs it)" }, () => {
   it("train in headless Chromium (wasm) and get Node's numbers exactly", async () => {
@@ -42,11 +26,21 @@ describe("numeric layers in a browser", { skip: !existsSync(CHROMIUM) && "Debian
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as { port: number }).port;
     try {
-      const dom = await dumpDom(`http://127.0.0.1:${port}/index.html`);
-      const m = /<pre id="out">([\s\S]*?)<\/pre>/.exec(dom);
-      assert.ok(m, `no output element in ${dom.slice(0, 300)}`);
-      const text = m[1].replace(/&quot;/g, '"').replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
-      assert.notEqual(text, "pending", "the page's script did not finish");
+      // Playwright, waiting in real time for the script to write its result: Chromium's --dump-dom with a
+      // virtual-time budget could dump the page before the Wasm module compiled on a loaded machine.
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
+      let text = "pending";
+      const pageErrors: string[] = [];
+      try {
+        const page = await browser.newPage();
+        page.on("pageerror", (e) => pageErrors.push(e.message));
+        await page.goto(`http://127.0.0.1:${port}/index.html`);
+        await page.waitForFunction(() => document.getElementById("out")?.textContent !== "pending", undefined, { timeout: 180_000 }).catch(() => undefined);
+        text = (await page.textContent("#out")) ?? "";
+      } finally {
+        await browser.close();
+      }
+      assert.notEqual(text, "pending", `the page's script did not finish within 180 s; page errors: ${pageErrors.join("; ") || "none"}`);
       const got = JSON.parse(text);
       assert.equal(got.error, undefined, got.error);
       assert.equal(got.device, "wasm");
