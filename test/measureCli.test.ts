@@ -1,4 +1,4 @@
-// `genlab measure` as a user runs it: a PyTorch MLP saved as safetensors and exported to ONNX by Debian's
+// `genlab measure` as a user runs it: a PyTorch MLP saved as safetensors and exported to ONNX, and a small CNN exported to ONNX, by Debian's
 // python3-torch / python3-onnx (test/fixtures/make_measure_fixtures.py), measured by genlab, compared with the
 // same measures computed by torch/numpy on the same weights (the full Hessian by autograd); unsupported models
 // and bad input get one line naming the file and the problem, exit 1, and no output file.
@@ -71,6 +71,36 @@ describe("genlab measure on a PyTorch model (safetensors and ONNX)", { skip }, (
     assert.ok(Math.abs(tr.value - ref.hessian_trace) <= 4 * tr.se!, `trace ${tr.value} ± ${tr.se} vs exact ${ref.hessian_trace}`);
   });
 
+  it("a PyTorch CNN exported to ONNX (conv, max-pool, flatten, linear): the graph read and checked, its measures equal torch/numpy's", async () => {
+    const cref: Record<string, number> = JSON.parse(readFileSync(join(dir, "cnn_reference.json"), "utf8"));
+    const outFile = join(dir, "cnn.json");
+    const r = await genlabHere(["measure", "--model-file", join(dir, "cnn.onnx"), "--init", join(dir, "cnn_init.onnx"), "--data", join(dir, "cnn_data.npz"), "--families", "data,count,norm,spectra,curvature", "--out", outFile, "--json"]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const j = JSON.parse(readFileSync(outFile, "utf8"));
+    assert.match(j.model, /convolutional ReLU network \[1×8×8\]→conv3×3\(4\)→relu→maxpool2×2→conv3×3\(6\)→relu→flatten→dense\(3\) \(337 parameters\)/);
+    const rows: Row[] = j.measures;
+    const get = (id: string) => {
+      const m = rows.find((x) => x.id === id);
+      assert.ok(m, `measure ${id} present`);
+      return m;
+    };
+    // spectral norms of the reshaped kernels [c_out, c_in·k·k] (the reference code's convention); path norm by
+    // the squared network on an all-ones input; all within relative 1e-5 of float64 torch on the same weights
+    for (const id of ["param_norm", "fro_dist", "log_prod_of_spec", "path_norm", "train_acc", "params"]) {
+      const diff = Math.abs(get(id).value - cref[id]) / Math.max(1, Math.abs(cref[id]));
+      assert.ok(diff <= 1e-5, `${id}: genlab ${get(id).value} vs torch/numpy ${cref[id]} (relative ${diff})`);
+    }
+    // the margin is a difference of float32 logits: absolute 1e-5
+    assert.ok(Math.abs(get("margin_q10").value - cref.margin_q10) <= 1e-5, `margin_q10 ${get("margin_q10").value} vs ${cref.margin_q10}`);
+    assert.ok(Math.abs(get("train_loss").value - cref.train_loss) <= 1e-5 * cref.train_loss + 1e-7, `train_loss ${get("train_loss").value} vs ${cref.train_loss}`);
+    for (const id of ["hessian_eig1", "hessian_eig2"]) assert.ok(Math.abs(get(id).value - cref[id]) <= 1e-3 * Math.abs(cref[id]), `${id}: ${get(id).value} vs torch's eigvalsh ${cref[id]}`);
+    const tr = get("hessian_trace");
+    assert.ok(Math.abs(tr.value - cref.hessian_trace) <= 4 * tr.se!, `trace ${tr.value} ± ${tr.se} vs exact ${cref.hessian_trace}`);
+    // every layer has a weight spectrum (the conv ones pooled over kernel positions), none silently skipped
+    assert.ok(Number.isFinite(get("ww_alpha").value), "ww_alpha measured");
+    assert.ok(!j.not_measured.some((m: { family: string }) => m.family === "spectra"), `no layer left out: ${JSON.stringify(j.not_measured)}`);
+  });
+
   it("CSV output that pandas reads; the printed table names the model and what was not measured", async () => {
     const csv = join(dir, "m.csv");
     const r = await genlabHere(["measure", "--model-file", join(dir, "model.safetensors"), "--data", join(dir, "data.npz"), "--families", "norm,spectra", "--out", csv]);
@@ -85,6 +115,32 @@ describe("genlab measure on a PyTorch model (safetensors and ONNX)", { skip }, (
     assert.ok(Math.abs(pn - ref.param_norm) <= 1e-5 * ref.param_norm, `pandas read param_norm ${pn}`);
   });
 
+  it("damaged model files (truncated, bytes flipped): a GenlabError naming the file, or a model that passes the graph check; never another exception", async () => {
+    const { denseFromOnnx, denseFromSafetensors } = await import("../src/io/modelFiles.ts");
+    const { GenlabError } = await import("../src/core/errors.ts");
+    let state = 12345;
+    const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0), state / 2 ** 32);
+    let errors = 0;
+    let cases = 0;
+    for (const file of ["model.onnx", "cnn.onnx", "model.safetensors"]) {
+      const bytes = new Uint8Array(readFileSync(join(dir, file)));
+      for (let k = 0; k < 400; k++) {
+        const b = bytes.slice(0, k % 4 === 0 ? Math.floor(next() * bytes.length) : bytes.length);
+        if (k % 4 !== 0) for (let f = 0; f < 1 + Math.floor(next() * 4); f++) b[Math.floor(next() * b.length)] = Math.floor(next() * 256);
+        cases++;
+        try {
+          if (file.endsWith(".onnx")) denseFromOnnx(b, file);
+          else denseFromSafetensors(b, file);
+        } catch (e) {
+          errors++;
+          assert.ok(e instanceof GenlabError, `${file} case ${k}: ${(e as Error).stack}`);
+          assert.ok((e as Error).message.length > 0, "a message");
+        }
+      }
+    }
+    assert.ok(errors > 0.3 * cases, `most damaged files are refused (${errors} of ${cases})`);
+  });
+
   it("unsupported models and bad input: one line naming the file and the problem, exit 1, nothing written", async () => {
     const outFile = join(dir, "never.csv");
     const cases: [string[], RegExp][] = [
@@ -96,6 +152,9 @@ describe("genlab measure on a PyTorch model (safetensors and ONNX)", { skip }, (
       [["--model-file", join(dir, "model.safetensors"), "--data", join(dir, "data.npz"), "--init", join(dir, "conv.safetensors")], /conv\.weight/],
       [["--model-file", join(dir, "model.safetensors"), "--data", join(dir, "data.npz"), "--families", "norm,bogus"], /unknown measure family "bogus"/],
       [["--model-file", join(dir, "missing.onnx"), "--data", join(dir, "data.npz")], /missing\.onnx: no such file/],
+      [["--model-file", join(dir, "avgpool.onnx"), "--data", join(dir, "cnn_data.npz")], /unsupported operators Constant, Pad, AveragePool/],
+      [["--model-file", join(dir, "cnn.onnx"), "--data", join(dir, "data.npz")], /the data have 10 features per example, the network's input takes 64/],
+      [["--model-file", join(dir, "cnn.onnx"), "--data", join(dir, "cnn_data.npz"), "--init", join(dir, "model.onnx")], /the initialisation is 10→16→8→3, the model \[1×8×8\]/],
     ];
     for (const [args, re] of cases) {
       const r = await genlabHere(["measure", ...args, "--out", outFile]);

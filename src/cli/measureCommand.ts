@@ -1,6 +1,7 @@
 /**
  * `genlab measure`: every generalization measure of the catalogue (measures/catalogue.ts) for one trained
- * dense ReLU network — a genlab run's saved model (`--run <id>`) or a user's safetensors / ONNX file
+ * ReLU network — a genlab run's saved model (`--run <id>`) or a user's safetensors / ONNX file (an MLP, or
+ * an ONNX CNN)
  * (`--model-file`) with its training data (`--data`, the same formats as `genlab scores`). Prints a table
  * (value, standard error where the estimate is stochastic, cost), lists what was not measured and why, and
  * writes CSV or JSON atomically. Every input is checked before any measure runs.
@@ -13,7 +14,7 @@ import { keyFromSeed } from "../core/prng.ts";
 import { formatCsv } from "../data/csv.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { decodeNpy } from "../data/npy.ts";
-import { denseFromArrays, denseFromOnnx, denseFromSafetensors, runModelNames, type LoadedModel } from "../io/modelFiles.ts";
+import { denseFromArrays, denseFromOnnx, denseFromSafetensors, networkIO, runModelNames, type LoadedModel } from "../io/modelFiles.ts";
 import { loadUserData, type Normalize } from "../io/userData.ts";
 import { MEASURE_FAMILIES, measureNetwork, type CatalogueResult, type MeasureFamily } from "../measures/catalogue.ts";
 import { writeFileAtomic } from "../runner/files.ts";
@@ -104,7 +105,7 @@ function loadRun(o: MeasureFlags): { model: LoadedModel; init: LoadedModel | nul
   const x = get(`data_${name}_x`);
   const y = get(`data_${name}_y`);
   const data = x && y ? { x: Float32Array.from(x.data), xShape: x.shape, y: Int32Array.from(y.data), numClasses: net.dims[net.dims.length - 1] } : null;
-  const describe = `dense ReLU network ${net.dims.join("→")} (run ${o.run}, model ${name})`;
+  const describe = `dense ReLU network ${networkIO(net).describe} (run ${o.run}, model ${name})`;
   return { model: { net, format: "run", describe, notes: [] }, init: initNet ? { net: initNet, format: "run", describe: "initialisation", notes: [] } : null, data };
 }
 
@@ -116,7 +117,7 @@ export function addMeasureCommand(program: Command): void {
     .option("--runs <dir>", "folder of the run store (with --run)", "runs")
     .option("--store <path>", "run store file (default <runs>/genlab.db)")
     .option("--model <name>", "which of the run's saved models (when it saved several)")
-    .option("--model-file <file>", "your model: .safetensors (Linear layers; ReLU assumed between them) or .onnx (Gemm/MatMul+Add and Relu)")
+    .option("--model-file <file>", "your model: .safetensors (Linear layers; ReLU assumed between them) or .onnx (an MLP or CNN: Conv, MaxPool, Flatten, Gemm/MatMul+Add, Relu)")
     .option("--init <file>", "the model's initialisation (same format), for the distance-from-init measures")
     .option("--data <path>", "the training data: a folder of IDX files, .npz (x, y), .npy (with --labels), .csv[.gz]")
     .option("--labels <file>", "labels for a .npy or IDX --data")
@@ -151,14 +152,14 @@ export function addMeasureCommand(program: Command): void {
         model = r.model;
         init = r.init;
         if (o.data) {
-          const d = loadUserData(o.data, { labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses: o.numClasses ?? model.net.dims[model.net.dims.length - 1], normalize: o.normalize, header: o.header === false ? false : "auto", delimiter: o.delimiter, flag: "--data" });
+          const d = loadUserData(o.data, { labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses: o.numClasses ?? networkIO(model.net).classes, normalize: o.normalize, header: o.header === false ? false : "auto", delimiter: o.delimiter, flag: "--data" });
           data = d.data;
           dataDesc = `${d.path} (${d.format}, ${d.normalization})`;
         } else if (r.data) {
           data = r.data;
           dataDesc = `the run's saved training set`;
         } else throw userError("bad_flag", ["--data"], `run ${o.run} did not save its training data: pass it with --data`);
-        if (o.init) init = loadModelFile(o.init, "--init", model.net.dims[0]);
+        if (o.init) init = loadModelFile(o.init, "--init", networkIO(model.net).inputDim);
       } else {
         if (!o.data) throw userError("bad_flag", ["--data"], "a model file needs its training data: pass --data");
         const d = loadUserData(o.data, { labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses: o.numClasses, normalize: o.normalize, header: o.header === false ? false : "auto", delimiter: o.delimiter, flag: "--data" });
@@ -169,13 +170,14 @@ export function addMeasureCommand(program: Command): void {
         dataDesc = `${d.path} (${d.format}, ${d.normalization})`;
       }
       const net = model.net;
+      const io = networkIO(net);
       const d = data.xShape.slice(1).reduce((a, b) => a * b, 1);
-      const C = net.dims[net.dims.length - 1];
-      if (d !== net.dims[0]) throw userError("shape_mismatch", ["--data"], `the data have ${d} features per example, the network's first layer takes ${net.dims[0]}`);
+      const C = io.classes;
+      if (d !== io.inputDim) throw userError("shape_mismatch", ["--data"], `the data have ${d} features per example, the network's input takes ${io.inputDim}`);
       let maxLabel = 0;
       for (let i = 0; i < data.y.length; i++) maxLabel = Math.max(maxLabel, data.y[i]);
       if (maxLabel >= C) throw userError("shape_mismatch", ["--data"], `labels go up to ${maxLabel}, the network has ${C} outputs (classes 0..${C - 1})`);
-      if (init && init.net.dims.join(",") !== net.dims.join(",")) throw userError("shape_mismatch", ["--init"], `the initialisation is ${init.net.dims.join("→")}, the model ${net.dims.join("→")}`);
+      if (init && networkIO(init.net).describe !== io.describe) throw userError("shape_mismatch", ["--init"], `the initialisation is ${networkIO(init.net).describe}, the model ${io.describe}`);
       const t0 = performance.now();
       const tty = process.stderr.isTTY;
       let res: CatalogueResult;

@@ -1,15 +1,19 @@
 /**
- * A user's trained dense network from a file, as host arrays genlab's measure catalogue takes
- * (measures/catalogue.ts `HostDense`: weights [in, out] row-major, biases):
+ * A user's trained network from a file, as host arrays genlab's measure catalogue takes
+ * (measures/catalogue.ts: `HostDense`, weights [in, out] row-major with biases; or a layer list with
+ * convolutions, nn/sequential.ts's SeqNetwork, here `LayerList`):
  *
  *   .safetensors   PyTorch / Hugging Face weights (read with @jax-js/loaders). The 2-D tensors named `*.weight`
  *                  are the layers; they are chained by shape (numeric-aware name order), in PyTorch's
  *                  [out, in] layout or, when only that fits, [in, out]; `*.bias` beside each. A file has no
- *                  graph: the activation between layers is taken to be ReLU (said in the notes).
- *   .onnx          an exported graph (read with @jax-js/onnx): Gemm, or MatMul + Add, with Relu between, and
- *                  Flatten / Reshape / Identity where they do not change the layers. Any other operator is
- *                  named in the error. The mapping is then checked: the ONNX model run by @jax-js/onnx and
- *                  genlab's reading of it must give the same logits on probe inputs (relative 1e-4).
+ *                  graph: the activation between layers is taken to be ReLU (said in the notes), and a
+ *                  convolution weight is an error that asks for ONNX.
+ *   .onnx          an exported graph (read with @jax-js/onnx). An MLP: Gemm, or MatMul + Add, with Relu
+ *                  between, and Flatten / Reshape / Identity where they do not change the layers. A CNN: Conv
+ *                  (group 1, dilation 1), Relu, MaxPool (window = stride, no padding), Flatten / Reshape, then
+ *                  dense layers. Any other operator is named in the error. The reading is then checked: the
+ *                  ONNX model run by @jax-js/onnx and genlab's host forward pass of what it read must give the
+ *                  same logits on probe inputs (relative 1e-4).
  *   a run          genlab's own: `model_<name>_w<i>` / `_b<i>` arrays written by `denseToArrays`.
  *
  * Every problem is a GenlabError naming the file and the tensor, node or shape, raised before any output.
@@ -20,7 +24,24 @@ import { ONNXModel } from "@jax-js/onnx";
 import { userError } from "../core/errors.ts";
 
 export type DenseNetwork = { dims: number[]; weights: Float32Array[]; biases: (Float32Array | null)[] };
-export type LoadedModel = { net: DenseNetwork; format: "safetensors" | "onnx" | "run"; describe: string; notes: string[] };
+/** A layer list with convolutions: the same description as nn/sequential.ts's SeqNetwork (io may not import nn). */
+export type LayerListLayer =
+  | { kind: "dense"; inDim: number; outDim: number; w: Float32Array; b: Float32Array | null }
+  | { kind: "conv"; shape: [number, number, number, number]; strides: [number, number]; pads: [number, number, number, number]; w: Float32Array; b: Float32Array | null }
+  | { kind: "relu" }
+  | { kind: "maxpool"; kernel: [number, number] }
+  | { kind: "flatten" };
+export type LayerList = { input: number[]; layers: LayerListLayer[] };
+export type LoadedModel = { net: DenseNetwork | LayerList; format: "safetensors" | "onnx" | "run"; describe: string; notes: string[] };
+
+export const isLayerList = (net: DenseNetwork | LayerList): net is LayerList => "layers" in net;
+/** Input features and output classes of either kind of network. */
+export function networkIO(net: DenseNetwork | LayerList): { inputDim: number; classes: number; describe: string } {
+  if (!isLayerList(net)) return { inputDim: net.dims[0], classes: net.dims[net.dims.length - 1], describe: net.dims.join("→") };
+  const dense = net.layers.filter((l): l is Extract<LayerListLayer, { kind: "dense" }> => l.kind === "dense");
+  const desc = net.layers.map((l) => (l.kind === "conv" ? `conv${l.shape[2]}×${l.shape[3]}(${l.shape[0]})` : l.kind === "dense" ? `dense(${l.outDim})` : l.kind === "maxpool" ? `maxpool${l.kernel.join("×")}` : l.kind)).join("→");
+  return { inputDim: net.input.reduce((a, b) => a * b, 1), classes: dense.length ? dense[dense.length - 1].outDim : NaN, describe: `[${net.input.join("×")}]→${desc}` };
+}
 
 const naturalCompare = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
 const describeNet = (net: DenseNetwork) => `dense ReLU network ${net.dims.join("→")} (${net.weights.reduce((a, w, i) => a + w.length + (net.biases[i]?.length ?? 0), 0).toLocaleString("en")} parameters)`;
@@ -43,6 +64,68 @@ export function hostForward(net: DenseNetwork, x: ArrayLike<number>, n: number):
       if (l < net.weights.length - 1) for (let j = 0; j < dout; j++) out[i * dout + j] = Math.max(0, out[i * dout + j]);
     }
     h = out;
+  }
+  return Float32Array.from(h);
+}
+
+/** Forward pass of a layer list on the host (float64): logits [n, out]. For the ONNX check. */
+export function hostForwardLayers(net: LayerList, x: ArrayLike<number>, n: number): Float32Array {
+  let shape = net.input.slice();
+  let h = Float64Array.from(x as ArrayLike<number>);
+  for (const l of net.layers) {
+    const per = shape.reduce((a, b) => a * b, 1);
+    if (l.kind === "dense") {
+      const out = new Float64Array(n * l.outDim);
+      for (let i = 0; i < n; i++)
+        for (let k = 0; k < l.inDim; k++) {
+          const v = h[i * per + k];
+          if (v !== 0) for (let j = 0; j < l.outDim; j++) out[i * l.outDim + j] += v * l.w[k * l.outDim + j];
+        }
+      if (l.b) for (let i = 0; i < n; i++) for (let j = 0; j < l.outDim; j++) out[i * l.outDim + j] += l.b[j];
+      h = out;
+      shape = [l.outDim];
+    } else if (l.kind === "conv") {
+      const [co, ci, kh, kw] = l.shape;
+      const [, H, W] = shape;
+      const [pt, pl, pb, pr] = l.pads;
+      const Ho = Math.floor((H + pt + pb - kh) / l.strides[0]) + 1;
+      const Wo = Math.floor((W + pl + pr - kw) / l.strides[1]) + 1;
+      const out = new Float64Array(n * co * Ho * Wo);
+      for (let i = 0; i < n; i++)
+        for (let o = 0; o < co; o++)
+          for (let y = 0; y < Ho; y++)
+            for (let z = 0; z < Wo; z++) {
+              let acc = l.b ? l.b[o] : 0;
+              for (let c = 0; c < ci; c++)
+                for (let a = 0; a < kh; a++) {
+                  const r = y * l.strides[0] + a - pt;
+                  if (r < 0 || r >= H) continue;
+                  for (let b = 0; b < kw; b++) {
+                    const q = z * l.strides[1] + b - pl;
+                    if (q >= 0 && q < W) acc += h[i * per + (c * H + r) * W + q] * l.w[((o * ci + c) * kh + a) * kw + b];
+                  }
+                }
+              out[((i * co + o) * Ho + y) * Wo + z] = acc;
+            }
+      h = out;
+      shape = [co, Ho, Wo];
+    } else if (l.kind === "maxpool") {
+      const [C, H, W] = shape;
+      const [kh, kw] = l.kernel;
+      const Ho = Math.floor(H / kh);
+      const Wo = Math.floor(W / kw);
+      const out = new Float64Array(n * C * Ho * Wo).fill(-Infinity);
+      for (let i = 0; i < n; i++)
+        for (let c = 0; c < C; c++)
+          for (let y = 0; y < Ho * kh; y++)
+            for (let z = 0; z < Wo * kw; z++) {
+              const k = ((i * C + c) * Ho + Math.floor(y / kh)) * Wo + Math.floor(z / kw);
+              out[k] = Math.max(out[k], h[i * per + (c * H + y) * W + z]);
+            }
+      h = out;
+      shape = [C, Ho, Wo];
+    } else if (l.kind === "relu") h = h.map((v) => Math.max(0, v));
+    else shape = [per];
   }
   return Float32Array.from(h);
 }
@@ -78,6 +161,13 @@ export function denseFromSafetensors(bytes: Uint8Array, file: string, inputDim?:
     throw userError("bad_model", [file], `is not a readable safetensors file (${(e as Error).message})`);
   }
   const names = Object.keys(parsed.tensors).sort(naturalCompare);
+  for (const n of names) {
+    const t = parsed.tensors[n] as { shape?: unknown; data?: { length?: unknown }; dtype?: unknown } | undefined;
+    const shape = t?.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw userError("bad_model", [file, n], `tensor ${n} has no valid shape (${JSON.stringify(shape)})`);
+    const size = shape.reduce((a: number, b: number) => a * b, 1);
+    if (!t?.data || t.data.length !== size) throw userError("bad_model", [file, n], `tensor ${n} holds ${String(t?.data?.length ?? 0)} values for shape [${shape.join(", ")}]`);
+  }
   const weightNames = names.filter((n) => n === "weight" || n.endsWith(".weight") || n.endsWith("_weight"));
   if (!weightNames.length) throw userError("bad_model", [file], `has no tensor named *.weight (tensors: ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""})`);
   for (const n of weightNames) {
@@ -118,11 +208,99 @@ function onnxTensor(t: { name: string; dims: bigint[]; dataType: number; rawData
   const shape = t.dims.map(Number);
   const size = shape.reduce((a, b) => a * b, 1);
   let data: Float32Array;
+  const width = t.dataType === ONNX_FLOAT ? 4 : 8;
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw userError("bad_model", [file, t.name], `initializer ${t.name} has shape [${shape.join(", ")}]`);
+  if (t.rawData.length && t.rawData.length !== size * width) throw userError("bad_model", [file, t.name], `initializer ${t.name} holds ${t.rawData.length} bytes for shape [${shape.join(", ")}] (${size * width} expected)`);
   if (t.dataType === ONNX_FLOAT) data = t.rawData.length ? new Float32Array(t.rawData.slice().buffer, 0, size) : Float32Array.from(t.floatData);
   else if (t.dataType === ONNX_DOUBLE) data = Float32Array.from(t.rawData.length ? new Float64Array(t.rawData.slice().buffer, 0, size) : t.doubleData);
   else throw userError("bad_model", [file, t.name], `initializer ${t.name} has ONNX data type ${t.dataType}: weights must be float or double`);
   if (data.length !== size) throw userError("bad_model", [file, t.name], `initializer ${t.name} holds ${data.length} values for shape [${shape.join(", ")}]`);
   return { shape, data: Float32Array.from(data) };
+}
+
+
+const PROBES = 8;
+type OnnxInput = { name: string; type?: unknown };
+/** The per-example input shape an ONNX graph input declares (batch dimension dropped; null where a dimension is symbolic). */
+function onnxInputShape(input: OnnxInput): (number | null)[] | null {
+  const dims = (input.type as { value?: { value?: { shape?: { dim: { value: { case: string; value: unknown } }[] } } } } | undefined)?.value?.value?.shape?.dim;
+  return dims ? dims.slice(1).map((d) => (d.value.case === "dimValue" ? Number(d.value.value) : null)) : null;
+}
+
+/**
+ * genlab's reading of a graph against the graph run by @jax-js/onnx on PROBES deterministic inputs: the largest
+ * |Δ logit|, or an error naming the file when they disagree (relative 1e-4).
+ */
+function checkAgainstRun(model: ONNXModel, input: OnnxInput, features: number, perExample: number[], forward: (x: Float32Array, n: number) => Float32Array, file: string, what: string): number {
+  const n = PROBES;
+  const probe = Float32Array.from({ length: n * features }, (_, k) => Math.sin(0.37 * k + 0.11) * 1.5);
+  const declared = onnxInputShape(input);
+  const inShape = declared && declared.length === perExample.length ? [n, ...declared.map((d, k) => d ?? perExample[k])] : declared ? [n, ...declared.map((d) => d ?? features)] : [n, ...perExample];
+  let outs: Record<string, { dataSync(): unknown; dispose(): void }>;
+  try {
+    outs = model.run({ [input.name]: np.array(probe).reshape(inShape) }) as never;
+  } catch (e) {
+    throw userError("bad_model", [file], `running the graph on [${inShape.join(", ")}] inputs failed (${(e as Error).message}): genlab cannot check its reading of it`);
+  }
+  const names = Object.keys(outs);
+  const logits = Float32Array.from(outs[names[0]].dataSync() as ArrayLike<number>);
+  for (const k of names.slice(1)) outs[k].dispose();
+  const mine = forward(probe, n);
+  let err = 0;
+  let scale = 0;
+  for (let k = 0; k < mine.length; k++) {
+    err = Math.max(err, Math.abs(mine[k] - logits[k]));
+    scale = Math.max(scale, Math.abs(logits[k]));
+  }
+  if (logits.length !== mine.length || !(err <= 1e-4 * Math.max(1, scale))) throw userError("bad_model", [file], `genlab's reading of the graph disagrees with running it (${logits.length !== mine.length ? `${logits.length} vs ${mine.length} outputs` : `max |Δ logit| ${err.toPrecision(3)}`}): the graph is not ${what}`);
+  return err;
+}
+
+
+type OnnxGraph = NonNullable<ONNXModel["model"]["graph"]>;
+type OnnxNode = OnnxGraph["node"][number];
+type Inits = Map<string, OnnxGraph["initializer"][number]>;
+const attrOf = (node: OnnxNode, name: string) => node.attribute.find((a) => a.name === name);
+const intsOf = (node: OnnxNode, name: string): number[] | null => {
+  const a = attrOf(node, name);
+  return a ? a.ints.map(Number) : null;
+};
+
+/** A Gemm, or a MatMul with the Add of its bias, at nodes[i]: W [in, out], the bias, and how many nodes it used. */
+function readDenseNode(nodes: OnnxNode[], i: number, inits: Inits, file: string): { data: Float32Array; shape: [number, number]; bias: Float32Array | null; consumed: number } {
+  const node = nodes[i];
+  const where = `node ${node.name || i} (${node.opType})`;
+  const attr = attrOf;
+  let consumed = 1;
+  const wt = inits.get(node.input[1]);
+  if (!wt) throw userError("bad_model", [file, node.name || String(i)], `${where}: its weight ${node.input[1]} is not an initializer (a constant)`);
+  let { shape, data } = onnxTensor(wt as never, file);
+  if (shape.length !== 2) throw userError("bad_model", [file, wt.name], `${where}: weight of shape [${shape.join(", ")}] is not a matrix`);
+  let bias: Float32Array | null = null;
+  if (node.opType === "Gemm") {
+    for (const a of ["alpha", "beta"]) if (attr(node, a) && attr(node, a)!.f !== 1) throw userError("bad_model", [file, node.name || String(i)], `${where}: ${a} = ${attr(node, a)!.f} is not supported (1 only)`);
+    if (attr(node, "transA") && Number(attr(node, "transA")!.i) !== 0) throw userError("bad_model", [file, node.name || String(i)], `${where}: transA = 1 is not supported`);
+    if (attr(node, "transB") && Number(attr(node, "transB")!.i) === 1) {
+      data = transpose(data, shape[0], shape[1]);
+      shape = [shape[1], shape[0]];
+    }
+    if (node.input[2]) {
+      const bt = inits.get(node.input[2]);
+      if (!bt) throw userError("bad_model", [file, node.name || String(i)], `${where}: its bias ${node.input[2]} is not an initializer`);
+      bias = onnxTensor(bt as never, file).data;
+    }
+  } else {
+    const next = nodes[i + 1];
+    if (next && next.opType === "Add") {
+      const other = next.input.find((n) => n !== node.output[0]);
+      const bt = other ? inits.get(other) : undefined;
+      if (!bt) throw userError("bad_model", [file, next.name || String(i + 1)], `node ${next.name || i + 1} (Add) after a MatMul must add a bias initializer`);
+      bias = onnxTensor(bt as never, file).data;
+      consumed = 2;
+    }
+  }
+  if (bias && bias.length !== shape[1]) throw userError("bad_model", [file, node.name || String(i)], `${where}: bias of ${bias.length} values for ${shape[1]} outputs`);
+  return { data, shape: [shape[0], shape[1]], bias, consumed };
 }
 
 /**
@@ -142,6 +320,7 @@ export function denseFromOnnx(bytes: Uint8Array, file: string): LoadedModel {
     const inits = new Map(g.initializer.map((t) => [t.name, t]));
     const inputs = g.input.filter((i) => !inits.has(i.name));
     if (inputs.length !== 1) throw userError("bad_model", [file], `has ${inputs.length} graph inputs (${inputs.map((i) => i.name).join(", ")}); genlab measures a network with one input`);
+    if (g.node.some((n) => n.opType === "Conv" || n.opType === "MaxPool")) return layersFromOnnx(model, g.node, inits, inputs[0], file);
     const weights: Float32Array[] = [];
     const biases: (Float32Array | null)[] = [];
     const dims: number[] = [];
@@ -162,34 +341,8 @@ export function denseFromOnnx(bytes: Uint8Array, file: string): LoadedModel {
       }
       if (node.opType === "Gemm" || node.opType === "MatMul") {
         if (expect !== "layer") throw userError("bad_model", [file, node.name || String(i)], `${where}: two layers without a Relu between them (genlab measures ReLU networks)`);
-        const wt = inits.get(node.input[1]);
-        if (!wt) throw userError("bad_model", [file, node.name || String(i)], `${where}: its weight ${node.input[1]} is not an initializer (a constant)`);
-        let { shape, data } = onnxTensor(wt as never, file);
-        if (shape.length !== 2) throw userError("bad_model", [file, wt.name], `${where}: weight of shape [${shape.join(", ")}] is not a matrix`);
-        let bias: Float32Array | null = null;
-        if (node.opType === "Gemm") {
-          for (const a of ["alpha", "beta"]) if (attr(node, a) && attr(node, a)!.f !== 1) throw userError("bad_model", [file, node.name || String(i)], `${where}: ${a} = ${attr(node, a)!.f} is not supported (1 only)`);
-          if (attr(node, "transA") && Number(attr(node, "transA")!.i) !== 0) throw userError("bad_model", [file, node.name || String(i)], `${where}: transA = 1 is not supported`);
-          if (attr(node, "transB") && Number(attr(node, "transB")!.i) === 1) {
-            data = transpose(data, shape[0], shape[1]);
-            shape = [shape[1], shape[0]];
-          }
-          if (node.input[2]) {
-            const bt = inits.get(node.input[2]);
-            if (!bt) throw userError("bad_model", [file, node.name || String(i)], `${where}: its bias ${node.input[2]} is not an initializer`);
-            bias = onnxTensor(bt as never, file).data;
-          }
-        } else {
-          const next = nodes[i + 1];
-          if (next && next.opType === "Add") {
-            const other = next.input.find((n) => n !== node.output[0]);
-            const bt = other ? inits.get(other) : undefined;
-            if (!bt) throw userError("bad_model", [file, next.name || String(i + 1)], `node ${next.name || i + 1} (Add) after a MatMul must add a bias initializer`);
-            bias = onnxTensor(bt as never, file).data;
-            i++;
-          }
-        }
-        if (bias && bias.length !== shape[1]) throw userError("bad_model", [file, node.name || String(i)], `${where}: bias of ${bias.length} values for ${shape[1]} outputs`);
+        const { data, shape, bias, consumed } = readDenseNode(nodes, i, inits, file);
+        i += consumed - 1;
         if (dims.length && dims[dims.length - 1] !== shape[0]) throw userError("bad_model", [file, node.name || String(i)], `${where}: takes ${shape[0]} inputs but the previous layer gives ${dims[dims.length - 1]}`);
         if (!dims.length) dims.push(shape[0]);
         dims.push(shape[1]);
@@ -203,27 +356,111 @@ export function denseFromOnnx(bytes: Uint8Array, file: string): LoadedModel {
     if (!weights.length) throw userError("bad_model", [file], "has no Gemm or MatMul layer");
     if (expect !== "relu-or-end") throw userError("bad_model", [file], "ends with a Relu: genlab needs the logits (the last layer's output)");
     const net = { dims, weights, biases };
-    // the check: genlab's reading of the graph against the graph run by @jax-js/onnx
-    const n = 8;
-    const probe = Float32Array.from({ length: n * dims[0] }, (_, k) => Math.sin(0.37 * k + 0.11) * 1.5);
-    const shape = (inputs[0].type?.value as { value?: { shape?: { dim: { value: { case: string; value: unknown } }[] } } } | undefined)?.value?.shape?.dim.map((d) => (d.value.case === "dimValue" ? Number(d.value.value) : -1)) ?? [n, dims[0]];
-    const inShape = shape.map((d, k) => (k === 0 ? n : d < 0 ? dims[0] : d));
-    const outs = model.run({ [inputs[0].name]: np.array(probe).reshape(inShape) });
-    const names = Object.keys(outs);
-    const logits = Float32Array.from(outs[names[0]].dataSync() as ArrayLike<number>);
-    for (const k of names.slice(1)) outs[k].dispose();
-    const mine = hostForward(net, probe, n);
-    let err = 0;
-    let scale = 0;
-    for (let k = 0; k < mine.length; k++) {
-      err = Math.max(err, Math.abs(mine[k] - logits[k]));
-      scale = Math.max(scale, Math.abs(logits[k]));
-    }
-    if (logits.length !== mine.length || err > 1e-4 * Math.max(1, scale)) throw userError("bad_model", [file], `genlab's reading of the graph disagrees with running it (max |Δ logit| ${err.toPrecision(3)}): the graph is not a plain dense ReLU network`);
-    return { net, format: "onnx", describe: describeNet(net), notes: [`graph checked: logits equal the ONNX run's on ${n} probe inputs (max |Δ| ${err.toPrecision(2)})`] };
+    const err = checkAgainstRun(model, inputs[0], dims[0], [dims[0]], (probe, n) => hostForward(net, probe, n), file, "a plain dense ReLU network");
+    return { net, format: "onnx", describe: describeNet(net), notes: [`graph checked: logits equal the ONNX run's on ${PROBES} probe inputs (max |Δ| ${err.toPrecision(2)})`] };
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * A convolutional network from an ONNX graph: a chain of Conv (group 1, dilation 1, explicit or VALID
+ * padding), Relu, MaxPool (window = stride, no padding, floor mode), Flatten (axis 1) or a Reshape to
+ * [batch, features], Gemm / MatMul + Add, Identity. The input's [C, H, W] comes from the graph's declared input.
+ * Checked, like a dense graph, against the graph run by @jax-js/onnx.
+ */
+function layersFromOnnx(model: ONNXModel, nodes: OnnxNode[], inits: Inits, input: OnnxInput, file: string): LoadedModel {
+  const declared = onnxInputShape(input);
+  if (!declared || declared.length !== 3 || declared.some((d) => d === null)) throw userError("bad_model", [file, input.name], `input ${input.name} is declared as [batch, ${(declared ?? []).map((d) => d ?? "?").join(", ")}]: a convolutional network needs a fixed [batch, C, H, W] input`);
+  const inputShape = declared as number[];
+  const supported = new Set(["Identity", "Relu", "Conv", "MaxPool", "Flatten", "Reshape", "Gemm", "MatMul", "Add"]);
+  const unsupported = [...new Set(nodes.map((n) => n.opType).filter((op) => !supported.has(op)))];
+  if (unsupported.length) {
+    const first = nodes.find((n) => !supported.has(n.opType))!;
+    throw userError("bad_model", [file, first.name || first.opType], `unsupported operator${unsupported.length > 1 ? "s" : ""} ${unsupported.join(", ")} (first: node ${first.name || first.opType}); genlab measures ReLU networks of Conv, MaxPool, Flatten/Reshape, Gemm or MatMul + Add, Relu`);
+  }
+  const layers: LayerListLayer[] = [];
+  let shape = inputShape.slice();
+  const fail = (node: OnnxNode, i: number, msg: string): never => {
+    throw userError("bad_model", [file, node.name || String(i)], `node ${node.name || i} (${node.opType}): ${msg}`);
+  };
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i];
+    const op = node.opType;
+    if (op === "Identity") continue;
+    if (op === "Relu") {
+      layers.push({ kind: "relu" });
+      continue;
+    }
+    if (op === "Conv") {
+      if (shape.length !== 3) fail(node, i, `a convolution after the features were flattened (shape [${shape.join(", ")}])`);
+      const wt = inits.get(node.input[1]);
+      if (!wt) fail(node, i, `its kernel ${node.input[1]} is not an initializer (a constant)`);
+      const { shape: ks, data } = onnxTensor(wt as never, file);
+      if (ks.length !== 4) fail(node, i, `kernel of shape [${ks.join(", ")}]: genlab measures 2-D convolutions (a [c_out, c_in, k_h, k_w] kernel)`);
+      const group = Number(attrOf(node, "group")?.i ?? 1);
+      if (group !== 1) fail(node, i, `group = ${group} (grouped or depthwise convolution) is not supported`);
+      const dil = intsOf(node, "dilations");
+      if (dil && dil.some((d) => d !== 1)) fail(node, i, `dilations [${dil.join(", ")}] are not supported (1 only)`);
+      const autoPad = new TextDecoder().decode((attrOf(node, "auto_pad")?.s as Uint8Array | undefined) ?? new Uint8Array());
+      if (autoPad && autoPad !== "NOTSET" && autoPad !== "VALID") fail(node, i, `auto_pad ${autoPad} is not supported (export with explicit pads)`);
+      const pads = intsOf(node, "pads") ?? [0, 0, 0, 0];
+      const strides = intsOf(node, "strides") ?? [1, 1];
+      if (ks[1] !== shape[0]) fail(node, i, `takes ${ks[1]} channels but gets ${shape[0]}`);
+      let bias: Float32Array | null = null;
+      if (node.input[2]) {
+        const bt = inits.get(node.input[2]);
+        if (!bt) fail(node, i, `its bias ${node.input[2]} is not an initializer`);
+        bias = onnxTensor(bt as never, file).data;
+        if (bias.length !== ks[0]) fail(node, i, `bias of ${bias.length} values for ${ks[0]} output channels`);
+      }
+      const ho = Math.floor((shape[1] + pads[0] + pads[2] - ks[2]) / strides[0]) + 1;
+      const wo = Math.floor((shape[2] + pads[1] + pads[3] - ks[3]) / strides[1]) + 1;
+      if (ho < 1 || wo < 1) fail(node, i, `a ${ks[2]}×${ks[3]} kernel does not fit the ${shape[1]}×${shape[2]} input`);
+      layers.push({ kind: "conv", shape: [ks[0], ks[1], ks[2], ks[3]], strides: [strides[0], strides[1]], pads: [pads[0], pads[1], pads[2], pads[3]], w: data, b: bias });
+      shape = [ks[0], ho, wo];
+      continue;
+    }
+    if (op === "MaxPool") {
+      if (shape.length !== 3) fail(node, i, "max pooling after the features were flattened");
+      const k = intsOf(node, "kernel_shape") ?? [];
+      const st = intsOf(node, "strides") ?? k.map(() => 1);
+      const pads = intsOf(node, "pads") ?? [0, 0, 0, 0];
+      const dil = intsOf(node, "dilations");
+      if (k.length !== 2) fail(node, i, `kernel_shape [${k.join(", ")}]: 2-D pooling expected`);
+      if (st[0] !== k[0] || st[1] !== k[1]) fail(node, i, `strides [${st.join(", ")}] differ from the window [${k.join(", ")}] (overlapping pooling is not supported)`);
+      if (pads.some((p) => p !== 0)) fail(node, i, `pads [${pads.join(", ")}] are not supported (0 only)`);
+      if (dil && dil.some((d) => d !== 1)) fail(node, i, `dilations [${dil.join(", ")}] are not supported`);
+      if (Number(attrOf(node, "ceil_mode")?.i ?? 0) !== 0) fail(node, i, "ceil_mode = 1 is not supported");
+      if (node.output.length > 1 && node.output[1]) fail(node, i, "its Indices output is used");
+      layers.push({ kind: "maxpool", kernel: [k[0], k[1]] });
+      shape = [shape[0], Math.floor(shape[1] / k[0]), Math.floor(shape[2] / k[1])];
+      continue;
+    }
+    if (op === "Flatten" || op === "Reshape") {
+      if (op === "Flatten" && Number(attrOf(node, "axis")?.i ?? 1) !== 1) fail(node, i, "only axis = 1 is supported");
+      if (shape.length === 1) continue; // already a vector
+      layers.push({ kind: "flatten" });
+      shape = [shape.reduce((a, b) => a * b, 1)];
+      continue;
+    }
+    if (op === "Gemm" || op === "MatMul") {
+      if (shape.length !== 1) fail(node, i, `a dense layer on [${shape.join(", ")}] activations: flatten them first`);
+      const { data, shape: ws, bias, consumed } = readDenseNode(nodes, i, inits, file);
+      if (ws[0] !== shape[0]) fail(node, i, `takes ${ws[0]} inputs but the previous layer gives ${shape[0]}`);
+      layers.push({ kind: "dense", inDim: ws[0], outDim: ws[1], w: data, b: bias });
+      shape = [ws[1]];
+      i += consumed - 1;
+      continue;
+    }
+    fail(node, i, `unsupported operator ${op}; genlab measures ReLU networks of Conv, MaxPool, Flatten/Reshape, Gemm or MatMul + Add, Relu`);
+  }
+  if (shape.length !== 1 || layers[layers.length - 1]?.kind !== "dense") throw userError("bad_model", [file], "must end with a dense layer's logits (a Gemm or MatMul)");
+  const net: LayerList = { input: inputShape, layers };
+  const features = inputShape.reduce((a, b) => a * b, 1);
+  const err = checkAgainstRun(model, input, features, inputShape, (probe, n) => hostForwardLayers(net, probe, n), file, "a network of the supported layers");
+  const params = layers.reduce((a, l) => a + (l.kind === "dense" || l.kind === "conv" ? l.w.length + (l.b?.length ?? 0) : 0), 0);
+  return { net, format: "onnx", describe: `convolutional ReLU network ${networkIO(net).describe} (${params.toLocaleString("en")} parameters)`, notes: [`graph checked: logits equal the ONNX run's on ${PROBES} probe inputs (max |Δ| ${err.toPrecision(2)})`] };
 }
 
 /** The arrays a run saves for a dense network: `model_<name>_w<i>` [in, out] and `model_<name>_b<i>`. */

@@ -6,7 +6,8 @@ import { treeDispose } from "../core/tree.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../nn/dense.ts";
 import { softmaxCrossEntropy } from "../nn/losses.ts";
-import { checkHostDense, deviceNetwork, hostNetwork, measureNetwork, MEASURE_FAMILIES, type HostDense } from "./catalogue.ts";
+import { checkHostDense, deviceNetwork, hostNetwork, measureNetwork, MEASURE_FAMILIES, type HostDense, type MeasureFamily } from "./catalogue.ts";
+import type { SeqNetwork } from "../nn/sequential.ts";
 import { matrixOf, normMeasures } from "./norms.ts";
 import { hessianLinearOperator } from "./spectral.ts";
 
@@ -68,6 +69,24 @@ describe("the measure catalogue (measures/catalogue.ts)", () => {
     assert.ok(get("hessian_eig1").value <= exact + 1e-6 || exact < 0, "λ₁ ≤ trace for a PSD-dominated Hessian");
     assert.ok(tr.cost.hvp >= 40, `HVPs counted: ${tr.cost.hvp}`);
     assert.ok(get("pacbayes_sigma").cost.forward > 0, "forward passes counted");
+  });
+
+  it("the same network as a layer list (nn/sequential.ts, the CNN path) gives the dense path's measures: the device path norm, reshaped-kernel norms and HVPs agree", async () => {
+    const { net, init, data } = await tinyNetwork();
+    const asList = (h: HostDense): SeqNetwork => ({
+      input: [h.dims[0]],
+      layers: h.weights.flatMap((w, i) => [{ kind: "dense" as const, inDim: h.dims[i], outDim: h.dims[i + 1], w, b: h.biases[i] }, ...(i < h.weights.length - 1 ? [{ kind: "relu" as const }] : [])]),
+    });
+    const opts = { families: ["data", "count", "norm", "spectra", "curvature"] as MeasureFamily[], traceProbes: 20 };
+    const a = await measureNetwork(net, data, keyFromSeed(21), { ...opts, init });
+    const b = await measureNetwork(asList(net), data, keyFromSeed(21), { ...opts, init: asList(init) });
+    assert.deepEqual(b.values.map((v) => v.id), a.values.map((v) => v.id), "the same measures");
+    for (const v of a.values) {
+      const w = b.values.find((x) => x.id === v.id)!;
+      // float32 device arithmetic against float64 host arithmetic (path norm), identical otherwise up to round-off
+      assert.ok(Math.abs(v.value - w.value) <= 1e-4 * Math.max(1, Math.abs(v.value)), `${v.id}: dense ${v.value} vs layer list ${w.value}`);
+    }
+    await assert.rejects(measureNetwork(asList(net), data, keyFromSeed(2), { init }), /not the same kind of network/);
   });
 
   it("without the initialisation, the distance measures are reported as not measured, with why; shapes are checked", async () => {

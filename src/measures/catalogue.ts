@@ -21,15 +21,16 @@
  */
 import { DType, numpy as np, type Array } from "@jax-js/jax";
 import { splitKey, type Key } from "../core/prng.ts";
-import { treeDispose, type Tree } from "../core/tree.ts";
+import { treeDispose, treeRef, type Tree } from "../core/tree.ts";
 import { takeRows, type Dataset } from "../data/dataset.ts";
 import { applyMlp, mlpSpec, type MlpParams, type MlpSpec } from "../nn/dense.ts";
+import { applySeq, seqDeviceParams, seqParamLayers, seqShapes, type SeqNetwork, type SeqParams } from "../nn/sequential.ts";
 import { softmaxCrossEntropy } from "../nn/losses.ts";
 import { ggnOperator } from "./curvature.ts";
-import { deviceBatches, disposeBatches, fisherRaoNorm, pacBayesMeasures, pacBayesSigma, worstCaseSharpness } from "./flatness.ts";
-import { matrixOf, normMeasures, spectralMarginBound, marginQuantile } from "./norms.ts";
+import { deviceBatches, disposeBatches, fisherRaoNorm, type Classifier, pacBayesMeasures, pacBayesSigma, worstCaseSharpness } from "./flatness.ts";
+import { matrixOf, normMeasures, pathNormSquared, spectralMarginBound, marginQuantile, type Matrix } from "./norms.ts";
 import { hessianLinearOperator, hutchinsonTrace, hutchPlusPlus, topEigenvalues } from "./spectral.ts";
-import { layerSpectrum } from "./weightSpectra.ts";
+import { layerSpectrum, pooledLayerSpectrum, type LayerSpectrum } from "./weightSpectra.ts";
 
 /** A dense ReLU network on the host: layer i maps dims[i] → dims[i+1] with W_i [dims[i], dims[i+1]] row-major. */
 export type HostDense = { dims: number[]; weights: Float32Array[]; biases: (Float32Array | null)[] };
@@ -108,8 +109,7 @@ export async function hostNetwork(spec: MlpSpec, params: MlpParams): Promise<Hos
 }
 
 const zeroCost = (): Cost => ({ forward: 0, gradients: 0, hvp: 0, ms: 0 });
-const flat = (net: HostDense): Float64Array => {
-  const parts = net.weights.flatMap((w, i) => [w, net.biases[i] ?? new Float32Array(net.dims[i + 1])]);
+const concat = (parts: ArrayLike<number>[]): Float64Array => {
   const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -119,34 +119,108 @@ const flat = (net: HostDense): Float64Array => {
   return out;
 };
 
-/** Logits of the whole dataset (host, [n, C]) in batches. */
-async function logitsOf(spec: MlpSpec, params: MlpParams, data: Dataset): Promise<Float32Array> {
+/**
+ * What the catalogue needs of a network, whatever its kind: the device model and parameters, the flat
+ * parameter vector, the matrices the norm measures use, the path norm and the layer spectra.
+ */
+type NetAdapter = {
+  inputDim: number;
+  classes: number;
+  model: Classifier;
+  /** Device parameters (owned by the adapter's caller: disposed at the end). */
+  params: Tree;
+  flat(): Float64Array;
+  /** Per parameter layer, the weight as a matrix: dense W [in, out]; a convolution's kernel reshaped to [c_out, c_in·k_h·k_w], as Jiang et al.'s code does. */
+  matrices(): Matrix[];
+  pathNorm(): Promise<number>;
+  spectra(limit?: number): { name: string; s: LayerSpectrum }[];
+  describe: string;
+};
+
+function denseAdapter(net: HostDense): NetAdapter {
+  const { spec, params } = deviceNetwork(net);
+  const mats = () => net.weights.map((w, i) => matrixOf(w, net.dims[i], net.dims[i + 1]));
+  return {
+    inputDim: net.dims[0],
+    classes: net.dims[net.dims.length - 1],
+    model: { apply: (p: Tree, x: Array) => applyMlp(spec, p as MlpParams, x) },
+    params: params as unknown as Tree,
+    flat: () => concat(net.weights.flatMap((w, i) => [w, net.biases[i] ?? new Float32Array(net.dims[i + 1])])),
+    matrices: mats,
+    pathNorm: async () => pathNormSquared(mats().map((w, i) => ({ w, b: net.biases[i] ? Float64Array.from(net.biases[i]!) : undefined }))),
+    spectra: (limit) => net.weights.map((w, i) => ({ name: `layer ${i} (${net.dims[i]}×${net.dims[i + 1]})`, s: layerSpectrum(w, net.dims[i], net.dims[i + 1], { limit }) })),
+    describe: `dense ${net.dims.join("→")}`,
+  };
+}
+
+function seqAdapter(net: SeqNetwork): NetAdapter {
+  const shapes = seqShapes(net);
+  const layers = seqParamLayers(net);
+  const out = shapes[shapes.length - 1][0];
+  const inputDim = net.input.reduce((a, b) => a * b, 1);
+  const model: Classifier = { apply: (p: Tree, x: Array) => applySeq(net, p as unknown as SeqParams, x) };
+  return {
+    inputDim,
+    classes: out,
+    model,
+    params: seqDeviceParams(net) as unknown as Tree,
+    flat: () => concat(layers.flatMap((l) => [l.w, l.b ?? new Float32Array(l.kind === "dense" ? l.outDim : l.shape[0])])),
+    matrices: () => layers.map((l) => (l.kind === "dense" ? matrixOf(l.w, l.inDim, l.outDim) : matrixOf(l.w, l.shape[0], l.shape[1] * l.shape[2] * l.shape[3]))),
+    // the reference's computation, which holds for any ReLU/max-pool net: the summed outputs of the network
+    // with every parameter squared, on an all-ones input
+    pathNorm: async () => {
+      const sq = seqDeviceParams(net, (v) => v * v);
+      const ones = np.ones([1, inputDim]);
+      return ((await model.apply(sq as unknown as Tree, ones).sum().data()) as Float32Array)[0];
+    },
+    spectra: (limit) =>
+      layers.map((l, i) => {
+        if (l.kind === "dense") return { name: `layer ${i} (dense ${l.inDim}×${l.outDim})`, s: layerSpectrum(l.w, l.inDim, l.outDim, { limit }) };
+        const [co, ci, kh, kw] = l.shape;
+        // WeightWatcher's conv ESD: the k_h·k_w slices W[:, :, i, j] ([c_out, c_in]) pooled
+        const slices = globalThis.Array.from({ length: kh * kw }, (_, s) => {
+          const m = new Float32Array(co * ci);
+          for (let o = 0; o < co; o++) for (let c = 0; c < ci; c++) m[o * ci + c] = l.w[((o * ci + c) * kh * kw) + s];
+          return m;
+        });
+        return { name: `layer ${i} (conv ${co}×${ci}×${kh}×${kw})`, s: pooledLayerSpectrum(slices, co, ci, { limit }) };
+      }),
+    describe: `${layers.length}-layer conv net`,
+  };
+}
+
+/** Logits of the whole dataset (host, [n, C]) in batches; params only read. */
+async function logitsOf(a: NetAdapter, data: Dataset): Promise<Float32Array> {
   const b = deviceBatches(data);
-  const c = spec.dims[spec.dims.length - 1];
-  const out = new Float32Array(b.n * c);
+  const out = new Float32Array(b.n * a.classes);
   let o = 0;
   for (const x of b.xs) {
-    const z = (await applyMlp(spec, treeRefMlp(params), x.ref).data()) as Float32Array;
+    const z = (await a.model.apply(treeRef(a.params), x.ref).data()) as Float32Array;
     out.set(z, o);
     o += z.length;
   }
   disposeBatches(b);
   return out;
 }
-const treeRefMlp = (p: MlpParams): MlpParams => ({ layers: p.layers.map((l) => ({ w: l.w.ref, ...(l.b ? { b: l.b.ref } : {}) })) });
+
+const isSeq = (net: HostDense | SeqNetwork): net is SeqNetwork => "layers" in net;
 
 /**
- * Every measure of the chosen families for `net` trained on `train` (x [n, d] flattened to d = dims[0]), with
- * `init` its initialisation (distance measures need it; without it they are reported as not measured).
- * Consumes the key.
+ * Every measure of the chosen families for `net` — a dense ReLU network, or a layer list with convolutions
+ * (nn/sequential.ts) — trained on `train` (x [n, ...] flattened to the network's input size), with `init` its
+ * initialisation (distance measures need it; without it they are reported as not measured). Consumes the key.
  */
-export async function measureNetwork(net: HostDense, train: Dataset, key: Key, opts: CatalogueOptions & { init?: HostDense } = {}): Promise<CatalogueResult> {
-  checkHostDense(net);
+export async function measureNetwork(net: HostDense | SeqNetwork, train: Dataset, key: Key, opts: CatalogueOptions & { init?: HostDense | SeqNetwork } = {}): Promise<CatalogueResult> {
+  if (isSeq(net)) seqShapes(net);
+  else checkHostDense(net);
+  const probe = isSeq(net) ? { inputDim: net.input.reduce((a, b) => a * b, 1), classes: seqShapes(net).at(-1)![0] } : { inputDim: net.dims[0], classes: net.dims[net.dims.length - 1] };
   const n = train.xShape[0];
   const d = train.xShape.slice(1).reduce((a, b) => a * b, 1);
-  if (d !== net.dims[0]) throw new RangeError(`the data have ${d} features per example, the network's first layer takes ${net.dims[0]}`);
-  const C = net.dims[net.dims.length - 1];
+  if (d !== probe.inputDim) throw new RangeError(`the data have ${d} features per example, the network's input takes ${probe.inputDim}`);
+  const C = probe.classes;
   for (let i = 0; i < n; i++) if (!(train.y[i] >= 0 && train.y[i] < C)) throw new RangeError(`label ${train.y[i]} of example ${i} is outside 0..${C - 1} (the network has ${C} outputs)`);
+  const initNet = opts.init ?? null;
+  if (initNet && isSeq(initNet) !== isSeq(net)) throw new RangeError("the initialisation is not the same kind of network as the model");
   const families = opts.families ?? [...MEASURE_FAMILIES];
   const subsetN = Math.min(n, opts.subset ?? 2000);
   const subset = subsetN === n ? train : takeRows(train, Int32Array.from({ length: subsetN }, (_, i) => i));
@@ -154,7 +228,17 @@ export async function measureNetwork(net: HostDense, train: Dataset, key: Key, o
   const sub2d: Dataset = { ...subset, xShape: [subsetN, d] };
   const values: CatalogueValue[] = [];
   const notMeasured: NotMeasured[] = [];
-  const { spec, params } = deviceNetwork(net);
+  const net_ = isSeq(net) ? seqAdapter(net) : denseAdapter(net);
+  const init = initNet ? (isSeq(initNet) ? seqAdapter(initNet) : denseAdapter(initNet)) : null;
+  if (init) {
+    treeDispose(init.params);
+    if (init.flat().length !== net_.flat().length) {
+      treeDispose(net_.params);
+      throw new RangeError(`the initialisation has ${init.flat().length} parameters, the model ${net_.flat().length}`);
+    }
+  }
+  const params = net_.params;
+  const model = net_.model;
   const keys = splitKey(key, 6);
   const push = (family: MeasureFamily, cost: Cost, items: { id: string; eq?: number | null; value: number; se?: number | null; doc: string }[]) => {
     for (const it of items) values.push({ id: it.id, family, eq: it.eq ?? null, value: it.value, se: it.se ?? null, doc: it.doc, cost });
@@ -164,11 +248,10 @@ export async function measureNetwork(net: HostDense, train: Dataset, key: Key, o
     const r = await fn();
     return [r, performance.now() - t0];
   };
-  const model = { apply: (p: Tree, x: Array) => applyMlp(spec, p as MlpParams, x) };
   let done = 0;
   try {
     // data: accuracy, loss, margins (one forward pass over all of train)
-    const [logits, msData] = await timed(() => logitsOf(spec, params, data2d));
+    const [logits, msData] = await timed(() => logitsOf(net_, data2d));
     const margins = new Float64Array(n);
     let correct = 0;
     let ce = 0;
@@ -197,7 +280,7 @@ export async function measureNetwork(net: HostDense, train: Dataset, key: Key, o
       opts.onFamily?.("data", ++done, families.length);
     }
     if (families.includes("count")) {
-      push("count", zeroCost(), [{ id: "params", eq: 20, value: flat(net).length, doc: "number of parameters (weights and biases)" }]);
+      push("count", zeroCost(), [{ id: "params", eq: 20, value: net_.flat().length, doc: "number of parameters (weights and biases)" }]);
       opts.onFamily?.("count", ++done, families.length);
     }
     if (families.includes("optimization")) {
@@ -207,25 +290,25 @@ export async function measureNetwork(net: HostDense, train: Dataset, key: Key, o
     }
     if (families.includes("norm")) {
       const t0 = performance.now();
-      const mats = net.weights.map((w, i) => matrixOf(w, net.dims[i], net.dims[i + 1]));
-      const init = opts.init ? opts.init.weights.map((w, i) => matrixOf(w, net.dims[i], net.dims[i + 1])) : null;
-      const layers = net.weights.map((_, i) => ({ w: mats[i], b: net.biases[i] ? Float64Array.from(net.biases[i]!) : undefined }));
-      const all = normMeasures({ weights: mats, init: init ?? mats, layers, margins, numParams: flat(net).length });
+      const mats = net_.matrices();
+      const initMats = init ? init.matrices() : null;
+      const pn = await net_.pathNorm();
+      const all = normMeasures({ weights: mats, init: initMats ?? mats, margins, numParams: net_.flat().length, pathNorm: pn, pathNormDoc: isSeq(net) ? "path norm: the summed outputs of the network with every parameter squared on an all-ones input (the reference's computation; Σ_paths Π w² for a ReLU MLP)" : undefined });
       const needsInit = new Set(["l2_dist", "log_spec_init_main", "fro_dist", "dist_spec_init"]);
-      const kept = all.filter((m) => m.id !== "params" && (init || !needsInit.has(m.id)));
+      const kept = all.filter((m) => m.id !== "params" && (initMats || !needsInit.has(m.id)));
       if (!init) for (const id of needsInit) notMeasured.push({ id, family: "norm", why: "the initialisation is not known (pass --init or measure a genlab run)" });
       let xf = 0;
       for (let i = 0; i < n * d; i++) xf += train.x[i] * train.x[i];
-      const smb = spectralMarginBound({ weights: mats, init: init ?? mats.map((m) => matrixOf(new Float64Array(m.data.length), m.rows, m.cols)), gamma: marginQuantile(margins), inputFrobenius: Math.sqrt(xf), m: n });
+      const smb = spectralMarginBound({ weights: mats, init: initMats ?? mats.map((m) => matrixOf(new Float64Array(m.data.length), m.rows, m.cols)), gamma: marginQuantile(margins), inputFrobenius: Math.sqrt(xf), m: n });
       const cost = { ...zeroCost(), ms: performance.now() - t0 };
       push("norm", cost, kept.map((m) => ({ id: m.id, eq: m.eq, value: m.value, doc: m.doc })));
-      push("norm", cost, [{ id: "spectral_margin_bound", value: smb.boundTerm, doc: `Bartlett et al. 2017: R_W‖X‖_F/(γm), R_W = Π‖W_i‖₂ (Σ ‖W_i − M_i‖₂,₁^{2/3}/‖W_i‖₂^{2/3})^{3/2}, M_i = ${init ? "W_i⁰" : "0"}` }]);
+      push("norm", cost, [{ id: "spectral_margin_bound", value: smb.boundTerm, doc: `Bartlett et al. 2017: R_W‖X‖_F/(γm), R_W = Π‖W_i‖₂ (Σ ‖W_i − M_i‖₂,₁^{2/3}/‖W_i‖₂^{2/3})^{3/2}, M_i = ${init ? "W_i⁰" : "0"}${isSeq(net) ? "; convolutions as their reshaped kernels [c_out, c_in·k_h·k_w] (Jiang et al.'s code), not the convolution operator" : ""}` }]);
       opts.onFamily?.("norm", ++done, families.length);
     }
     if (families.includes("spectra")) {
       const t0 = performance.now();
-      const layers = net.weights.map((w, i) => ({ i, s: layerSpectrum(w, net.dims[i], net.dims[i + 1], { limit: opts.spectrumLimit }) }));
-      for (const l of layers) if (!l.s.measured) notMeasured.push({ id: `layer${l.i}_spectrum`, family: "spectra", why: `layer ${l.i} (${net.dims[l.i]}×${net.dims[l.i + 1]}): ${l.s.why}` });
+      const layers = net_.spectra(opts.spectrumLimit);
+      for (const [i, l] of layers.entries()) if (!l.s.measured) notMeasured.push({ id: `layer${i}_spectrum`, family: "spectra", why: `${l.name}: ${l.s.why}` });
       const ok = layers.filter((l) => l.s.measured && Number.isFinite(l.s.alpha));
       const cost = { ...zeroCost(), ms: performance.now() - t0 };
       if (ok.length) {
@@ -250,8 +333,8 @@ export async function measureNetwork(net: HostDense, train: Dataset, key: Key, o
       const depth = opts.searchDepth;
       const sig = await pacBayesSigma(model, params as unknown as Tree, sub2d, { accuracy: subAcc, key: keys[0], depth: depth ?? 15, samples: opts.sigmaSamples });
       const mag = await pacBayesSigma(model, params as unknown as Tree, sub2d, { accuracy: subAcc, key: keys[1], magnitudeEps: 1e-3, depth: depth ?? 15, samples: opts.sigmaSamples });
-      const w = flat(net);
-      const w0 = opts.init ? flat(opts.init) : null;
+      const w = net_.flat();
+      const w0 = init ? init.flat() : null;
       const pb = pacBayesMeasures({ w, w0: w0 ?? new Float64Array(w.length), m: n, sigma: sig.sigma, magSigma: mag.sigma, magEps: 1e-3 });
       // the sharpness search gets 8 more bisection steps than σ': trained networks' α' is often below 2⁻¹²
       const shp = await worstCaseSharpness(model, params as unknown as Tree, sub2d, { accuracy: subAcc, key: keys[2], depth: (depth ?? 12) + 8 });
@@ -273,8 +356,8 @@ export async function measureNetwork(net: HostDense, train: Dataset, key: Key, o
       const t0 = performance.now();
       const x = np.array((sub2d.x as Float32Array<ArrayBuffer>).subarray(0, subsetN * d)).reshape([subsetN, d]);
       const y = np.array(Int32Array.from((sub2d.y as ArrayLike<number>) as Int32Array).subarray(0, subsetN), { dtype: DType.Int32 });
-      const loss = (p: MlpParams) => softmaxCrossEntropy(applyMlp(spec, p, x.ref), y.ref);
-      const op = hessianLinearOperator(loss, treeRefMlp(params));
+      const loss = (p: Tree) => softmaxCrossEntropy(model.apply(p, x.ref), y.ref);
+      const op = hessianLinearOperator(loss, treeRef(params));
       const k = opts.hessianTopK ?? 3;
       const probes = opts.traceProbes ?? 30;
       const [kTop, kTr, kPp, kGgn] = splitKey(keys[4], 4);
@@ -282,7 +365,7 @@ export async function measureNetwork(net: HostDense, train: Dataset, key: Key, o
       const tr = await hutchinsonTrace(op, probes, kTr);
       const pp = await hutchPlusPlus(op, probes, kPp);
       op.dispose();
-      const ggn = ggnOperator((p, xx) => applyMlp(spec, p as MlpParams, xx), treeRefMlp(params) as unknown as Tree, { x: x.ref, y: y.ref });
+      const ggn = ggnOperator((p, xx) => model.apply(p, xx), treeRef(params), { x: x.ref, y: y.ref });
       const gtr = await hutchinsonTrace(ggn, probes, kGgn);
       ggn.dispose();
       x.dispose();

@@ -83,8 +83,10 @@ export type NormInputs = {
   /** Weight matrices of the trained network (biases excluded) and, in the same order, of its initialisation. */
   weights: Matrix[];
   init: Matrix[];
-  /** Full layers (weights and biases) for the path norm; omit for a non-MLP. */
+  /** Full layers (weights and biases) for the path norm of an MLP; or the path norm itself (`pathNorm`, e.g. a conv net's); omit both for none. */
   layers?: { w: Matrix; b?: Float64Array }[];
+  pathNorm?: number;
+  pathNormDoc?: string;
   /** Training margins z_y − max_{k≠y} z_k. */
   margins: ArrayLike<number>;
   /** Parameter count (weights and biases). */
@@ -132,9 +134,9 @@ export function normMeasures(x: NormInputs): MeasureValue[] {
     { id: "dist_spec_init", eq: 41, value: sum(distSpec), doc: "Σ ‖W_i − W_i⁰‖₂²" },
     { id: "param_norm", eq: 42, value: sum(fro), doc: "Σ ‖W_i‖_F²" },
   ];
-  if (x.layers) {
-    const pn = pathNormSquared(x.layers);
-    out.push({ id: "path_norm", eq: 44, value: pn, doc: "path norm: Σ_paths Π w² (ReLU MLP)" });
+  if (x.layers || x.pathNorm !== undefined) {
+    const pn = x.pathNorm ?? pathNormSquared(x.layers!);
+    out.push({ id: "path_norm", eq: 44, value: pn, doc: x.pathNormDoc ?? "path norm: Σ_paths Π w² (ReLU MLP)" });
     out.push({ id: "path_norm_over_margin", eq: 43, value: pn / (gamma * gamma), doc: "path norm / γ²" });
   }
   return out;

@@ -183,11 +183,20 @@ export type LayerSpectrum = {
 };
 
 export function layerSpectrum(w: ArrayLike<number>, rows: number, cols: number, opts: { limit?: number } = {}): LayerSpectrum {
+  return pooledLayerSpectrum([w], rows, cols, opts);
+}
+
+/**
+ * One ESD pooled from several matrices of the same shape: WeightWatcher's default for a convolution
+ * [c_out, c_in, k_h, k_w], whose k_h·k_w slices W[:, :, i, j] each contribute their eigenvalues to one layer
+ * ESD (its `pool=True`); the MP fit uses the slices' aspect ratio.
+ */
+export function pooledLayerSpectrum(ws: ArrayLike<number>[], rows: number, cols: number, opts: { limit?: number } = {}): LayerSpectrum {
   const limit = opts.limit ?? 4096;
   const M = Math.min(rows, cols);
   const empty = { alpha: NaN, alphaWeighted: NaN, xmin: NaN, ksPowerLaw: NaN, logSpectralNorm: NaN, logNorm: NaN, stableRank: NaN, mpSigma2: NaN, mpEdge: NaN, mpSpikes: NaN, mpKs: NaN, eigenvalues: null };
   if (M > limit) return { rows, cols, measured: false, why: `its ESD is ${M}×${M}, more than the ${limit} genlab diagonalises (raise the limit to measure it; O(M³) time)`, ...empty };
-  const ev = esd(w, rows, cols);
+  const ev = ws.length === 1 ? esd(ws[0], rows, cols) : Float64Array.from(ws.flatMap((w) => Array.from(esd(w, rows, cols)))).sort();
   const total = ev.reduce((a, v) => a + v, 0);
   const max = ev[ev.length - 1];
   const pl = powerLawFit(ev);

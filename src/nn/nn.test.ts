@@ -9,6 +9,8 @@ import { adamw } from "../optim/aliases.ts";
 import { applyUpdates } from "../optim/transform.ts";
 import { applyCnn, cnnSpec, initCnn, type CnnParams } from "./cnn.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "./dense.ts";
+import { applySeq, seqDeviceParams, seqShapes, type SeqNetwork, type SeqParams } from "./sequential.ts";
+import { hostForwardLayers } from "../io/modelFiles.ts";
 import { applyEmbedding, initEmbedding, type EmbeddingParams } from "./embedding.ts";
 import { applyLayerNorm, initLayerNorm, type LayerNormParams } from "./layerNorm.ts";
 import { accuracy, logisticLoss, meanSquaredError, oneHotMse, softmaxCrossEntropy } from "./losses.ts";
@@ -36,6 +38,38 @@ function normal(seed: number, shape: number[]): Array {
 function ints(values: number[], shape?: number[]): Array {
   return np.array(values, { dtype: DType.Int32, shape: shape ?? [values.length], device: "cpu" });
 }
+
+/** A small layer list exercising every kind: 2×9×9 → conv 3×3 stride 2 pads [1,0,1,1] (3 ch, 5×4) → ReLU → max-pool 2 (5×4 → 2×2, floor)  → conv 1×1 (2 ch) → ReLU → flatten → dense 8→3. */
+function seqTestNet(): SeqNetwork {
+  const vals = (n: number, s: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(1.7 * i + s) * 0.6);
+  return {
+    input: [2, 9, 9],
+    layers: [
+      { kind: "conv", shape: [3, 2, 3, 3], strides: [2, 2], pads: [1, 0, 1, 1], w: vals(54, 1), b: vals(3, 2) },
+      { kind: "relu" },
+      { kind: "maxpool", kernel: [2, 2] },
+      { kind: "conv", shape: [2, 3, 1, 1], strides: [1, 1], pads: [0, 0, 0, 0], w: vals(6, 3), b: null },
+      { kind: "relu" },
+      { kind: "flatten" },
+      { kind: "dense", inDim: 8, outDim: 3, w: vals(24, 4), b: vals(3, 5) },
+    ],
+  };
+}
+
+describe("layer-list networks (nn/sequential.ts)", () => {
+  it("shapes, and the device forward pass equals the host (float64) forward pass io/modelFiles uses to check ONNX graphs", async () => {
+    const net = seqTestNet();
+    assert.deepEqual(seqShapes(net), [[3, 5, 4], [3, 5, 4], [3, 2, 2], [2, 2, 2], [2, 2, 2], [8], [3]]);
+    const n = 4;
+    const xs = Float32Array.from({ length: n * 162 }, (_, i) => Math.cos(0.31 * i));
+    const got = (await applySeq(net, seqDeviceParams(net), np.array(xs).reshape([n, 162])).data()) as Float32Array;
+    const want = hostForwardLayers(net, xs, n);
+    assert.equal(got.length, n * 3);
+    got.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-5 * Math.max(1, Math.abs(want[i])), `logit ${i}: device ${v} vs host ${want[i]}`));
+    assert.throws(() => seqShapes({ input: [2, 9, 9], layers: [{ kind: "dense", inDim: 162, outDim: 3, w: new Float32Array(486), b: null }] }), /layer 0 \(dense\) takes a vector/);
+    assert.throws(() => seqShapes({ ...net, input: [3, 9, 9] }), /layer 0 \(conv\) takes 2 channels but gets 3/);
+  });
+});
 
 describe("float64 gradient checks (cpu)", () => {
   for (const activation of ACTIVATIONS) {
@@ -172,6 +206,17 @@ describe("float64 gradient checks (cpu)", () => {
       const x = normal(16, [2, 64]);
       const y = ints([2, 0]);
       const r = gradCheck((p) => softmaxCrossEntropy(applyCnn(spec, p as unknown as CnnParams, x.ref), y.ref), params);
+      treeDispose([x, y]);
+      assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+    });
+  });
+
+  it("layer list (conv stride 2 with asymmetric padding, max pool in floor mode, conv, dense) with softmax cross-entropy", async () => {
+    await onCpu(() => {
+      const params = toF64Cpu(seqDeviceParams(seqTestNet()) as unknown as Tree);
+      const x = normal(31, [3, 2 * 9 * 9]);
+      const y = ints([1, 0, 2]);
+      const r = gradCheck((p) => softmaxCrossEntropy(applySeq(seqTestNet(), p as unknown as SeqParams, x.ref), y.ref), params);
       treeDispose([x, y]);
       assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
     });
