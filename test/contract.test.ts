@@ -278,6 +278,25 @@ describe("chart specs", () => {
   });
 });
 
+describe("figure layout", () => {
+  it("`columns` wraps panels into rows (5 panels of 200×150 at 2 columns: 3 rows, 400 wide); no panels still draws a page; rotated bar labels", () => {
+    const doc = headlessDocument();
+    const panel = (t: string) => ({ kind: "scatter" as const, title: t, xLabel: "x", yLabel: "y", series: [{ name: "test", x: [1, 2], y: [2, 1] }], width: 200, height: 150 });
+    const svg = figureSvg({ name: "grid", title: "grid", columns: 2, panels: ["a", "b", "c", "d", "e"].map(panel) }, doc);
+    const [w, h] = [Number(/^<svg[^>]* width="(\d+)"/.exec(svg)![1]), Number(/^<svg[^>]* height="(\d+)"/.exec(svg)![1])];
+    assert.equal(w, 400, "two panels per row");
+    assert.equal(h, 30 + 3 * (18 + 150), "three rows, each with its title line");
+    const ys = [...svg.matchAll(/<svg x="(\d+)" y="(\d+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    assert.deepEqual(ys, [[0, 48], [200, 48], [0, 216], [200, 216], [0, 384]], "panel positions");
+    const one = figureSvg({ name: "row", title: "row", panels: ["a", "b", "c"].map(panel) }, doc);
+    assert.equal(Number(/^<svg[^>]* width="(\d+)"/.exec(one)![1]), 600, "without columns: one row");
+    const empty = figureSvg({ name: "none", title: "nothing to show", panels: [] }, doc);
+    assert.match(empty, /^<svg[^>]* width="480" height="50"/, "an empty figure is a titled page, not a 0×0 SVG");
+    const bars = figureSvg({ name: "bars", title: "bars", panels: [{ kind: "bar", title: "b", xLabel: "g", yLabel: "v", groups: ["a_long_measure_name", "b"], series: [{ name: "τ", values: [1, 2] }], rotateLabels: true }] }, doc);
+    assert.match(bars, /rotate\(-50\)/, "group labels rotated");
+  });
+});
+
 describe("the public library entry", () => {
   it("examples/scores.ts runs with tsx against src/index.ts", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "../examples/scores.ts")], { encoding: "utf8" });

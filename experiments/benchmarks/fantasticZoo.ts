@@ -208,17 +208,33 @@ export const fantasticZoo = defineExperiment({
   figures(points) {
     const ps = points as unknown as P[];
     const s = study(ps, false);
-    return s.tasks.map((t) => {
+    return s.tasks.flatMap((t) => {
       const top = [...t.rows].sort((a, b) => Math.abs(b.tau.value) - Math.abs(a.tau.value)).slice(0, 8);
       const used = ps.filter((p) => p.results.task === t.task && p.results.reached);
-      return {
+      const scatter = (r: StudyRow, width: number, height: number) => ({ kind: "scatter" as const, title: `${r.id} (τ = ${r.tau.value.toFixed(2)})`, xLabel: r.id, yLabel: "gap", series: [0, 0.2, 0.5].filter((nz) => used.some((p) => p.hparams.noise === nz)).map((nz) => ({ name: nz === 0 ? "clean labels" : `corrupted labels ${Math.round(100 * nz)}%`, x: used.filter((p) => p.hparams.noise === nz).map((p) => p.results.measures[r.id]), y: used.filter((p) => p.hparams.noise === nz).map((p) => p.results.gap) })), width, height });
+      const byTau = [...t.rows].sort((a, b) => b.tau.value - a.tau.value);
+      const tauBars = {
+        name: `fantastic-zoo-${t.task}-tau`,
+        title: `${t.task}: Kendall τ of every measure with the generalization gap (${t.used} models)`,
+        panels: [{ kind: "bar" as const, title: "τ with its 95% bootstrap interval (bar: half-width), sorted", xLabel: "measure", yLabel: "τ", groups: byTau.map((r) => r.id), series: [{ name: "τ", values: byTau.map((r) => r.tau.value), err: byTau.map((r) => (r.tau.hi - r.tau.lo) / 2) }], width: 1300, height: 520, rotateLabels: true }],
+      };
+      const all = {
+        name: `fantastic-zoo-${t.task}-all`,
+        title: `${t.task}: every measure against the generalization gap (${t.used} models), by family`,
+        columns: 6,
+        panels: [...t.rows].sort((a, b) => a.family.localeCompare(b.family) || a.id.localeCompare(b.id)).map((r) => scatter(r, 260, 220)),
+      };
+      return [{
         name: `fantastic-zoo-${t.task}`,
         title: `${t.task}: measures against the generalization gap (${t.used} models); the 8 with the largest |τ|`,
-        panels: [
-          { kind: "bar" as const, title: "Kendall τ with the gap (95% bootstrap interval)", xLabel: "measure", yLabel: "τ", groups: t.rows.map((r) => r.id), series: [{ name: "τ", values: t.rows.map((r) => r.tau.value), err: t.rows.map((r) => (r.tau.hi - r.tau.lo) / 2) }], width: 900 },
-          ...top.map((r) => ({ kind: "scatter" as const, title: `${r.id} (τ = ${r.tau.value.toFixed(2)})`, xLabel: r.id, yLabel: "gap", series: [0, 0.2, 0.5].filter((nz) => used.some((p) => p.hparams.noise === nz)).map((nz) => ({ name: `noise ${nz}`, x: used.filter((p) => p.hparams.noise === nz).map((p) => p.results.measures[r.id]), y: used.filter((p) => p.hparams.noise === nz).map((p) => p.results.gap) })), width: 300, height: 260 })),
-        ],
-      };
+        columns: 4,
+        panels: top.length
+          ? top.map((r) => scatter(r, 300, 260))
+          : [
+              // nothing to rank: show where every model's training stopped
+              { kind: "scatter" as const, title: `no measure could be ranked (${t.used} of ${t.total} models reached the loss criterion)`, xLabel: "train accuracy", yLabel: "gap", series: [{ name: "every model", x: ps.filter((p) => p.results.task === t.task).map((p) => p.results.train_acc), y: ps.filter((p) => p.results.task === t.task).map((p) => p.results.gap) }], width: 520, height: 300 },
+            ],
+      }, ...(t.rows.length ? [tauBars, all] : [])];
     });
   },
 });
@@ -226,8 +242,21 @@ export const fantasticZoo = defineExperiment({
 type P = Point<Record<string, string | number | boolean>, ZooResult>;
 type StudyRow = { id: string; family: string; tau: WithCi; psi: WithCi; cmi: WithCi; perHparam: Record<string, number> };
 
-/** Per task: the models that reached the criterion, and each measure's τ, Ψ and CMI. `permute` shuffles the gaps (the control). */
+/** The study is computed once per set of points (verdict, tables and figures all ask for it): a small cache keyed by the points' content. */
+const studyCache = new Map<string, ReturnType<typeof computeStudy>>();
 function study(points: P[], permute: boolean) {
+  const key = JSON.stringify([permute, points.map((p) => [p.hparams, p.results.gap, p.results.reached, p.results.measures])]);
+  let s = studyCache.get(key);
+  if (!s) {
+    s = computeStudy(points, permute);
+    if (studyCache.size >= 4) studyCache.delete(studyCache.keys().next().value!);
+    studyCache.set(key, s);
+  }
+  return s;
+}
+
+/** Per task: the models that reached the criterion, and each measure's τ, Ψ and CMI. `permute` shuffles the gaps (the control). */
+function computeStudy(points: P[], permute: boolean) {
   const tasks = [...new Set(points.map((p) => p.results.task))];
   return {
     tasks: tasks.map((task, ti) => {

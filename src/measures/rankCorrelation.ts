@@ -31,17 +31,35 @@ export function kendallTau(models: ZooModel[]): number {
   return pairs ? s / pairs : NaN;
 }
 
-const keyOf = (h: Record<string, unknown>, skip: string) => JSON.stringify(Object.keys(h).sort().filter((k) => k !== skip).map((k) => [k, h[k]]));
+/** Each hyperparameter's values as small integer codes (values compared as their JSON). */
+function hparamCodes(models: ZooModel[], names: string[]): { c: Int32Array; V: number }[] {
+  return names.map((name) => {
+    const idx = new Map<string, number>();
+    const c = Int32Array.from(models, (m) => {
+      const v = JSON.stringify(m.hparams[name]);
+      if (!idx.has(v)) idx.set(v, idx.size);
+      return idx.get(v)!;
+    });
+    return { c, V: Math.max(1, idx.size) };
+  });
+}
 
 export function granulatedKendall(models: ZooModel[]): { psi: number; perHparam: Record<string, number> } {
   const names = [...new Set(models.flatMap((m) => Object.keys(m.hparams)))].sort();
+  const codes = hparamCodes(models, names);
   const perHparam: Record<string, number> = {};
-  for (const k of names) {
+  names.forEach((k, ki) => {
+    // groups: models equal in every other hyperparameter (the key: their codes, joined)
     const groups = new Map<string, ZooModel[]>();
-    for (const m of models) groups.set(keyOf(m.hparams, k), [...(groups.get(keyOf(m.hparams, k)) ?? []), m]);
-    const taus = [...groups.values()].filter((g) => new Set(g.map((m) => String(m.hparams[k]))).size > 1).map(kendallTau).filter(Number.isFinite);
+    models.forEach((m, i) => {
+      const key = codes.map((h, hi) => (hi === ki ? "" : h.c[i])).join(",");
+      const g = groups.get(key);
+      if (g) g.push(m);
+      else groups.set(key, [m]);
+    });
+    const taus = [...groups.values()].filter((g) => new Set(g.map((m) => JSON.stringify(m.hparams[k]))).size > 1).map(kendallTau).filter(Number.isFinite);
     if (taus.length) perHparam[k] = taus.reduce((a, b) => a + b, 0) / taus.length;
-  }
+  });
   const vals = Object.values(perHparam);
   return { psi: vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : NaN, perHparam };
 }
@@ -54,28 +72,41 @@ const entropy = (counts: number[]) => {
 
 export function conditionalMutualInformation(models: ZooModel[], opts: { maxSet?: number } = {}): { k: number; argmin: string[] } {
   const names = [...new Set(models.flatMap((m) => Object.keys(m.hparams)))].sort();
-  const sets: string[][] = [[]];
-  for (const a of names) sets.push([a]);
-  if ((opts.maxSet ?? 2) >= 2) for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++) sets.push([names[i], names[j]]);
-  let best = { k: Infinity, argmin: [] as string[] };
-  for (const S of sets) {
-    // cells: U_S value → counts of (V_μ, V_g) ∈ {±1}²
-    const cells = new Map<string, number[]>();
-    let total = 0;
-    for (let i = 0; i < models.length; i++) {
-      for (let j = 0; j < models.length; j++) {
-        if (i === j) continue;
-        const vm = sign(models[i].measure - models[j].measure);
-        const vg = sign(models[i].gap - models[j].gap);
-        if (vm === 0 || vg === 0) continue;
-        const u = JSON.stringify(S.map((s) => [models[i].hparams[s], models[j].hparams[s]]));
-        const c = cells.get(u) ?? [0, 0, 0, 0];
-        c[(vm > 0 ? 2 : 0) + (vg > 0 ? 1 : 0)]++;
-        cells.set(u, c);
-        total++;
-      }
+  const sets: number[][] = [[]];
+  for (let a = 0; a < names.length; a++) sets.push([a]);
+  if ((opts.maxSet ?? 2) >= 2) for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++) sets.push([i, j]);
+  const codes = hparamCodes(models, names);
+  // the ordered pairs with a strict order in both the measure and the gap, and their (V_μ, V_g) cell
+  const pi: number[] = [];
+  const pj: number[] = [];
+  const cell: number[] = [];
+  for (let i = 0; i < models.length; i++) {
+    for (let j = 0; j < models.length; j++) {
+      if (i === j) continue;
+      const vm = sign(models[i].measure - models[j].measure);
+      const vg = sign(models[i].gap - models[j].gap);
+      if (vm === 0 || vg === 0) continue;
+      pi.push(i);
+      pj.push(j);
+      cell.push((vm > 0 ? 2 : 0) + (vg > 0 ? 1 : 0));
     }
-    if (!total) continue;
+  }
+  const total = pi.length;
+  let best = { k: Infinity, argmin: [] as string[] };
+  if (!total) return best;
+  for (const S of sets) {
+    // cells: U_S value (the pair's codes in S, as one number) → counts of (V_μ, V_g) ∈ {±1}²
+    const cells = new Map<number, number[]>();
+    for (let p = 0; p < total; p++) {
+      let u = 0;
+      for (const a of S) {
+        const { c, V } = codes[a];
+        u = (u * V + c[pi[p]]) * V + c[pj[p]];
+      }
+      let counts = cells.get(u);
+      if (!counts) cells.set(u, (counts = [0, 0, 0, 0]));
+      counts[cell[p]]++;
+    }
     let mi = 0;
     let hg = 0;
     for (const c of cells.values()) {
@@ -87,7 +118,7 @@ export function conditionalMutualInformation(models: ZooModel[], opts: { maxSet?
       hg += w * hG;
     }
     const k = hg > 1e-12 ? mi / hg : 0;
-    if (k < best.k) best = { k, argmin: S };
+    if (k < best.k) best = { k, argmin: S.map((a) => names[a]) };
   }
   return best;
 }

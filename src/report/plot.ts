@@ -148,7 +148,8 @@ function barSvg(chart: BarSpec, document: Document): string {
   return finish(
     Plot.plot({
       ...baseOptions(chart, document),
-      fx: { label: chart.xLabel, domain: chart.groups },
+      ...(chart.rotateLabels ? { marginBottom: 5.5 * Math.max(...chart.groups.map((g) => g.length)) + 20 } : {}),
+      fx: { label: chart.xLabel, domain: chart.groups, ...(chart.rotateLabels ? { tickRotate: -50, padding: 0.15 } : {}) },
       x: { axis: null, domain: names },
       y: { type: chart.yLog ? "log" : "linear", label: chart.yLabel, domain: chart.yDomain, labelArrow: "none", grid: true },
       color: { domain: names, range: names.map(colorFor) },
@@ -186,7 +187,7 @@ export function chartSvg(spec: ChartSpec, document: Document): string {
 
 /** A figure spec as one standalone SVG: its panels side by side under the title. */
 export function figureSvg(fig: FigureSpec, document: Document): string {
-  return composeSvg(fig.title, fig.panels.map((p) => chartSvg(p, document)), fig.subtitle ?? "", fig.panels.map((p) => p.title));
+  return composeSvg(fig.title, fig.panels.map((p) => chartSvg(p, document)), fig.subtitle ?? "", fig.panels.map((p) => p.title), fig.columns);
 }
 
 function sizeOf(svg: string): { w: number; h: number } {
@@ -195,23 +196,33 @@ function sizeOf(svg: string): { w: number; h: number } {
   return { w, h };
 }
 
-/** Panels side by side under a title, as one standalone SVG (nested <svg> elements). */
-export function composeSvg(title: string, panels: string[], subtitle = "", panelTitles: string[] = []): string {
+/** Panels side by side under a title, as one standalone SVG (nested <svg> elements); `columns` wraps them into rows. */
+export function composeSvg(title: string, panels: string[], subtitle = "", panelTitles: string[] = [], columns?: number): string {
   const sizes = panels.map(sizeOf);
   const titled = panelTitles.some((t) => t);
   const top = subtitle ? 46 : 30;
-  const head = top + (titled ? 18 : 0);
-  const width = sizes.reduce((a, s) => a + s.w, 0);
-  const height = Math.max(...sizes.map((s) => s.h)) + head;
-  let x = 0;
-  const body = panels
-    .map((p, i) => {
-      const out = p.replace(/^<svg/, `<svg x="${x}" y="${head}"`);
-      const label = panelTitles[i] ? `<text x="${x + 12}" y="${top + 12}" font-size="12" font-weight="bold" fill="#222">${escapeXml(panelTitles[i])}</text>\n` : "";
+  const label = titled ? 18 : 0;
+  const perRow = columns && columns > 0 ? Math.floor(columns) : Math.max(1, panels.length);
+  const rows: number[][] = [];
+  for (let i = 0; i < panels.length; i += perRow) rows.push(panels.map((_, k) => k).slice(i, i + perRow));
+  let width = 0;
+  let y = top;
+  const parts: string[] = [];
+  for (const row of rows) {
+    const rowH = Math.max(...row.map((i) => sizes[i].h));
+    let x = 0;
+    for (const i of row) {
+      if (panelTitles[i]) parts.push(`<text x="${x + 12}" y="${y + 12}" font-size="12" font-weight="bold" fill="#222">${escapeXml(panelTitles[i])}</text>`);
+      parts.push(panels[i].replace(/^<svg/, `<svg x="${x}" y="${y + label}"`));
       x += sizes[i].w;
-      return label + out;
-    })
-    .join("\n");
+    }
+    width = Math.max(width, x);
+    y += label + rowH;
+  }
+  // a figure without panels still renders (its title on a blank page) rather than an SVG of size 0
+  width = Math.max(width, panels.length ? 0 : 480);
+  const height = Math.max(y, panels.length ? 0 : top + 20);
+  const body = parts.join("\n");
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,

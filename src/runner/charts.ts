@@ -19,12 +19,13 @@ type Axes = { title: string; xLabel: string; yLabel: string; xLog?: boolean; yLo
 
 export type LineChartSpec = Axes & { kind: "line"; series: LineSeries[]; rules?: { x: number; label: string }[] };
 export type ScatterSpec = Axes & { kind: "scatter"; series: { name: string; x: number[]; y: number[] }[]; diagonal?: boolean };
-export type BarSpec = Omit<Axes, "xLog"> & { kind: "bar"; groups: string[]; series: { name: string; values: number[]; err?: number[] }[] };
+/** `rotateLabels`: group labels written at an angle, for many or long group names. */
+export type BarSpec = Omit<Axes, "xLog"> & { kind: "bar"; groups: string[]; series: { name: string; values: number[]; err?: number[] }[]; rotateLabels?: boolean };
 export type HeatmapSpec = Omit<Axes, "xLog" | "yLog" | "yDomain"> & { kind: "heatmap"; x: (number | string)[]; y: (number | string)[]; values: number[][]; colorLabel: string };
 export type ChartSpec = LineChartSpec | ScatterSpec | BarSpec | HeatmapSpec;
 
-/** One figure: panels side by side under a title. Written as `<name>.svg` and `<name>.png`. */
-export type FigureSpec = { name: string; title: string; subtitle?: string; panels: ChartSpec[] };
+/** One figure: panels side by side under a title (wrapped into rows of `columns` panels when set). Written as `<name>.svg` and `<name>.png`. */
+export type FigureSpec = { name: string; title: string; subtitle?: string; panels: ChartSpec[]; columns?: number };
 
 /**
  * Metric names the library's monitors log (train/monitors.ts, measures/fourier.ts, scores/coherence.ts,
