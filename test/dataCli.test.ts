@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { gzipSync, zipSync } from "fflate";
 import { encodeIdxUint8 } from "../src/data/idx.ts";
 import { encodeNpy, type NpyArray } from "../src/data/npy.ts";
+import { genlabHere } from "./util/cliHere.ts";
 
 const BIN = resolve(import.meta.dirname, "../bin/genlab.js");
 const PY = "/usr/bin/python3";
@@ -20,29 +21,7 @@ function genlab(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/**
- * The CLI in this process (its `main`, exactly what bin/genlab.js runs), capturing stdout and stderr: the
- * bad-input cases fail before any training, so a process start each (~3 s of tsx and jax-js loading) would
- * only cost time. A few cases also run as real processes below.
- */
-async function genlabHere(args: string[]) {
-  const { main } = await import("../src/cli/main.ts");
-  let stdout = "";
-  let stderr = "";
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string) => ((stdout += c), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => ((stderr += c), true)) as typeof process.stderr.write;
-  const before = process.exitCode;
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-    process.exitCode = before;
-  }
-}
+// genlabHere: the CLI in this process (test/util/cliHere.ts); a few cases also run as real processes below.
 
 function python(code: string): string {
   const r = spawnSync(PY, ["-c", code], { encoding: "utf8" });

@@ -8,30 +8,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { genlabHere } from "./util/cliHere.ts";
 
 const PY = "/usr/bin/python3";
 const hasTorch = existsSync(PY) && spawnSync(PY, ["-c", "import torch, onnx, numpy"]).status === 0;
 const skip = !hasTorch && "python3-torch / python3-onnx are not installed (.ci/run installs them)";
 
-async function genlabHere(args: string[]) {
-  const { main } = await import("../src/cli/main.ts");
-  let stdout = "";
-  let stderr = "";
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string) => ((stdout += c), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => ((stderr += c), true)) as typeof process.stderr.write;
-  const before = process.exitCode;
-  process.exitCode = 0;
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-    process.exitCode = before;
-  }
-}
 
 type Row = { id: string; value: number; se: number | null };
 

@@ -18,6 +18,7 @@
 import { grad, jit, jvp, numpy as np, random, type Array } from "@jax-js/jax";
 import { splitKey, type Key } from "../core/prng.ts";
 import { treeDispose, treeLeaves, treeMap, treeRef, treeScale, treeVdot, type Tree } from "../core/tree.ts";
+import { symEig } from "./symEig.ts";
 
 /** Stable id of the top-eigenvalue measure (STYLE.md). */
 export const HESSIAN_TOP_EIG_ID = "hessian_top_eig";
@@ -198,42 +199,9 @@ async function lanczos<P extends Tree>(H: HessianOperator<P>, v0: P, template: P
  */
 export function topRitz(alpha: number[], beta: number[]): { theta: number; lastComponent: number } {
   const k = alpha.length;
-  const a = globalThis.Array.from({ length: k }, (_, r) => globalThis.Array.from({ length: k }, (_, c) => (r === c ? alpha[r] : Math.abs(r - c) === 1 ? beta[Math.min(r, c)] : 0)));
-  const V: number[][] = globalThis.Array.from({ length: k }, (_, r) => globalThis.Array.from({ length: k }, (_, c) => (r === c ? 1 : 0)));
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    let scale = 0;
-    for (let r = 0; r < k; r++) for (let c = 0; c < k; c++) (r === c ? (scale += a[r][c] * a[r][c]) : (off += a[r][c] * a[r][c]));
-    if (off <= 1e-30 * Math.max(scale, 1e-300)) break;
-    for (let p = 0; p < k - 1; p++) {
-      for (let q = p + 1; q < k; q++) {
-        if (a[p][q] === 0) continue;
-        const tau = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-        const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
-        const cs = 1 / Math.sqrt(1 + t * t);
-        const sn = t * cs;
-        for (let m = 0; m < k; m++) {
-          const amp = a[m][p];
-          const amq = a[m][q];
-          a[m][p] = cs * amp - sn * amq;
-          a[m][q] = sn * amp + cs * amq;
-        }
-        for (let m = 0; m < k; m++) {
-          const apm = a[p][m];
-          const aqm = a[q][m];
-          a[p][m] = cs * apm - sn * aqm;
-          a[q][m] = sn * apm + cs * aqm;
-        }
-        for (let m = 0; m < k; m++) {
-          const vmp = V[m][p];
-          const vmq = V[m][q];
-          V[m][p] = cs * vmp - sn * vmq;
-          V[m][q] = sn * vmp + cs * vmq;
-        }
-      }
-    }
-  }
+  const t = globalThis.Array.from({ length: k }, (_, r) => globalThis.Array.from({ length: k }, (_, c) => (r === c ? alpha[r] : Math.abs(r - c) === 1 ? beta[Math.min(r, c)] : 0)));
+  const { values, vectors } = symEig(t);
   let best = 0;
-  for (let r = 1; r < k; r++) if (Math.abs(a[r][r]) > Math.abs(a[best][best])) best = r;
-  return { theta: a[best][best], lastComponent: V[k - 1][best] };
+  for (let r = 1; r < k; r++) if (Math.abs(values[r]) > Math.abs(values[best])) best = r;
+  return { theta: values[best], lastComponent: vectors[k - 1][best] };
 }
