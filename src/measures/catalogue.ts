@@ -127,29 +127,28 @@ type NetAdapter = {
   inputDim: number;
   classes: number;
   model: Classifier;
-  /** Device parameters (owned by the adapter's caller: disposed at the end). */
-  params: Tree;
+  /** Builds the device parameters (owned by the caller). The rest of the adapter stays on the host. */
+  deviceParams(): Tree;
   flat(): Float64Array;
   /** Per parameter layer, the weight as a matrix: dense W [in, out]; a convolution's kernel reshaped to [c_out, c_in·k_h·k_w], as Jiang et al.'s code does. */
   matrices(): Matrix[];
   pathNorm(): Promise<number>;
   spectra(limit?: number): { name: string; s: LayerSpectrum }[];
-  describe: string;
 };
 
 function denseAdapter(net: HostDense): NetAdapter {
-  const { spec, params } = deviceNetwork(net);
+  checkHostDense(net);
+  const spec = mlpSpec({ dims: net.dims, activation: "relu", bias: true, padTo: 1 });
   const mats = () => net.weights.map((w, i) => matrixOf(w, net.dims[i], net.dims[i + 1]));
   return {
     inputDim: net.dims[0],
     classes: net.dims[net.dims.length - 1],
     model: { apply: (p: Tree, x: Array) => applyMlp(spec, p as MlpParams, x) },
-    params: params as unknown as Tree,
+    deviceParams: () => deviceNetwork(net).params as unknown as Tree,
     flat: () => concat(net.weights.flatMap((w, i) => [w, net.biases[i] ?? new Float32Array(net.dims[i + 1])])),
     matrices: mats,
     pathNorm: async () => pathNormSquared(mats().map((w, i) => ({ w, b: net.biases[i] ? Float64Array.from(net.biases[i]!) : undefined }))),
     spectra: (limit) => net.weights.map((w, i) => ({ name: `layer ${i} (${net.dims[i]}×${net.dims[i + 1]})`, s: layerSpectrum(w, net.dims[i], net.dims[i + 1], { limit }) })),
-    describe: `dense ${net.dims.join("→")}`,
   };
 }
 
@@ -163,7 +162,7 @@ function seqAdapter(net: SeqNetwork): NetAdapter {
     inputDim,
     classes: out,
     model,
-    params: seqDeviceParams(net) as unknown as Tree,
+    deviceParams: () => seqDeviceParams(net) as unknown as Tree,
     flat: () => concat(layers.flatMap((l) => [l.w, l.b ?? new Float32Array(l.kind === "dense" ? l.outDim : l.shape[0])])),
     matrices: () => layers.map((l) => (l.kind === "dense" ? matrixOf(l.w, l.inDim, l.outDim) : matrixOf(l.w, l.shape[0], l.shape[1] * l.shape[2] * l.shape[3]))),
     // the reference's computation, which holds for any ReLU/max-pool net: the summed outputs of the network
@@ -185,17 +184,16 @@ function seqAdapter(net: SeqNetwork): NetAdapter {
         });
         return { name: `layer ${i} (conv ${co}×${ci}×${kh}×${kw})`, s: pooledLayerSpectrum(slices, co, ci, { limit }) };
       }),
-    describe: `${layers.length}-layer conv net`,
   };
 }
 
 /** Logits of the whole dataset (host, [n, C]) in batches; params only read. */
-async function logitsOf(a: NetAdapter, data: Dataset): Promise<Float32Array> {
+async function logitsOf(a: NetAdapter, params: Tree, data: Dataset): Promise<Float32Array> {
   const b = deviceBatches(data);
   const out = new Float32Array(b.n * a.classes);
   let o = 0;
   for (const x of b.xs) {
-    const z = (await a.model.apply(treeRef(a.params), x.ref).data()) as Float32Array;
+    const z = (await a.model.apply(treeRef(params), x.ref).data()) as Float32Array;
     out.set(z, o);
     o += z.length;
   }
@@ -211,16 +209,19 @@ const isSeq = (net: HostDense | SeqNetwork): net is SeqNetwork => "layers" in ne
  * initialisation (distance measures need it; without it they are reported as not measured). Consumes the key.
  */
 export async function measureNetwork(net: HostDense | SeqNetwork, train: Dataset, key: Key, opts: CatalogueOptions & { init?: HostDense | SeqNetwork } = {}): Promise<CatalogueResult> {
-  if (isSeq(net)) seqShapes(net);
-  else checkHostDense(net);
-  const probe = isSeq(net) ? { inputDim: net.input.reduce((a, b) => a * b, 1), classes: seqShapes(net).at(-1)![0] } : { inputDim: net.dims[0], classes: net.dims[net.dims.length - 1] };
-  const n = train.xShape[0];
-  const d = train.xShape.slice(1).reduce((a, b) => a * b, 1);
-  if (d !== probe.inputDim) throw new RangeError(`the data have ${d} features per example, the network's input takes ${probe.inputDim}`);
-  const C = probe.classes;
-  for (let i = 0; i < n; i++) if (!(train.y[i] >= 0 && train.y[i] < C)) throw new RangeError(`label ${train.y[i]} of example ${i} is outside 0..${C - 1} (the network has ${C} outputs)`);
   const initNet = opts.init ?? null;
   if (initNet && isSeq(initNet) !== isSeq(net)) throw new RangeError("the initialisation is not the same kind of network as the model");
+  // host-side descriptions first (they check the shapes); device parameters only once every input is checked
+  const net_ = isSeq(net) ? seqAdapter(net) : denseAdapter(net);
+  const init = initNet ? (isSeq(initNet) ? seqAdapter(initNet) : denseAdapter(initNet)) : null;
+  const w = net_.flat();
+  const w0 = init ? init.flat() : null;
+  if (w0 && w0.length !== w.length) throw new RangeError(`the initialisation has ${w0.length} parameters, the model ${w.length}`);
+  const n = train.xShape[0];
+  const d = train.xShape.slice(1).reduce((a, b) => a * b, 1);
+  if (d !== net_.inputDim) throw new RangeError(`the data have ${d} features per example, the network's input takes ${net_.inputDim}`);
+  const C = net_.classes;
+  for (let i = 0; i < n; i++) if (!(train.y[i] >= 0 && train.y[i] < C)) throw new RangeError(`label ${train.y[i]} of example ${i} is outside 0..${C - 1} (the network has ${C} outputs)`);
   const families = opts.families ?? [...MEASURE_FAMILIES];
   const subsetN = Math.min(n, opts.subset ?? 2000);
   const subset = subsetN === n ? train : takeRows(train, Int32Array.from({ length: subsetN }, (_, i) => i));
@@ -228,16 +229,7 @@ export async function measureNetwork(net: HostDense | SeqNetwork, train: Dataset
   const sub2d: Dataset = { ...subset, xShape: [subsetN, d] };
   const values: CatalogueValue[] = [];
   const notMeasured: NotMeasured[] = [];
-  const net_ = isSeq(net) ? seqAdapter(net) : denseAdapter(net);
-  const init = initNet ? (isSeq(initNet) ? seqAdapter(initNet) : denseAdapter(initNet)) : null;
-  if (init) {
-    treeDispose(init.params);
-    if (init.flat().length !== net_.flat().length) {
-      treeDispose(net_.params);
-      throw new RangeError(`the initialisation has ${init.flat().length} parameters, the model ${net_.flat().length}`);
-    }
-  }
-  const params = net_.params;
+  const params = net_.deviceParams();
   const model = net_.model;
   const keys = splitKey(key, 6);
   const push = (family: MeasureFamily, cost: Cost, items: { id: string; eq?: number | null; value: number; se?: number | null; doc: string }[]) => {
@@ -251,7 +243,7 @@ export async function measureNetwork(net: HostDense | SeqNetwork, train: Dataset
   let done = 0;
   try {
     // data: accuracy, loss, margins (one forward pass over all of train)
-    const [logits, msData] = await timed(() => logitsOf(net_, data2d));
+    const [logits, msData] = await timed(() => logitsOf(net_, params, data2d));
     const margins = new Float64Array(n);
     let correct = 0;
     let ce = 0;
@@ -280,7 +272,7 @@ export async function measureNetwork(net: HostDense | SeqNetwork, train: Dataset
       opts.onFamily?.("data", ++done, families.length);
     }
     if (families.includes("count")) {
-      push("count", zeroCost(), [{ id: "params", eq: 20, value: net_.flat().length, doc: "number of parameters (weights and biases)" }]);
+      push("count", zeroCost(), [{ id: "params", eq: 20, value: w.length, doc: "number of parameters (weights and biases)" }]);
       opts.onFamily?.("count", ++done, families.length);
     }
     if (families.includes("optimization")) {
@@ -293,7 +285,7 @@ export async function measureNetwork(net: HostDense | SeqNetwork, train: Dataset
       const mats = net_.matrices();
       const initMats = init ? init.matrices() : null;
       const pn = await net_.pathNorm();
-      const all = normMeasures({ weights: mats, init: initMats ?? mats, margins, numParams: net_.flat().length, pathNorm: pn, pathNormDoc: isSeq(net) ? "path norm: the summed outputs of the network with every parameter squared on an all-ones input (the reference's computation; Σ_paths Π w² for a ReLU MLP)" : undefined });
+      const all = normMeasures({ weights: mats, init: initMats ?? mats, margins, numParams: w.length, pathNorm: pn, pathNormDoc: isSeq(net) ? "path norm: the summed outputs of the network with every parameter squared on an all-ones input (the reference's computation; Σ_paths Π w² for a ReLU MLP)" : undefined });
       const needsInit = new Set(["l2_dist", "log_spec_init_main", "fro_dist", "dist_spec_init"]);
       const kept = all.filter((m) => m.id !== "params" && (initMats || !needsInit.has(m.id)));
       if (!init) for (const id of needsInit) notMeasured.push({ id, family: "norm", why: "the initialisation is not known (pass --init or measure a genlab run)" });
@@ -333,8 +325,6 @@ export async function measureNetwork(net: HostDense | SeqNetwork, train: Dataset
       const depth = opts.searchDepth;
       const sig = await pacBayesSigma(model, params as unknown as Tree, sub2d, { accuracy: subAcc, key: keys[0], depth: depth ?? 15, samples: opts.sigmaSamples });
       const mag = await pacBayesSigma(model, params as unknown as Tree, sub2d, { accuracy: subAcc, key: keys[1], magnitudeEps: 1e-3, depth: depth ?? 15, samples: opts.sigmaSamples });
-      const w = net_.flat();
-      const w0 = init ? init.flat() : null;
       const pb = pacBayesMeasures({ w, w0: w0 ?? new Float64Array(w.length), m: n, sigma: sig.sigma, magSigma: mag.sigma, magEps: 1e-3 });
       // the sharpness search gets 8 more bisection steps than σ': trained networks' α' is often below 2⁻¹²
       const shp = await worstCaseSharpness(model, params as unknown as Tree, sub2d, { accuracy: subAcc, key: keys[2], depth: (depth ?? 12) + 8 });
