@@ -28,9 +28,9 @@ export * from "./scores/perExample.ts";
 export * from "./scores/ranking.ts";
 export * from "./theory/eigenframework.ts";
 export * from "./theory/rfSimulation.ts";
-export { defineExperiment, type Experiment, type RunContext, type Point, type Verdict } from "./runner/experiment.ts";
-export { number, integer, oneOf, bool, string, type Infer } from "./runner/schema.ts";
-export type { FigureSpec, ChartSpec } from "./runner/charts.ts";
+export { defineExperiment, type Experiment, type RunContext, type Point, type Verdict } from "./declare/experiment.ts";
+export { number, integer, oneOf, bool, string, type Infer } from "./declare/schema.ts";
+export type { FigureSpec, ChartSpec } from "./declare/charts.ts";
 // Memorization and grokking (issue 11)
 export * from "./nn/twoLayer.ts";
 export * from "./nn/moe.ts";

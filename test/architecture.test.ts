@@ -22,16 +22,18 @@ const ALLOWED: Record<string, string[]> = {
   scores: ["core", "nn", "optim", "data", "train"],
   theory: ["core", "nn", "optim", "data", "train"],
   io: ["core", "data"],
-  runner: [...LIBRARY, "platform:backend.ts"],
-  report: [...LIBRARY, "runner"],
-  server: ["core", "runner"],
-  cli: [...LIBRARY, "runner", "report", "platform", "experiments", "server"],
+  // the declaration room: what an experiment declares (schema, defineExperiment, criteria, charts, grids, registry, plan)
+  declare: [...LIBRARY],
+  runner: [...LIBRARY, "declare", "platform:backend.ts"],
+  report: [...LIBRARY, "declare", "runner"],
+  server: ["core", "declare", "runner"],
+  cli: [...LIBRARY, "declare", "runner", "report", "platform", "experiments", "server"],
   // the public library entry (src/index.ts): the library and the declaration API
-  "index.ts": [...LIBRARY, "runner:experiment.ts", "runner:schema.ts", "runner:charts.ts"],
-  // experiments import the library and only the runner's declaration types and helpers
-  experiments: [...LIBRARY, "runner:experiment.ts", "runner:schema.ts", "runner:grid.ts", "runner:charts.ts"],
+  "index.ts": [...LIBRARY, "declare"],
+  // experiments import the library and the declaration room (never the runner)
+  experiments: [...LIBRARY, "declare"],
   // the dashboard: the runner's contract (context, plan, schema, types), report's drawing, the registry — not train/
-  web: ["core", "runner:context.ts", "runner:plan.ts", "runner:schema.ts", "runner:experiment.ts", "runner:charts.ts", "report:plot.ts", "server:serve.ts", "experiments"],
+  web: ["core", "declare", "runner:context.ts", "report:plot.ts", "server:serve.ts", "experiments"],
 };
 
 function files(dir: string): string[] {

@@ -16,10 +16,10 @@ import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../src/nn/dense.ts";
 import { softmaxCrossEntropy } from "../src/nn/losses.ts";
 import { mlpDynamics } from "../src/scores/dynamics.ts";
 import { adam } from "../src/optim/aliases.ts";
-import { defineExperiment } from "../src/runner/experiment.ts";
+import { defineExperiment } from "../src/declare/experiment.ts";
 import { runPoints } from "../src/runner/pool.ts";
 import { openStore, planExperiment, resumeRun, runExperiment } from "../src/runner/run.ts";
-import { bool, integer, number, oneOf } from "../src/runner/schema.ts";
+import { bool, integer, number, oneOf } from "../src/declare/schema.ts";
 import { RunStore } from "../src/runner/store.ts";
 import { GenlabError, formatIssue } from "../src/core/errors.ts";
 import { colorFor, figureSvg } from "../src/report/plot.ts";
@@ -89,7 +89,7 @@ const toy = defineExperiment({
     });
     return { ...a, rows: b };
   },
-  verdict: (points) => ({ verdict: points[0].results.last_mse < 0.5 * points[0].results.first_mse ? "PASS" : "FAIL", criterion: "train MSE halves", measured: { mse: points[0].results.last_mse } }),
+  checks: [{ id: "mse_ratio", role: "claim", what: "last / first train MSE", cmp: "<", threshold: 0.5, source: "this test", value: ({ points }) => points[0].results.last_mse / points[0].results.first_mse }],
   figures: () => [],
 });
 
@@ -133,7 +133,7 @@ const toyDynamics = defineExperiment({
     const d = out.dynamics!;
     return { epochs: d.epochs, last_loss_sum: globalThis.Array.from(d.values.loss!.subarray((d.epochs.length - 1) * n)).reduce((a, b) => a + b, 0) };
   },
-  verdict: () => ({ verdict: "PASS", criterion: "none", measured: {} }),
+  checks: [{ id: "epochs_logged", role: "claim", what: "epochs logged", cmp: ">=", threshold: 1, source: "this test", value: ({ points }) => points[0].results.epochs.length }],
   figures: () => [],
 });
 

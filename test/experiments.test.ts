@@ -10,7 +10,7 @@ import { EXPERIMENTS } from "../experiments/index.ts";
 import { PAPERS } from "../experiments/papers.ts";
 import { decodeNpy } from "../src/data/npy.ts";
 import { writeFigureFiles } from "../src/report/figures.ts";
-import { SIZES } from "../src/runner/experiment.ts";
+import { SIZES } from "../src/declare/experiment.ts";
 import { planExperiment, resolveConfig, runExperiment } from "../src/runner/run.ts";
 
 describe("every registered experiment", () => {

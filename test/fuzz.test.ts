@@ -19,7 +19,7 @@ import { GenlabError } from "../src/core/errors.ts";
 import { packHostTree, unpackHostTree } from "../src/core/tree.ts";
 import { encodeIdxUint8, parseIdx } from "../src/data/idx.ts";
 import { decodeNpy, encodeNpy } from "../src/data/npy.ts";
-import { resolveConfig } from "../src/runner/plan.ts";
+import { resolveConfig } from "../src/declare/plan.ts";
 import { resumeRun } from "../src/runner/run.ts";
 import { RunStore } from "../src/runner/store.ts";
 import { checkResumeMatches, parseCheckpoint } from "../src/train/checkpoint.ts";

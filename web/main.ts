@@ -8,7 +8,7 @@
 import { h, render, type ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { figureSvg, lineChartSvg, type LineChart, type Series } from "../src/report/plot.ts";
-import { MONITOR_METRICS } from "../src/runner/charts.ts";
+import { MONITOR_METRICS } from "../src/declare/charts.ts";
 import type { AxisRow, RunView, ScoresView } from "../src/server/serve.ts";
 import { aggregate, configToQuery, queryToRaw, smooth, toCsv, toJson, type Curve, type Point } from "./data.ts";
 

@@ -5,9 +5,11 @@
  */
 import { initDevices } from "../src/core/jax.ts";
 import { createRunContext } from "../src/runner/context.ts";
-import type { Experiment, Json, MetricRow, Point } from "../src/runner/experiment.ts";
-import { planExperiment } from "../src/runner/plan.ts";
-import { coerceValue, defaults, parseValues, type Values } from "../src/runner/schema.ts";
+import type { Experiment, Json, MetricRow, Point } from "../src/declare/experiment.ts";
+import { planExperiment } from "../src/declare/plan.ts";
+import { judge } from "../src/declare/criteria.ts";
+import { seedsOf } from "../src/declare/experiment.ts";
+import { coerceValue, defaults, parseValues, type Values } from "../src/declare/schema.ts";
 import { figureSvg } from "../src/report/plot.ts";
 import { EXPERIMENTS } from "../experiments/index.ts";
 
@@ -69,7 +71,7 @@ export async function runInBrowser(
   const device = await initDevices();
   const { seed, ...hparams } = cfg;
   const set = Object.entries(hparams).map(([k, v]) => `${k}=${v}`);
-  const { points } = planExperiment(exp, size, set, [Number(seed)]);
+  const { points } = planExperiment(exp, size, set, seedsOf(exp, size, Number(seed)));
   const t0 = performance.now();
   const done: Point[] = [];
   let lastUi = 0;
@@ -110,7 +112,7 @@ export async function runInBrowser(
     const results = await exp.run(ctx);
     done.push({ runId: `browser-${done.length}`, hparams: spec.hparams, seed: spec.seed, results, metrics, arrays: [], dir: "" });
   }
-  const verdict = exp.verdict(done);
-  const figures = exp.figures(done).map((f) => figureSvg(f, document));
+  const verdict = judge(exp.id, exp.checks, done, size);
+  const figures = exp.figures(done, verdict).map((f) => figureSvg(f, document));
   return { verdict: verdict.verdict, seconds: (performance.now() - t0) / 1000, device, figures, results: done.map((d) => d.results) };
 }

@@ -6,8 +6,8 @@
  * conditional mutual information of the PGDL scorer, with bootstrap confidence intervals.
  *
  * The zoo is the experiment's sweep: one hashed run per model (resumable, parallel with --jobs, shardable with
- * --shard); the verdict and tables see all of them. Task "synthetic": x ~ N(0, I₂₀), labels from a fixed random
- * ReLU teacher 20-64-4, 500 training and 2,000 test examples. Task "fmnist": Fashion-MNIST 2×2-average-pooled
+ * --shard); the verdict and tables see all of them. Task "synthetic": x ~ N(0, I₂₀), labels from a random ReLU
+ * teacher 20-64-4 (one per seed, shared by its zoo), 500 training and 2,000 test examples. Task "fmnist": Fashion-MNIST 2×2-average-pooled
  * to 14×14, 1,000 training and 2,000 test images. Axes: width, depth, learning rate, batch size, weight decay,
  * dropout and label noise (a fraction of training labels replaced by uniform ones). SGD with momentum 0.9;
  * stop at training cross-entropy ≤ 0.01 (Jiang et al.) or after `maxEpochs`; models that do not reach it are
@@ -15,13 +15,19 @@
  * Each run saves its model, initialisation and (synthetic task) training set: `genlab measure --run <id>`.
  * Gap: train accuracy − test accuracy. Measures: the catalogue's families count, norm, flatness, curvature,
  * spectra and optimization (steps to the criterion).
- * Validity check (this study's, not a paper's criterion): the zoo is informative (gaps span ≥ 0.05) and some
- * measure ranks it: the best |τ| ≥ 0.4 with its 95% bootstrap interval away from 0 (a 40-measure catalogue on
- * shuffled gaps gives max |τ| ≈ 0.2 at 50 models).
- * Negative control: the same check with the gaps permuted across the zoo (no measure can rank them): must fail.
+ * Criteria: CHECKS below, declared once — validity checks of the benchmark itself, not a paper's criterion
+ * (design estimates, fixed before the runs): gates, the zoo is informative (≥ 8 models reached the loss
+ * criterion, their gaps span ≥ 0.05); claims, some measure ranks it (the best |τ| ≥ 0.4, its 95% bootstrap
+ * interval away from 0; a 40-measure catalogue on shuffled gaps gives max |τ| ≈ 0.2 at 50 models).
+ * Negative control, measured inside the analysis from the same points: the same checks with the gaps permuted
+ * across each task's zoo (a fresh permutation per task, drawn from the seed), so that no measure can rank them
+ * except by chance: the claims must fail (they could pass if a measure ranked a permutation by chance).
+ * Seeds: one zoo per seed (--seed s): the task's draw (teacher, image subset), every model and the analysis's
+ * permutation and bootstrap keys come from it.
  * Quick size: 64 synthetic models (widths 16/64, weight decay 0), the loss criterion 0.05, a lighter measurement
  * budget (250 examples, σ' depth 6, 10 trace probes).
- * Cost on one core: smoke ~15 s, quick (64 synthetic models) ~2 min, full (128 synthetic + 128 Fashion-MNIST) ~40 min.
+ * Cost on one core: smoke ~15 s, quick (64 synthetic models) ~2 min, full (128 synthetic + 128 Fashion-MNIST) ~35 min
+ * (18 min wall at --jobs 2 on two cores, native backend: docs/results/2026-12-02-fantastic-zoo-full.txt).
  * Run: genlab run fantastic-zoo --quick --jobs 2
  */
 import { numpy as np, random } from "@jax-js/jax";
@@ -35,15 +41,17 @@ import { bootstrap, conditionalMutualInformation, granulatedKendall, kendallTau,
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../../src/nn/dense.ts";
 import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
 import { sgd } from "../../src/optim/aliases.ts";
-import { defineExperiment, type Point, type Verdict } from "../../src/runner/experiment.ts";
-import { integer, number, oneOf } from "../../src/runner/schema.ts";
+import { defineExperiment, fashionMnistNeed, integer, number, oneOf, type CheckDecl, type CheckInput, type Point, type Size } from "../../src/declare/kit.ts";
 
 export const ZOO_AXES = ["width", "depth", "lr", "batchSize", "weightDecay", "dropout", "noise"] as const;
 export type ZooResult = { task: string; reached: boolean; steps: number; train_acc: number; test_acc: number; gap: number; seconds: number; measures: Record<string, number>; se: Record<string, number>; families: Record<string, string>; cost: Record<string, { forward: number; gradients: number; hvp: number; ms: number }>; not_measured: string[] };
 
-/** The synthetic task: a fixed random ReLU teacher labels Gaussian inputs (the same data for every model). */
-function teacherTask(nTrain: number, nTest: number): { train: Dataset; test: Dataset } {
-  const [kx, kw1, kw2] = splitKey(keyFromSeed(20200), 3);
+/** A key of the zoo's seed: seed 0 gives keyFromSeed(base), the others their own stream. */
+const seedKey = (base: number, seed: number) => keyFromSeed((base + 1_000_003 * seed) % 2 ** 32);
+
+/** The synthetic task: a random ReLU teacher labels Gaussian inputs (the same data for every model of a seed's zoo). */
+function teacherTask(nTrain: number, nTest: number, seed: number): { train: Dataset; test: Dataset } {
+  const [kx, kw1, kw2] = splitKey(seedKey(20200, seed), 3);
   const d = 20;
   const n = nTrain + nTest;
   const x = random.normal(kx, [n, d]);
@@ -59,8 +67,8 @@ function teacherTask(nTrain: number, nTest: number): { train: Dataset; test: Dat
   return { train: takeRows(all, Int32Array.from({ length: nTrain }, (_, i) => i)), test: takeRows(all, Int32Array.from({ length: nTest }, (_, i) => nTrain + i)) };
 }
 
-/** Fashion-MNIST pooled 2×2 to 14×14, standardised; fixed subsets (the same for every model). */
-function fmnistTask(nTrain: number, nTest: number): { train: Dataset; test: Dataset } {
+/** Fashion-MNIST pooled 2×2 to 14×14, standardised; subsets drawn from the seed (the same for every model of its zoo). */
+function fmnistTask(nTrain: number, nTest: number, seed: number): { train: Dataset; test: Dataset } {
   const fm = loadFashionMnist();
   const pool = (ds: Dataset, idx: Int32Array): Dataset => {
     const out = new Float32Array(idx.length * 196);
@@ -73,9 +81,92 @@ function fmnistTask(nTrain: number, nTest: number): { train: Dataset; test: Data
     });
     return { x: out, xShape: [idx.length, 196], y: Int32Array.from(idx, (i) => ds.y[i]), numClasses: 10 };
   };
-  const perm = permutationFromKey(keyFromSeed(20201), fm.train.y.length);
+  const perm = permutationFromKey(seedKey(20201, seed), fm.train.y.length);
   return { train: pool(fm.train, perm.subarray(0, nTrain)), test: pool(fm.test, Int32Array.from({ length: nTest }, (_, i) => i)) };
 }
+
+type P = Point<Record<string, string | number | boolean>, ZooResult>;
+type StudyRow = { id: string; family: string; tau: WithCi; psi: WithCi; cmi: WithCi; perHparam: Record<string, number> };
+
+/** One task's study, on the reproduction's gaps or (the control) on the gaps permuted across the zoo. */
+function taskStudy({ points, arm }: CheckInput<P>, task: string) {
+  const t = study(points, arm === "control").tasks.find((x) => x.task === task);
+  if (!t) throw new Error(`the ${task} zoo was not run`);
+  return t;
+}
+
+/** The measure with the largest |τ| (none when fewer than 4 models reached the criterion). */
+const bestByTau = (rows: StudyRow[]): StudyRow | undefined => [...rows].sort((a, b) => Math.abs(b.tau.value) - Math.abs(a.tau.value))[0];
+
+/**
+ * The validity checks of one task's zoo. Over an empty set a maximum is −∞ (a value, failing its check, never
+ * a pass): no model reached the criterion → gap spread −∞; no measure could be ranked → best |τ| −∞.
+ */
+function taskChecks(task: string, sizes?: readonly Size[]): CheckDecl<P>[] {
+  const reach =
+    task === "synthetic"
+      ? "the quick zoo (64 synthetic models, up to 200 epochs to cross-entropy 0.05) had 38 of 64 reach it, gaps spanning > 0.05: genlab run fantastic-zoo --quick"
+      : "the full zoo's Fashion-MNIST task (128 models, up to 150 epochs to cross-entropy 0.01) had 38 of 128 reach it, gaps spanning 0.13: genlab run fantastic-zoo --size full --jobs 2";
+  const used = (input: CheckInput<P>) => input.points.filter((p) => p.results.task === task && p.results.reached);
+  return [
+    {
+      id: `${task}_reached`,
+      role: "gate",
+      what: `${task}: models that reached the training-loss criterion (the zoo is trained alike)`,
+      cmp: ">=",
+      threshold: 8,
+      source: "design estimate (this benchmark's validity check)",
+      reach,
+      ...(sizes ? { sizes } : {}),
+      value: (input) => taskStudy(input, task).used,
+    },
+    {
+      id: `${task}_gap_range`,
+      role: "gate",
+      what: `${task}: spread (max − min) of the generalization gaps of those models (the zoo is informative)`,
+      cmp: ">=",
+      threshold: 0.05,
+      source: "design estimate (this benchmark's validity check)",
+      reach,
+      ...(sizes ? { sizes } : {}),
+      value: (input) => {
+        taskStudy(input, task);
+        const gs = used(input).map((p) => p.results.gap);
+        return Math.max(...gs) - Math.min(...gs);
+      },
+    },
+    {
+      id: `${task}_best_tau`,
+      role: "claim",
+      what: `${task}: |Kendall τ| of the best-ranking measure with the gaps`,
+      cmp: ">=",
+      threshold: 0.4,
+      source: "design estimate (this benchmark's validity check: a 40-measure catalogue on shuffled gaps gives max |τ| ≈ 0.2 at 50 models)",
+      ...(sizes ? { sizes } : {}),
+      value: (input) => {
+        const best = bestByTau(taskStudy(input, task).rows);
+        return best ? Math.abs(best.tau.value) : -Infinity;
+      },
+    },
+    {
+      id: `${task}_best_tau_ci`,
+      role: "claim",
+      what: `${task}: distance from 0 of that measure's 95% bootstrap interval of τ (> 0: the interval excludes 0)`,
+      cmp: ">",
+      threshold: 0,
+      source: "design estimate (this benchmark's validity check)",
+      digits: 3,
+      ...(sizes ? { sizes } : {}),
+      value: (input) => {
+        const best = bestByTau(taskStudy(input, task).rows);
+        return best ? Math.max(best.tau.lo, -best.tau.hi) : -Infinity;
+      },
+    },
+  ];
+}
+
+/** The criteria, once: the synthetic zoo at every size, the Fashion-MNIST zoo at full size (the quick zoo is synthetic only). */
+const CHECKS: CheckDecl<P>[] = [...taskChecks("synthetic"), ...taskChecks("fmnist", ["full"])];
 
 export const fantasticZoo = defineExperiment({
   id: "fantastic-zoo",
@@ -88,9 +179,17 @@ export const fantasticZoo = defineExperiment({
     covered: ["a full-factorial zoo over width, depth, learning rate, batch size, weight decay, dropout and label noise, trained to cross-entropy 0.01", "every catalogue measure; Kendall τ, granulated Ψ and CMI with bootstrap intervals"],
     notCovered: ["Jiang et al.'s CIFAR-10/SVHN NiN zoo of 10,000 models (scale)", "the measures of the original study genlab lacks (e.g. margin-based VC, 'entropy'-style measures)"],
   },
-  deviations: ["MLPs on a synthetic teacher task and on pooled Fashion-MNIST subsets instead of NiNs on CIFAR-10", "two values per axis (Jiang: 3); the quick zoo fixes the task to synthetic and weight decay to 0 (64 models), stops at cross-entropy 0.05 and measures on 250 examples"],
-  criterionSource: "this study's validity check (gaps span ≥ 0.05; best |τ| ≥ 0.4 with a 95% bootstrap interval away from 0): not a paper's criterion",
-  negativeControl: { what: "the same check with the gaps permuted across the zoo: must fail", verdict: (points) => judge(points as unknown as P[], true) },
+  deviations: [
+    "MLPs on a synthetic teacher task and on pooled Fashion-MNIST subsets instead of NiNs on CIFAR-10",
+    "two values per axis (Jiang: 3); the quick zoo fixes the task to synthetic and weight decay to 0 (64 models), uses widths 16/64 and learning rates 0.05/0.2 (full: 64/256 and 0.02/0.1), stops at cross-entropy 0.05 and measures on 250 examples",
+  ],
+  criterionSource: "this benchmark's validity checks, design estimates fixed before the runs (≥ 8 models reached, gaps span ≥ 0.05; best |τ| ≥ 0.4 with a 95% bootstrap interval away from 0): not a paper's criterion",
+  checks: CHECKS,
+  negativeControl: {
+    what: "the gaps permuted across each task's zoo (measured inside the analysis from the same models): no measure can rank a permutation except by chance, so the claims (best |τ| ≥ 0.4, its interval away from 0) must fail",
+    inRun: true,
+  },
+  needs: [fashionMnistNeed((h) => h.task === "fmnist")],
   dataSource: "file",
   hparams: {
     task: oneOf(["synthetic", "fmnist"], "synthetic", "the zoo's task"),
@@ -118,11 +217,11 @@ export const fantasticZoo = defineExperiment({
     smoke: { maxEpochs: 5, nTrain: 100, subset: 100, searchDepth: 4 },
     quick: { maxEpochs: 200, lossCriterion: 0.05, subset: 250, searchDepth: 6, traceProbes: 10 },
   },
-  cost: { smoke: "~15 s", quick: "~2 min (64 models)", full: "~30 min (256 models)" },
+  cost: { smoke: "~15 s", quick: "~2 min (64 models)", full: "~35 min (256 models)" },
 
   async run(ctx): Promise<ZooResult> {
     const h = ctx.hparams;
-    const { train: clean, test } = h.task === "synthetic" ? teacherTask(h.nTrain, 2000) : fmnistTask(2 * h.nTrain, 2000);
+    const { train: clean, test } = h.task === "synthetic" ? teacherTask(h.nTrain, 2000, ctx.seed) : fmnistTask(2 * h.nTrain, 2000, ctx.seed);
     const n = clean.y.length;
     const C = clean.numClasses;
     const [kNoise, kLabel, kInit, kData, kDrop, kMeas] = splitKey(keyFromSeed(7717 * (ctx.seed + 1) + 1), 6);
@@ -186,10 +285,8 @@ export const fantasticZoo = defineExperiment({
     return { task: h.task, reached: out.criterionStep !== null, steps: out.criterionStep ?? out.steps, train_acc: trainAcc, test_acc: testAcc, gap: trainAcc - testAcc, seconds: out.seconds, measures, se, families: fam, cost, not_measured: m.notMeasured.map((x) => x.id) };
   },
 
-  verdict: (points) => judge(points as unknown as P[], false),
-
   tables(points) {
-    const s = study(points as unknown as P[], false);
+    const s = study(points, false);
     const fmt = (c: WithCi) => `${c.value.toFixed(3)} [${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}]`;
     return [
       ...s.tasks.map((t) => ({
@@ -200,13 +297,13 @@ export const fantasticZoo = defineExperiment({
       {
         title: "the zoo (one row per model)",
         columns: ["task", ...ZOO_AXES, "reached", "steps", "train acc", "test acc", "gap", "train s"],
-        rows: (points as unknown as P[]).map((p) => [p.results.task, ...ZOO_AXES.map((a) => p.hparams[a] as number), p.results.reached ? "yes" : "no", p.results.steps, p.results.train_acc, p.results.test_acc, p.results.gap, p.results.seconds]),
+        rows: points.map((p) => [p.results.task, ...ZOO_AXES.map((a) => p.hparams[a] as number), p.results.reached ? "yes" : "no", p.results.steps, p.results.train_acc, p.results.test_acc, p.results.gap, p.results.seconds]),
       },
     ];
   },
 
   figures(points) {
-    const ps = points as unknown as P[];
+    const ps = points;
     const s = study(ps, false);
     return s.tasks.flatMap((t) => {
       const top = [...t.rows].sort((a, b) => Math.abs(b.tau.value) - Math.abs(a.tau.value)).slice(0, 8);
@@ -239,13 +336,10 @@ export const fantasticZoo = defineExperiment({
   },
 });
 
-type P = Point<Record<string, string | number | boolean>, ZooResult>;
-type StudyRow = { id: string; family: string; tau: WithCi; psi: WithCi; cmi: WithCi; perHparam: Record<string, number> };
-
 /** The study is computed once per set of points (verdict, tables and figures all ask for it): a small cache keyed by the points' content. */
 const studyCache = new Map<string, ReturnType<typeof computeStudy>>();
 function study(points: P[], permute: boolean) {
-  const key = JSON.stringify([permute, points.map((p) => [p.hparams, p.results.gap, p.results.reached, p.results.measures])]);
+  const key = JSON.stringify([permute, points.map((p) => [p.seed, p.hparams, p.results.gap, p.results.reached, p.results.measures])]);
   let s = studyCache.get(key);
   if (!s) {
     s = computeStudy(points, permute);
@@ -255,16 +349,20 @@ function study(points: P[], permute: boolean) {
   return s;
 }
 
-/** Per task: the models that reached the criterion, and each measure's τ, Ψ and CMI. `permute` shuffles the gaps (the control). */
+/**
+ * Per task: the models that reached the criterion, and each measure's τ, Ψ and CMI. `permute` shuffles the gaps
+ * (the control). The permutation and bootstrap keys come from the zoo's seed (the smallest seed among the points).
+ */
 function computeStudy(points: P[], permute: boolean) {
   const tasks = [...new Set(points.map((p) => p.results.task))];
+  const seed = Math.min(...points.map((p) => p.seed));
   return {
     tasks: tasks.map((task, ti) => {
       const all = points.filter((p) => p.results.task === task);
       const used = all.filter((p) => p.results.reached);
       let gaps = used.map((p) => p.results.gap);
       if (permute) {
-        const perm = permutationFromKey(keyFromSeed(99 + ti), gaps.length);
+        const perm = permutationFromKey(seedKey(99 + ti, seed), gaps.length);
         gaps = globalThis.Array.from(perm, (j) => gaps[j]);
       }
       const ids = [...new Set(used.flatMap((p) => Object.keys(p.results.measures)))].sort();
@@ -276,9 +374,9 @@ function computeStudy(points: P[], permute: boolean) {
           return {
             id,
             family: used.find((p) => p.results.families[id])?.results.families[id] ?? "",
-            tau: bootstrap(models, kendallTau, keyFromSeed(1000 * ti + 2 * k + 1), { resamples: 200 }),
-            psi: bootstrap(models, (ms) => granulatedKendall(ms).psi, keyFromSeed(1000 * ti + 2 * k + 2), { resamples: 100 }),
-            cmi: bootstrap(models, (ms) => conditionalMutualInformation(ms).k, keyFromSeed(1000 * ti + 2 * k + 500), { resamples: 50 }),
+            tau: bootstrap(models, kendallTau, seedKey(1000 * ti + 2 * k + 1, seed), { resamples: 200 }),
+            psi: bootstrap(models, (ms) => granulatedKendall(ms).psi, seedKey(1000 * ti + 2 * k + 2, seed), { resamples: 100 }),
+            cmi: bootstrap(models, (ms) => conditionalMutualInformation(ms).k, seedKey(1000 * ti + 2 * k + 500, seed), { resamples: 50 }),
             perHparam: g.perHparam,
           };
         })
@@ -289,27 +387,3 @@ function computeStudy(points: P[], permute: boolean) {
   };
 }
 
-function judge(points: P[], control: boolean): Verdict {
-  const s = study(points, control);
-  const measured: Record<string, number | null> = {};
-  let ok = s.tasks.length > 0;
-  for (const t of s.tasks) {
-    const best = [...t.rows].sort((a, b) => Math.abs(b.tau.value) - Math.abs(a.tau.value))[0];
-    const bestPsi = [...t.rows].sort((a, b) => Math.abs(b.psi.value) - Math.abs(a.psi.value))[0];
-    measured[`${t.task}_models`] = t.total;
-    measured[`${t.task}_reached`] = t.used;
-    measured[`${t.task}_gap_range`] = t.gapMax - t.gapMin;
-    measured[`${t.task}_best_tau`] = best ? best.tau.value : null;
-    measured[`${t.task}_best_tau_lo`] = best ? best.tau.lo : null;
-    measured[`${t.task}_best_tau_hi`] = best ? best.tau.hi : null;
-    measured[`${t.task}_best_psi`] = bestPsi ? bestPsi.psi.value : null;
-    const excludes0 = best ? best.tau.lo > 0 || best.tau.hi < 0 : false;
-    ok &&= t.used >= 8 && t.gapMax - t.gapMin >= 0.05 && !!best && Math.abs(best.tau.value) >= 0.4 && excludes0;
-  }
-  const bestIds = s.tasks.map((t) => [...t.rows].sort((a, b) => Math.abs(b.tau.value) - Math.abs(a.tau.value))[0]?.id ?? "none").join(", ");
-  return {
-    verdict: ok ? "PASS" : "FAIL",
-    criterion: `${control ? "gaps permuted: " : ""}per task, ≥ 8 models reach the loss criterion, gaps span ≥ 0.05, and the best measure (${bestIds}) has |τ| ≥ 0.4 with its 95% bootstrap interval excluding 0`,
-    measured,
-  };
-}

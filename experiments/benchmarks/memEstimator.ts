@@ -26,8 +26,8 @@ import { adam } from "../../src/optim/aliases.ts";
 import { influenceEstimate, linearDatamodelingScore, memorizationEstimate, subsetMasks } from "../../src/scores/memorization.ts";
 import { parseModelSpec } from "../../src/scores/models.ts";
 import { predictProbs } from "../../src/scores/pipeline.ts";
-import { defineExperiment, type RunContext, type Verdict } from "../../src/runner/experiment.ts";
-import { integer, number, string } from "../../src/runner/schema.ts";
+import { defineExperiment, type RunContext, type Verdict } from "../../src/declare/experiment.ts";
+import { integer, number, string } from "../../src/declare/schema.ts";
 
 type Row = { k: number; rmse: number; rmse_denoised: number; pearson: number; mean_se: number; lds: number; lds_se: number; rmse_shuffled: number; lds_shuffled: number; lds_shuffled_se: number };
 export type MemBenchResults = { rows: Row[]; reference_models: number; lds_models: number; reference_mean_se: number; n: number; targets: number; singleton_fraction: number };

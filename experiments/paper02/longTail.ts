@@ -18,8 +18,8 @@
  */
 import { keyFromSeed, splitKey } from "../../src/core/prng.ts";
 import { expectedSingletons, longTailTrial, tau1, zipfFrequencies } from "../../src/theory/longTail.ts";
-import { defineExperiment, type Point, type Verdict } from "../../src/runner/experiment.ts";
-import { integer, number } from "../../src/runner/schema.ts";
+import { defineExperiment, type Point, type Verdict } from "../../src/declare/experiment.ts";
+import { integer, number } from "../../src/declare/schema.ts";
 
 export type LongTailResults = {
   zipf: number;

@@ -29,8 +29,8 @@ import { memorizationEstimate, subsetMasks } from "../../src/scores/memorization
 import { parseModelSpec } from "../../src/scores/models.ts";
 import { predictProbs } from "../../src/scores/pipeline.ts";
 import { tau1 } from "../../src/theory/longTail.ts";
-import { defineExperiment, type Point, type RunContext, type Verdict } from "../../src/runner/experiment.ts";
-import { integer, number, string } from "../../src/runner/schema.ts";
+import { defineExperiment, type Point, type RunContext, type Verdict } from "../../src/declare/experiment.ts";
+import { integer, number, string } from "../../src/declare/schema.ts";
 
 export type SeedResult = {
   seed: number;

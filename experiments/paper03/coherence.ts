@@ -8,14 +8,9 @@
  * Set-up (spec §3 calibration): 10-class Gaussian clusters in 64 dimensions, MLP 64-256-10 (ReLU), SGD lr
  * 0.1, batch 100, m = 500 fixed training examples for the coherence. Arms: real labels, 100% random labels,
  * and 50% label noise trained by SGD, by winsorized SGD (c = 2) and by median-of-3-means.
- * Criterion (spec §3; (i), (ii) calibrated on this synthetic set-up, (iii) a design estimate, fixed before
- * these runs): (i) peak m-coherence with real labels ≥ 4 × the peak with random labels; (ii) with random
- * labels m-coherence ≤ 2 at every measured step; (iii) with 50% noise, winsorized SGD fits the noisy-labelled
- * training examples ≥ 10 points less than SGD after the same steps, and its clean test accuracy is at most
- * 1 point lower.
- * Negative control: the two broken implementations "labels randomised in the real arm" and "winsorization
- * not applied" are, with the same seed, bit-for-bit the random arm and the SGD arm; the criterion judged
- * with those substitutions must fail.
+ * Criteria: CHECKS below, declared once (spec §3: (i), (ii) calibrated on this set-up, (iii) a design estimate).
+ * Negative control: no class structure (sep = 0): every arm run again on clusters whose means coincide, so
+ * the "real" labels carry no information; (i) must fail there.
  * Cost on one core: smoke ~3 s, quick ~60 s, full ~4 min.
  * Run: genlab run coherence --quick
  */
@@ -31,8 +26,7 @@ import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
 import { sgd } from "../../src/optim/aliases.ts";
 import { medianOfMeans, winsorize } from "../../src/optim/robust.ts";
 import { chain, scaleByLearningRate } from "../../src/optim/transform.ts";
-import { defineExperiment, type MetricRow, type Point, type Verdict } from "../../src/runner/experiment.ts";
-import { integer, number, oneOf } from "../../src/runner/schema.ts";
+import { defineExperiment, integer, number, oneOf, type CheckDecl, type MetricRow, type Point } from "../../src/declare/kit.ts";
 
 export const ARMS = ["real", "random", "noisy_sgd", "noisy_winsorized", "noisy_mom"] as const;
 type Arm = (typeof ARMS)[number];
@@ -52,35 +46,51 @@ export type CoherenceResults = {
 };
 type P = Point<Record<string, string | number>, CoherenceResults>;
 
-function judge(points: P[], control: boolean): Verdict {
-  const by = (a: Arm) => points.find((p) => p.results.arm === a)?.results;
-  const random = by("random");
-  const real = control ? random : by("real");
-  const sgdArm = by("noisy_sgd");
-  const win = control ? sgdArm : by("noisy_winsorized");
-  if (!real || !random || !sgdArm || !win) return { verdict: "FAIL", criterion: "needs the real, random, noisy_sgd and noisy_winsorized arms", measured: {} };
-  const ratio = real.peak_coherence / random.peak_coherence;
-  const fitDrop = (sgdArm.final_noisy_fit ?? NaN) - (win.final_noisy_fit ?? NaN);
-  const testDrop = sgdArm.final_test_acc - win.final_test_acc;
-  const ok = ratio >= 4 && random.max_coherence_after_0 <= 2 && random.coherence_at_0 <= 2 && fitDrop >= 0.1 && testDrop <= 0.01;
-  return {
-    verdict: ok ? "PASS" : "FAIL",
-    criterion: `${control ? "[control: real := random arm, winsorized := SGD arm] " : ""}(i) peak m-coherence real ≥ 4 × random; (ii) random ≤ 2 at every measured step; (iii) 50% noise: winsorized (c = 2) fits the noisy labels ≥ 10 points less than SGD, clean test accuracy ≤ 1 point lower (spec §3)`,
-    measured: {
-      peak_coherence_real: real.peak_coherence,
-      peak_coherence_random: random.peak_coherence,
-      peak_ratio: ratio,
-      max_coherence_random: Math.max(random.coherence_at_0, random.max_coherence_after_0),
-      noisy_fit_sgd: sgdArm.final_noisy_fit,
-      noisy_fit_winsorized: win.final_noisy_fit,
-      noisy_fit_drop: fitDrop,
-      test_acc_sgd: sgdArm.final_test_acc,
-      test_acc_winsorized: win.final_test_acc,
-      test_acc_drop: testDrop,
-      ...(by("noisy_mom") && !control ? { noisy_fit_median_of_means: by("noisy_mom")!.final_noisy_fit, test_acc_median_of_means: by("noisy_mom")!.final_test_acc } : {}),
-    },
-  };
-}
+const armOf = (pts: P[], a: Arm): CoherenceResults => {
+  const r = pts.find((p) => p.results.arm === a)?.results;
+  if (!r) throw new Error(`the ${a} arm was not run`);
+  return r;
+};
+
+/** The criteria, once (spec §3): (i), (ii) calibrated on synthetic clusters; (iii) a design estimate. */
+const CHECKS: CheckDecl<P>[] = [
+  {
+    id: "peak_ratio",
+    role: "claim",
+    what: "peak m-coherence, real / random labels",
+    cmp: ">=",
+    threshold: 4,
+    source: "specs-01-22.md §3 (i), calibrated (ratio ≈ 7)",
+    value: ({ points }) => armOf(points, "real").peak_coherence / armOf(points, "random").peak_coherence,
+  },
+  {
+    id: "max_coherence_random",
+    role: "claim",
+    what: "m-coherence with random labels, max over measured steps",
+    cmp: "<=",
+    threshold: 2,
+    source: "specs-01-22.md §3 (ii), calibrated",
+    value: ({ points }) => Math.max(armOf(points, "random").coherence_at_0, armOf(points, "random").max_coherence_after_0),
+  },
+  {
+    id: "noisy_fit_drop",
+    role: "claim",
+    what: "50% noise: noisy-label fit, SGD − winsorized",
+    cmp: ">=",
+    threshold: 0.1,
+    source: "specs-01-22.md §3 (iii), design estimate",
+    value: ({ points }) => (armOf(points, "noisy_sgd").final_noisy_fit ?? NaN) - (armOf(points, "noisy_winsorized").final_noisy_fit ?? NaN),
+  },
+  {
+    id: "test_acc_drop",
+    role: "claim",
+    what: "50% noise: clean test accuracy, SGD − winsorized",
+    cmp: "<=",
+    threshold: 0.01,
+    source: "specs-01-22.md §3 (iii), design estimate",
+    value: ({ points }) => armOf(points, "noisy_sgd").final_test_acc - armOf(points, "noisy_winsorized").final_test_acc,
+  },
+];
 
 export const coherence = defineExperiment({
   id: "coherence",
@@ -99,9 +109,10 @@ export const coherence = defineExperiment({
     "coherence is measured on the first m = 500 training examples with their (possibly noisy) training labels",
   ],
   criterionSource: "specs-01-22.md §3: (i), (ii) calibrated on synthetic clusters (ratio ≈ 7); (iii) design estimate",
+  checks: CHECKS,
   negativeControl: {
-    what: "the broken implementations 'labels randomised in the real arm' and 'winsorization not applied' equal, with the same seed, the random arm and the SGD arm bit-for-bit; the criterion judged with those substitutions must fail",
-    verdict: (ps: P[]) => judge(ps, true),
+    what: "no class structure: every arm run again on clusters with sep = 0 (class means all at the origin), so the 'real' labels carry no information about the inputs; real-label coherence must then fall to the random-label level and (i) must fail",
+    hparams: { sep: 0 },
   },
   dataSource: "generated",
   playFields: ["n", "d", "sep", "lr", "epochs", "c"],
@@ -135,7 +146,7 @@ export const coherence = defineExperiment({
     quick: { epochs: 30 },
   },
   cost: { smoke: "~3 s", quick: "~60 s", full: "~4 min" },
-  sweep: () => [{ arm: [...ARMS], seeds: [0] }],
+  sweep: () => [{ arm: [...ARMS] }],
 
   async run(ctx): Promise<CoherenceResults> {
     const h = ctx.hparams;
@@ -188,10 +199,7 @@ export const coherence = defineExperiment({
     };
   },
 
-  verdict: (ps: P[]) => judge(ps, false),
-
-  figures(ps: P[]) {
-    const v = judge(ps, false);
+  figures(ps: P[], v) {
     const rows = (p: P) => p.metrics.filter((m: MetricRow) => m.axis === "step");
     const arm = (a: Arm) => ps.find((p) => p.results.arm === a);
     const cohSeries = (["real", "random", "noisy_sgd"] as Arm[]).flatMap((a) => {
@@ -215,7 +223,7 @@ export const coherence = defineExperiment({
       {
         name: "coherence",
         title: "m-coherence: real labels are coherent, random labels are not",
-        subtitle: `peak real ${v.measured.peak_coherence_real?.toFixed(1)} vs random ${v.measured.peak_coherence_random?.toFixed(2)} (ratio ${v.measured.peak_ratio?.toFixed(1)}) → ${v.verdict}`,
+        subtitle: `peak real ${armOf(ps, "real").peak_coherence.toFixed(1)} vs random ${armOf(ps, "random").peak_coherence.toFixed(2)} (ratio ${v.measured.peak_ratio?.toFixed(1)}) → ${v.verdict}`,
         panels: [
           { kind: "line" as const, title: "m-coherence over training", xLabel: "step (log scale; step 0 shown at 1)", yLabel: "‖Σgᵢ‖² / Σ‖gᵢ‖²", xLog: true, yLog: true, series: cohSeries, width: 460 },
           { kind: "line" as const, title: "m-coherence against training error", xLabel: "train error (1 − accuracy)", yLabel: "m-coherence", yLog: true, series: lossCoh, width: 400 },
@@ -224,7 +232,7 @@ export const coherence = defineExperiment({
       {
         name: "coherence-robust",
         title: "50% label noise: winsorized and median-of-means descent fit fewer noisy labels",
-        subtitle: `noisy-label fit SGD ${v.measured.noisy_fit_sgd?.toFixed(3)} vs winsorized ${v.measured.noisy_fit_winsorized?.toFixed(3)}; clean test ${v.measured.test_acc_sgd?.toFixed(3)} vs ${v.measured.test_acc_winsorized?.toFixed(3)}`,
+        subtitle: `noisy-label fit SGD ${armOf(ps, "noisy_sgd").final_noisy_fit?.toFixed(3)} vs winsorized ${armOf(ps, "noisy_winsorized").final_noisy_fit?.toFixed(3)}; clean test ${armOf(ps, "noisy_sgd").final_test_acc.toFixed(3)} vs ${armOf(ps, "noisy_winsorized").final_test_acc.toFixed(3)}`,
         panels: [{ kind: "line" as const, title: "fit of the noisy labels and clean test accuracy", xLabel: "step (log scale)", yLabel: "accuracy", xLog: true, yDomain: [0, 1] as [number, number], series: fit, width: 620 }],
       },
     ];

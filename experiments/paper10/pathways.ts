@@ -35,8 +35,8 @@ import { applyMoe, initMoe, type MoeParams, type MoeSpec } from "../../src/nn/mo
 import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
 import { adamw } from "../../src/optim/aliases.ts";
 import { spearman } from "../../src/scores/ranking.ts";
-import { defineExperiment, type MetricRow, type Point, type Verdict } from "../../src/runner/experiment.ts";
-import { integer, number, oneOf } from "../../src/runner/schema.ts";
+import { defineExperiment, type MetricRow, type Point, type Verdict } from "../../src/declare/experiment.ts";
+import { integer, number, oneOf } from "../../src/declare/schema.ts";
 
 const OP_SETS = { "add+sub": ["add", "sub"], "add+sub+mul": ["add", "sub", "mul"] } as const satisfies Record<string, readonly ModularOp[]>;
 

@@ -38,8 +38,8 @@ import { meanSquaredError } from "../../src/nn/losses.ts";
 import { applyMeanReadout, initMeanReadout, meanReadoutJacobian, meanReadoutNtk, type FixedReadoutParams, type MeanReadoutSpec } from "../../src/nn/twoLayer.ts";
 import { sgd } from "../../src/optim/aliases.ts";
 import type { Monitor } from "../../src/train/monitors.ts";
-import { defineExperiment, type MetricRow, type Point, type Verdict } from "../../src/runner/experiment.ts";
-import { bool, integer, number, oneOf } from "../../src/runner/schema.ts";
+import { defineExperiment, type MetricRow, type Point, type Verdict } from "../../src/declare/experiment.ts";
+import { bool, integer, number, oneOf } from "../../src/declare/schema.ts";
 
 export type LazyRichResults = {
   alpha: number;

@@ -44,9 +44,9 @@ import { applyMlp, initMlp, mlpSpec, type MlpParams, type MlpSpec } from "../../
 import { accuracy, classificationLoss } from "../../src/nn/losses.ts";
 import { adamw } from "../../src/optim/aliases.ts";
 import { toDevice } from "../../src/train/loop.ts";
-import { defineExperiment, type MetricRow, type Point, type RunContext, type Verdict } from "../../src/runner/experiment.ts";
-import { bool, integer, number, oneOf, type Infer } from "../../src/runner/schema.ts";
-import type { FigureSpec } from "../../src/runner/charts.ts";
+import { defineExperiment, type MetricRow, type Point, type RunContext, type Verdict } from "../../src/declare/experiment.ts";
+import { bool, integer, number, oneOf, type Infer } from "../../src/declare/schema.ts";
+import type { FigureSpec } from "../../src/declare/charts.ts";
 
 export const PRUNE_FRACTIONS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 const SETS = ["train", "test", "corrupted", "clean"] as const;

@@ -4,10 +4,12 @@
  *
  * Claim: a network trained on a fraction of all (a, b) pairs of (a + b) mod p with weight decay fits its
  * training set long before it generalises; test accuracy climbs to ~100% much later.
- * Pass criterion: test_step_95 ≥ 5 × train_step_99 (first logged steps with train accuracy ≥ 99% and test
- * accuracy ≥ 95%, judged on the conservative ends of their logging-grid brackets) and final test
- * accuracy ≥ 95%. Negative control: weightDecay = 0 must FAIL it.
- * Cost on 2 cores (measured, one thread): smoke ~3 s, quick ~75 s, full ~7 min.
+ * Criteria: CHECKS below (GROKKING_CHECKS), declared once: the foundation issue's grokking criterion (delay
+ * ≥ 5× on the conservative ends of the logging-grid brackets, final test ≥ 95%), gated on the training set
+ * being fitted at all.
+ * Negative control: weightDecay = 0, every point run again without weight decay (judged by the same checks).
+ * Cost on 2 cores (measured, one thread): smoke ~3 s, quick ~75 s (+ ~75 s for the control), full ~7 min
+ * (+ the control).
  * Run: genlab run grokking-modular --quick [--seed N] [--set p=59]
  *
  * Model: Doshi et al.'s Eq. 1 network f(a, b) = W·φ(U e_a + V e_b), φ(x) = x², no biases (their
@@ -30,9 +32,7 @@ import { accuracy, classificationLoss } from "../../src/nn/losses.ts";
 import { adamw, withClipping } from "../../src/optim/aliases.ts";
 import type { LogRecord } from "../../src/train/loop.ts";
 import { paramNormMonitor } from "../../src/train/monitors.ts";
-import { defineExperiment, type MetricRow, type Verdict } from "../../src/runner/experiment.ts";
-import { firstStepAtLeast, type Bracket } from "../../src/runner/grid.ts";
-import { bool, integer, number, oneOf } from "../../src/runner/schema.ts";
+import { bool, defineExperiment, firstStepAtLeast, integer, number, oneOf, type Bracket, type CheckDecl, type MetricRow } from "../../src/declare/kit.ts";
 
 export type GrokkingResults = {
   train_step_99: Bracket;
@@ -50,32 +50,87 @@ export type GrokkingResults = {
   train_seconds: number;
 };
 
+const hparams = {
+  p: integer(97, "the prime modulus", { min: 3, max: 257, check: (v) => (isPrime(v) ? null : "expected a prime") }),
+  op: oneOf(MODULAR_OPS, "add", "the operation: add, sub, mul, div (b ≠ 0) or x2xyy2 (a² + ab + b²)"),
+  trainFraction: number(0.3, "fraction of all pairs used for training", { min: 0, max: 1, minExclusive: true, maxExclusive: true }),
+  corruption: number(0, "ξ: fraction of training labels replaced by uniform random labels", { min: 0, max: 1, maxExclusive: true }),
+  hidden: integer(500, "hidden width N (Doshi et al.: 500)", { min: 1, max: 4096 }),
+  activation: oneOf(ACTIVATIONS, "square", "hidden activation (square: Doshi et al.'s φ(x) = x²)"),
+  loss: oneOf(["cross_entropy", "mse"], "cross_entropy", "training loss (mse: against one-hot targets, Doshi et al.)"),
+  parametrization: oneOf(["standard", "ntk", "mup"], "standard", "abc-parametrization"),
+  initScale: number(1, "multiplier of the init std", { min: 0, max: 100, minExclusive: true }),
+  outputScale: number(1, "α: output multiplier (lazy vs rich)", { min: 0, max: 10000, minExclusive: true }),
+  lr: number(0.006, "AdamW learning rate", { min: 0, max: 10, minExclusive: true }),
+  weightDecay: number(0.5, "decoupled weight decay (AdamW)", { min: 0, max: 100 }),
+  b1: number(0.9, "Adam β₁", { min: 0, max: 1, maxExclusive: true }),
+  b2: number(0.98, "Adam β₂", { min: 0, max: 1, maxExclusive: true }),
+  clip: number(0, "global-norm gradient clipping (0: none)", { min: 0, max: 1e6 }),
+  steps: integer(4000, "optimizer steps", { min: 1, max: 10_000_000 }),
+  batchSize: integer(0, "minibatch size (0: full batch)", { min: 0, max: 10_000_000 }),
+  logEvery: integer(50, "log every k steps (plus log-spaced steps); the grid the grokking steps are read from", { min: 0, max: 1e7 }),
+  perDecade: integer(24, "log-spaced logged steps per decade", { min: 0, max: 1000 }),
+  trackParamNorm: bool(true, "log ‖θ‖₂ (the grokking literature's third curve)"),
+};
+
 export const DELAY_FACTOR = 5;
 export const TEST_TARGET = 0.95;
 
+/** What the checks read of a point: its seed and these results (a Point is one). */
+export type GrokkingCheckPoint = { seed: number; results: Pick<GrokkingResults, "train_step_99" | "test_step_95" | "final_test_acc" | "steps"> };
+type P = GrokkingCheckPoint;
+
+/** The one point of a seed (grokking-modular has no sweep). */
+const only = (points: P[]): P["results"] => {
+  if (points.length !== 1) throw new Error(`expected one run per seed, got ${points.length}`);
+  return points[0].results;
+};
+
 /**
- * The steps are read off the logging grid, so each is a bracket (previous logged step, logged step]. The
- * conservative delay is (lower end of the test bracket) / (upper end of the train bracket).
+ * The criteria, once. The steps are read off the logging grid, so each is a bracket (previous logged step,
+ * logged step]; the delay is judged on its conservative ends: (lower end of the test bracket) / (upper end of
+ * the train bracket). A test accuracy that never reached 95% establishes no delay (−∞).
  */
-export function grokkingVerdict(r: Pick<GrokkingResults, "train_step_99" | "test_step_95" | "final_train_acc" | "final_test_acc">): Verdict {
-  const tr = r.train_step_99;
-  const te = r.test_step_95;
-  const conservative = tr.hi !== null && te.hi !== null && tr.hi > 0 ? (te.lo ?? 0) / tr.hi : null;
-  const delayed = conservative !== null && conservative >= DELAY_FACTOR;
-  const generalised = r.final_test_acc >= TEST_TARGET;
-  return {
-    verdict: delayed && generalised ? "PASS" : "FAIL",
-    criterion: `test_step_95 ≥ ${DELAY_FACTOR} × train_step_99 on the conservative ends of their logging-grid brackets (lower end of test's, upper end of train's) and final test accuracy ≥ ${TEST_TARGET}`,
-    measured: {
-      train_step_99: tr.hi,
-      test_step_95: te.hi,
-      delay_ratio_conservative: conservative,
-      final_train_acc: r.final_train_acc,
-      final_test_acc: r.final_test_acc,
+export const GROKKING_CHECKS: CheckDecl<P>[] = [
+  {
+    id: "memorised",
+    role: "gate",
+    what: "first logged step with train accuracy ≥ 0.99, as a fraction of the steps run (∞: never)",
+    cmp: "<=",
+    threshold: 1,
+    source: "the foundation issue's grokking criterion (train_step_99 must exist to measure a delay from)",
+    value: ({ points }) => {
+      const r = only(points);
+      return r.train_step_99.hi === null ? Infinity : r.train_step_99.hi / r.steps;
     },
-    brackets: { train_step_99: [tr.lo, tr.hi], test_step_95: [te.lo, te.hi] },
-  };
-}
+    bracket: ({ points }) => [only(points).train_step_99.lo, only(points).train_step_99.hi],
+    reach: "the training set was not fitted: at the quick size (width 128, lr 0.006) train accuracy reaches 0.99 by step ~80 of 2,500; train longer (--set steps=…) or run the full size: genlab run grokking-modular",
+  },
+  {
+    id: "delay",
+    role: "claim",
+    what: "test_step_95 / train_step_99, conservative ends of their brackets (lower end of test's, upper end of train's; −∞: test accuracy never reached 0.95)",
+    cmp: ">=",
+    threshold: DELAY_FACTOR,
+    source: "the foundation issue's grokking criterion (delay ≥ 5×)",
+    value: ({ points }) => {
+      const { train_step_99: tr, test_step_95: te } = only(points);
+      if (te.hi === null || tr.hi === null || tr.hi <= 0) return -Infinity;
+      // te.lo === null: test crossed 95% at the first logged step, so the crossing lies in [0, te.hi].
+      return (te.lo ?? 0) / tr.hi;
+    },
+    bracket: ({ points }) => [only(points).test_step_95.lo, only(points).test_step_95.hi],
+  },
+  {
+    id: "final_test_acc",
+    role: "claim",
+    what: "final test accuracy",
+    cmp: ">=",
+    threshold: TEST_TARGET,
+    source: "the foundation issue's grokking criterion (test ≥ 95%)",
+    value: ({ points }) => only(points).final_test_acc,
+  },
+];
 
 const opSymbol = (op: string) => ({ add: "+", sub: "−", mul: "×", div: "÷", x2xyy2: "x²+xy+y² of" })[op] ?? op;
 
@@ -101,31 +156,16 @@ export const grokkingModular = defineExperiment({
     "quick size: width 128 and 2,500 steps (full: width 500, 4,000 steps instead of 2,000)",
   ],
   criterionSource: "the foundation issue's grokking criterion (delay ≥ 5×, test ≥ 95%); not the spec's §5 corrupted-case criteria, which this scope does not test",
-  negativeControl: { what: "weightDecay = 0: without weight decay the network memorises but does not grok in the same number of steps", hparams: { weightDecay: 0 } },
+  checks: GROKKING_CHECKS,
+  negativeControl: {
+    what: "weightDecay = 0: every point run again without weight decay; the network still memorises (the gate holds) but does not grok in the same number of steps, so the delay and final-test checks must fail",
+    hparams: { weightDecay: 0 },
+  },
+  seeds: { smoke: 1, quick: 1, full: 1 },
   dataSource: "generated",
   playFields: ["p", "op", "trainFraction", "hidden", "lr", "weightDecay", "steps"],
-  hparams: {
-    p: integer(97, "the prime modulus", { min: 3, max: 257, check: (v) => (isPrime(v) ? null : "expected a prime") }),
-    op: oneOf(MODULAR_OPS, "add", "the operation: add, sub, mul, div (b ≠ 0) or x2xyy2 (a² + ab + b²)"),
-    trainFraction: number(0.3, "fraction of all pairs used for training", { min: 0, max: 1, minExclusive: true, maxExclusive: true }),
-    corruption: number(0, "ξ: fraction of training labels replaced by uniform random labels", { min: 0, max: 1, maxExclusive: true }),
-    hidden: integer(500, "hidden width N (Doshi et al.: 500)", { min: 1, max: 4096 }),
-    activation: oneOf(ACTIVATIONS, "square", "hidden activation (square: Doshi et al.'s φ(x) = x²)"),
-    loss: oneOf(["cross_entropy", "mse"], "cross_entropy", "training loss (mse: against one-hot targets, Doshi et al.)"),
-    parametrization: oneOf(["standard", "ntk", "mup"], "standard", "abc-parametrization"),
-    initScale: number(1, "multiplier of the init std", { min: 0, max: 100, minExclusive: true }),
-    outputScale: number(1, "α: output multiplier (lazy vs rich)", { min: 0, max: 10000, minExclusive: true }),
-    lr: number(0.006, "AdamW learning rate", { min: 0, max: 10, minExclusive: true }),
-    weightDecay: number(0.5, "decoupled weight decay (AdamW)", { min: 0, max: 100 }),
-    b1: number(0.9, "Adam β₁", { min: 0, max: 1, maxExclusive: true }),
-    b2: number(0.98, "Adam β₂", { min: 0, max: 1, maxExclusive: true }),
-    clip: number(0, "global-norm gradient clipping (0: none)", { min: 0, max: 1e6 }),
-    steps: integer(4000, "optimizer steps", { min: 1, max: 10_000_000 }),
-    batchSize: integer(0, "minibatch size (0: full batch)", { min: 0, max: 10_000_000 }),
-    logEvery: integer(50, "log every k steps (plus log-spaced steps); the grid the grokking steps are read from", { min: 0, max: 1e7 }),
-    perDecade: integer(24, "log-spaced logged steps per decade", { min: 0, max: 1000 }),
-    trackParamNorm: bool(true, "log ‖θ‖₂ (the grokking literature's third curve)"),
-  },
+  hparams,
+
   validate(h) {
     const n = modularSplitSizes(h.p, h.op, h.trainFraction);
     if (n.train >= 1 && n.test >= 1) return [];
@@ -193,9 +233,7 @@ export const grokkingModular = defineExperiment({
     return results;
   },
 
-  verdict: (points) => grokkingVerdict(points[0].results),
-
-  figures(points) {
+  figures(points, v) {
     const { results: r, hparams, metrics } = points[0];
     const hist = metrics.filter((m: MetricRow) => m.axis === "step").map((m) => ({ step: m.x, ...m.values }) as LogRecord);
     const steps = hist.map((m) => m.step);
@@ -209,7 +247,6 @@ export const grokkingModular = defineExperiment({
       { name: "test", x: steps, y: col("test_acc") },
     ];
     if (hist.some((m) => typeof m.corrupted_acc === "number")) acc.push({ name: "corrupted", x: steps, y: col("corrupted_acc") });
-    const v = grokkingVerdict(r);
     return [
       {
         name: "grokking",

@@ -14,10 +14,10 @@
  * cells at ~2.8 min each, estimated from grok-corrupted's full size; not run yet).
  * Run: genlab run grok-phase-diagram --quick
  */
-import { defineExperiment, type Point, type Verdict } from "../../src/runner/experiment.ts";
+import { defineExperiment, type Point, type Verdict } from "../../src/declare/experiment.ts";
 import { GROK_PHASES, phaseIndex } from "../../src/measures/phases.ts";
 import { corruptedModular, runCorrupted, type CorruptedResults } from "./corruptedModular.ts";
-import type { Values } from "../../src/runner/schema.ts";
+import type { Values } from "../../src/declare/schema.ts";
 
 type P = Point<Values, CorruptedResults>;
 

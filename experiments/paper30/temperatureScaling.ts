@@ -31,8 +31,8 @@ import { adam } from "../../src/optim/aliases.ts";
 import { parseModelSpec } from "../../src/scores/models.ts";
 import { predictProbs } from "../../src/scores/pipeline.ts";
 import { mixup, softCrossEntropy } from "../../src/train/mixup.ts";
-import { defineExperiment, type Point, type RunContext, type Verdict } from "../../src/runner/experiment.ts";
-import { integer, number, oneOf, string } from "../../src/runner/schema.ts";
+import { defineExperiment, type Point, type RunContext, type Verdict } from "../../src/declare/experiment.ts";
+import { integer, number, oneOf, string } from "../../src/declare/schema.ts";
 
 export const TS_METHODS = ["erm", "mixup", "mixup_unmixed"] as const;
 type Method = (typeof TS_METHODS)[number];

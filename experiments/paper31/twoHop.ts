@@ -29,8 +29,8 @@ import { twoHopKnowledgeGraph } from "../../src/data/knowledgeGraph.ts";
 import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
 import { applyTransformer, initTransformer, transformerSpec, type TransformerParams, type TransformerSpec } from "../../src/nn/transformer.ts";
 import { adamw } from "../../src/optim/aliases.ts";
-import { defineExperiment, type MetricRow, type Point, type Verdict } from "../../src/runner/experiment.ts";
-import { integer, number } from "../../src/runner/schema.ts";
+import { defineExperiment, type MetricRow, type Point, type Verdict } from "../../src/declare/experiment.ts";
+import { integer, number } from "../../src/declare/schema.ts";
 
 const PROBES = ["atomic_id", "atomic_ood", "inferred_train", "inferred_id", "inferred_ood"] as const;
 

@@ -28,8 +28,8 @@ import { sam } from "../../src/optim/sam.ts";
 import { chain, type OptState } from "../../src/optim/transform.ts";
 import { predictProbs } from "../../src/scores/pipeline.ts";
 import { upsample, usefulSlowCluster } from "../../src/scores/useful.ts";
-import { defineExperiment, type RunContext, type Verdict } from "../../src/runner/experiment.ts";
-import { integer, number, string } from "../../src/runner/schema.ts";
+import { defineExperiment, type RunContext, type Verdict } from "../../src/declare/experiment.ts";
+import { integer, number, string } from "../../src/declare/schema.ts";
 
 export const FM_ARMS = ["sgd", "useful", "random", "wrong_cluster", "sam", "sam_useful"] as const;
 type Arm = (typeof FM_ARMS)[number];

@@ -32,8 +32,8 @@ import { sgd } from "../../src/optim/aliases.ts";
 import type { OptState } from "../../src/optim/transform.ts";
 import { upsample, usefulSlowCluster } from "../../src/scores/useful.ts";
 import { toDevice } from "../../src/train/loop.ts";
-import { defineExperiment, type Point, type RunContext, type Verdict } from "../../src/runner/experiment.ts";
-import { integer, number, oneOf, string } from "../../src/runner/schema.ts";
+import { defineExperiment, type Point, type RunContext, type Verdict } from "../../src/declare/experiment.ts";
+import { integer, number, oneOf, string } from "../../src/declare/schema.ts";
 
 export const USEFUL_ARMS = ["gd", "useful", "random", "wrong_cluster"] as const;
 type Arm = (typeof USEFUL_ARMS)[number];

@@ -7,22 +7,23 @@ import { readFileSync, existsSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { EXPERIMENTS } from "../../experiments/index.ts";
+import { TOUR, TOUR_NOTE } from "../../experiments/tour.ts";
 import { CLASS_MEANING, PAPERS } from "../../experiments/papers.ts";
 import { PAPER_SPECS } from "../../experiments/paperSpecs.ts";
 import { writeFigureFiles } from "../report/figures.ts";
 import { formatMeasured } from "../report/html.ts";
-import { renderReport, reproduce } from "../report/reproduce.ts";
+import { NOT_IN_TOUR, renderReport, reproduce, type ReportEntry } from "../report/reproduce.ts";
 import { createDashboardServer, listen, needsToken, newToken } from "../server/serve.ts";
 import { GenlabError, formatIssue } from "../core/errors.ts";
-import { SIZES, type Size } from "../runner/experiment.ts";
+import { SIZES, type Size, type Verdict } from "../declare/experiment.ts";
 import { genlabVersion, writeJsonAtomic } from "../runner/files.ts";
 import { shardFromEnv } from "../runner/pool.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
-import { findExperiment, sortedBySeed } from "../runner/registry.ts";
-import { resolveConfig } from "../runner/plan.ts";
+import { findExperiment, sortedBySeed } from "../declare/registry.ts";
+import { resolveConfig } from "../declare/plan.ts";
 import { defaultStorePath, openStore, outcomeTable, resumeRun, runExperiment, summaryTable, type Outcome, type RunSummary } from "../runner/run.ts";
 import { reindexStore, runFolders } from "../runner/reindex.ts";
-import { describeField } from "../runner/schema.ts";
+import { describeField } from "../declare/schema.ts";
 import { RunStore } from "../runner/store.ts";
 import { runCalculator, CALCULATORS } from "../theory/calculators.ts";
 import { BACKEND, describeBackend } from "../platform/backend.ts";
@@ -49,13 +50,26 @@ function writeOutcomeFigures(o: Outcome, outDir: string): string[] {
   return writeFigureFiles(dir, o.figures);
 }
 
-/** What `genlab run --json` prints: the run's summary (single run) or the sweep's, with the verdict and control. */
+/** A verdict as JSON: the label, the criterion, every check with its value, threshold and margin. */
+function verdictJson(v: Verdict | null) {
+  return v ? { verdict: v.verdict, reason: v.reason ?? null, criterion: v.criterion, seeds: v.seeds, checks: v.checks, measured: v.measured, brackets: v.brackets ?? {} } : { verdict: null, reason: null, criterion: null, seeds: [], checks: [], measured: {}, brackets: {} };
+}
+
+/** What `genlab run --json` prints: the reproduction (every point and seed), its verdict and its control. */
 function outcomeJson(o: Outcome, figures: string[]) {
-  const v = o.verdict;
-  const control = o.control ? { what: o.control.what, verdict: o.control.verdict?.verdict ?? null, measured: o.control.verdict?.measured ?? {}, run_ids: o.control.runIds } : null;
-  const common = { verdict: v?.verdict ?? null, criterion: v?.criterion ?? null, measured: v?.measured ?? {}, brackets: v?.brackets ?? {}, control, figures };
-  if (o.points.length === 1) return { ...o.points[0], ...common, status: o.points[0].status };
-  return { experiment: o.experiment, paper: o.paper, size: o.size, status: o.points.every((p) => p.status === "finished") ? "finished" : "interrupted", points: o.points.map((p) => ({ run_id: p.run_id, seed: p.seed, hparams: p.hparams, results: p.results, reused: !!p.reused })), ...common, seconds: o.seconds };
+  const control = o.control ? { what: o.control.what, in_run: o.control.inRun, failed: o.control.failed, ...verdictJson(o.control.verdict), run_ids: o.control.runIds } : null;
+  return {
+    experiment: o.experiment,
+    paper: o.paper,
+    size: o.size,
+    status: [...o.points, ...o.controlPoints].every((p) => p.status === "finished") ? "finished" : "interrupted",
+    ...verdictJson(o.verdict),
+    error: o.error ?? null,
+    control,
+    figures,
+    points: o.points.map((p) => ({ run_id: p.run_id, seed: p.seed, hparams: p.hparams, results: p.results, reused: !!p.reused, dir: p.dir })),
+    seconds: o.seconds,
+  };
 }
 
 const out = (s: string) => process.stdout.write(s);
@@ -95,45 +109,48 @@ function warnOrphans(outDir: string, storeOpt?: string): void {
   if (n > 0) err(`note: ${resolve(outDir)} holds ${n} run folder${n === 1 ? "" : "s"} but no run store; a new empty store is made (genlab reindex --out ${outDir} rebuilds it from the folders)\n`);
 }
 
-type Entry = { exp: { id: string; paper: number; coverage: { level: string }; sweep?: unknown }; size: Size; outcomes: Outcome[] };
-
-/** The final summary table (or one JSON line per experiment). */
-function printEntries(entries: Entry[], json: boolean, title: string): void {
+/** The final summary table (or one JSON line per experiment): PASS, FAIL, INCONCLUSIVE, ERROR and not run apart. */
+function printEntries(entries: ReportEntry[], json: boolean, title: string): void {
   if (json) {
-    for (const { exp, size, outcomes } of entries) {
-      const verdicts = outcomes.map((o) => o.verdict?.verdict ?? null);
-      const verdict = verdicts.some((v) => v === null) ? null : verdicts.every((v) => v === "PASS") ? "PASS" : "FAIL";
+    for (const { exp, size, outcome: o, notRun } of entries) {
+      const status = notRun ? "not run" : !o ? null : o.error ? "ERROR" : (o.verdict?.verdict ?? null);
       out(
         JSON.stringify({
           id: exp.id,
           paper: exp.paper,
           size,
           coverage: exp.coverage.level,
-          verdict,
-          criterion: outcomes[0]?.verdict?.criterion ?? null,
-          measured: outcomes.map((o) => o.verdict?.measured ?? {}),
-          control: outcomes.map((o) => o.control?.verdict?.verdict ?? null),
-          seeds: exp.sweep ? [...new Set(outcomes.flatMap((o) => o.points.map((p) => p.seed)))] : outcomes.map((o) => o.points[0].seed),
-          runs: outcomes.reduce((a, o) => a + o.points.length + o.controlPoints.length, 0),
-          seconds: Number(outcomes.reduce((a, o) => a + [...o.points, ...o.controlPoints].reduce((b, p) => b + p.seconds, 0), 0).toFixed(3)),
+          verdict: status,
+          ...(notRun ? { not_run: notRun } : {}),
+          ...(o?.error ? { error: o.error } : {}),
+          reason: o?.verdict?.reason ?? null,
+          criterion: o?.verdict?.criterion ?? null,
+          checks: o?.verdict?.checks.map((c) => ({ id: c.id, role: c.role, value: c.value, threshold: c.threshold, cmp: c.cmp, margin: c.margin, ok: c.ok })) ?? [],
+          measured: o?.verdict?.measured ?? {},
+          control: o?.control ? { verdict: o.control.verdict?.verdict ?? null, failed: o.control.failed } : null,
+          seeds: o?.seeds ?? [],
+          runs: o ? o.points.length + o.controlPoints.length : 0,
+          seconds: o ? Number([...o.points, ...o.controlPoints].reduce((b, p) => b + p.seconds, 0).toFixed(3)) : 0,
         }) + "\n",
       );
     }
     return;
   }
-  const rows: [string, string][] = entries.map(({ exp, outcomes }) => {
-    const vs = outcomes.map((o) => o.verdict?.verdict ?? "interrupted");
-    const m = outcomes[0]?.verdict?.measured ?? {};
-    const ctl = outcomes[0]?.control?.verdict?.verdict;
+  const counts: Record<string, number> = {};
+  const rows: [string, string][] = entries.map(({ exp, outcome: o, notRun }) => {
+    const label = notRun ? "not run" : !o ? "interrupted" : o.error ? "ERROR" : (o.verdict?.verdict ?? "interrupted");
+    counts[label] = (counts[label] ?? 0) + 1;
+    if (notRun || !o) return [`${exp.paper}. ${exp.id}`, notRun ?? "interrupted"];
+    const v = o.verdict;
+    const missed = v ? v.checks.filter((c) => !c.ok).map((c) => `✗ ${c.id} ${formatMeasured(c.value)}`) : [];
+    const ctl = o.control?.verdict ? ` · control ${o.control.verdict.verdict === "PASS" ? "PASSES (WARNING)" : `${o.control.verdict.verdict}${o.control.failed.length ? ` (fails ${o.control.failed.length})` : ""}`}` : "";
     return [
       `${exp.paper}. ${exp.id}`,
-      `${exp.coverage.level === "partial" ? "partial, scope " : ""}${vs.join("/")}${ctl ? ` (control ${ctl})` : ""} · ${Object.entries(m)
-        .slice(0, 3)
-        .map(([k, v]) => `${k} ${formatMeasured(v)}`)
-        .join(", ")} · ${formatDuration(outcomes.reduce((a, o) => a + [...o.points, ...o.controlPoints].reduce((b, p) => b + p.seconds, 0), 0))}`,
+      `${label}${exp.coverage.level === "partial" ? " (partial coverage)" : ""}${o.seeds.length > 1 ? ` · seeds ${o.seeds[0]}–${o.seeds[o.seeds.length - 1]}` : ` · seed ${o.seeds[0]}`}${missed.length ? ` · ${missed.slice(0, 2).join(", ")}` : ""}${ctl} · ${formatDuration([...o.points, ...o.controlPoints].reduce((b, p) => b + p.seconds, 0))}${o.error ? ` · ${o.error}` : ""}`,
     ];
   });
-  const done = new Set(entries.map((e) => e.exp.paper)).size;
+  rows.push(["verdicts", ["PASS", "FAIL", "INCONCLUSIVE", "ERROR", "not run", "interrupted"].filter((k) => counts[k]).map((k) => `${counts[k]} ${k}`).join(" · ")]);
+  const done = new Set(sortedBySeed(EXPERIMENTS).filter((e) => e.kind !== "benchmark").map((e) => e.paper)).size;
   rows.push(["not yet implemented", `${PAPERS.length - done} of ${PAPERS.length} papers`]);
   out(formatTable(rows, title));
 }
@@ -170,7 +187,8 @@ export function buildProgram(): Command {
     .command("run")
     .description("run one experiment (all points of its sweep, and its negative control)")
     .argument("<experiment>", "experiment id (see genlab list)")
-    .option("--seed <n>", "random seed", parseSeed, 0)
+    .option("--seed <n>", "the first seed: an experiment of n seeds runs seed … seed + n − 1", parseSeed, 0)
+    .option("--seeds <n>", "how many seeds (default: the experiment's declared count at this size)", parseSeeds)
     .option("--quick", "the quick size (≤ 2 minutes on one core)")
     .addOption(new Option("--size <size>", "smoke | quick | full").choices(SIZES as string[]))
     .option("--set <key=value>", "override an hparam or setting (repeatable)", collect, [])
@@ -180,7 +198,7 @@ export function buildProgram(): Command {
     .option("--no-control", "skip the negative control")
     .option("--json", "print the summary as JSON on stdout")
     .option("--params", "print the experiment's hparams and settings and exit")
-    .action(async (id: string, o: { seed: number; quick?: boolean; size?: Size; set: string[]; out: string; store?: string; json?: boolean; params?: boolean; force?: boolean; control: boolean }) => {
+    .action(async (id: string, o: { seed: number; seeds?: number; quick?: boolean; size?: Size; set: string[]; out: string; store?: string; json?: boolean; params?: boolean; force?: boolean; control: boolean }) => {
       if (o.quick && o.size && o.size !== "quick") throw new GenlabError({ code: "conflict", path: ["--size"], message: `--quick conflicts with --size ${o.size}` });
       const size: Size = o.size ?? (o.quick ? "quick" : "full");
       if (o.params) {
@@ -197,14 +215,11 @@ export function buildProgram(): Command {
         return;
       }
       warnOrphans(o.out, o.store);
-      const outcome = await runExperiment(EXPERIMENTS, { experiment: id, seed: o.seed, size, set: o.set, outDir: o.out, storePath: o.store, force: o.force, control: o.control });
+      const outcome = await runExperiment(EXPERIMENTS, { experiment: id, seed: o.seed, seedCount: o.seeds, size, set: o.set, outDir: o.out, storePath: o.store, force: o.force, control: o.control });
       const figures = writeOutcomeFigures(outcome, o.out);
       if (o.json) out(JSON.stringify(outcomeJson(outcome, figures), null, 2) + "\n");
-      else if (outcome.points.length === 1) {
-        const s = outcome.points[0];
-        out(summaryTable({ ...s, figures }));
-        if (outcome.control) out(outcomeTable(outcome));
-      } else out(outcomeTable(outcome) + (figures.length ? ` figures: ${figures.filter((f) => f.endsWith(".png")).join(", ")}\n` : ""));
+      else out(outcomeTable(outcome) + (outcome.points.length === 1 ? ` folder: ${outcome.points[0].dir}\n` : "") + (figures.length ? ` figures: ${figures.filter((f) => f.endsWith(".png")).join(", ")}\n` : ""));
+      if (outcome.error) process.exitCode = 1;
       const stopped = outcome.points.find((p) => p.status === "interrupted") ?? outcome.controlPoints.find((p) => p.status === "interrupted");
       if (stopped) {
         err(`interrupted; resume with: genlab resume ${stopped.run_id}${o.out !== "runs" ? ` --out ${o.out}` : ""}\n`);
@@ -230,11 +245,13 @@ export function buildProgram(): Command {
 
   program
     .command("reproduce")
-    .description("run what the store lacks of the reproductions (seeds 0…N−1, sweeps, controls) and write the HTML report")
+    .description("run what the store lacks of the reproductions (their seeds, sweeps and controls) and write the HTML report")
     .option("--quick", "the quick size of every reproduction (≤ 2 minutes each on one core)")
     .addOption(new Option("--size <size>", "smoke | quick | full").choices(SIZES as string[]))
     .option("--only <ids>", "comma-separated experiment ids (see genlab list)")
-    .option("--seeds <n>", "seeds per experiment: 0 … n−1", parseSeeds, 1)
+    .option("--seed <n>", "the first seed of every reproduction (each runs its declared number of seeds from there)", parseSeed, 0)
+    .option("--seeds <n>", "seeds per reproduction (default: each one's declared count)", parseSeeds)
+    .option("--tour", `a short tour: ${TOUR.join(", ")} (what npm start runs); the report shows the rest with their verdicts of record`)
     .option("--jobs <n>", "worker processes, each single-threaded (default: the number of cores)", parseJobs)
     .option("--shard <i/n>", "run only shard i of n (default from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)")
     .option("--shard-count <n>", "the number of shards of a Kubernetes Indexed Job (with JOB_COMPLETION_INDEX)", parseCount)
@@ -244,18 +261,21 @@ export function buildProgram(): Command {
     .option("--out <dir>", "folder for run folders and the run store", "runs")
     .option("--store <path>", "run store file (default <out>/genlab.db)")
     .option("--json", "print one JSON object per experiment on stdout")
-    .action(async (o: { quick?: boolean; size?: Size; only?: string; seeds: number; jobs?: number; shard?: string; shardCount?: number; force?: boolean; control: boolean; report: string; out: string; store?: string; json?: boolean }) => {
+    .action(async (o: { quick?: boolean; size?: Size; only?: string; seed: number; seeds?: number; tour?: boolean; jobs?: number; shard?: string; shardCount?: number; force?: boolean; control: boolean; report: string; out: string; store?: string; json?: boolean }) => {
       if (o.quick && o.size && o.size !== "quick") throw new GenlabError({ code: "conflict", path: ["--size"], message: `--quick conflicts with --size ${o.size}` });
       const size: Size = o.size ?? (o.quick ? "quick" : "full");
-      const only = o.only?.split(",").map((x) => x.trim()).filter(Boolean);
+      if (o.tour && o.only) throw new GenlabError({ code: "conflict", path: ["--tour"], message: "--tour conflicts with --only" });
+      const only = o.tour ? [...TOUR] : o.only?.split(",").map((x) => x.trim()).filter(Boolean);
       const shard = shardFromEnv(o.shard, o.shardCount);
       const jobs = o.jobs ?? availableParallelism();
-      const command = `genlab reproduce${size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`}${only ? ` --only ${only.join(",")}` : ""} --seeds ${o.seeds}${o.control ? "" : " --no-control"}${shard ? ` --shard ${shard.index}/${shard.count}` : ""}`;
+      const command = `genlab reproduce${size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`}${o.tour ? " --tour" : only ? ` --only ${only.join(",")}` : ""}${o.seed ? ` --seed ${o.seed}` : ""}${o.seeds ? ` --seeds ${o.seeds}` : ""}${o.control ? "" : " --no-control"}${shard ? ` --shard ${shard.index}/${shard.count}` : ""}`;
       warnOrphans(o.out, o.store);
-      const r = await reproduce(EXPERIMENTS, CATALOGUE, { size, only, seeds: o.seeds, outDir: o.out, storePath: o.store, reportDir: o.report, command, jobs, shard, force: o.force, workerScript: BIN, control: o.control });
-      printEntries(r.entries, !!o.json, `reproduce (${size}, ${o.seeds} seed${o.seeds > 1 ? "s" : ""}; ${r.ran} run, ${r.reused} reused, ${formatDuration(r.seconds)} wall, --jobs ${jobs})`);
+      const r = await reproduce(EXPERIMENTS, CATALOGUE, { size, only, tour: !!o.tour, seed: o.seed, seeds: o.seeds, outDir: o.out, storePath: o.store, reportDir: o.report, command, jobs, shard, force: o.force, workerScript: BIN, control: o.control });
+      printEntries(r.entries.filter((e) => !e.notRun || !e.notRun.startsWith(NOT_IN_TOUR)), !!o.json, `reproduce (${size}${o.tour ? ", tour" : ""}, first seed ${o.seed}; ${r.ran} run, ${r.reused} reused, ${formatDuration(r.seconds)} wall, --jobs ${jobs})`);
+      if (o.tour) err(`The tour ran ${TOUR.length} of ${EXPERIMENTS.length} experiments; the report shows the others' verdicts of record. Everything: genlab reproduce --quick (${TOUR_NOTE}).\n`);
       err(`report: ${r.reportPath}\n`);
       if (r.interrupted) process.exitCode = 130;
+      else if (r.entries.some((e) => e.outcome?.error)) process.exitCode = 1;
     });
 
   program

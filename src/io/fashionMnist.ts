@@ -51,7 +51,18 @@ function readUserFile(path: string): Uint8Array {
 }
 
 /** Images as float32 in [0, 1], flattened to 784 features; labels 0..9. */
-export function loadFashionMnist(dir = DEFAULT_FASHION_MNIST_DIR): SplitDataset {
+/** Where Fashion-MNIST is looked for: $GENLAB_FASHION_MNIST_DIR, else Debian's folder. */
+export function fashionMnistDir(): string {
+  return process.env.GENLAB_FASHION_MNIST_DIR || DEFAULT_FASHION_MNIST_DIR;
+}
+
+/** Whether the four IDX files (gzipped or not) are in `dir`: what `reproduce` checks before it plans a run that needs them. */
+export function fashionMnistAvailable(dir = fashionMnistDir()): boolean {
+  const has = (base: string) => existsSync(join(dir, `${base}.gz`)) || existsSync(join(dir, base));
+  return ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"].every(has);
+}
+
+export function loadFashionMnist(dir = fashionMnistDir()): SplitDataset {
   if (!existsSync(dir)) {
     const hint = dir === DEFAULT_FASHION_MNIST_DIR ? " Install it with: sudo apt-get install dataset-fashion-mnist" : "";
     throw userError("missing_file", [dir], `Fashion-MNIST directory not found.${hint}`);

@@ -1,6 +1,6 @@
 /** Figure files: chart specs drawn as SVG (Observable Plot on a linkedom document) and PNG (resvg). */
 import { join } from "node:path";
-import type { FigureSpec } from "../runner/charts.ts";
+import type { FigureSpec } from "../declare/charts.ts";
 import { writeFileAtomic } from "../runner/files.ts";
 import { figureSvg } from "./plot.ts";
 import { headlessDocument, svgToPng } from "./render.ts";

@@ -1,3 +1,5 @@
+import { checkText, fmtNum, type Verdict, type VerdictLabel } from "../declare/criteria.ts";
+
 /**
  * The reproduction report: one self-contained static HTML page (inline CSS and SVG figures, no scripts,
  * no network), readable straight from disk. One section per paper of the literature in seed order —
@@ -5,15 +7,33 @@
  */
 export type ReportPaper = { number: number; title: string; paperClass: string; group: string; /** From the spec: shown while the paper has no reproduction. */ claim?: string; criterion?: string };
 
-type V = { verdict: "PASS" | "FAIL"; criterion: string; measured: Record<string, number | null>; brackets?: Record<string, [number | null, number | null]> };
+type V = Verdict;
 
-/** One outcome of a reproduction: one seed of a single-run experiment, or a whole sweep. */
+/** A reproduction's outcome: its verdict over every seed, and its control judged by the same checks. */
 export type ReportOutcome = {
-  seed: number | null;
+  seeds: number[];
   verdict: V | null;
-  control: { what: string; verdict: V | null } | null;
+  control: { what: string; verdict: V | null; failed: string[]; inRun: boolean } | null;
+  /** An error of the experiment (a check with a missing value): shown as ERROR, never as a verdict. */
+  error?: string;
   runIds: string[];
   seconds: number;
+};
+
+/** A verdict of record: a full-size run shipped in the repository (docs/results/records.json). */
+export type RecordedVerdict = {
+  experiment: string;
+  size: string;
+  verdict: "PASS" | "FAIL" | "INCONCLUSIVE" | "ERROR";
+  seeds: number[];
+  failed: string[];
+  control: string | null;
+  commit: string;
+  date: string;
+  machine: string;
+  backend: string;
+  wall_s: number;
+  checks: { id: string; role: string; value: number; threshold: string; ok: boolean }[];
 };
 
 export type ReportTable = { title: string; columns: string[]; rows: (string | number | null)[][]; note?: string };
@@ -31,9 +51,16 @@ export type ReportExperiment = {
   deviations: string[];
   criterionSource: string;
   size: string;
-  outcomes: ReportOutcome[];
+  /** null: not run here (see notRun) — only the verdict of record, if any, is shown. */
+  outcome: ReportOutcome | null;
+  /** Why it was not run on this machine ("needs Fashion-MNIST: sudo apt-get install …"). */
+  notRun?: string;
+  /** The verdict of record at full size, shipped in the repository. */
+  recorded?: RecordedVerdict;
+  /** How the quick size was calibrated (absent: not calibrated). */
+  calibration?: { seeds: number[]; outcome: string };
   /** Points of a sweep: what varies between them. */
-  points: { runId: string; seed: number; varied: Record<string, number | string | boolean>; seconds: number; reused: boolean }[];
+  points: { runId: string; seed: number; varied: Record<string, number | string | boolean>; seconds: number; reused: boolean; control: boolean }[];
   figures: { title: string; svg: string }[];
   command: string;
   /** The hparams the runs used (the size's values). */
@@ -52,11 +79,12 @@ export type ReportInput = {
   inProgress?: string;
 };
 
-/** Status of a reproduction: its verdict over all outcomes, or partial when the spec is only partly covered. */
-export function experimentStatus(e: ReportExperiment): { badge: "PASS" | "FAIL" | "partial" | null; verdict: "PASS" | "FAIL" | null } {
-  const vs = e.outcomes.map((o) => o.verdict?.verdict ?? null);
-  const verdict = vs.length === 0 || vs.some((v) => v === null) ? null : vs.every((v) => v === "PASS") ? "PASS" : "FAIL";
-  return { badge: e.coverage.level === "partial" ? "partial" : verdict, verdict };
+export type Label = VerdictLabel | "ERROR" | "not run" | null;
+
+/** Status of a reproduction: its verdict (or ERROR / not run), and whether the spec is only partly covered. */
+export function experimentStatus(e: ReportExperiment): { verdict: Label; partial: boolean } {
+  const verdict: Label = e.notRun ? "not run" : !e.outcome ? null : e.outcome.error ? "ERROR" : (e.outcome.verdict?.verdict ?? null);
+  return { verdict, partial: e.coverage.level === "partial" };
 }
 
 /** Explain a class label, including compound ones ("C→B", "C (bounds: A)"): every letter that appears. */
@@ -77,11 +105,14 @@ export function formatMeasured(v: number | null): string {
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toFixed(4);
 }
 
-function badge(v: "PASS" | "FAIL" | "partial" | null | "todo"): string {
+function badge(v: Label | "partial" | "todo" | "recorded"): string {
   if (v === "todo") return `<span class="badge todo">not yet implemented</span>`;
-  if (v === "partial") return `<span class="badge partial">partial</span>`;
-  if (v === null) return `<span class="badge fail">no verdict (interrupted)</span>`;
-  return `<span class="badge ${v === "PASS" ? "pass" : "fail"}">${v}</span>`;
+  if (v === "partial") return `<span class="badge partial">partial coverage</span>`;
+  if (v === "not run") return `<span class="badge todo">not run here</span>`;
+  if (v === null) return `<span class="badge todo">no verdict (interrupted)</span>`;
+  if (v === "recorded") return `<span class="badge todo">recorded</span>`;
+  const cls = v === "PASS" ? "pass" : v === "FAIL" ? "fail" : v === "INCONCLUSIVE" ? "inconclusive" : "error";
+  return `<span class="badge ${cls}">${v}</span>`;
 }
 
 const CSS = `
@@ -93,6 +124,7 @@ th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:to
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:13px;white-space:nowrap}
 .pass{background:#dafbe1;color:#116329} .fail{background:#ffebe9;color:#a40e26} .todo{background:#eaeef2;color:#57606a} .partial{background:#fff8c5;color:#7d4e00}
+.inconclusive{background:#ddf4ff;color:#0a3069} .error{background:#a40e26;color:#fff} tr.miss td{background:#fff5f5}
 section.paper{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px;margin:16px 0}
 section.todo{opacity:.75} code{background:#f3f4f6;padding:1px 4px;border-radius:4px;font-size:13px}
 figure{margin:12px 0} figure svg{max-width:100%;height:auto} figcaption{font-size:13px;color:#57606a}
@@ -100,57 +132,63 @@ figure{margin:12px 0} figure svg{max-width:100%;height:auto} figcaption{font-siz
 a{color:#0969da}
 `;
 
-const meanSd = (xs: number[]) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return { m, sd };
-};
+/** The per-check table: each check with its value, threshold, margin, per seed with mean ± sd, bracket and source. */
+export function checksTable(v: V): string {
+  const multi = v.seeds.length > 1;
+  const rows = v.checks
+    .map((c) => {
+      const per = multi ? `<td class="num">${c.perSeed.map((s) => `${s.seed ?? "all"}: ${fmtNum(s.value)}${s.ok ? "" : " ✗"}`).join("<br>")}</td><td class="num">${c.perSeed.length > 1 ? `${fmtNum(c.mean)} ± ${fmtNum(c.sd ?? 0)}` : "—"}</td>` : "";
+      const br = c.bracket ? ` <span class="meta">(${c.bracket.map((b) => (b === null ? "never" : fmtNum(b))).join(", ")}]</span>` : "";
+      return `<tr${c.ok ? "" : ` class="miss"`}><td>${c.ok ? "✓" : "✗"} ${c.role}</td><td><code>${esc(c.id)}</code><div class="meta">${esc(c.what)}</div></td><td class="num">${fmtNum(c.value)}${br}</td><td class="num">${esc(checkText(c).slice(c.what.length + 1))}</td><td class="num">${fmtNum(c.margin)}</td>${per}<td class="meta">${esc(c.source)}${c.reach && !c.ok ? `<br>${esc(c.reach)}` : ""}</td></tr>`;
+    })
+    .join("");
+  return `<table><tr><th>role</th><th>check</th><th>value${multi ? " (worst seed)" : ""}</th><th>threshold</th><th>margin</th>${multi ? "<th>per seed</th><th>mean ± sd</th>" : ""}<th>source</th></tr>${rows}</table>`;
+}
 
-function measuredCell(v: V | null, k: string): string {
-  const x = v?.measured[k] ?? null;
-  const b = v?.brackets?.[k];
-  return `<td class="num">${formatMeasured(x)}${b ? ` <span class="meta">(${b[0] ?? "—"}, ${b[1] ?? "never"}]</span>` : ""}</td>`;
+function controlHtml(c: NonNullable<ReportOutcome["control"]>): string {
+  if (!c.verdict) return `<p><b>Negative control.</b> ${esc(c.what)} — not judged (not run, or interrupted).</p>`;
+  const v = c.verdict.verdict;
+  const what = v === "PASS" ? " <b>(the control passes every check: the criteria do not discriminate here)</b>" : ` — it fails ${c.failed.length ? c.failed.map((f) => `<code>${esc(f)}</code>`).join(", ") : "no check"}`;
+  return `<p><b>Negative control${c.inRun ? " (an arm run inside each point)" : " (every point run again without the ingredient)"}.</b> ${esc(c.what)} — judged by the same checks: ${badge(v)}${what}.</p><details><summary>the control's checks</summary>${checksTable(c.verdict)}</details>`;
+}
+
+function recordedHtml(r: RecordedVerdict): string {
+  return `<p><b>Verdict of record</b> (${esc(r.size)} size, recorded ${esc(r.date)} at <code>${esc(r.commit.slice(0, 10))}</code> on ${esc(r.machine)}, ${esc(r.backend)} backend, ${fmtNum(r.wall_s / 60, 3)} min; seeds ${r.seeds.join(", ")}): ${badge(r.verdict)}${r.failed.length ? ` — misses ${r.failed.map((f) => `<code>${esc(f)}</code>`).join(", ")}` : ""}${r.control ? ` · control: ${esc(r.control)}` : ""}</p>`;
 }
 
 function experimentBody(e: ReportExperiment, classMeaning: Record<string, string>, paperClass: string): string {
   const st = experimentStatus(e);
-  const keys = [...new Set(e.outcomes.flatMap((o) => Object.keys(o.verdict?.measured ?? {})))];
-  const rows = e.outcomes
-    .map((o) => `<tr><td class="num">${o.seed ?? "all"}</td>${keys.map((k) => measuredCell(o.verdict, k)).join("")}<td>${badge(o.verdict?.verdict ?? null)}</td><td>${o.control ? `${badge(o.control.verdict?.verdict ?? null)}` : "—"}</td><td class="num">${o.seconds.toFixed(1)} s</td></tr>`)
-    .join("");
-  let agg = "";
-  if (e.outcomes.length > 1) {
-    agg = `<tr><td>mean ± sd</td>${keys
-      .map((k) => {
-        const xs = e.outcomes.map((o) => o.verdict?.measured[k]).filter((x): x is number => typeof x === "number");
-        if (!xs.length) return `<td></td>`;
-        const { m, sd } = meanSd(xs);
-        return `<td class="num">${formatMeasured(m)} ± ${formatMeasured(sd)}</td>`;
-      })
-      .join("")}<td>${st.verdict ? `${e.outcomes.filter((o) => o.verdict?.verdict === "PASS").length}/${e.outcomes.length} PASS` : ""}</td><td></td><td></td></tr>`;
-  }
-  const table = `<table><tr><th>seed</th>${keys.map((k) => `<th>${esc(k)}</th>`).join("")}<th>verdict</th><th>control</th><th>time</th></tr>${rows}${agg}</table>`;
-  const criterion = e.outcomes.find((o) => o.verdict)?.verdict?.criterion ?? "—";
-  const ctl = e.outcomes.find((o) => o.control)?.control;
-  const ctlText = ctl
-    ? `<p><b>Negative control.</b> ${esc(ctl.what)} — the criterion on the control: ${badge(ctl.verdict?.verdict ?? null)}${ctl.verdict ? (ctl.verdict.verdict === "FAIL" ? " (fails, as it must: the criterion can fail)" : " <b>(passes: the criterion does not discriminate here)</b>") : ""}${ctl.verdict ? ` <span class="meta">${Object.entries(ctl.verdict.measured).map(([k, v]) => `${esc(k)} ${formatMeasured(v)}`).join(" · ")}</span>` : ""}</p>`
-    : `<p><b>Negative control.</b> none declared.</p>`;
+  const o = e.outcome;
+  const v = o?.verdict ?? null;
+  const verdictLine = e.notRun
+    ? `<p>${badge("not run")} ${esc(e.notRun)}</p>`
+    : o?.error
+      ? `<p>${badge("ERROR")} ${esc(o.error)}</p>`
+      : v
+        ? `<p>${badge(v.verdict)} ${esc(e.size)} size, seed${v.seeds.length === 1 ? "" : "s"} ${v.seeds.join(", ")}${v.reason ? ` — ${esc(v.reason)}` : ""}</p>`
+        : `<p>${badge(null)}</p>`;
   const cov = e.coverage.level === "partial" ? `<p><b>Coverage: partial.</b> Covered: ${e.coverage.covered.map(esc).join("; ")}. <b>Not covered:</b> ${e.coverage.notCovered.map(esc).join("; ")}.</p>` : `<p><b>Coverage:</b> ${e.coverage.covered.map(esc).join("; ")}.</p>`;
-  const pts = e.points.length > 1 ? `<details><summary>${e.points.length} runs (points of the sweep${e.points.some((p) => p.reused) ? `, ${e.points.filter((p) => p.reused).length} reused` : ""})</summary><table><tr><th>run</th><th>seed</th><th>varied</th><th>time</th></tr>${e.points.map((p) => `<tr><td><code>${esc(p.runId)}</code></td><td class="num">${p.seed}</td><td>${Object.entries(p.varied).map(([k, v]) => `${esc(k)}=${esc(String(v))}`).join(" ")}</td><td class="num">${p.seconds.toFixed(1)} s</td></tr>`).join("")}</table></details>` : "";
+  const ctl = o?.control ? controlHtml(o.control) : `<p><b>Negative control.</b> none declared.</p>`;
+  const cal = e.calibration ? `<p class="meta"><b>Quick size calibrated</b> on seeds ${e.calibration.seeds.join(", ")} (not the reported ones): ${esc(e.calibration.outcome)}</p>` : `<p class="meta"><b>Quick size not calibrated yet</b> on seeds other than those reported.</p>`;
+  const pts = e.points.length > 1 ? `<details><summary>${e.points.length} runs (${e.points.filter((p) => !p.control).length} points of the reproduction${e.points.some((p) => p.control) ? `, ${e.points.filter((p) => p.control).length} of the negative control` : ""}${e.points.some((p) => p.reused) ? `, ${e.points.filter((p) => p.reused).length} reused` : ""})</summary><table><tr><th>run</th><th>role</th><th>seed</th><th>varied</th><th>time</th></tr>${e.points.map((p) => `<tr><td><code>${esc(p.runId)}</code></td><td>${p.control ? "control" : "point"}</td><td class="num">${p.seed}</td><td>${Object.entries(p.varied).map(([k, val]) => `${esc(k)}=${esc(String(val))}`).join(" ")}</td><td class="num">${p.seconds.toFixed(1)} s</td></tr>`).join("")}</table></details>` : "";
   const figs = e.figures.map((f) => `<figure>${f.svg}<figcaption>${esc(f.title)}</figcaption></figure>`).join("");
-  const tcell = (v: string | number | null) => (v === null ? `<td>—</td>` : typeof v === "number" ? `<td class="num">${formatMeasured(v)}</td>` : `<td>${esc(v)}</td>`);
+  const tcell = (x: string | number | null) => (x === null ? `<td>—</td>` : typeof x === "number" ? `<td class="num">${formatMeasured(x)}</td>` : `<td>${esc(x)}</td>`);
   const tabs = (e.tables ?? []).map((t) => `<h4>${esc(t.title)}</h4><table><tr>${t.columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>${t.rows.map((r) => `<tr>${r.map(tcell).join("")}</tr>`).join("")}</table>${t.note ? `<p class="meta">${esc(t.note)}</p>` : ""}`).join("");
-  return `<div id="${esc(e.id)}"><h3>${esc(e.title)}</h3><p>${badge(st.badge)}${st.badge === "partial" ? ` the covered scope: ${badge(st.verdict)}` : ""} <code>${esc(e.id)}</code> · ${esc(e.size)} size · ${e.outcomes.length} outcome${e.outcomes.length === 1 ? "" : "s"}</p>
+  return `<div id="${esc(e.id)}"><h3>${esc(e.title)}</h3><p>${st.partial ? badge("partial") : ""} <code>${esc(e.id)}</code> · ${esc(e.size)} size${o ? ` · ${o.seconds.toFixed(1)} s` : ""}</p>
+${verdictLine}
+${e.recorded ? recordedHtml(e.recorded) : ""}
 <p><b>Claim (as tested).</b> ${esc(e.claim)}</p>
 ${cov}
-<p><b>Pass criterion.</b> ${esc(criterion)} <span class="meta">Source: ${esc(e.criterionSource)}.</span></p>
-${ctlText}
+<p><b>Criteria</b> <span class="meta">(declared once, before the run; gates say the regime was reached — a gate missed makes the verdict INCONCLUSIVE; claims are the paper's. Sources: ${esc(e.criterionSource)})</span></p>
+${v ? checksTable(v) : ""}
+${ctl}
+${cal}
 <p><b>Deviations from the paper.</b></p><ul>${e.deviations.map((d) => `<li>${esc(d)}</li>`).join("")}</ul>
 <p><b>Class ${esc(paperClass)}.</b> ${esc(explainClass(paperClass, classMeaning))}</p>
 <p class="meta"><b>Configuration (${esc(e.size)}).</b> ${Object.entries(e.hparams)
-    .map(([k, v]) => `${esc(k)}=${esc(String(v))}`)
+    .map(([k, val]) => `${esc(k)}=${esc(String(val))}`)
     .join(" · ")}</p>
-${table}${tabs}${pts}${figs}
+${tabs}${pts}${figs}
 <p class="meta">Rerun: <code>${esc(e.command)}</code></p></div>`;
 }
 
@@ -159,35 +197,34 @@ export function reportHtml(r: ReportInput): string {
   const byPaper = new Map<number, ReportExperiment[]>();
   const benchmarks = r.experiments.filter((e) => e.kind === "benchmark");
   for (const e of r.experiments) if (e.kind !== "benchmark") byPaper.set(e.paper, [...(byPaper.get(e.paper) ?? []), e]);
-  const paperStatus = (n: number): "PASS" | "FAIL" | "partial" | null | "todo" => {
-    const exps = byPaper.get(n);
-    if (!exps) return "todo";
-    const st = exps.map(experimentStatus);
-    if (st.some((s) => s.badge === "partial")) return "partial";
-    if (st.some((s) => s.verdict === null)) return null;
-    return st.every((s) => s.verdict === "PASS") ? "PASS" : "FAIL";
-  };
-  const counts = { PASS: 0, FAIL: 0, partial: 0, todo: 0, none: 0 };
-  for (const p of r.papers) {
-    const s = paperStatus(p.number);
-    if (s === null) counts.none++;
-    else counts[s]++;
-  }
+  // One row per reproduction: its verdict here (PASS / FAIL / INCONCLUSIVE / ERROR / not run), partial
+  // coverage as its own label, the control, and the verdict of record. Counts keep the verdicts apart.
+  const counts: Record<string, number> = { PASS: 0, FAIL: 0, INCONCLUSIVE: 0, ERROR: 0, "not run": 0, interrupted: 0 };
+  const reproductions = r.experiments.filter((e) => e.kind !== "benchmark");
+  for (const e of reproductions) counts[experimentStatus(e).verdict ?? "interrupted"]++;
+  const partialCount = reproductions.filter((e) => e.coverage.level === "partial").length;
+  const todo = r.papers.filter((p) => !byPaper.has(p.number)).length;
   const summaryRows = r.papers
     .map((p) => {
       const exps = byPaper.get(p.number);
-      if (!exps) return `<tr><td class="num">${p.number}</td><td><a href="#paper-${p.number}">${esc(p.title)}</a></td><td>${esc(p.paperClass)}</td><td>—</td><td>${badge("todo")}</td><td></td><td></td></tr>`;
+      if (!exps) return `<tr><td class="num">${p.number}</td><td><a href="#paper-${p.number}">${esc(p.title)}</a></td><td>${esc(p.paperClass)}</td><td>—</td><td>${badge("todo")}</td><td></td><td></td><td></td></tr>`;
       return exps
         .map((e) => {
           const st = experimentStatus(e);
-          const m = e.outcomes[0]?.verdict?.measured ?? {};
-          const key = Object.entries(m)
-            .slice(0, 3)
-            .map(([k, v]) => `${esc(k)} ${formatMeasured(v)}`)
-            .join("; ");
-          const seconds = e.outcomes.reduce((a, o) => a + o.seconds, 0);
-          const seeds = e.outcomes.length > 1 ? ` <span class="meta">${e.outcomes.filter((o) => o.verdict?.verdict === "PASS").length}/${e.outcomes.length} seeds</span>` : "";
-          return `<tr><td class="num">${p.number}</td><td><a href="#${esc(e.id)}">${esc(e.title)}</a><div class="meta">${esc(p.title)}</div></td><td>${esc(p.paperClass)}</td><td><code>${esc(e.id)}</code></td><td>${badge(st.badge)}${st.badge === "partial" ? ` ${badge(st.verdict)}` : ""}${seeds}</td><td>${key}</td><td class="num">${seconds.toFixed(0)} s</td></tr>`;
+          const v = e.outcome?.verdict;
+          const key = v
+            ? v.checks
+                .filter((c) => !c.ok)
+                .concat(v.checks.filter((c) => c.ok))
+                .slice(0, 2)
+                .map((c) => `${c.ok ? "✓" : "✗"} ${esc(c.id)} ${fmtNum(c.value)}`)
+                .join("; ")
+            : e.notRun
+              ? esc(e.notRun)
+              : "";
+          const ctl = e.outcome?.control?.verdict ? `${badge(e.outcome.control.verdict.verdict)}${e.outcome.control.verdict.verdict === "PASS" ? " ⚠" : ""}` : "—";
+          const rec = e.recorded ? `${badge(e.recorded.verdict)} <span class="meta">${esc(e.recorded.size)}</span>` : `<span class="meta">none</span>`;
+          return `<tr><td class="num">${p.number}</td><td><a href="#${esc(e.id)}">${esc(e.title)}</a><div class="meta">${esc(p.title)}</div></td><td>${esc(p.paperClass)}</td><td><code>${esc(e.id)}</code></td><td>${badge(st.verdict)}${st.partial ? ` ${badge("partial")}` : ""}<div class="meta">${esc(e.size)}${v ? `, seeds ${v.seeds.join(", ")}` : ""}</div></td><td>${ctl}</td><td>${rec}</td><td>${key}</td></tr>`;
         })
         .join("\n");
     })
@@ -220,8 +257,8 @@ export function reportHtml(r: ReportInput): string {
     .map(([k, v]) => `${esc(k)} ${esc(v)}`)
     .join(" · ")}</div>
 ${r.inProgress ? `<p class="banner">${esc(r.inProgress)}</p>` : ""}
-<p><b>${r.papers.length} papers</b>: <span class="badge pass">${counts.PASS} PASS</span> <span class="badge fail">${counts.FAIL} FAIL</span> <span class="badge partial">${counts.partial} partial</span>${counts.none ? ` <span class="badge fail">${counts.none} without a verdict</span>` : ""} <span class="badge todo">${counts.todo} not yet implemented</span> — ${r.experiments.length - benchmarks.length} reproduction${r.experiments.length - benchmarks.length === 1 ? "" : "s"}${benchmarks.length ? ` and ${benchmarks.length} benchmark${benchmarks.length === 1 ? "" : "s"}` : ""} in this report. A paper is PASS or FAIL only when its reproductions cover its whole spec; otherwise it is partial, and its section says what is and is not covered.</p>
-<table><tr><th>#</th><th>reproduction (paper)</th><th>class</th><th>experiment</th><th>status</th><th>measured</th><th>time</th></tr>
+<p><b>${reproductions.length} reproduction${reproductions.length === 1 ? "" : "s"} of ${r.papers.length - todo} of ${r.papers.length} papers</b>: <span class="badge pass">${counts.PASS} PASS</span> <span class="badge fail">${counts.FAIL} FAIL</span> <span class="badge inconclusive">${counts.INCONCLUSIVE} INCONCLUSIVE</span>${counts.ERROR ? ` <span class="badge error">${counts.ERROR} ERROR</span>` : ""}${counts["not run"] ? ` <span class="badge todo">${counts["not run"]} not run here</span>` : ""}${counts.interrupted ? ` <span class="badge todo">${counts.interrupted} interrupted</span>` : ""} · ${partialCount} with partial coverage · <span class="badge todo">${todo} papers not yet implemented</span>${benchmarks.length ? ` · ${benchmarks.length} benchmark${benchmarks.length === 1 ? "" : "s"}` : ""}. PASS: every gate and claim met; FAIL: the regime was reached and a claim missed; INCONCLUSIVE: a gate missed (the regime the claim is about was not reached — the verdict says nothing about the paper); partial coverage: the reproduction tests part of the paper's spec, and its section says what is not covered.</p>
+<table><tr><th>#</th><th>reproduction (paper)</th><th>class</th><th>experiment</th><th>verdict here</th><th>control</th><th>of record</th><th>checks</th></tr>
 ${summaryRows}
 </table>
 ${benchmarks.length ? `<p>Benchmarks: ${benchmarks.map((e) => `<a href="#${esc(e.id)}">${esc(e.title)}</a> ${badge(experimentStatus(e).verdict)}`).join(" · ")}</p>` : ""}

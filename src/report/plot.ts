@@ -5,7 +5,7 @@
  */
 import * as Plot from "@observablehq/plot";
 
-import type { BarSpec, ChartSpec, FigureSpec, HeatmapSpec, LineChartSpec, ScatterSpec } from "../runner/charts.ts";
+import type { BarSpec, ChartSpec, FigureSpec, HeatmapSpec, LineChartSpec, ScatterSpec } from "../declare/charts.ts";
 
 export type Series = { name: string; x: number[]; y: number[] };
 

@@ -7,12 +7,14 @@
  */
 import { join, resolve } from "node:path";
 import { GenlabError } from "../core/errors.ts";
-import type { Experiment, Size } from "../runner/experiment.ts";
-import { SIZES } from "../runner/experiment.ts";
+import type { Experiment, Size } from "../declare/experiment.ts";
+import { SIZES } from "../declare/experiment.ts";
 import { genlabVersion, jaxVersion, writeFileAtomic } from "../runner/files.ts";
 import { runPoints, selectShard, type Shard } from "../runner/pool.ts";
-import { sortedBySeed } from "../runner/registry.ts";
-import { evaluateExperiment, hparamsHashOf, openStore, planExperiment, type Outcome, type PointSpec, type RunSummary } from "../runner/run.ts";
+import { sortedBySeed } from "../declare/registry.ts";
+import { evaluateExperiment, hparamsHashOf, openStore, planExperiment, resolveConfig, type Outcome, type PointSpec, type RunSummary } from "../runner/run.ts";
+import { seedsOf } from "../declare/experiment.ts";
+import { readRecords } from "./records.ts";
 import type { RunStore } from "../runner/store.ts";
 import { figureMarkup, writeFigureFiles } from "./figures.ts";
 import { reportHtml, type ReportExperiment, type ReportPaper } from "./html.ts";
@@ -32,52 +34,62 @@ export function selectExperiments(registry: readonly Experiment[], only?: string
   return all.filter((e) => only.includes(e.id));
 }
 
-const seedList = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** The needs of an experiment this machine lacks, as one line ("needs Fashion-MNIST (sudo apt-get …)"); null when all are met. */
+export function unmetNeeds(exp: Experiment, size: Size): string | null {
+  const h = resolveConfig(exp, size, []).hparams;
+  const missing = exp.needs.filter((n) => !n.met(h));
+  return missing.length ? `not run: needs ${missing.map((n) => `${n.what} (${n.how})`).join("; ")}` : null;
+}
 
-/** The outcomes of one experiment in a store: per seed for a single-run experiment, one for a sweep. */
-export function outcomesFromStore(exp: Experiment, size: Size, seeds: number[], store: RunStore): Outcome[] {
-  const plan = planExperiment(exp, size, [], seeds);
+/** The reproduction of one experiment in a store for the seeds from `first` on (null: not all its points have run). */
+export function outcomeFromStore(exp: Experiment, size: Size, first: number, count: number | undefined, store: RunStore): Outcome | null {
+  const plan = planExperiment(exp, size, [], seedsOf(exp, size, first, count));
   const find = (p: PointSpec): RunSummary | null => {
     const row = store.latestFinished({ experiment: exp.id, hparams_hash: hparamsHashOf(exp.id, p.hparams), seed: p.seed, size });
     return row?.summary ? (JSON.parse(row.summary) as RunSummary) : null;
   };
-  const groups: { points: PointSpec[]; control: PointSpec[] }[] = exp.sweep
-    ? [plan]
-    : seeds.map((s) => ({ points: plan.points.filter((p) => p.seed === s), control: plan.control.filter((p) => p.seed === s) }));
-  const out: Outcome[] = [];
-  for (const g of groups) {
-    const pts = g.points.map(find);
-    if (pts.some((p) => p === null)) continue; // not (yet) run: this outcome is missing, not failed
-    const ctl = g.control.map(find).filter((p): p is RunSummary => p !== null);
-    out.push(evaluateExperiment(exp, size, pts as RunSummary[], ctl, store));
-  }
-  return out;
+  const pts = plan.points.map(find);
+  if (pts.some((p) => p === null)) return null; // not (yet) run: this outcome is missing, not failed
+  const ctl = plan.control.map(find).filter((p): p is RunSummary => p !== null);
+  return evaluateExperiment(exp, size, pts as RunSummary[], ctl.length === plan.control.length ? ctl : [], store);
 }
 
-export type ReportOptions = { size?: Size; seeds?: number; only?: string[]; command: string; reportDir: string; inProgress?: string; /** Write figure files (SVG + PNG) beside the page (default true; the in-progress refreshes skip it). */ figureFiles?: boolean };
+/** The label of an experiment a tour did not run (the report shows its verdict of record). */
+export const NOT_IN_TOUR = "not in the tour";
+
+export type ReportEntry = { exp: Experiment; size: Size; outcome: Outcome | null; notRun?: string };
+
+export type ReportOptions = { size?: Size; /** First seed (default 0) and count (default: each experiment's declared count). */ seed?: number; seeds?: number; only?: string[]; /** Experiments listed as not run (their needs unmet), with the reason. */ notRun?: Map<string, string>; command: string; reportDir: string; inProgress?: string; /** Write figure files (SVG + PNG) beside the page (default true; the in-progress refreshes skip it). */ figureFiles?: boolean };
 
 /** Render the report from the store (nothing is run); returns the path of index.html and the entries. */
-export function renderReport(registry: readonly Experiment[], cat: Catalogue, store: RunStore, opts: ReportOptions): { reportPath: string; entries: { exp: Experiment; size: Size; outcomes: Outcome[] }[] } {
-  const entries: { exp: Experiment; size: Size; outcomes: Outcome[] }[] = [];
+export function renderReport(registry: readonly Experiment[], cat: Catalogue, store: RunStore, opts: ReportOptions): { reportPath: string; entries: ReportEntry[] } {
+  const entries: { exp: Experiment; size: Size; outcome: Outcome | null; notRun?: string }[] = [];
+  const records = readRecords();
   for (const exp of selectExperiments(registry, opts.only)) {
+    const notRun = opts.notRun?.get(exp.id);
     // Without --size: the largest size with finished runs.
     const size = opts.size ?? [...SIZES].reverse().find((s) => store.finishedSizes(exp.id).includes(s));
+    if (notRun) {
+      entries.push({ exp, size: size ?? "quick", outcome: null, notRun });
+      continue;
+    }
     if (!size) continue;
-    const seeds = opts.seeds !== undefined ? seedList(opts.seeds) : store.finishedSeeds(exp.id, size);
-    const outcomes = outcomesFromStore(exp, size, seeds, store);
-    if (outcomes.length) entries.push({ exp, size, outcomes });
+    // Without --seed: seed 0 when it ran, else the smallest seed that ran.
+    const ran = store.finishedSeeds(exp.id, size);
+    const outcome = outcomeFromStore(exp, size, opts.seed ?? (ran.length === 0 || ran.includes(0) ? 0 : Math.min(...ran)), opts.seeds, store);
+    if (outcome) entries.push({ exp, size, outcome });
   }
   const reportDir = resolve(opts.reportDir);
-  const experiments: ReportExperiment[] = entries.map(({ exp, size, outcomes }) => {
-    const first = outcomes[0];
-    const base = first.points[0].hparams;
-    const figs = first.figures.map((f) => ({ ...f, name: `${exp.id}-${f.name}` }));
-    if (opts.figureFiles !== false) writeFigureFiles(join(reportDir, "figures"), figs);
+  const experiments: ReportExperiment[] = entries.map(({ exp, size, outcome, notRun }) => {
+    const base = outcome?.points[0]?.hparams ?? resolveConfig(exp, size, []).hparams;
+    const figs = (outcome?.figures ?? []).map((f) => ({ ...f, name: `${exp.id}-${f.name}` }));
+    if (opts.figureFiles !== false && figs.length) writeFigureFiles(join(reportDir, "figures"), figs);
     const sizeFlag = size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`;
+    const all = outcome ? [...outcome.points.map((p) => ({ p, control: false })), ...outcome.controlPoints.map((p) => ({ p, control: true }))] : [];
     return {
       id: exp.id,
       kind: exp.kind ?? "reproduction",
-      tables: first.tables,
+      tables: outcome?.tables ?? [],
       paper: exp.paper,
       title: exp.title,
       claim: exp.claim(base),
@@ -85,16 +97,22 @@ export function renderReport(registry: readonly Experiment[], cat: Catalogue, st
       deviations: exp.deviations,
       criterionSource: exp.criterionSource,
       size,
-      outcomes: outcomes.map((o) => ({
-        seed: exp.sweep ? null : o.points[0].seed,
-        verdict: o.verdict,
-        control: o.control ? { what: o.control.what, verdict: o.control.verdict } : null,
-        runIds: [...o.points, ...o.controlPoints].map((p) => p.run_id),
-        seconds: [...o.points, ...o.controlPoints].reduce((a, p) => a + p.seconds, 0),
-      })),
-      points: first.points.map((p) => ({ runId: p.run_id, seed: p.seed, varied: Object.fromEntries(Object.entries(p.hparams).filter(([k, v]) => first.points.some((q) => q.hparams[k] !== v))), seconds: p.seconds, reused: !!p.reused })),
-      figures: figureMarkup(first.figures).map((f) => ({ ...f, title: `${f.title}${exp.sweep ? "" : ` (seed ${first.points[0].seed})`}` })),
-      command: `genlab reproduce --only ${exp.id}${sizeFlag} --seeds ${Math.max(1, outcomes.length)}`,
+      outcome: outcome
+        ? {
+            seeds: outcome.seeds,
+            verdict: outcome.verdict,
+            control: outcome.control ? { what: outcome.control.what, verdict: outcome.control.verdict, failed: outcome.control.failed, inRun: outcome.control.inRun } : null,
+            ...(outcome.error ? { error: outcome.error } : {}),
+            runIds: all.map(({ p }) => p.run_id),
+            seconds: all.reduce((a, { p }) => a + p.seconds, 0),
+          }
+        : null,
+      ...(notRun ? { notRun } : {}),
+      ...(records[exp.id] ? { recorded: records[exp.id] } : {}),
+      ...(exp.calibration ? { calibration: exp.calibration } : {}),
+      points: all.map(({ p, control }) => ({ runId: p.run_id, seed: p.seed, control, varied: Object.fromEntries(Object.entries(p.hparams).filter(([k, v]) => all.some(({ p: q }) => q.hparams[k] !== v))), seconds: p.seconds, reused: !!p.reused })),
+      figures: figureMarkup(outcome?.figures ?? []).map((f) => ({ ...f, title: `${f.title}${outcome && outcome.seeds.length > 1 ? ` (seeds ${outcome.seeds.join(", ")})` : ""}` })),
+      command: `genlab run ${exp.id}${sizeFlag}${outcome && outcome.seeds[0] !== 0 ? ` --seed ${outcome.seeds[0]}` : ""}`,
       hparams: base,
     };
   });
@@ -115,7 +133,10 @@ export function renderReport(registry: readonly Experiment[], cat: Catalogue, st
 export type ReproduceOptions = {
   size: Size;
   only?: string[];
-  seeds: number;
+  /** The first seed (a reproduction of n seeds runs seed … seed + n − 1). */
+  seed: number;
+  /** How many seeds (default: each experiment's declared count at this size). */
+  seeds?: number;
   outDir: string;
   storePath?: string;
   reportDir: string;
@@ -128,24 +149,36 @@ export type ReproduceOptions = {
   workerScript: string;
   /** false: skip the negative controls (default: run them). */
   control?: boolean;
+  /** A tour (`only` is its list): the report also lists every other experiment, with its verdict of record. */
+  tour?: boolean;
 };
 
-export type ReproduceResult = { entries: { exp: Experiment; size: Size; outcomes: Outcome[] }[]; reportPath: string; interrupted: boolean; ran: number; reused: number; seconds: number };
+export type ReproduceResult = { entries: ReportEntry[]; reportPath: string; interrupted: boolean; ran: number; reused: number; seconds: number };
 
 export async function reproduce(registry: readonly Experiment[], cat: Catalogue, opts: ReproduceOptions): Promise<ReproduceResult> {
   const t0 = performance.now();
-  const exps = selectExperiments(registry, opts.only);
+  const selected = selectExperiments(registry, opts.only);
+  const reportOnly = opts.tour ? undefined : opts.only;
+  // What a missing dataset or package stops is listed as not run; everything else runs.
+  const notRun = new Map<string, string>();
+  for (const e of selected) {
+    const why = unmetNeeds(e, opts.size);
+    if (why) notRun.set(e.id, why);
+  }
+  if (opts.tour) for (const e of registry) if (!selected.includes(e)) notRun.set(e.id, `${NOT_IN_TOUR} (genlab run ${e.id} --quick runs it${e.cost.quick ? `: ${e.cost.quick} on one core` : ""})`);
+  const exps = selected.filter((e) => !notRun.has(e.id));
   const planned = exps.flatMap((e) => {
-    const p = planExperiment(e, opts.size, [], seedList(opts.seeds));
+    const p = planExperiment(e, opts.size, [], seedsOf(e, opts.size, opts.seed, opts.seeds));
     return opts.control === false ? p.points : [...p.points, ...p.control];
   });
   const mine = selectShard(planned, opts.shard);
   const stream = opts.stream ?? process.stderr;
+  if (!opts.quiet) for (const [id, why] of notRun) stream.write(`${id}: ${why}\n`);
   if (!opts.quiet) stream.write(`reproduce: ${exps.length} experiment${exps.length === 1 ? "" : "s"}, ${planned.length} runs${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}: ${mine.length} of them` : ""}, ${opts.size} size, --jobs ${opts.jobs}\n`);
   const refresh = (inProgress?: string) => {
     const store = openStore(opts.outDir, opts.storePath);
     try {
-      return renderReport(registry, cat, store, { size: opts.size, seeds: opts.seeds, only: opts.only, command: opts.command, reportDir: opts.reportDir, inProgress, figureFiles: !inProgress });
+      return renderReport(registry, cat, store, { size: opts.size, seed: opts.seed, seeds: opts.seeds, only: reportOnly, notRun, command: opts.command, reportDir: opts.reportDir, inProgress, figureFiles: !inProgress });
     } finally {
       store.close();
     }

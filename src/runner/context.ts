@@ -10,8 +10,8 @@ import { numRows } from "../data/dataset.ts";
 import { stepsOf, train, type LogRecord, type TrainCheckpoint } from "../train/loop.ts";
 import { dynamicsRecorder, stepsPerEpoch, truncateDynamics, type Dynamics } from "../scores/dynamics.ts";
 import { PER_EXAMPLE_QUANTITIES } from "../scores/perExample.ts";
-import { MAIN_PHASE, type ArrayInfo, type CtxTrainConfig, type DynamicsConfig, type HostNdArray, type Json, type MetricRow, type RunContext, type Size } from "./experiment.ts";
-import type { Values } from "./schema.ts";
+import { MAIN_PHASE, type ArrayInfo, type CtxTrainConfig, type DynamicsConfig, type HostNdArray, type Json, type MetricRow, type RunContext, type Size } from "../declare/experiment.ts";
+import type { Values } from "../declare/schema.ts";
 
 /** Thrown out of `ctx.train` / `ctx.phase` when the user asked to stop; the runner marks the run interrupted. */
 export class StopRequested extends Error {

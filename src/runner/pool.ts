@@ -6,7 +6,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { GenlabError, type ErrorIssue } from "../core/errors.ts";
-import type { Experiment } from "./experiment.ts";
+import type { Experiment } from "../declare/experiment.ts";
 import { formatDuration } from "./progress.ts";
 import { hparamsHashOf, openStore, runPoint, type PointSpec, type RunSummary } from "./run.ts";
 

@@ -18,7 +18,7 @@ import { decodeNpy, encodeNpy } from "../data/npy.ts";
 import { parseCheckpoint } from "../train/checkpoint.ts";
 import type { TrainCheckpoint } from "../train/loop.ts";
 import { fault } from "./fault.ts";
-import type { FigureSpec } from "./charts.ts";
+import type { FigureSpec } from "../declare/charts.ts";
 import { StopRequested, createRunContext } from "./context.ts";
 import {
   MAIN_PHASE,
@@ -31,13 +31,15 @@ import {
   type Size,
   type ResultTable,
   type Verdict,
-} from "./experiment.ts";
+} from "../declare/experiment.ts";
 import { BACKEND } from "../platform/backend.ts";
 import { genlabVersion, jaxVersion, writeFileAtomic, writeJsonAtomic } from "./files.ts";
 import { Progress, formatDuration, formatTable } from "./progress.ts";
-import { findExperiment } from "./registry.ts";
-import type { Values } from "./schema.ts";
-import { hparamsHashOf, planExperiment, resolveConfig, type PointSpec } from "./plan.ts";
+import { findExperiment } from "../declare/registry.ts";
+import { checkLines, failedChecks, judge } from "../declare/criteria.ts";
+import { seedsOf } from "../declare/experiment.ts";
+import type { Values } from "../declare/schema.ts";
+import { hparamsHashOf, planExperiment, resolveConfig, type PointSpec } from "../declare/plan.ts";
 import { RunStore, type RunRow } from "./store.ts";
 
 export type RunSummary = {
@@ -49,7 +51,10 @@ export type RunSummary = {
   hparams: Values;
   settings: Values;
   status: "finished" | "interrupted";
-  /** The verdict of this run alone (experiments without a sweep); null for sweep points and interrupted runs. */
+  /**
+   * Always null for runs written since verdicts became the reproduction's (criteria over every point and
+   * seed, src/declare/criteria.ts); older stores may hold a per-run verdict here.
+   */
   verdict: Verdict["verdict"] | null;
   criterion: string | null;
   measured: Record<string, number | null>;
@@ -316,9 +321,9 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
     store.finishRun(runId, { status: "interrupted", seconds, error: "stopped by signal; resume with: genlab resume " + runId });
     return { ...base, status: "interrupted", verdict: null, criterion: null, measured: {} };
   }
-  // A run that is its experiment's only point has a verdict of its own.
-  const alone = exp.sweep ? null : exp.verdict([{ runId, hparams, seed, results, metrics, arrays: base.arrays, dir }]);
-  const summary: RunSummary = { ...base, status: "finished", verdict: alone?.verdict ?? null, criterion: alone?.criterion ?? null, measured: alone?.measured ?? {} };
+  // A point has no verdict of its own: the reproduction (every point and seed, and its control) is judged.
+  void metrics;
+  const summary: RunSummary = { ...base, status: "finished", verdict: null, criterion: null, measured: {} };
   fault("summary");
   writeJsonAtomic(join(dir, "summary.json"), summary);
   fault("finish");
@@ -469,9 +474,14 @@ export type Outcome = {
   experiment: string;
   paper: number;
   size: Size;
-  /** null when a point was interrupted. */
+  /** The seeds judged. */
+  seeds: number[];
+  /** null when a point was interrupted (or the judging failed: see `error`). */
   verdict: Verdict | null;
-  control: { what: string; verdict: Verdict | null; runIds: string[] } | null;
+  /** The control, judged by the same checks; `failed` lists the checks it fails. */
+  control: { what: string; verdict: Verdict | null; failed: string[]; runIds: string[]; inRun: boolean } | null;
+  /** An error of the experiment (a check with a missing value, a control with a missing arm). */
+  error?: string;
   points: RunSummary[];
   controlPoints: RunSummary[];
   figures: FigureSpec[];
@@ -488,36 +498,60 @@ export function evaluateExperiment(exp: Experiment, size: Size, points: RunSumma
   const complete = (ps: RunSummary[]) => ps.length > 0 && ps.every((s) => s.status === "finished");
   const load = (ps: RunSummary[]) => ps.map((s) => pointOf(s, store.metricRows(s.run_id)));
   const pts = complete(points) ? load(points) : null;
+  const seeds = [...new Set(points.map((p) => p.seed))].sort((a, b) => a - b);
   const nc = exp.negativeControl;
+  const base = { experiment: exp.id, paper: exp.paper, size, seeds, points, controlPoints, seconds: [...points, ...controlPoints].reduce((a, s) => a + (s.reused ? 0 : s.seconds), 0) };
+  if (!pts) return { ...base, verdict: null, control: nc ? { what: nc.what, verdict: null, failed: [], runIds: controlPoints.map((s) => s.run_id), inRun: !!nc.inRun } : null, figures: [], tables: [] };
+  let verdict: Verdict | null = null;
   let control: Outcome["control"] = null;
+  const errors: string[] = [];
+  try {
+    verdict = judge(exp.id, exp.checks, pts, size);
+  } catch (e) {
+    errors.push((e as Error).message);
+  }
   if (nc) {
-    if (nc.hparams) control = { what: nc.what, verdict: complete(controlPoints) ? exp.verdict(load(controlPoints)) : null, runIds: controlPoints.map((s) => s.run_id) };
-    else if (nc.verdict) control = { what: nc.what, verdict: pts ? nc.verdict(pts) : null, runIds: points.map((s) => s.run_id) };
+    let cv: Verdict | null = null;
+    const cps = nc.inRun ? pts : complete(controlPoints) ? load(controlPoints) : null;
+    if (cps) {
+      try {
+        cv = judge(exp.id, exp.checks, cps, size, "control");
+      } catch (e) {
+        errors.push(`negative control: ${(e as Error).message}`);
+      }
+    }
+    control = { what: nc.what, verdict: cv, failed: cv ? failedChecks(cv) : [], runIds: (nc.inRun ? points : controlPoints).map((s) => s.run_id), inRun: !!nc.inRun };
   }
   return {
-    experiment: exp.id,
-    paper: exp.paper,
-    size,
-    verdict: pts ? exp.verdict(pts) : null,
+    ...base,
+    verdict,
     control,
-    points,
-    controlPoints,
-    figures: pts ? exp.figures(pts) : [],
-    tables: pts && exp.tables ? exp.tables(pts) : [],
-    seconds: [...points, ...controlPoints].reduce((a, s) => a + (s.reused ? 0 : s.seconds), 0),
+    ...(errors.length ? { error: errors.join("; ") } : {}),
+    figures: verdict ? exp.figures(pts, verdict) : [],
+    tables: exp.tables ? exp.tables(pts) : [],
   };
 }
 
-export type RunOptions = PointOptions & { experiment: string; size: Size; set: string[]; seed: number; /** Also run the negative control (default true). */ control?: boolean };
+export type RunOptions = PointOptions & {
+  experiment: string;
+  size: Size;
+  set: string[];
+  /** The first seed: a reproduction of n seeds runs seed, seed + 1, …, seed + n − 1. */
+  seed: number;
+  /** How many seeds (default: the experiment's declared count at this size). */
+  seedCount?: number;
+  /** Also run the negative control (default true). */
+  control?: boolean;
+};
 
-/** Run an experiment in this process: its points for `seed` (a sweep's own seeds where it lists them) and its control. */
+/** Run an experiment in this process: its points for the seeds from `seed` on, and its control. */
 export async function runExperiment(registry: readonly Experiment[], opts: RunOptions): Promise<Outcome> {
   const exp = findExperiment(registry, opts.experiment);
-  const plan = planExperiment(exp, opts.size, opts.set, [opts.seed]);
+  const plan = planExperiment(exp, opts.size, opts.set, seedsOf(exp, opts.size, opts.seed, opts.seedCount));
   const todo = [...plan.points, ...(opts.control === false ? [] : plan.control)];
   const done: RunSummary[] = [];
   for (const [i, spec] of todo.entries()) {
-    if (todo.length > 1 && !opts.quiet) (opts.stream ?? process.stderr).write(`${exp.id}: run ${i + 1}/${todo.length}${spec.role === "control" ? " (negative control)" : ""}\n`);
+    if (todo.length > 1 && !opts.quiet) (opts.stream ?? process.stderr).write(`${exp.id}: run ${i + 1}/${todo.length}${spec.role === "control" ? " (negative control)" : ""}, seed ${spec.seed}\n`);
     const s = await runPoint(registry, spec, opts);
     done.push(s);
     if (s.status === "interrupted") break;
@@ -526,7 +560,7 @@ export async function runExperiment(registry: readonly Experiment[], opts: RunOp
   try {
     const points = done.filter((_, i) => todo[i].role === "point");
     const controlPoints = done.filter((_, i) => todo[i].role === "control");
-    return evaluateExperiment(exp, opts.size, points, controlPoints, store);
+    return evaluateExperiment(exp, opts.size, points, opts.control === false && !exp.negativeControl?.inRun ? [] : controlPoints, store);
   } finally {
     store.close();
   }
@@ -552,15 +586,23 @@ export function summaryTable(s: RunSummary): string {
   return formatTable(rows);
 }
 
+/** What a control's verdict means, in words. */
+export function controlText(c: NonNullable<Outcome["control"]>): string {
+  if (!c.verdict) return `not judged — ${c.what}`;
+  const v = c.verdict.verdict;
+  const fails = c.failed.length ? `fails ${c.failed.join(", ")}` : "fails no check";
+  return `${v === "PASS" ? "WARNING: PASSES" : v} (${fails}) — ${c.what}`;
+}
+
 export function outcomeTable(o: Outcome): string {
-  const rows: [string, string][] = [["experiment", `${o.experiment} (paper ${o.paper}), ${o.size} size`]];
+  const rows: [string, string][] = [["experiment", `${o.experiment} (paper ${o.paper}), ${o.size} size, seed${o.seeds.length === 1 ? "" : "s"} ${o.seeds.join(", ")}`]];
   rows.push(["runs", `${o.points.length} point${o.points.length === 1 ? "" : "s"}${o.controlPoints.length ? ` + ${o.controlPoints.length} control` : ""} (${o.points.filter((p) => p.reused).length} reused)`]);
   if (o.verdict) {
-    for (const [k, v] of Object.entries(o.verdict.measured)) rows.push([k, fmt(v) + (o.verdict.brackets?.[k] ? ` (bracket (${o.verdict.brackets[k].map((b) => b ?? "never").join(", ")}])` : "")]);
-    rows.push(["verdict", o.verdict.verdict]);
-    rows.push(["criterion", o.verdict.criterion]);
-  } else rows.push(["verdict", "none (interrupted)"]);
-  if (o.control) rows.push(["negative control", `${o.control.verdict?.verdict ?? "not run"} — ${o.control.what}${o.control.verdict ? (o.control.verdict.verdict === "FAIL" ? " (the criterion fails on it, as it must)" : " (WARNING: the criterion passes on the control)") : ""}`]);
+    rows.push(["verdict", o.verdict.verdict + (o.verdict.reason ? ` — ${o.verdict.reason}` : "")]);
+    for (const line of checkLines(o.verdict)) rows.push(["", line]);
+  } else rows.push(["verdict", o.error ? `ERROR — ${o.error}` : "none (interrupted)"]);
+  if (o.verdict && o.error) rows.push(["error", o.error]);
+  if (o.control) rows.push(["negative control", controlText(o.control)]);
   rows.push(["time", formatDuration(o.seconds)]);
   return formatTable(rows) + o.tables.map(formatResultTable).join("");
 }

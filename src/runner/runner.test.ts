@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { GenlabError, formatIssue, formatPath } from "../core/errors.ts";
 import { canonicalJson, hashConfig } from "../core/hash.ts";
 import { EXPERIMENTS } from "../../experiments/index.ts";
-import { findExperiment } from "./registry.ts";
+import { findExperiment } from "../declare/registry.ts";
 import { resolveConfig } from "./run.ts";
-import { parseValues, type Schema } from "./schema.ts";
+import { parseValues, type Schema } from "../declare/schema.ts";
 
 const schema: Schema = {
   lr: { type: "number", default: 0.1, doc: "", min: 0, max: 10, minExclusive: true },

@@ -11,8 +11,8 @@ import { roleKeys } from "../../src/core/prng.ts";
 import { treeDispose } from "../../src/core/tree.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../../src/nn/dense.ts";
 import { adam } from "../../src/optim/aliases.ts";
-import { defineExperiment } from "../../src/runner/experiment.ts";
-import { integer } from "../../src/runner/schema.ts";
+import { defineExperiment } from "../../src/declare/experiment.ts";
+import { integer } from "../../src/declare/schema.ts";
 
 export const faultProbe = defineExperiment({
   id: "fault-probe",
@@ -48,7 +48,7 @@ export const faultProbe = defineExperiment({
     treeDispose([main.params, main.optState]);
     return { scored, pre_mse: pre.history.at(-1)!.train_mse, final_mse: main.history.at(-1)!.train_mse };
   },
-  verdict: (points) => ({ verdict: points[0].results.final_mse < points[0].results.pre_mse ? "PASS" : "FAIL", criterion: "the loss keeps falling", measured: { final_mse: points[0].results.final_mse } }),
+  checks: [{ id: "final_over_pre_mse", role: "claim", what: "final / pre-training MSE", cmp: "<", threshold: 1, source: "this test", value: ({ points }) => points[0].results.final_mse / points[0].results.pre_mse }],
   figures: () => [],
 });
 

@@ -38,8 +38,9 @@ export function resolveConfig(exp: Experiment, size: Size, set: string[], extra:
 }
 
 /**
- * The points of an experiment at a size: its sweep (or one run per seed), then its negative control's
- * points (the same grid with the control's hparams). Unknown sweep keys are errors.
+ * The points of an experiment at a size for the given seeds (see `seedsOf`): its sweep grid (or one run) per
+ * seed, then its negative control's points (the same grid with the control's hparams). Unknown sweep keys
+ * are errors.
  */
 export function planExperiment(exp: Experiment, size: Size, set: string[], seeds: readonly number[]): { points: PointSpec[]; control: PointSpec[] } {
   const base = resolveConfig(exp, size, set);
@@ -51,6 +52,7 @@ export function planExperiment(exp: Experiment, size: Size, set: string[], seeds
       const { hparams, settings } = resolveConfig(exp, size, set, { ...over, ...extra });
       return { experiment: exp.id, size, seed, hparams, settings, role, set };
     });
+  // A control run inside each point (inRun) adds no points; a control by hparams re-runs every point without the ingredient.
   const control = exp.negativeControl?.hparams;
   return { points: expand({}, "point"), control: control ? expand(control as Values, "control") : [] };
 }

@@ -15,25 +15,15 @@ import type { LogRecord, TrainConfig } from "../train/loop.ts";
 import type { LogSchedule } from "../train/schedule.ts";
 import type { FigureSpec } from "./charts.ts";
 import type { Infer, Schema, Values } from "./schema.ts";
+import { validateChecks, type CheckDecl, type Size, type Verdict } from "./criteria.ts";
 
-export type Size = "smoke" | "quick" | "full";
+export type { Size } from "./criteria.ts";
 export const SIZES: readonly Size[] = ["smoke", "quick", "full"];
 
 /** JSON-safe results of a run: numbers, strings, null, arrays and objects of them. */
 export type Json = number | string | boolean | null | Json[] | { [k: string]: Json };
 
-export type Verdict = {
-  verdict: "PASS" | "FAIL";
-  /** The criterion in words, with its thresholds. */
-  criterion: string;
-  /** The measured values the verdict was computed from (null: never reached). */
-  measured: Record<string, number | null>;
-  /**
-   * Values read off a logging grid are known only to a bracket (previous logged step, logged step]:
-   * `brackets[name] = [lo, hi]`; the verdict uses the conservative end.
-   */
-  brackets?: Record<string, [number | null, number | null]>;
-};
+export type { Verdict, VerdictLabel, CheckDecl, CheckResult, CheckInput } from "./criteria.ts";
 
 /** One logged row: keyed by phase and by one axis (the step unless said otherwise). */
 export type MetricRow = { phase: string; axis: string; x: number; values: Record<string, number> };
@@ -124,16 +114,45 @@ export type Point<H extends Values = Values, R extends Json = Json> = {
   dir: string;
 };
 
-/** A grid: every combination of the listed values (and seeds); hparams not listed keep the size's values. */
-export type SweepGrid<H> = { [K in keyof H]?: readonly H[K][] } & { seeds?: readonly number[] };
+/**
+ * A grid: every combination of the listed values; hparams not listed keep the size's values. Seeds are not
+ * listed here: the experiment declares how many (`seeds`), the user which (`--seed s` runs s, s+1, …).
+ */
+export type SweepGrid<H> = { [K in keyof H]?: readonly H[K][] };
 
-export type NegativeControl<H extends Values, R extends Json> = {
-  /** What the control is and why the phenomenon must not appear there. */
+/**
+ * The negative control: the reproduction with the one ingredient the claim depends on removed, actually run
+ * (or actually measured), and judged by the same checks (with `arm: "control"`). It must be able to pass: a
+ * relabelling of the reproduction's own arms that fails by construction proves nothing. The report lists,
+ * per control, the checks it fails; a control that passes is flagged.
+ */
+export type NegativeControl<H extends Values> = {
+  /** What is removed and why the phenomenon must not appear without it. */
   what: string;
-  /** Run the same experiment with these hparams (the criterion must FAIL on them)… */
-  hparams?: Partial<H>;
-  /** …or compute the criterion on a control arm already inside the results. */
-  verdict?: (points: Point<H, R>[]) => Verdict;
+} & (
+  | {
+      /** Run every point again with these hparams (the ingredient removed). */
+      hparams: Partial<H>;
+      inRun?: never;
+    }
+  | {
+      /**
+       * The control arm is run inside every point (say which arm in `what`): the checks read it when
+       * `input.arm === "control"`; a missing control value is an error like any other.
+       */
+      inRun: true;
+      hparams?: never;
+    }
+);
+
+/** A dataset or package a run needs that a fresh machine may lack: reproduce lists the experiment as not run. */
+export type Need = {
+  /** What is needed ("Fashion-MNIST"). */
+  what: string;
+  /** How to get it ("sudo apt-get install dataset-fashion-mnist"). */
+  how: string;
+  /** Whether this machine has it, for these hparams. */
+  met: (h: Values) => boolean;
 };
 
 export type Coverage = {
@@ -163,9 +182,23 @@ export type ExperimentDecl<HS extends Schema, SS extends Schema, R extends Json>
   coverage: Coverage;
   /** Deviations from the paper: loss, sizes, init, optimizer settings, data. */
   deviations: string[];
-  /** Where the criterion comes from (spec section, calibration). */
+  /** Where the criteria come from overall (spec section, calibration); each check names its own source too. */
   criterionSource: string;
-  negativeControl?: NegativeControl<Infer<HS>, R>;
+  /**
+   * The criteria, written once: gates (the regime was reached) and claims (what the paper says happens
+   * there). The verdict, the criterion text and the report's per-check table are computed from them.
+   */
+  checks: CheckDecl<Point<Infer<HS>, R>>[];
+  negativeControl?: NegativeControl<Infer<HS>>;
+  /** How many seeds a reproduction of each size runs (default 1); `--seed s` makes them s, s+1, … */
+  seeds?: Partial<Record<Size, number>>;
+  /**
+   * How the quick size was calibrated: the seeds (never the reported ones) and what they gave. Shown in the
+   * report; absent means not calibrated yet, and the report says so.
+   */
+  calibration?: { seeds: number[]; outcome: string };
+  /** Datasets or packages the runs need (a fresh machine may lack them: reproduce lists them as not run). */
+  needs?: Need[];
   /** "generated": the data is made in code, so the experiment also runs in a browser page. */
   dataSource: "generated" | "file";
   /** The hparams the in-browser form shows (default: all). */
@@ -184,8 +217,8 @@ export type ExperimentDecl<HS extends Schema, SS extends Schema, R extends Json>
   /** A sweep: the points are separate hashed runs; the verdict and figures see all of them. */
   sweep?: (size: Size, h: Infer<HS>) => SweepGrid<Infer<HS>>[];
   run(ctx: RunContext<Infer<HS>, Infer<SS>>): Promise<R>;
-  verdict(points: Point<Infer<HS>, R>[]): Verdict;
-  figures(points: Point<Infer<HS>, R>[]): FigureSpec[];
+  /** Figures from the points (of the reproduction) and their verdict. */
+  figures(points: Point<Infer<HS>, R>[], verdict: Verdict): FigureSpec[];
   /** Result tables (optional; benchmarks have them). */
   tables?(points: Point<Infer<HS>, R>[]): ResultTable[];
 };
@@ -200,7 +233,11 @@ export type Experiment = {
   coverage: Coverage;
   deviations: string[];
   criterionSource: string;
-  negativeControl?: NegativeControl<Values, Json>;
+  checks: CheckDecl<Point>[];
+  negativeControl?: NegativeControl<Values>;
+  seeds: Record<Size, number>;
+  calibration?: { seeds: number[]; outcome: string };
+  needs: Need[];
   dataSource: "generated" | "file";
   playFields?: string[];
   hparams: Schema;
@@ -210,8 +247,7 @@ export type Experiment = {
   cost: Record<Size, string>;
   sweep?: (size: Size, h: Values) => SweepGrid<Values>[];
   run(ctx: RunContext): Promise<Json>;
-  verdict(points: Point[]): Verdict;
-  figures(points: Point[]): FigureSpec[];
+  figures(points: Point[], verdict: Verdict): FigureSpec[];
   tables?(points: Point[]): ResultTable[];
 };
 
@@ -223,17 +259,28 @@ export const COMMON_SETTINGS: Schema = {
 /** Declare an experiment; hparam and settings types are inferred from their schemas (no casts). */
 export function defineExperiment<HS extends Schema, SS extends Schema = Record<never, never>, R extends Json = Json>(decl: ExperimentDecl<HS, SS, R>): Experiment {
   for (const k of Object.keys(decl.settings ?? {})) if (k in decl.hparams) throw new Error(`${decl.id}: ${k} is both an hparam and a setting`);
-  return { ...(decl as unknown as Experiment), settings: { ...COMMON_SETTINGS, ...(decl.settings ?? {}) } };
+  validateChecks(decl.id, decl.checks);
+  if (!decl.checks.some((c) => c.role === "claim")) throw new Error(`${decl.id}: no claim among the checks`);
+  const seeds = { smoke: 1, quick: 1, full: 1, ...(decl.seeds ?? {}) };
+  for (const [size, n] of Object.entries(seeds)) if (!Number.isInteger(n) || n < 1) throw new Error(`${decl.id}: seeds.${size} must be a positive integer`);
+  if (decl.negativeControl && !decl.negativeControl.hparams && !decl.negativeControl.inRun) throw new Error(`${decl.id}: a negative control is run: give hparams or inRun`);
+  // The erasure: the declaration's types are checked above; the registry sees every experiment alike.
+  return { ...(decl as unknown as Experiment), seeds, needs: decl.needs ?? [], settings: { ...COMMON_SETTINGS, ...(decl.settings ?? {}) } };
+}
+
+/** The seeds a reproduction runs: `count` (default: the size's declared count) from `first` on. */
+export function seedsOf(exp: Experiment, size: Size, first: number, count?: number): number[] {
+  const n = count ?? exp.seeds[size];
+  return Array.from({ length: n }, (_, i) => first + i);
 }
 
 /** Expand sweep grids into points (hparam overrides + seed), in a stable order. */
-export function expandSweep(grids: SweepGrid<Values>[], defaultSeeds: readonly number[]): { set: Values; seed: number }[] {
+export function expandSweep(grids: SweepGrid<Values>[], seeds: readonly number[]): { set: Values; seed: number }[] {
   const out: { set: Values; seed: number }[] = [];
   for (const g of grids) {
-    const { seeds, ...axes } = g as Record<string, readonly (number | string | boolean)[]> & { seeds?: readonly number[] };
     let combos: Values[] = [{}];
-    for (const [k, vals] of Object.entries(axes)) combos = combos.flatMap((c) => vals.map((v) => ({ ...c, [k]: v })));
-    for (const c of combos) for (const seed of seeds ?? defaultSeeds) out.push({ set: c, seed });
+    for (const [k, vals] of Object.entries(g as Record<string, readonly (number | string | boolean)[]>)) combos = combos.flatMap((c) => vals.map((v) => ({ ...c, [k]: v })));
+    for (const c of combos) for (const seed of seeds) out.push({ set: c, seed });
   }
   return out;
 }

@@ -1,0 +1,12 @@
+/**
+ * The one import of an experiment's declaration: `defineExperiment`, the hparam schema helpers, the
+ * criteria (checks, gates and claims), chart specs and logging-grid brackets.
+ *
+ *   import { defineExperiment, integer, number, type Point } from "../../src/declare/kit.ts";
+ */
+export { defineExperiment, MAIN_PHASE, type Experiment, type ExperimentDecl, type Point, type RunContext, type MetricRow, type Json, type Size, type Verdict, type CheckDecl, type CheckInput, type ResultTable, type Coverage, type Need, type ArrayInfo, type TrainOutcome } from "./experiment.ts";
+export { number, integer, oneOf, bool, string, type Infer, type Schema, type Values } from "./schema.ts";
+export type { FigureSpec, ChartSpec } from "./charts.ts";
+export { firstStepAtLeast, type Bracket } from "./grid.ts";
+export { fmtNum } from "./criteria.ts";
+export { fashionMnistNeed } from "./needs.ts";
