@@ -25,7 +25,7 @@ const ALLOWED: Record<string, string[]> = {
   // the declaration room: what an experiment declares (schema, defineExperiment, criteria, charts, grids, registry, plan)
   declare: [...LIBRARY],
   runner: [...LIBRARY, "declare", "platform:backend.ts"],
-  report: [...LIBRARY, "declare", "runner"],
+  report: [...LIBRARY, "declare", "runner", "server:serve.ts"],
   server: ["core", "declare", "runner"],
   cli: [...LIBRARY, "declare", "runner", "report", "platform", "experiments", "server"],
   // the public library entry (src/index.ts): the library and the declaration API

@@ -73,14 +73,23 @@ describe("dashboard in Chromium (Playwright)", { skip: !existsSync(CHROMIUM) && 
   it("the report opens from disk and shows all 45 papers", async () => {
     await page.goto(`file://${join(dir, "report", "index.html")}`);
     assert.equal(await page.locator("section.paper").count(), 45);
-    assert.equal(await page.locator("section.paper.todo").count(), 44);
+    const implemented = new Set(EXPERIMENTS.filter((e) => e.kind !== "benchmark").map((e) => e.paper)).size;
+    assert.equal(await page.locator("section.paper.todo").count(), 45 - implemented, "papers with a reproduction are never 'not yet implemented', run or not");
     await page.screenshot({ path: join(ARTIFACTS, "report.png"), fullPage: false });
     await page.locator("#grokking-modular").scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, "report-grokking.png"), fullPage: false });
   });
 
-  it("runs list: both runs, filters by status and hparams", async () => {
+  it("the first page lists reproductions, their runs folded under them; the flat run list is one click away", async () => {
     await page.goto(base);
+    await page.waitForSelector("[data-testid=reproductions] tr[data-repro]");
+    assert.ok((await page.locator("tr[data-repro]").count()) >= 1, "at least one reproduction row");
+    assert.match((await page.textContent("[data-testid=repro-counts]")) ?? "", /reproduction/);
+    await page.screenshot({ path: join(ARTIFACTS, "reproductions.png") });
+  });
+
+  it("runs list: both runs, filters by status and hparams", async () => {
+    await page.goto(`${base}#/runs`);
     await page.waitForSelector("[data-testid=runs] tr[data-run]");
     assert.equal(await page.locator("tr[data-run]").count(), 2);
     await page.selectOption("[data-testid=filter-status]", "running");

@@ -27,7 +27,11 @@ describe("every registered experiment", () => {
         if (exp.coverage.level === "partial") assert.ok(exp.coverage.notCovered.length > 0, "a partial reproduction says what it does not cover");
         assert.ok(exp.deviations.length > 0, "deviations from the paper");
         assert.ok(exp.criterionSource.length > 5, "the criterion's source");
-        assert.ok(exp.negativeControl && (exp.negativeControl.hparams || exp.negativeControl.verdict), "a negative control");
+        const nc = exp.negativeControl;
+        assert.ok(nc && (nc.inRun || (nc.hparams && Object.keys(nc.hparams).length > 0)), "a negative control that is run: hparams that remove the ingredient, or an arm run inside each point");
+        if (nc?.hparams) for (const [k, v] of Object.entries(nc.hparams)) assert.notEqual(resolveConfig(exp, "full", []).hparams[k], v, `the control changes ${k}`);
+        assert.ok(exp.checks.some((c) => c.role === "claim"), "at least one claim");
+        for (const c of exp.checks) assert.ok(c.source.trim().length > 3, `${c.id}: a source`);
         for (const size of SIZES) {
           const { hparams } = resolveConfig(exp, size, []);
           const claim = exp.claim(hparams);
@@ -41,11 +45,13 @@ describe("every registered experiment", () => {
         const out = mkdtempSync(join(tmpdir(), `genlab-${exp.id}-`));
         const t0 = performance.now();
         const o = await runExperiment(EXPERIMENTS, { experiment: exp.id, seed: 0, size: "smoke", set: [], outDir: out, quiet: true });
-        console.log(`# ${exp.id} smoke: ${o.verdict?.verdict} ${JSON.stringify(o.verdict?.measured)} · control ${o.control?.verdict?.verdict} · ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        console.log(`# ${exp.id} smoke: ${o.verdict?.verdict} ${JSON.stringify(o.verdict?.measured)} · control ${o.control?.verdict?.verdict} (fails ${o.control?.failed.join(", ")}) · ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         assert.ok(o.points.every((p) => p.status === "finished"), "o.points.every((p) => p.status === \"finished\")");
-        assert.ok(o.verdict && (o.verdict.verdict === "PASS" || o.verdict.verdict === "FAIL"), "o.verdict && (o.verdict.verdict === \"PASS\" || o.verdict.verdict === \"FAIL\")");
-        assert.ok(Object.keys(o.verdict.measured).length > 0, "measured values");
-        assert.ok(o.control?.verdict, "the control's verdict is computed");
+        assert.equal(o.error, undefined, "no check is missing a value (on the reproduction or its control)");
+        assert.ok(o.verdict && ["PASS", "FAIL", "INCONCLUSIVE"].includes(o.verdict.verdict), "a verdict");
+        assert.ok(o.verdict.checks.length > 0, "checks judged");
+        assert.deepEqual(o.verdict.seeds, o.seeds);
+        assert.ok(o.control?.verdict, "the control's verdict is computed by the same checks");
         for (const p of o.points) {
           assert.ok(existsSync(join(p.dir, "summary.json")), "existsSync(join(p.dir, \"summary.json\"))");
           for (const a of p.arrays) {

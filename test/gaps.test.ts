@@ -1,6 +1,7 @@
 // Tests the mutation run found missing (issue 9, "Tests that can fail"): each fails on a realistic bug that
 // the rest of the suite let through (see scripts/mutate.ts and its score in the README).
 import { describe, it } from "node:test";
+import { judge } from "../src/declare/criteria.ts";
 import assert from "node:assert/strict";
 import { DType, numpy as np, type Array } from "@jax-js/jax";
 import { keyFromSeed, keyToData, roleKeys } from "../src/core/prng.ts";
@@ -36,8 +37,8 @@ describe("tests the mutation run asked for", () => {
       deviations: [],
       criterionSource: "s",
       size: "quick",
-      outcomes: [{ seed: 0, verdict: { verdict: "FAIL", criterion: "x ≥ 1", measured: { x: 0.5 } }, control: null, runIds: ["r"], seconds: 1 }],
-      points: [{ runId: "r", seed: 0, varied: {}, seconds: 1, reused: false }],
+      outcome: { seeds: [0], verdict: judge("made-up", [{ id: "x", role: "claim", what: "x", cmp: ">=", threshold: 1, source: "s", value: () => 0.5 }], [{ seed: 0 }], "quick"), control: null, runIds: ["r"], seconds: 1 },
+      points: [{ runId: "r", seed: 0, varied: {}, seconds: 1, reused: false, control: false }],
       figures: [],
       command: "genlab run made-up",
       hparams: { x: 1 },
@@ -47,7 +48,7 @@ describe("tests the mutation run asked for", () => {
       { number: 2, title: "P2", paperClass: "A", group: "g" },
     ];
     const html = reportHtml({ papers, experiments: [e], classMeaning: { A: "a" }, generatedAt: "t", command: "c", versions: {} });
-    assert.match(html, /<span class="badge pass">0 PASS<\/span> <span class="badge fail">1 FAIL<\/span>/, "counts");
+    assert.match(html, /<span class="badge pass">0 PASS<\/span> <span class="badge fail">1 FAIL<\/span> <span class="badge inconclusive">0 INCONCLUSIVE<\/span>/, "counts");
     const row = html.split("\n").find((l) => l.includes('<code>made-up</code>'))!;
     assert.match(row, /<span class="badge fail">FAIL<\/span>/, "summary row");
     assert.doesNotMatch(row, /badge pass/, "no PASS in the row");

@@ -56,7 +56,7 @@ describe("verdicts: criteria as data", () => {
     const acc = v.checks.find((c) => c.id === "acc")!;
     assert.equal(acc.value, 0.89);
     assert.deepEqual(acc.perSeed.map((s) => [s.seed, s.ok]), [[5, true], [6, false]]);
-    assert.ok(Math.abs(acc.mean - 0.92) < 1e-12 && acc.sd !== null);
+    assert.ok(Math.abs(acc.mean - 0.92) < 1e-12 && acc.sd !== null, "mean and sd over seeds");
     assert.deepEqual(v.seeds, [5, 6]);
     assert.equal(v.measured["acc@s6"], 0.89);
     assert.match(checkLines(v)[1], /^✗ claim acc: test accuracy = 0\.89 ≥ 0\.9 \(margin -0\.01\) \(seeds 5: 0\.95, 6: 0\.89✗; mean 0\.92 ± /);

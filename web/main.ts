@@ -82,6 +82,73 @@ function Chart(p: { title: string; yLabel: string; curves: Curve[]; opts: ChartO
   return h("div", { class: "chart", ref, "data-testid": p.testid ?? "chart", "data-points": JSON.stringify(counts) });
 }
 
+// ------------------------------------------------------------------------------------ reproductions
+
+type Repro = {
+  experiment: string;
+  paper: number;
+  kind: string;
+  size: string;
+  seeds: number[];
+  verdict: string | null;
+  reason: string | null;
+  error: string | null;
+  coverage: string;
+  control: { verdict: string | null; failed: string[] } | null;
+  checks: { id: string; role: string; value: number; threshold: string; ok: boolean }[];
+  runs: { id: string; role: "point" | "control"; seed: number; status: string }[];
+};
+
+const verdictClass = (v: string | null) => (v === "PASS" ? "pass" : v === "FAIL" || v === "ERROR" ? "fail" : v === "INCONCLUSIVE" ? "inconclusive" : "");
+
+/** The first page: one row per reproduction (experiment × size × seeds), its sweep points and control runs folded under it. */
+function Reproductions() {
+  const [rows, setRows] = useState<Repro[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const load = () => api<Repro[]>("/api/reproductions").then(setRows, (e) => setError(String(e)));
+    load();
+    const t = setInterval(load, 5000);
+    return () => clearInterval(t);
+  }, []);
+  if (error) return h("p", { class: "error" }, error);
+  if (!rows) return h("p", null, "loading…");
+  const count = (v: string) => rows.filter((r) => r.verdict === v).length;
+  return h(
+    "div",
+    null,
+    h("p", { "data-testid": "repro-counts" }, `${rows.length} reproduction${rows.length === 1 ? "" : "s"}: `, ["PASS", "FAIL", "INCONCLUSIVE", "ERROR"].map((v) => h("span", { class: verdictClass(v) }, `${count(v)} ${v} `)), h("a", { href: "#/runs" }, " · every run →")),
+    h(
+      "table",
+      { "data-testid": "reproductions" },
+      h("tr", null, ["paper", "experiment", "size", "seeds", "verdict", "control", "checks missed", "runs"].map((c) => h("th", null, c))),
+      rows.map((r) =>
+        h(
+          "tr",
+          { "data-repro": `${r.experiment}:${r.size}:${r.seeds.join(",")}` },
+          h("td", null, r.kind === "benchmark" ? "bench" : String(r.paper)),
+          h("td", null, r.experiment),
+          h("td", null, r.size),
+          h("td", null, r.seeds.join(", ")),
+          h("td", { class: verdictClass(r.verdict), title: r.reason ?? r.error ?? "" }, `${r.verdict ?? "—"}${r.coverage === "partial" ? " (partial coverage)" : ""}`),
+          h("td", { class: r.control?.verdict === "PASS" ? "fail" : "" }, r.control ? `${r.control.verdict ?? "—"}${r.control.verdict === "PASS" ? " ⚠ passes" : r.control.failed.length ? ` (fails ${r.control.failed.join(", ")})` : ""}` : "none"),
+          h("td", null, r.checks.filter((c) => !c.ok).map((c) => `${c.id} ${Number.isInteger(c.value) ? c.value : c.value.toPrecision(4)} (${c.threshold})`).join("; ")),
+          h(
+            "td",
+            null,
+            h(
+              "details",
+              null,
+              h("summary", null, `${r.runs.filter((x) => x.role === "point").length} point${r.runs.length === 1 ? "" : "s"}${r.runs.some((x) => x.role === "control") ? ` + ${r.runs.filter((x) => x.role === "control").length} control` : ""}`),
+              r.runs.map((x) => h("div", null, h("a", { href: `#/run/${encodeURIComponent(x.id)}` }, x.id), ` ${x.role === "control" ? "(negative control) " : ""}seed ${x.seed} · ${x.status}`)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 // ------------------------------------------------------------------------------------------ runs list
 
 function RunsList() {
@@ -145,7 +212,7 @@ function RunsList() {
           h("td", null, r.size),
           h("td", null, r.seed),
           h("td", { class: r.status }, r.status),
-          h("td", { class: r.verdict === "PASS" ? "pass" : r.verdict === "FAIL" ? "fail" : "" }, r.verdict ?? ""),
+          h("td", { class: verdictClass(r.verdict) }, r.verdict ?? ""),
           h("td", null, r.started_at.replace("T", " ").slice(0, 19)),
           h("td", null, r.seconds === null ? "" : `${r.seconds.toFixed(1)} s`),
         ),
@@ -456,8 +523,9 @@ function App() {
     const q = queryToRaw(query);
     page = h(ComparePage, { ids: (q.ids ?? "").split(",").filter(Boolean), metric: q.metric });
   } else if (path === "/play") page = h(PlayPage, { query, key: `${queryToRaw(query).exp ?? ""}|${queryToRaw(query).size ?? ""}` });
-  else page = h(RunsList, null);
-  return h("main", null, h("header", null, h("a", { href: "#/" }, h("b", null, "genlab")), " · ", h("a", { href: "#/" }, "runs"), " · ", h("a", { href: "#/play" }, "run in browser")), page);
+  else if (path === "/runs") page = h(RunsList, null);
+  else page = h(Reproductions, null);
+  return h("main", null, h("header", null, h("a", { href: "#/" }, h("b", null, "genlab")), " · ", h("a", { href: "#/" }, "reproductions"), " · ", h("a", { href: "#/runs" }, "runs"), " · ", h("a", { href: "#/play" }, "run in browser")), page);
 }
 
 const style = document.createElement("style");
@@ -467,7 +535,7 @@ main{max-width:1100px;margin:0 auto;padding:16px} header{margin-bottom:12px}
 table{border-collapse:collapse;background:#fff;margin:8px 0} th,td{border:1px solid #d0d7de;padding:3px 7px;text-align:left}
 .controls,.form{display:flex;flex-wrap:wrap;gap:10px;align-items:center;margin:8px 0}
 .monitors{display:flex;flex-wrap:wrap;gap:8px}.monitors .chart{flex:0 0 370px}
-.pass{color:#116329;font-weight:600} .fail,.error{color:#a40e26;font-weight:600} .running{color:#9a6700} .meta{color:#57606a}
+.inconclusive{color:#0a3069;font-weight:600} .pass{color:#116329;font-weight:600} .fail,.error{color:#a40e26;font-weight:600} .running{color:#9a6700} .meta{color:#57606a}
 .chart svg,figure img,.figure svg{max-width:100%;height:auto;background:#fff} a{color:#0969da}
 div.hist{flex:0 0 340px} canvas.thumb{width:56px;height:56px;image-rendering:pixelated;border:1px solid #d0d7de}
 `;

@@ -218,6 +218,7 @@ export const fantasticZoo = defineExperiment({
     quick: { maxEpochs: 200, lossCriterion: 0.05, subset: 250, searchDepth: 6, traceProbes: 10 },
   },
   cost: { smoke: "~15 s", quick: "~2 min (64 models)", full: "~35 min (256 models)" },
+  seeds: { smoke: 1, quick: 1, full: 1 },
 
   async run(ctx): Promise<ZooResult> {
     const h = ctx.hparams;

@@ -150,6 +150,7 @@ export const nowhereTight = defineExperiment({
     quick: { netTrain: 1000, netWidth: 256, netEpochs: 60 },
   },
   cost: { smoke: "~10 s", quick: "~1.5 min", full: "~5 min" },
+  seeds: { smoke: 1, quick: 1, full: 1 },
 
   async run(ctx): Promise<NowhereResults> {
     const h = ctx.hparams;

@@ -9,14 +9,13 @@
  * label of 10 per subpopulation; n = 2,000 training examples and 10,000 test examples drawn from the mixture;
  * MLP 32-512-512-10, Adam 1e-3, batch 128, 200 epochs (100% train accuracy). Memorization by subset
  * retraining: K models on random 70% subsets (Feldman & Zhang 2020), with each example's standard error.
- * Criterion (spec §2 (b), a design estimate, not calibrated; fixed before these runs): over the seeds,
- * (i) mean mem(singletons) − mean mem(examples of subpopulations with ≥ 10 samples) ≥ 0.4, and
- * (ii) |gap − τ₁·errn₁| ≤ 30% of τ₁·errn₁, where gap = test error of the network trained without the
- * singletons − test error of the full network, and errn₁ = singletons that network mislabels.
- * Negative control: a learner that cannot memorise (linear softmax regression, same data and estimator):
- * its singletons' memorization is no higher than the frequent ones' (criterion fails).
- * Cost on one core: smoke ~10 s, quick ~70 s (2 seeds, K = 12, 30 epochs), full ~16 min (3 seeds, K = 20,
- * 200 epochs).
+ * Criteria: CHECKS below, declared once (specs-01-22.md §2 (b) PASS line, a design estimate, not
+ * calibrated; fixed before these runs), judged on the means over the seeds (each seed one run, from --seed on).
+ * Negative control (run, hparams): a learner that cannot memorise, linear softmax regression on the same data
+ * with the same estimator, every seed run again: its singletons' memorization is no higher than the
+ * frequent ones' (mem_delta must fail).
+ * Cost on one core: smoke ~10 s, quick ~70 s (2 seeds, K = 12, 30 epochs; the linear control adds a few
+ * seconds), full ~16 min (3 seeds, K = 20, 200 epochs).
  * Run: genlab run memorization-longtail --quick
  */
 import { keyFromSeed, roleKeys, splitKey } from "../../src/core/prng.ts";
@@ -29,8 +28,7 @@ import { memorizationEstimate, subsetMasks } from "../../src/scores/memorization
 import { parseModelSpec } from "../../src/scores/models.ts";
 import { predictProbs } from "../../src/scores/pipeline.ts";
 import { tau1 } from "../../src/theory/longTail.ts";
-import { defineExperiment, type Point, type RunContext, type Verdict } from "../../src/declare/experiment.ts";
-import { integer, number, string } from "../../src/declare/schema.ts";
+import { defineExperiment, integer, number, string, type CheckDecl, type Point, type RunContext } from "../../src/declare/kit.ts";
 
 export type SeedResult = {
   seed: number;
@@ -58,9 +56,42 @@ export type SeedResult = {
   models: number;
 };
 
-export type MemorizationResults = { seeds: SeedResult[]; model: string };
+/** One seed's run (the seed is the run's, ctx.seed). */
+export type MemorizationResults = SeedResult & { model: string };
+type P = Point<Record<string, number | string>, MemorizationResults>;
 
-const parseList = (s: string) => s.split(",").map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x >= 0);
+const meanOver = (points: P[], f: (r: MemorizationResults) => number) => {
+  if (!points.length) throw new Error("no seed was run");
+  return points.reduce((a, p) => a + f(p.results), 0) / points.length;
+};
+
+/** The criteria, once (specs-01-22.md §2 (b) PASS line, a design estimate), on the means over the seeds. */
+const CHECKS: CheckDecl<P>[] = [
+  {
+    id: "mem_delta",
+    role: "claim",
+    what: "mean over seeds of mean mem(singletons) − mean mem(subpopulations with ≥ 10 samples)",
+    cmp: ">=",
+    threshold: 0.4,
+    source: "specs-01-22.md §2 (b), design estimate",
+    over: "all",
+    value: ({ points }) => meanOver(points, (r) => r.mem_delta),
+  },
+  {
+    id: "gap_rel_error",
+    role: "claim",
+    what: "|gap − τ₁·errn₁| / τ₁·errn₁ on the means over seeds (gap: test-accuracy loss of the network trained without singletons)",
+    cmp: "<=",
+    threshold: 0.3,
+    source: "specs-01-22.md §2 (b), design estimate",
+    over: "all",
+    value: ({ points }) => {
+      const pred = meanOver(points, (r) => r.prediction);
+      if (!(pred > 0)) throw new Error(`τ₁·errn₁ is ${pred}: no singleton was mislabelled by the network trained without them`);
+      return Math.abs(meanOver(points, (r) => r.gap) - pred) / pred;
+    },
+  },
+];
 const BUCKETS: [string, number, number][] = [["1", 1, 1], ["2–3", 2, 3], ["4–9", 4, 9], ["≥ 10", 10, Infinity]];
 const TEST_BUCKETS: [string, number, number][] = [["unseen", 0, 0], ...BUCKETS];
 
@@ -83,7 +114,7 @@ export const memorizationLongTail = defineExperiment({
   paper: 2,
   title: "Memorization of a long tail in a network: Feldman–Zhang scores of rare vs frequent subpopulations, and the cost of not fitting singletons",
   claim: (h) =>
-    `On ${h.n} examples from ${h.N} Zipf(${h.zipf}) subpopulations with random labels, a ${h.model} network fits the singletons only by memorising them: mean mem(singletons) − mean mem(subpopulations with ≥ 10 samples) ≥ 0.4 (K = ${h.memModels} subset models), and a network trained without the singletons loses τ₁·errn₁ ± 30% of test accuracy (over seeds ${h.seeds}).`,
+    `On ${h.n} examples from ${h.N} Zipf(${h.zipf}) subpopulations with random labels, a ${h.model} network fits the singletons only by memorising them: mean mem(singletons) − mean mem(subpopulations with ≥ 10 samples) ≥ 0.4 (K = ${h.memModels} subset models), and a network trained without the singletons loses τ₁·errn₁ ± 30% of test accuracy (means over the seeds).`,
   coverage: {
     level: "full",
     covered: ["the NN analog of spec §2 (b): memorization scores by subset retraining with standard errors, by subpopulation frequency", "the test-error gap of a network trained without singletons against τ₁·errn₁", "test accuracy per frequency bucket"],
@@ -91,14 +122,17 @@ export const memorizationLongTail = defineExperiment({
   },
   deviations: [
     "quick size: 2 seeds, K = 12 subset models, 30 epochs (100% train accuracy is reached by epoch ~20 here); full: 3 seeds, K = 20, 200 epochs as the spec",
+    "each seed s draws its data and trainings from the key 1000 + s (the numbers of the former in-run seed list, whose seed s with --seed 0 used 1000·(0 + 1) + s)",
     "the spec's 'trained to 100% train accuracy' is a fixed epoch budget; the train accuracy reached is reported",
     "memorization uses 0/1 correctness as Feldman & Zhang; models with fewer than 2 on a side give no SE for that example (reported, not dropped from the means)",
   ],
   criterionSource: "specs-01-22.md §2 (b) PASS line (a design estimate, not calibrated), unchanged",
+  checks: CHECKS,
   negativeControl: {
-    what: "a learner that cannot memorise: linear softmax regression on the same data, with the same estimator (singletons' memorization must not exceed the frequent ones' by 0.4)",
+    what: "a learner that cannot memorise: linear softmax regression on the same data, with the same estimator, every seed run again (singletons' memorization must not exceed the frequent ones' by 0.4: mem_delta must fail)",
     hparams: { model: "linear" },
   },
+  seeds: { smoke: 1, quick: 2, full: 3 },
   dataSource: "generated",
   hparams: {
     N: integer(2000, "subpopulations", { min: 10, max: 100000 }),
@@ -114,127 +148,117 @@ export const memorizationLongTail = defineExperiment({
     epochs: integer(200, "epochs of every training", { min: 1, max: 5000 }),
     memModels: integer(20, "subset models K of the memorization estimate", { min: 2, max: 1000 }),
     memFraction: number(0.7, "subset fraction (Feldman & Zhang: 0.7)", { min: 0.05, max: 0.95 }),
-    seeds: string("0,1,2", "data and training seeds (the criterion is judged on their mean)"),
   },
   validate: (h) => [
-    ...(parseList(h.seeds).length === 0 ? [{ key: "seeds" as const, message: "expected a comma-separated list of seeds ≥ 0" }] : []),
     ...(!/^(linear|mlp(:[0-9]+(,[0-9]+)*)?)$/.test(h.model) ? [{ key: "model" as const, message: "expected linear or mlp:h1,h2,…" }] : []),
     ...(h.batchSize > h.n ? [{ key: "batchSize" as const, message: `${h.batchSize} exceeds the ${h.n} training examples` }] : []),
   ],
   sizes: {
-    smoke: { N: 200, n: 200, nTest: 500, model: "mlp:32", epochs: 5, memModels: 4, batchSize: 50, seeds: "0" },
-    quick: { epochs: 30, memModels: 12, seeds: "0,1" },
+    smoke: { N: 200, n: 200, nTest: 500, model: "mlp:32", epochs: 5, memModels: 4, batchSize: 50 },
+    quick: { epochs: 30, memModels: 12 },
   },
   cost: { smoke: "~10 s", quick: "~70 s", full: "~16 min" },
 
   async run(ctx): Promise<MemorizationResults> {
     const h = ctx.hparams;
-    const seeds = parseList(h.seeds);
-    const out: SeedResult[] = [];
-    for (const seed of seeds) {
-      const r = await ctx.phase(`seed${seed}`, async () => {
-        const k = roleKeys(1000 * (ctx.seed + 1) + seed, ["mixture", "train", "test", "full", "noSingleton", "masks", "subsets"]);
-        const mix = longTailMixture({ N: h.N, zipf: h.zipf, d: h.d, sigma: h.sigma, classes: h.classes }, k.mixture);
-        const tr = sampleMixture(mix, h.n, k.train);
-        const te = sampleMixture(mix, h.nTest, k.test);
-        const counts = subpopCounts(tr.subpop, h.N);
-        const cnt = Int32Array.from(tr.subpop, (j) => counts[j]);
-        const c = h.classes;
-        const accOn = (probs: Float32Array, labels: Int32Array, rows?: number[]) => {
-          const pred = argmaxRows(probs, c);
-          const idx = rows ?? Array.from({ length: labels.length }, (_, i) => i);
-          return idx.length ? idx.filter((i) => pred[i] === labels[i]).length / idx.length : NaN;
-        };
-        // the full network and the one trained without singletons
-        const full = await fitModel(ctx, `seed${seed}/full`, h.model, tr.data, h, k.full, c);
-        const pTrainFull = await predictProbs(full.model.apply, full.params, tr.data);
-        const pTestFull = await predictProbs(full.model.apply, full.params, te.data);
-        treeDispose(full.params);
-        const singles = Array.from({ length: h.n }, (_, i) => i).filter((i) => cnt[i] === 1);
-        const kept = Array.from({ length: h.n }, (_, i) => i).filter((i) => cnt[i] !== 1);
-        const ns = await fitModel(ctx, `seed${seed}/no-singletons`, h.model, takeRows(tr.data, kept), h, k.noSingleton, c);
-        const pTestNs = await predictProbs(ns.model.apply, ns.params, te.data);
-        const pSingleNs = await predictProbs(ns.model.apply, ns.params, takeRows(tr.data, singles));
-        treeDispose(ns.params);
-        const predSingle = argmaxRows(pSingleNs, c);
-        const errn1 = singles.filter((i, r) => predSingle[r] !== tr.data.y[i]).length;
-        const testY = te.data.y as Int32Array;
-        const gap = accOn(pTestFull, testY) - accOn(pTestNs, testY);
-        const t1 = tau1(mix.freqs, h.n);
-        // memorization by subset retraining
-        const masks = subsetMasks(h.n, h.memModels, h.memFraction, k.masks);
-        const subKeys = splitKey(k.subsets, h.memModels);
-        const outcomes: Float32Array[] = [];
-        for (let m = 0; m < h.memModels; m++) {
-          const idx: number[] = [];
-          for (let i = 0; i < h.n; i++) if (masks[m][i]) idx.push(i);
-          const f = await fitModel(ctx, `seed${seed}/subset${m}`, h.model, takeRows(tr.data, idx), h, subKeys[m], c);
-          const pred = argmaxRows(await predictProbs(f.model.apply, f.params, tr.data), c);
-          treeDispose(f.params);
-          outcomes.push(Float32Array.from({ length: h.n }, (_, i) => (pred[i] === tr.data.y[i] ? 1 : 0)));
-          ctx.progress(m + 1, h.memModels);
-        }
-        const est = memorizationEstimate(masks, outcomes);
-        ctx.saveArray(`seed${seed}_memorization`, est.value, [h.n]);
-        ctx.saveArray(`seed${seed}_memorization_se`, est.se, [h.n]);
-        ctx.saveArray(`seed${seed}_subpop_count`, cnt, [h.n]);
-        const group = (lo: number, hi: number): [number, number, number] => {
-          const rows = Array.from({ length: h.n }, (_, i) => i).filter((i) => cnt[i] >= lo && cnt[i] <= hi && Number.isFinite(est.value[i]));
-          if (!rows.length) return [NaN, NaN, 0];
-          const mean = rows.reduce((a, i) => a + est.value[i], 0) / rows.length;
-          // SE of a mean of independent estimates; examples without an SE count with the Bernoulli bound √(1/(4K_in) + 1/(4K_out))
-          const v = rows.reduce((a, i) => a + (Number.isFinite(est.se[i]) ? est.se[i] ** 2 : 0.25 / Math.max(1, est.kIn[i]) + 0.25 / Math.max(1, est.kOut[i])), 0);
-          return [mean, Math.sqrt(v) / rows.length, rows.length];
-        };
-        const [ms, mss] = group(1, 1);
-        const [mf, mfs, nf] = group(10, Infinity);
-        const testCnt = Int32Array.from(te.subpop, (j) => counts[j]);
-        const ses = Array.from(est.se).filter(Number.isFinite).sort((a, b) => a - b);
-        const res: SeedResult = {
-          seed,
-          train_acc: accOn(pTrainFull, tr.data.y as Int32Array),
-          test_acc_full: accOn(pTestFull, testY),
-          test_acc_no_singletons: accOn(pTestNs, testY),
-          singleton_examples: singles.length,
-          frequent_examples: nf,
-          mem_singletons: ms,
-          mem_singletons_se: mss,
-          mem_frequent: mf,
-          mem_frequent_se: mfs,
-          mem_delta: ms - mf,
-          mem_delta_se: Math.hypot(mss, mfs),
-          tau1: t1,
-          errn1,
-          gap,
-          prediction: t1 * errn1,
-          gap_rel_error: Math.abs(gap - t1 * errn1) / (t1 * errn1),
-          by_count: BUCKETS.map(([label, lo, hi]) => [label, ...group(lo, hi)] as [string, number, number, number]),
-          test_by_count: TEST_BUCKETS.map(([label, lo, hi]) => {
-            const rows = Array.from({ length: h.nTest }, (_, i) => i).filter((i) => testCnt[i] >= lo && testCnt[i] <= hi);
-            return [label, accOn(pTestFull, testY, rows), accOn(pTestNs, testY, rows), rows.length] as [string, number, number, number];
-          }),
-          median_se: ses.length ? ses[Math.floor(ses.length / 2)] : NaN,
-          models: h.memModels,
-        };
-        return res;
-      });
-      out.push(r as SeedResult);
-    }
-    return { seeds: out, model: h.model };
+    const seed = ctx.seed;
+    const r = await ctx.phase(`seed${seed}`, async () => {
+      const k = roleKeys(1000 + seed, ["mixture", "train", "test", "full", "noSingleton", "masks", "subsets"]);
+      const mix = longTailMixture({ N: h.N, zipf: h.zipf, d: h.d, sigma: h.sigma, classes: h.classes }, k.mixture);
+      const tr = sampleMixture(mix, h.n, k.train);
+      const te = sampleMixture(mix, h.nTest, k.test);
+      const counts = subpopCounts(tr.subpop, h.N);
+      const cnt = Int32Array.from(tr.subpop, (j) => counts[j]);
+      const c = h.classes;
+      const accOn = (probs: Float32Array, labels: Int32Array, rows?: number[]) => {
+        const pred = argmaxRows(probs, c);
+        const idx = rows ?? Array.from({ length: labels.length }, (_, i) => i);
+        return idx.length ? idx.filter((i) => pred[i] === labels[i]).length / idx.length : NaN;
+      };
+      // the full network and the one trained without singletons
+      const full = await fitModel(ctx, `seed${seed}/full`, h.model, tr.data, h, k.full, c);
+      const pTrainFull = await predictProbs(full.model.apply, full.params, tr.data);
+      const pTestFull = await predictProbs(full.model.apply, full.params, te.data);
+      treeDispose(full.params);
+      const singles = Array.from({ length: h.n }, (_, i) => i).filter((i) => cnt[i] === 1);
+      const kept = Array.from({ length: h.n }, (_, i) => i).filter((i) => cnt[i] !== 1);
+      const ns = await fitModel(ctx, `seed${seed}/no-singletons`, h.model, takeRows(tr.data, kept), h, k.noSingleton, c);
+      const pTestNs = await predictProbs(ns.model.apply, ns.params, te.data);
+      const pSingleNs = await predictProbs(ns.model.apply, ns.params, takeRows(tr.data, singles));
+      treeDispose(ns.params);
+      const predSingle = argmaxRows(pSingleNs, c);
+      const errn1 = singles.filter((i, r) => predSingle[r] !== tr.data.y[i]).length;
+      const testY = te.data.y as Int32Array;
+      const gap = accOn(pTestFull, testY) - accOn(pTestNs, testY);
+      const t1 = tau1(mix.freqs, h.n);
+      // memorization by subset retraining
+      const masks = subsetMasks(h.n, h.memModels, h.memFraction, k.masks);
+      const subKeys = splitKey(k.subsets, h.memModels);
+      const outcomes: Float32Array[] = [];
+      for (let m = 0; m < h.memModels; m++) {
+        const idx: number[] = [];
+        for (let i = 0; i < h.n; i++) if (masks[m][i]) idx.push(i);
+        const f = await fitModel(ctx, `seed${seed}/subset${m}`, h.model, takeRows(tr.data, idx), h, subKeys[m], c);
+        const pred = argmaxRows(await predictProbs(f.model.apply, f.params, tr.data), c);
+        treeDispose(f.params);
+        outcomes.push(Float32Array.from({ length: h.n }, (_, i) => (pred[i] === tr.data.y[i] ? 1 : 0)));
+        ctx.progress(m + 1, h.memModels);
+      }
+      const est = memorizationEstimate(masks, outcomes);
+      ctx.saveArray(`seed${seed}_memorization`, est.value, [h.n]);
+      ctx.saveArray(`seed${seed}_memorization_se`, est.se, [h.n]);
+      ctx.saveArray(`seed${seed}_subpop_count`, cnt, [h.n]);
+      const group = (lo: number, hi: number): [number, number, number] => {
+        const rows = Array.from({ length: h.n }, (_, i) => i).filter((i) => cnt[i] >= lo && cnt[i] <= hi && Number.isFinite(est.value[i]));
+        if (!rows.length) return [NaN, NaN, 0];
+        const mean = rows.reduce((a, i) => a + est.value[i], 0) / rows.length;
+        // SE of a mean of independent estimates; examples without an SE count with the Bernoulli bound √(1/(4K_in) + 1/(4K_out))
+        const v = rows.reduce((a, i) => a + (Number.isFinite(est.se[i]) ? est.se[i] ** 2 : 0.25 / Math.max(1, est.kIn[i]) + 0.25 / Math.max(1, est.kOut[i])), 0);
+        return [mean, Math.sqrt(v) / rows.length, rows.length];
+      };
+      const [ms, mss] = group(1, 1);
+      const [mf, mfs, nf] = group(10, Infinity);
+      const testCnt = Int32Array.from(te.subpop, (j) => counts[j]);
+      const ses = Array.from(est.se).filter(Number.isFinite).sort((a, b) => a - b);
+      const res: SeedResult = {
+        seed,
+        train_acc: accOn(pTrainFull, tr.data.y as Int32Array),
+        test_acc_full: accOn(pTestFull, testY),
+        test_acc_no_singletons: accOn(pTestNs, testY),
+        singleton_examples: singles.length,
+        frequent_examples: nf,
+        mem_singletons: ms,
+        mem_singletons_se: mss,
+        mem_frequent: mf,
+        mem_frequent_se: mfs,
+        mem_delta: ms - mf,
+        mem_delta_se: Math.hypot(mss, mfs),
+        tau1: t1,
+        errn1,
+        gap,
+        prediction: t1 * errn1,
+        gap_rel_error: Math.abs(gap - t1 * errn1) / (t1 * errn1),
+        by_count: BUCKETS.map(([label, lo, hi]) => [label, ...group(lo, hi)] as [string, number, number, number]),
+        test_by_count: TEST_BUCKETS.map(([label, lo, hi]) => {
+          const rows = Array.from({ length: h.nTest }, (_, i) => i).filter((i) => testCnt[i] >= lo && testCnt[i] <= hi);
+          return [label, accOn(pTestFull, testY, rows), accOn(pTestNs, testY, rows), rows.length] as [string, number, number, number];
+        }),
+        median_se: ses.length ? ses[Math.floor(ses.length / 2)] : NaN,
+        models: h.memModels,
+      };
+      return res;
+    });
+    return { ...(r as SeedResult), model: h.model };
   },
 
-  verdict(points) {
-    return judge(points);
-  },
-
-  figures(points) {
-    const r = points[0].results as MemorizationResults;
-    const s0 = r.seeds[0];
+  figures(points: P[]) {
+    const runs = [...points].sort((a, b) => a.seed - b.seed).map((p) => p.results);
+    const s0 = runs[0];
     return [
       {
         name: "memorization",
-        title: `Memorization of a long tail (${r.model}): Feldman–Zhang scores by subpopulation frequency`,
-        subtitle: `mean ± SE over the examples of each bucket (error bars from the estimator's per-example standard errors); seeds ${r.seeds.map((s) => s.seed).join(", ")}; ${s0.models} subset models`,
+        title: `Memorization of a long tail (${s0.model}): Feldman–Zhang scores by subpopulation frequency`,
+        subtitle: `mean ± SE over the examples of each bucket (error bars from the estimator's per-example standard errors); seeds ${runs.map((s) => s.seed).join(", ")}; ${s0.models} subset models`,
         panels: [
           {
             kind: "bar",
@@ -242,7 +266,7 @@ export const memorizationLongTail = defineExperiment({
             xLabel: "samples of the example's subpopulation in S",
             yLabel: "mem(i)",
             groups: BUCKETS.map((b) => b[0]),
-            series: r.seeds.map((s) => ({ name: `seed${s.seed}`, values: s.by_count.map((b) => b[1]), err: s.by_count.map((b) => b[2]) })),
+            series: runs.map((s) => ({ name: `seed${s.seed}`, values: s.by_count.map((b) => b[1]), err: s.by_count.map((b) => b[2]) })),
             width: 460,
           },
           {
@@ -262,28 +286,3 @@ export const memorizationLongTail = defineExperiment({
     ];
   },
 });
-
-function judge(points: Point[]): Verdict {
-  const r = points[0].results as MemorizationResults;
-  const mean = (f: (s: SeedResult) => number) => r.seeds.reduce((a, s) => a + f(s), 0) / r.seeds.length;
-  const delta = mean((s) => s.mem_delta);
-  const gap = mean((s) => s.gap);
-  const pred = mean((s) => s.prediction);
-  const rel = Math.abs(gap - pred) / pred;
-  const ok = Number.isFinite(delta) && delta >= 0.4 && Number.isFinite(rel) && rel <= 0.3;
-  return {
-    verdict: ok ? "PASS" : "FAIL",
-    criterion: `over seeds ${r.seeds.map((s) => s.seed).join(", ")}: (i) mean mem(singletons) − mean mem(subpopulations with ≥ 10 samples) ≥ 0.4; (ii) |gap − τ₁·errn₁| ≤ 30% of τ₁·errn₁ (gap: test-accuracy loss of the network trained without singletons)`,
-    measured: {
-      mem_delta: delta,
-      mem_delta_se: Math.sqrt(r.seeds.reduce((a, s) => a + s.mem_delta_se ** 2, 0)) / r.seeds.length,
-      mem_singletons: mean((s) => s.mem_singletons),
-      mem_frequent: mean((s) => s.mem_frequent),
-      gap,
-      tau1_errn1: pred,
-      gap_rel_error: rel,
-      train_acc: mean((s) => s.train_acc),
-      median_example_se: mean((s) => s.median_se),
-    },
-  };
-}

@@ -263,6 +263,7 @@ export const promptBounds = defineExperiment({
     quick: { trainSize: 5000, resamples: 8, features: 256 },
   },
   cost: { smoke: "~5 s", quick: "~1.5 min", full: "~5 min" },
+  seeds: { smoke: 1, quick: 1, full: 1 },
 
   async run(ctx): Promise<PromptResults> {
     const h = ctx.hparams;

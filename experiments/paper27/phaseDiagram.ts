@@ -4,52 +4,101 @@
  *
  * Claim: with weight decay, more training data moves the network from memorization (or confusion) to
  * generalisation, and more corruption moves it away from coexistence (towards inversion or memorization).
- * Criterion (a design estimate fixed before the first run; the paper's diagram is 17 × 19 cells at full
- * size and this coarse grid is not calibrated): (a) the most-data, least-noise cell generalises
- * (test ≥ 0.90); (b) the least-data, most-noise cell does not (test < 0.90); (c) at least 2 distinct phases
- * on the grid; (d) at every ξ, test accuracy is non-decreasing in α within 0.05.
- * Negative control: a linear network (φ = identity), which cannot represent modular addition: no cell may
- * generalise, so (a) fails. (Weight decay 0 is no control here: measured, its most-data cell generalises.)
+ * Criteria: CHECKS below, declared once: (a)–(d), a design estimate fixed before the first run from the
+ * paper's Fig. 3 (the paper's diagram is 17 × 19 cells at full size; this coarse grid is not calibrated).
+ * Negative control: a linear network (φ = identity), which cannot represent modular addition: every cell run
+ * again with it and judged by the same checks; no cell may generalise, so (a) must fail. (Weight decay 0 is no
+ * control here: measured, its most-data cell generalises.)
  * Cost on one core: smoke ~6 s, quick ~110 s (9 cells + 9 control cells), full ~90 min (16 cells + 16 control
  * cells at ~2.8 min each, estimated from grok-corrupted's full size; not run yet).
  * Run: genlab run grok-phase-diagram --quick
  */
-import { defineExperiment, type Point, type Verdict } from "../../src/declare/experiment.ts";
+import { defineExperiment, type CheckDecl, type Point } from "../../src/declare/kit.ts";
 import { GROK_PHASES, phaseIndex } from "../../src/measures/phases.ts";
-import { corruptedModular, runCorrupted, type CorruptedResults } from "./corruptedModular.ts";
-import type { Values } from "../../src/declare/schema.ts";
+import { CORRUPTED_HPARAMS, runCorrupted, type CorruptedResults } from "./corruptedModular.ts";
 
-type P = Point<Values, CorruptedResults>;
+type P = Point<Record<string, number | string | boolean>, CorruptedResults>;
 
 const axes = (ps: P[]) => ({
   alphas: [...new Set(ps.map((p) => p.results.train_fraction))].sort((a, b) => a - b),
   xis: [...new Set(ps.map((p) => p.results.corruption))].sort((a, b) => a - b),
 });
 
-function cell(ps: P[], a: number, x: number): CorruptedResults | undefined {
+/** The run of one cell among one seed's points. */
+function cell(ps: P[], a: number, x: number): CorruptedResults {
   const hits = ps.filter((p) => p.results.train_fraction === a && p.results.corruption === x);
-  if (!hits.length) return undefined;
-  // several seeds: the mean accuracies; the phase of the mean
-  return hits.length === 1 ? hits[0].results : { ...hits[0].results, mean: { ...hits[0].results.mean, test: hits.reduce((s, h) => s + h.results.mean.test, 0) / hits.length } };
+  if (hits.length !== 1) throw new Error(hits.length ? `cell α = ${a}, ξ = ${x} was run ${hits.length} times for one seed` : `cell α = ${a}, ξ = ${x} was not run`);
+  return hits[0].results;
 }
 
-function judge(ps: P[]): Verdict {
-  const { alphas, xis } = axes(ps);
-  const hi = cell(ps, alphas[alphas.length - 1], xis[0]);
-  const lo = cell(ps, alphas[0], xis[xis.length - 1]);
-  const phases = new Set(ps.map((p) => p.results.phase));
-  let worstDrop = 0;
-  for (const x of xis)
-    for (let i = 1; i < alphas.length; i++) {
-      const a = cell(ps, alphas[i - 1], x), b = cell(ps, alphas[i], x);
-      if (a && b) worstDrop = Math.max(worstDrop, a.mean.test - b.mean.test);
-    }
-  const ok = !!hi && !!lo && hi.mean.test >= 0.9 && lo.mean.test < 0.9 && phases.size >= 2 && worstDrop <= 0.05;
-  return {
-    verdict: ok ? "PASS" : "FAIL",
-    criterion: `(a) cell α = ${alphas[alphas.length - 1]}, ξ = ${xis[0]} has test ≥ 0.90; (b) cell α = ${alphas[0]}, ξ = ${xis[xis.length - 1]} has test < 0.90; (c) ≥ 2 distinct phases; (d) test non-decreasing in α at every ξ within 0.05 (design estimate, uncalibrated)`,
-    measured: { test_most_data_least_noise: hi?.mean.test ?? null, test_least_data_most_noise: lo?.mean.test ?? null, distinct_phases: phases.size, worst_test_drop_in_alpha: worstDrop },
-  };
+/** The grid's axes, with at least two values each (a corner-to-corner comparison needs them). */
+function grid(ps: P[]) {
+  const g = axes(ps);
+  if (g.alphas.length < 2 || g.xis.length < 2) throw new Error(`the grid has ${g.alphas.length} train fractions and ${g.xis.length} corruptions; the checks need ≥ 2 of each`);
+  return g;
+}
+
+const SOURCE = "design estimate from the paper's Fig. 3 (qualitative ordering), fixed before the first run; not calibrated";
+
+/** The criteria, once: (a)–(d), each on every seed's grid. */
+const CHECKS: CheckDecl<P>[] = [
+  {
+    id: "test_most_data_least_noise",
+    role: "claim",
+    what: "(a) test accuracy of the cell with the largest α and the smallest ξ",
+    cmp: ">=",
+    threshold: 0.9,
+    source: SOURCE,
+    value: ({ points }) => {
+      const { alphas, xis } = grid(points);
+      return cell(points, alphas[alphas.length - 1], xis[0]).mean.test;
+    },
+  },
+  {
+    id: "test_least_data_most_noise",
+    role: "claim",
+    what: "(b) test accuracy of the cell with the smallest α and the largest ξ",
+    cmp: "<",
+    threshold: 0.9,
+    source: SOURCE,
+    value: ({ points }) => {
+      const { alphas, xis } = grid(points);
+      return cell(points, alphas[0], xis[xis.length - 1]).mean.test;
+    },
+  },
+  {
+    id: "distinct_phases",
+    role: "claim",
+    what: "(c) distinct App. C phases on the grid",
+    cmp: ">=",
+    threshold: 2,
+    source: SOURCE,
+    value: ({ points }) => {
+      const { alphas, xis } = grid(points);
+      return new Set(alphas.flatMap((a) => xis.map((x) => cell(points, a, x).phase))).size;
+    },
+  },
+  {
+    id: "worst_test_drop_in_alpha",
+    role: "claim",
+    what: "(d) largest fall of test accuracy from one α to the next, at any ξ (negative: it rises everywhere)",
+    cmp: "<=",
+    threshold: 0.05,
+    source: SOURCE,
+    value: ({ points }) => {
+      const { alphas, xis } = grid(points);
+      let worst = -Infinity;
+      for (const x of xis) for (let i = 1; i < alphas.length; i++) worst = Math.max(worst, cell(points, alphas[i - 1], x).mean.test - cell(points, alphas[i], x).mean.test);
+      return worst;
+    },
+  },
+];
+
+/** For the figures: a cell's results over every seed (the mean test accuracy; the first seed's phase). */
+function meanCell(ps: P[], a: number, x: number): CorruptedResults | undefined {
+  const hits = ps.filter((p) => p.results.train_fraction === a && p.results.corruption === x);
+  if (!hits.length) return undefined;
+  return hits.length === 1 ? hits[0].results : { ...hits[0].results, mean: { ...hits[0].results.mean, test: hits.reduce((s, h) => s + h.results.mean.test, 0) / hits.length } };
 }
 
 export const phaseDiagram = defineExperiment({
@@ -68,10 +117,15 @@ export const phaseDiagram = defineExperiment({
     "the criterion is a design estimate, not calibrated",
   ],
   criterionSource: "design estimate from the paper's Fig. 3 (qualitative ordering), fixed before the first run",
-  negativeControl: { what: "a linear network (φ = identity) cannot represent modular addition, so no cell may generalise and (a) must fail (weight decay 0 is no control: measured, its most-data, least-noise cell generalises)", hparams: { activation: "identity" } },
+  checks: CHECKS,
+  negativeControl: {
+    what: "a linear network (φ = identity) cannot represent modular addition: every cell run again with it, so no cell may generalise and (a) must fail (weight decay 0 is no control: measured, its most-data, least-noise cell generalises). Cost: as much again as the reproduction",
+    hparams: { activation: "identity" },
+  },
+  seeds: { smoke: 1, quick: 1, full: 1 },
   dataSource: "generated",
   playFields: ["p", "hidden", "weightDecay", "steps"],
-  hparams: corruptedModular.hparams,
+  hparams: CORRUPTED_HPARAMS,
   sizes: {
     smoke: { p: 23, hidden: 32, steps: 40, logEvery: 20, prune: false },
     quick: { p: 59, hidden: 128, steps: 1000, logEvery: 200, perDecade: 4, prune: false },
@@ -79,15 +133,13 @@ export const phaseDiagram = defineExperiment({
   cost: { smoke: "~6 s", quick: "~110 s", full: "~90 min (estimate)" },
   sweep: (size) =>
     size === "full"
-      ? [{ trainFraction: [0.3, 0.45, 0.6, 0.75], corruption: [0.1, 0.25, 0.4, 0.55], prune: [false], seeds: [0] }]
-      : [{ trainFraction: [0.3, 0.5, 0.7], corruption: [0.1, 0.35, 0.6], seeds: [0] }],
-  run: (ctx) => runCorrupted(ctx as never),
-  verdict: (points: P[]) => judge(points),
-  figures(ps: P[]) {
+      ? [{ trainFraction: [0.3, 0.45, 0.6, 0.75], corruption: [0.1, 0.25, 0.4, 0.55], prune: [false] }]
+      : [{ trainFraction: [0.3, 0.5, 0.7], corruption: [0.1, 0.35, 0.6] }],
+  run: (ctx) => runCorrupted(ctx),
+  figures(ps, v) {
     const { alphas, xis } = axes(ps);
-    const grid = (f: (r: CorruptedResults) => number) => xis.map((x) => alphas.map((a) => { const c = cell(ps, a, x); return c ? f(c) : NaN; }));
-    const v = judge(ps);
-    const heat = (title: string, colorLabel: string, f: (r: CorruptedResults) => number) => ({ kind: "heatmap" as const, title, xLabel: "train fraction α", yLabel: "corruption ξ", x: alphas, y: xis, values: grid(f), colorLabel, width: 360 });
+    const values = (f: (r: CorruptedResults) => number) => xis.map((x) => alphas.map((a) => { const c = meanCell(ps, a, x); return c ? f(c) : NaN; }));
+    const heat = (title: string, colorLabel: string, f: (r: CorruptedResults) => number) => ({ kind: "heatmap" as const, title, xLabel: "train fraction α", yLabel: "corruption ξ", x: alphas, y: xis, values: values(f), colorLabel, width: 360 });
     return [
       {
         name: "phase-diagram",

@@ -4,15 +4,17 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readFileSync, existsSync } from "node:fs";
-import { availableParallelism, hostname } from "node:os";
+import { availableParallelism, cpus, hostname } from "node:os";
+import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { EXPERIMENTS } from "../../experiments/index.ts";
 import { TOUR, TOUR_NOTE } from "../../experiments/tour.ts";
 import { CLASS_MEANING, PAPERS } from "../../experiments/papers.ts";
 import { PAPER_SPECS } from "../../experiments/paperSpecs.ts";
 import { writeFigureFiles } from "../report/figures.ts";
+import { recordOf, writeRecords } from "../report/records.ts";
 import { formatMeasured } from "../report/html.ts";
-import { NOT_IN_TOUR, renderReport, reproduce, type ReportEntry } from "../report/reproduce.ts";
+import { NOT_IN_TOUR, renderReport, reproduce, reproductionsInStore, type ReportEntry } from "../report/reproduce.ts";
 import { createDashboardServer, listen, needsToken, newToken } from "../server/serve.ts";
 import { GenlabError, formatIssue } from "../core/errors.ts";
 import { SIZES, type Size, type Verdict } from "../declare/experiment.ts";
@@ -155,6 +157,18 @@ function printEntries(entries: ReportEntry[], json: boolean, title: string): voi
   out(formatTable(rows, title));
 }
 
+/** The checked-out commit (with "+dirty" when the tree has changes), or "unknown" outside a git checkout. */
+function gitCommit(): string {
+  try {
+    const root = resolve(import.meta.dirname, "../..");
+    const head = execFileSync("git", ["-C", root, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["-C", root, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim();
+    return head + (dirty ? "+dirty" : "");
+  } catch {
+    return "unknown";
+  }
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -279,6 +293,35 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("record")
+    .description("run reproductions (default: the full size) and store their verdicts of record in docs/results/records.json, with commit, date, machine and wall time")
+    .requiredOption("--only <ids>", "comma-separated experiment ids")
+    .addOption(new Option("--size <size>", "smoke | quick | full").choices(SIZES as string[]).default("full"))
+    .option("--seed <n>", "the first seed", parseSeed, 0)
+    .option("--jobs <n>", "worker processes", parseJobs)
+    .option("--out <dir>", "folder for run folders and the run store", "runs")
+    .option("--store <path>", "run store file (default <out>/genlab.db)")
+    .option("--report <dir>", "folder for the report", "report")
+    .option("--records <path>", "the records file (default docs/results/records.json)")
+    .action(async (o: { only: string; size: Size; seed: number; jobs?: number; out: string; store?: string; report: string; records?: string }) => {
+      const only = o.only.split(",").map((x) => x.trim()).filter(Boolean);
+      const jobs = o.jobs ?? availableParallelism();
+      const t0 = performance.now();
+      const r = await reproduce(EXPERIMENTS, CATALOGUE, { size: o.size, only, seed: o.seed, outDir: o.out, storePath: o.store, reportDir: o.report, command: `genlab record --only ${only.join(",")} --size ${o.size}`, jobs, shard: null, workerScript: BIN });
+      if (r.interrupted) {
+        process.exitCode = 130;
+        return;
+      }
+      const commit = gitCommit();
+      const date = new Date().toISOString().slice(0, 10);
+      const machine = `${availableParallelism()} cores, ${cpus()[0]?.model ?? "unknown CPU"}`;
+      const recs = r.entries.filter((e) => e.outcome).map((e) => recordOf(e.outcome!, { commit, date, machine, backend: BACKEND.name, wall_s: Math.round([...e.outcome!.points, ...e.outcome!.controlPoints].reduce((a, p) => a + (p.reused ? 0 : p.seconds), 0)) }));
+      writeRecords(recs, o.records ? resolve(o.records) : undefined);
+      printEntries(r.entries, false, `recorded (${o.size}; ${formatDuration((performance.now() - t0) / 1000)} wall, --jobs ${jobs})`);
+      for (const e of r.entries) if (e.notRun) err(`${e.exp.id}: ${e.notRun}; not recorded\n`);
+    });
+
+  program
     .command("report")
     .description("render the HTML report from a run store, running nothing")
     .addOption(new Option("--size <size>", "smoke | quick | full (default: each experiment's largest size in the store)").choices(SIZES as string[]))
@@ -351,7 +394,7 @@ export function buildProgram(): Command {
       }
       const token = needsToken(o.host) ? process.env.GENLAB_TOKEN || newToken() : undefined;
       if (token && token.length < 16) throw new GenlabError({ code: "weak_token", path: ["GENLAB_TOKEN"], message: "expected a token of at least 16 characters" });
-      const { server, store } = createDashboardServer({ port: o.port, host: o.host, storePath, assetsDir, token });
+      const { server, store } = createDashboardServer({ port: o.port, host: o.host, storePath, assetsDir, token, reproductions: (st) => reproductionsInStore(EXPERIMENTS, st) });
       const port = await listen(server, o.port, o.host).catch((e: NodeJS.ErrnoException) => {
         store.close();
         throw new GenlabError({ code: "listen", path: ["--port"], message: `cannot listen on ${o.host}:${o.port} (${e.code ?? e.message})` });

@@ -16,6 +16,7 @@ import { evaluateExperiment, hparamsHashOf, openStore, planExperiment, resolveCo
 import { seedsOf } from "../declare/experiment.ts";
 import { readRecords } from "./records.ts";
 import type { RunStore } from "../runner/store.ts";
+import type { ReproductionView } from "../server/serve.ts";
 import { figureMarkup, writeFigureFiles } from "./figures.ts";
 import { reportHtml, type ReportExperiment, type ReportPaper } from "./html.ts";
 
@@ -59,6 +60,46 @@ export const NOT_IN_TOUR = "not in the tour";
 
 export type ReportEntry = { exp: Experiment; size: Size; outcome: Outcome | null; notRun?: string };
 
+/**
+ * Every reproduction in a store (experiment × size × seeds): for each experiment and size, reproductions
+ * starting at the smallest finished seed not yet used, each with its verdict, control and runs.
+ */
+export function reproductionsInStore(registry: readonly Experiment[], store: RunStore): ReproductionView[] {
+  const out: ReproductionView[] = [];
+  for (const exp of sortedBySeed(registry))
+    for (const size of SIZES) {
+      const seeds = store.finishedSeeds(exp.id, size).sort((a, b) => a - b);
+      const used = new Set<number>();
+      for (const s of seeds) {
+        if (used.has(s)) continue;
+        let o: Outcome | null;
+        try {
+          o = outcomeFromStore(exp, size, s, undefined, store);
+        } catch {
+          o = null;
+        }
+        if (!o) continue;
+        for (const x of o.seeds) used.add(x);
+        const v = o.verdict;
+        out.push({
+          experiment: exp.id,
+          paper: exp.paper,
+          kind: exp.kind ?? "reproduction",
+          size,
+          seeds: o.seeds,
+          verdict: o.error ? "ERROR" : (v?.verdict ?? null),
+          reason: v?.reason ?? null,
+          error: o.error ?? null,
+          coverage: exp.coverage.level,
+          control: o.control ? { verdict: o.control.verdict?.verdict ?? null, failed: o.control.failed } : null,
+          checks: v ? v.checks.map((c) => ({ id: c.id, role: c.role, value: c.value, threshold: `${c.cmp} ${JSON.stringify(c.threshold)}`, ok: c.ok })) : [],
+          runs: [...o.points.map((p) => ({ id: p.run_id, role: "point" as const, seed: p.seed, status: p.status })), ...o.controlPoints.map((p) => ({ id: p.run_id, role: "control" as const, seed: p.seed, status: p.status }))],
+        });
+      }
+    }
+  return out;
+}
+
 export type ReportOptions = { size?: Size; /** First seed (default 0) and count (default: each experiment's declared count). */ seed?: number; seeds?: number; only?: string[]; /** Experiments listed as not run (their needs unmet), with the reason. */ notRun?: Map<string, string>; command: string; reportDir: string; inProgress?: string; /** Write figure files (SVG + PNG) beside the page (default true; the in-progress refreshes skip it). */ figureFiles?: boolean };
 
 /** Render the report from the store (nothing is run); returns the path of index.html and the entries. */
@@ -73,11 +114,15 @@ export function renderReport(registry: readonly Experiment[], cat: Catalogue, st
       entries.push({ exp, size: size ?? "quick", outcome: null, notRun });
       continue;
     }
-    if (!size) continue;
+    if (!size) {
+      // Implemented but not in this store: listed (with its verdict of record), never as "not yet implemented".
+      entries.push({ exp, size: opts.size ?? "quick", outcome: null, notRun: `not run in this store (genlab run ${exp.id} --quick runs it: ${exp.cost.quick} on one core)` });
+      continue;
+    }
     // Without --seed: seed 0 when it ran, else the smallest seed that ran.
     const ran = store.finishedSeeds(exp.id, size);
     const outcome = outcomeFromStore(exp, size, opts.seed ?? (ran.length === 0 || ran.includes(0) ? 0 : Math.min(...ran)), opts.seeds, store);
-    if (outcome) entries.push({ exp, size, outcome });
+    entries.push(outcome ? { exp, size, outcome } : { exp, size, outcome: null, notRun: `not all points of seed${exp.seeds[size] > 1 ? "s" : ""} from ${opts.seed ?? 0} on are finished in this store` });
   }
   const reportDir = resolve(opts.reportDir);
   const experiments: ReportExperiment[] = entries.map(({ exp, size, outcome, notRun }) => {

@@ -72,6 +72,17 @@ type Msg = { type: "progress"; done: number; total: number; label: string } | { 
 const labelOf = (p: PointSpec) => `${p.experiment} s${p.seed}${p.role === "control" ? " (control)" : ""}`;
 
 /** Run every point; returns the summaries in the order of `points`. */
+/**
+ * Seconds left of a running point: its own progress (main phase) predicts its end; otherwise what finished
+ * runs of its experiment took, minus the time it has run. A run past that estimate without progress of its
+ * own has an unknown remainder (null), never 0: an ETA of 0 s for a quarter of an hour says nothing.
+ */
+export function pointSecondsLeft(elapsed: number, frac: number | null, expected: number | null): number | null {
+  if (frac !== null && frac > 0.02) return elapsed / frac - elapsed;
+  if (expected !== null && elapsed < expected) return expected - elapsed;
+  return null;
+}
+
 export async function runPoints(registry: readonly Experiment[], points: PointSpec[], opts: PoolOptions): Promise<RunSummary[]> {
   const stream = opts.stream ?? process.stderr;
   const say = (s: string) => {
@@ -103,12 +114,10 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
       const exp = expected(i);
       let left: number | null;
       if (r) {
-        const el = (performance.now() - r.start) / 1000;
-        // a run's own progress (main phase) predicts its end; otherwise what runs of its experiment took
-        left = r.frac !== null && r.frac > 0.02 ? el / r.frac - el : exp !== null ? Math.max(0, exp - el) : null;
+        left = pointSecondsLeft((performance.now() - r.start) / 1000, r.frac, exp);
         if (left !== null) longest = Math.max(longest, left);
       } else left = started.has(i) ? 0 : exp;
-      if (left === null) return "?";
+      if (left === null) return "unknown (a run is past its estimate)";
       work += left;
     }
     return formatDuration(Math.max(longest, work / Math.max(1, opts.jobs)));

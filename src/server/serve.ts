@@ -35,7 +35,25 @@ const TYPES: Record<string, string> = {
   ".ico": "image/x-icon",
 };
 
+/** A reproduction as the dashboard's first page shows it: its verdict, control, and its runs folded under it. */
+export type ReproductionView = {
+  experiment: string;
+  paper: number;
+  kind: string;
+  size: string;
+  seeds: number[];
+  verdict: string | null;
+  reason: string | null;
+  error: string | null;
+  coverage: string;
+  control: { verdict: string | null; failed: string[] } | null;
+  checks: { id: string; role: string; value: number; threshold: string; ok: boolean }[];
+  runs: { id: string; role: "point" | "control"; seed: number; status: string }[];
+};
+
 export type ServeOptions = {
+  /** The reproductions in the store (computed by the caller, which has the registry). */
+  reproductions?: (store: RunStore) => ReproductionView[];
   port: number;
   host: string;
   storePath: string;
@@ -242,6 +260,7 @@ export function createDashboardServer(opts: ServeOptions): { server: Server; sto
     if (!parts) return notFound(res);
 
     if (parts[0] === "api") {
+      if (parts.length === 2 && parts[1] === "reproductions") return send(res, 200, JSON.stringify(opts.reproductions ? opts.reproductions(store) : []));
       if (parts.length === 2 && parts[1] === "runs") {
         const experiment = url.searchParams.get("experiment") ?? undefined;
         const status = url.searchParams.get("status") ?? undefined;

@@ -1,0 +1,12 @@
+import "/work/main/src/platform/nodeShim.ts";
+const [file, name, ...sets] = process.argv.slice(2);
+const mod = await import(file);
+const exp = mod[name];
+const { runExperiment, outcomeTable } = await import("/work/main/src/runner/run.ts");
+const out = `/tmp/h-${Math.floor(Math.random() * 1e6)}`;
+const t0 = performance.now();
+const o = await runExperiment([exp], { experiment: exp.id, size: (process.env.SIZE ?? "smoke") as never, set: sets, seed: Number(process.env.SEED ?? 0), outDir: out, quiet: true });
+console.log(outcomeTable(o));
+console.log(`control: ${o.control?.verdict?.verdict} failed=${JSON.stringify(o.control?.failed)} error=${o.error ?? ""}`);
+if (o.control?.verdict) for (const c of o.control.verdict.checks) console.log(`  control ${c.ok ? "✓" : "✗"} ${c.id} = ${c.value}`);
+console.log(`seconds ${((performance.now() - t0) / 1000).toFixed(1)}`);
