@@ -25,7 +25,9 @@ describe("issue 20: runner, CLI and report", () => {
     process.env.GENLAB_FASHION_MNIST_DIR = join(tmpdir(), "no-such-fashion-mnist");
     try {
       const needy = EXPERIMENTS.filter((e) => unmetNeeds(e, "quick") !== null).map((e) => e.id).sort();
-      for (const id of ["data-diet", "useful-fmnist", "nowhere-tight", "label-noise-bench", "fantastic-zoo", "prompt-bounds", "temperature-scaling"]) assert.ok(needy.includes(id), `${id} declares Fashion-MNIST`);
+      for (const id of ["data-diet", "useful-fmnist", "nowhere-tight", "label-noise-bench", "prompt-bounds", "temperature-scaling"]) assert.ok(needy.includes(id), `${id} declares Fashion-MNIST`);
+      assert.ok(!needy.includes("fantastic-zoo"), "the quick zoo is synthetic only");
+      assert.ok(unmetNeeds(EXPERIMENTS.find((e) => e.id === "fantastic-zoo")!, "full") !== null, "the full zoo has Fashion-MNIST points");
       for (const id of ["long-tail", "coherence", "grokking-modular", "xor-benign"]) assert.ok(!needy.includes(id), `${id} needs nothing`);
       assert.match(unmetNeeds(EXPERIMENTS.find((e) => e.id === "data-diet")!, "quick")!, /^not run: needs Fashion-MNIST \(sudo apt-get install dataset-fashion-mnist/);
     } finally {

@@ -132,3 +132,22 @@ function entry(o: Awaited<ReturnType<typeof runExperiment>>): ReportExperiment {
     points: [], figures: [], command: "", hparams: {},
   };
 }
+
+describe("gate scope", () => {
+  type Q = Point<Record<string, number>, { size: number; noise: number; prune: number }>;
+  const checks: CheckDecl<Q>[] = [
+    { id: "big_enough", role: "gate", what: "training images", cmp: ">=", threshold: 20000, source: "calibration", gates: ["prune_gain"], value: ({ points }) => points[0].results.size },
+    { id: "noise_found", role: "claim", what: "flipped labels in the top 10%", cmp: ">=", threshold: 0.5, source: "spec", value: ({ points }) => points[0].results.noise },
+    { id: "prune_gain", role: "claim", what: "keep-50% gain", cmp: ">=", threshold: 0.3, source: "spec", value: ({ points }) => points[0].results.prune },
+  ];
+  const q = (r: { size: number; noise: number; prune: number }): Q => ({ runId: "r", hparams: {}, seed: 0, results: r, metrics: [], arrays: [], dir: "" });
+  it("a missed gate leaves only its claims unjudged: INCONCLUSIVE when the others hold, FAIL when one outside its scope misses", () => {
+    const inc = judge("x", checks, [q({ size: 5000, noise: 0.9, prune: -1 })], "quick");
+    assert.equal(inc.verdict, "INCONCLUSIVE");
+    assert.deepEqual(inc.checks.find((c) => c.id === "prune_gain")?.gatedBy, ["big_enough"]);
+    assert.equal(inc.checks.find((c) => c.id === "noise_found")?.gatedBy, undefined);
+    assert.equal(judge("x", checks, [q({ size: 5000, noise: 0.1, prune: -1 })], "quick").verdict, "FAIL", "a claim the gate does not cover is judged");
+    assert.equal(judge("x", checks, [q({ size: 30000, noise: 0.9, prune: -1 })], "quick").verdict, "FAIL");
+    assert.equal(judge("x", checks, [q({ size: 30000, noise: 0.9, prune: 1 })], "quick").verdict, "PASS");
+  });
+});

@@ -168,7 +168,7 @@ export const xorBenign = defineExperiment({
   criterionSource: "specs-01-22.md §12 PASS, calibrated in numpy over seeds 0–4 (‖μ‖² = 1,200)",
   checks: CHECKS,
   negativeControl: {
-    what: "no usable signal: ‖μ‖² = 100 instead of 1,200 (every seed run again), far below the signal the benign phase needs; the network still fits every label and is near random after step 1, but test accuracy never rises (numpy check: 0.51–0.55 at the last step), so median_test_gain and median_final_test must fail",
+    what: "no usable signal: ‖μ‖² = 100 instead of 1,200 at quick and full size (every seed run again), far below the signal the benign phase needs; the network still fits every label and is near random after step 1, but test accuracy never rises (numpy check: 0.51–0.55 at the last step), so median_test_gain and median_final_test must fail",
     hparams: { muNormSq: 100 },
   },
   seeds: { smoke: 2, quick: 5, full: 5 },

@@ -185,10 +185,14 @@ const CHECKS: CheckDecl<P>[] = [
     source: "specs-23-45.md §4 PASS (c)",
     value: ({ points, arm }) => {
       const r = resultsOf(points);
-      // the probe's prior is uniform over its float32 weights (−ln P = L ln V): the condition never arises for it
-      const rows = arm === "control" ? r.probe.map((x) => ({ nlp: x.kl_nats, len: Infinity, b: x.bounds })) : r.resamples.map((x) => ({ nlp: x.neg_log_prior, len: x.length, b: x.bounds }));
+      // the probe's prior is already uniform over its float32 weights (−ln P = L ln V with L = 32 bits a weight,
+      // V = 2): the condition −ln P < L ln V never arises for it
+      const rows =
+        arm === "control"
+          ? r.probe.map((x) => ({ nlp: x.kl_nats, uniformNats: x.kl_nats, b: x.bounds }))
+          : r.resamples.map((x) => ({ nlp: x.neg_log_prior, uniformNats: x.length * Math.log(r.vocab), b: x.bounds }));
       if (!rows.length) throw new Error(arm === "control" ? "the linear-probe control was not trained" : "no resample was run");
-      return rows.filter((x) => x.b.occamUniform !== null && x.nlp < x.len * Math.log(r.vocab) && x.b.occamUniform < x.b.occamPrior).length;
+      return rows.filter((x) => x.nlp < x.uniformNats && x.b.occamUniform !== null && x.b.occamUniform < x.b.occamPrior).length;
     },
   },
   {

@@ -18,6 +18,7 @@ import { NOT_IN_TOUR, renderReport, reproduce, reproductionsInStore, type Report
 import { createDashboardServer, listen, needsToken, newToken } from "../server/serve.ts";
 import { GenlabError, formatIssue } from "../core/errors.ts";
 import { SIZES, type Size, type Verdict } from "../declare/experiment.ts";
+import { jsonNumbers } from "../declare/criteria.ts";
 import { genlabVersion, writeJsonAtomic } from "../runner/files.ts";
 import { shardFromEnv } from "../runner/pool.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
@@ -133,7 +134,7 @@ function printEntries(entries: ReportEntry[], json: boolean, title: string): voi
           seeds: o?.seeds ?? [],
           runs: o ? o.points.length + o.controlPoints.length : 0,
           seconds: o ? Number([...o.points, ...o.controlPoints].reduce((b, p) => b + p.seconds, 0).toFixed(3)) : 0,
-        }) + "\n",
+        }, jsonNumbers) + "\n",
       );
     }
     return;
@@ -231,7 +232,7 @@ export function buildProgram(): Command {
       warnOrphans(o.out, o.store);
       const outcome = await runExperiment(EXPERIMENTS, { experiment: id, seed: o.seed, seedCount: o.seeds, size, set: o.set, outDir: o.out, storePath: o.store, force: o.force, control: o.control });
       const figures = writeOutcomeFigures(outcome, o.out);
-      if (o.json) out(JSON.stringify(outcomeJson(outcome, figures), null, 2) + "\n");
+      if (o.json) out(JSON.stringify(outcomeJson(outcome, figures), jsonNumbers, 2) + "\n");
       else out(outcomeTable(outcome) + (outcome.points.length === 1 ? ` folder: ${outcome.points[0].dir}\n` : "") + (figures.length ? ` figures: ${figures.filter((f) => f.endsWith(".png")).join(", ")}\n` : ""));
       if (outcome.error) process.exitCode = 1;
       const stopped = outcome.points.find((p) => p.status === "interrupted") ?? outcome.controlPoints.find((p) => p.status === "interrupted");

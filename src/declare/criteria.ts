@@ -46,6 +46,11 @@ export type CheckDecl<P> = {
   bracket?: (input: CheckInput<P>) => readonly [number | null, number | null];
   /** For a gate: what would reach the regime ("the full size groks at ~3,000 steps: genlab run moe-pathways"). */
   reach?: string;
+  /**
+   * For a gate: the ids of the claims it gates (default: every claim). A missed gate leaves those claims
+   * unjudged; claims outside its scope are still judged (a claim missed there is a FAIL).
+   */
+  gates?: readonly string[];
   /** The value's digits in text (default: 4 significant). */
   digits?: number;
 };
@@ -70,6 +75,8 @@ export type CheckResult = {
   sd: number | null;
   bracket?: [number | null, number | null];
   reach?: string;
+  /** For a claim: the missed gates that leave it unjudged (its ok then says nothing). */
+  gatedBy?: string[];
 };
 
 export type VerdictLabel = "PASS" | "FAIL" | "INCONCLUSIVE";
@@ -155,6 +162,8 @@ export function validateChecks<P>(experiment: string, checks: readonly CheckDecl
       throw new Error(`${where}: threshold ${JSON.stringify(c.threshold)} does not fit "${c.cmp}"`);
     if (!c.source.trim()) throw new Error(`${where}: no source (spec §, calibration §, or "design estimate")`);
     if (!c.what.trim()) throw new Error(`${where}: no description`);
+    if (c.gates && c.role !== "gate") throw new Error(`${where}: only a gate has a scope (gates)`);
+    for (const g of c.gates ?? []) if (!checks.some((x) => x.id === g && x.role === "claim")) throw new Error(`${where}: gates ${JSON.stringify(g)}, which is not a claim of this experiment`);
   }
 }
 
@@ -166,7 +175,7 @@ export function criterionText<P>(checks: readonly CheckDecl<P>[], size: Size): s
   const part = (role: Role) =>
     on
       .filter((c) => c.role === role)
-      .map((c) => `${checkText(c)}${c.over === "all" ? "" : " (every seed)"} [${c.source}]`)
+      .map((c) => `${checkText(c)}${c.over === "all" ? "" : " (every seed)"}${c.gates ? ` (gates ${c.gates.join(", ")})` : ""} [${c.source}]`)
       .join("; ");
   const gates = part("gate");
   const claims = part("claim");
@@ -225,8 +234,15 @@ export function judge<P extends { seed: number }>(experiment: string, checks: re
   }
   if (!results.some((r) => r.role === "claim")) throw new GenlabError({ code: "no_claims", path: [experiment], message: `no claim check applies at the ${size} size` });
   const gatesMissed = results.filter((r) => r.role === "gate" && !r.ok);
-  const claimsMissed = results.filter((r) => r.role === "claim" && !r.ok);
-  const verdict: VerdictLabel = gatesMissed.length ? "INCONCLUSIVE" : claimsMissed.length ? "FAIL" : "PASS";
+  const scopeOf = (g: CheckResult) => checks.find((c) => c.id === g.id)?.gates;
+  for (const r of results)
+    if (r.role === "claim") {
+      const by = gatesMissed.filter((g) => scopeOf(g)?.includes(r.id) ?? true).map((g) => g.id);
+      if (by.length) r.gatedBy = by;
+    }
+  // A claim missed outside every missed gate's scope is a FAIL; otherwise a missed gate makes it INCONCLUSIVE.
+  const claimsMissed = results.filter((r) => r.role === "claim" && !r.ok && !r.gatedBy);
+  const verdict: VerdictLabel = claimsMissed.length ? "FAIL" : gatesMissed.length ? "INCONCLUSIVE" : "PASS";
   const measured: Record<string, number | null> = {};
   const brackets: Record<string, [number | null, number | null]> = {};
   for (const r of results) {
@@ -234,7 +250,7 @@ export function judge<P extends { seed: number }>(experiment: string, checks: re
     if (r.perSeed.length > 1) for (const s of r.perSeed) measured[`${r.id}@s${s.seed}`] = s.value;
     if (r.bracket) brackets[r.id] = r.bracket;
   }
-  const reason = gatesMissed.length
+  const reason = verdict === "INCONCLUSIVE"
     ? `regime not reached: ${gatesMissed.map((g) => `${g.what} = ${fmtNum(g.value)} (needs ${thresholdText(g.cmp, g.threshold)})${g.reach ? `; ${g.reach}` : ""}`).join("; ")}`
     : undefined;
   return { verdict, criterion: criterionText(checks, size), measured, ...(Object.keys(brackets).length ? { brackets } : {}), checks: results, seeds, ...(reason ? { reason } : {}) };
@@ -250,6 +266,14 @@ export function checkLines(v: Verdict): string[] {
   return v.checks.map((c) => {
     const seeds = c.perSeed.length > 1 ? ` (seeds ${c.perSeed.map((s) => `${s.seed}: ${fmtNum(s.value)}${s.ok ? "" : "✗"}`).join(", ")}; mean ${fmtNum(c.mean)} ± ${fmtNum(c.sd ?? 0)})` : "";
     const br = c.bracket ? ` bracket (${c.bracket.map((b) => (b === null ? "never" : fmtNum(b))).join(", ")}]` : "";
-    return `${c.ok ? "✓" : "✗"} ${c.role} ${c.id}: ${c.what} = ${fmtNum(c.value)} ${thresholdText(c.cmp, c.threshold)} (margin ${fmtNum(c.margin)})${seeds}${br} [${c.source}]`;
+    return `${c.gatedBy ? "·" : c.ok ? "✓" : "✗"} ${c.role} ${c.id}${c.gatedBy ? ` (not judged: gate ${c.gatedBy.join(", ")} missed)` : ""}: ${c.what} = ${fmtNum(c.value)} ${thresholdText(c.cmp, c.threshold)} (margin ${fmtNum(c.margin)})${seeds}${br} [${c.source}]`;
   });
+}
+
+/**
+ * A JSON.stringify replacer that keeps ±Infinity ("never reached") as the strings "Infinity" / "-Infinity"
+ * instead of JSON's null, which would read as a missing value.
+ */
+export function jsonNumbers(_key: string, v: unknown): unknown {
+  return typeof v === "number" && !Number.isFinite(v) && !Number.isNaN(v) ? String(v) : v;
 }

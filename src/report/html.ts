@@ -139,7 +139,7 @@ export function checksTable(v: V): string {
     .map((c) => {
       const per = multi ? `<td class="num">${c.perSeed.map((s) => `${s.seed ?? "all"}: ${fmtNum(s.value)}${s.ok ? "" : " ✗"}`).join("<br>")}</td><td class="num">${c.perSeed.length > 1 ? `${fmtNum(c.mean)} ± ${fmtNum(c.sd ?? 0)}` : "—"}</td>` : "";
       const br = c.bracket ? ` <span class="meta">(${c.bracket.map((b) => (b === null ? "never" : fmtNum(b))).join(", ")}]</span>` : "";
-      return `<tr${c.ok ? "" : ` class="miss"`}><td>${c.ok ? "✓" : "✗"} ${c.role}</td><td><code>${esc(c.id)}</code><div class="meta">${esc(c.what)}</div></td><td class="num">${fmtNum(c.value)}${br}</td><td class="num">${esc(checkText(c).slice(c.what.length + 1))}</td><td class="num">${fmtNum(c.margin)}</td>${per}<td class="meta">${esc(c.source)}${c.reach && !c.ok ? `<br>${esc(c.reach)}` : ""}</td></tr>`;
+      return `<tr${c.ok || c.gatedBy ? "" : ` class="miss"`}><td>${c.gatedBy ? `· ${c.role}<div class="meta">not judged: gate ${esc(c.gatedBy.join(", "))} missed</div>` : `${c.ok ? "✓" : "✗"} ${c.role}`}</td><td><code>${esc(c.id)}</code><div class="meta">${esc(c.what)}</div></td><td class="num">${fmtNum(c.value)}${br}</td><td class="num">${esc(checkText(c).slice(c.what.length + 1))}</td><td class="num">${fmtNum(c.margin)}</td>${per}<td class="meta">${esc(c.source)}${c.reach && !c.ok ? `<br>${esc(c.reach)}` : ""}</td></tr>`;
     })
     .join("");
   return `<table><tr><th>role</th><th>check</th><th>value${multi ? " (worst seed)" : ""}</th><th>threshold</th><th>margin</th>${multi ? "<th>per seed</th><th>mean ± sd</th>" : ""}<th>source</th></tr>${rows}</table>`;

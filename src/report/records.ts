@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Verdict } from "../declare/criteria.ts";
+import { jsonNumbers, type Verdict } from "../declare/criteria.ts";
 import type { Outcome } from "../runner/run.ts";
 import { writeFileAtomic } from "../runner/files.ts";
 import type { RecordedVerdict } from "./html.ts";
@@ -42,7 +42,7 @@ export function writeRecords(add: RecordedVerdict[], path = RECORDS_PATH): void 
   const all = { ...readRecords(path) };
   for (const r of add) all[r.experiment] = r;
   const sorted = Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
-  writeFileAtomic(path, JSON.stringify({ note: "Verdicts of record: written by `genlab record`; read by the report and scripts/readme-table.ts", records: sorted }, null, 1) + "\n");
+  writeFileAtomic(path, JSON.stringify({ note: "Verdicts of record: written by `genlab record`; read by the report and scripts/readme-table.ts", records: sorted }, jsonNumbers, 1) + "\n");
 }
 
 

@@ -37,8 +37,10 @@ export function selectExperiments(registry: readonly Experiment[], only?: string
 
 /** The needs of an experiment this machine lacks, as one line ("needs Fashion-MNIST (sudo apt-get …)"); null when all are met. */
 export function unmetNeeds(exp: Experiment, size: Size): string | null {
-  const h = resolveConfig(exp, size, []).hparams;
-  const missing = exp.needs.filter((n) => !n.met(h));
+  // Over every planned point (and control point): a need may hold for some hparams only (one task of a sweep).
+  const plan = planExperiment(exp, size, [], seedsOf(exp, size, 0));
+  const hs = [...plan.points, ...plan.control].map((p) => p.hparams);
+  const missing = exp.needs.filter((n) => hs.some((h) => !n.met(h)));
   return missing.length ? `not run: needs ${missing.map((n) => `${n.what} (${n.how})`).join("; ")}` : null;
 }
 
