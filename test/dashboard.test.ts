@@ -171,7 +171,7 @@ describe("dashboard in Chromium (Playwright)", { skip: !existsSync(CHROMIUM) && 
     await page.click("[data-testid=start]");
     await page.waitForFunction(() => (JSON.parse(document.querySelector("[data-testid=chart]")!.getAttribute("data-points")!).train_acc ?? 0) >= 2, null, { timeout: 60_000 });
     const early = (await points()).train_acc;
-    await page.waitForFunction(() => /PASS|FAIL/.test(document.querySelector("[data-testid=play-status]")!.textContent ?? ""), null, { timeout: 120_000 });
+    await page.waitForFunction(() => /PASS|FAIL|INCONCLUSIVE/.test(document.querySelector("[data-testid=play-status]")!.textContent ?? ""), null, { timeout: 120_000 });
     assert.ok((await points()).train_acc > early, "the curve grew while training");
     const url = new URL(page.url());
     const q = new URLSearchParams(url.hash.split("?")[1]);
@@ -194,7 +194,7 @@ describe("dashboard in Chromium (Playwright)", { skip: !existsSync(CHROMIUM) && 
     await page.waitForSelector("[data-field=modes]");
     assert.equal(await page.inputValue("[data-field=modes]"), "200", "the smoke size's defaults");
     await page.click("[data-testid=start]");
-    await page.waitForFunction(() => /PASS|FAIL/.test(document.querySelector("[data-testid=play-status]")!.textContent ?? ""), null, { timeout: 120_000 });
+    await page.waitForFunction(() => /PASS|FAIL|INCONCLUSIVE/.test(document.querySelector("[data-testid=play-status]")!.textContent ?? ""), null, { timeout: 120_000 });
     // the same sweep on Node gives the same verdict
     const node = JSON.parse(genlab(["run", "more-is-better", "--size", "smoke", "--out", out, "--json"]).stdout);
     assert.match((await page.textContent("[data-testid=play-status]")) ?? "", new RegExp(`· ${node.verdict}$`));

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXPERIMENTS } from "../experiments/index.ts";
-import { pointSecondsLeft } from "../src/runner/pool.ts";
+import { declaredSeconds, pointSecondsLeft } from "../src/runner/pool.ts";
 import { unmetNeeds } from "../src/report/reproduce.ts";
 import { planExperiment } from "../src/runner/run.ts";
 import { seedsOf } from "../src/declare/experiment.ts";
@@ -18,6 +18,10 @@ describe("issue 20: runner, CLI and report", () => {
     assert.equal(pointSecondsLeft(30, null, 60), 30);
     assert.equal(pointSecondsLeft(30, 0.5, 60), 30, "a run's own progress predicts its end");
     assert.equal(pointSecondsLeft(30, null, null), null);
+    assert.equal(declaredSeconds("~75 s"), 75);
+    assert.equal(declaredSeconds("~2 min (64 models)"), 120);
+    assert.equal(declaredSeconds("~1.5 min"), 90);
+    assert.equal(declaredSeconds("unknown"), null);
   });
 
   it("a missing Fashion-MNIST is a need listed as not run, not an exit 1 of the whole main job", () => {

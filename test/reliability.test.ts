@@ -104,7 +104,7 @@ describe("reliability: what the hostile tester found", () => {
       const show = genlab(["show", finished, "--out", b]);
       assert.equal(show.code, 0, show.stderr);
       assert.match(show.stderr, /^✖ .*summary\.json is damaged \(.*\); showing the store's copy\n$/);
-      assert.match(show.stdout, /verdict\s+│ FAIL/);
+      assert.match(show.stdout, /status\s+│ finished/);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -150,7 +150,7 @@ describe("reliability: what the hostile tester found", () => {
       const after = JSON.parse(genlab(["runs", "--out", out, "--json"]).stdout).map((r: { id: string; status: string }) => [r.id, r.status]).sort();
       assert.deepEqual(after, before, "reindex restores every run with its status");
       const shown = JSON.parse(genlab(["show", finished, "--out", out, "--json"]).stdout);
-      assert.equal(shown.summary.verdict, "FAIL");
+      assert.equal(shown.summary.status, "finished");
 
       // a "running" row whose pid now belongs to another process (started later): interrupted
       const sleeper = spawn("sleep", ["30"]);

@@ -504,7 +504,7 @@ function PlayPage(p: { query: string }) {
       h("button", { "data-testid": "start", disabled: state.phase === "running", onClick: () => void start() }, "run"),
       h("button", { "data-testid": "stop", disabled: state.phase !== "running", onClick: () => (stopRef.current = true) }, "stop"),
     ),
-    h("p", { "data-testid": "play-status", class: state.phase }, state.msg, state.verdict ? h("b", { class: state.verdict === "PASS" ? "pass" : "fail" }, ` · ${state.verdict}`) : null),
+    h("p", { "data-testid": "play-status", class: state.phase }, state.msg, state.verdict ? h("b", { class: verdictClass(state.verdict) }, ` · ${state.verdict}`) : null),
     h(Controls, { opts, set: setOpts, curves, name: "browser-run" }),
     h(Chart, { title: "accuracy", yLabel: "accuracy", curves, opts }),
     (state.figures ?? []).map((svg) => h("div", { class: "figure", dangerouslySetInnerHTML: { __html: svg } })),

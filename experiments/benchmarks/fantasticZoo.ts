@@ -266,9 +266,9 @@ export const fantasticZoo = defineExperiment({
     const res = await ctx.phase("measures", async () => {
       const m = await measureNetwork(host, train, kMeas, { init: initHost, families, subset: h.subset, searchDepth: h.searchDepth, sigmaSamples: 5, traceProbes: h.traceProbes, hessianTopK: 1, stepsToCriterion: out.criterionStep ?? out.steps });
       const testAcc = (await measureNetwork(host, test, keyFromSeed(0), { families: ["data"] })).values.find((v) => v.id === "train_acc")!.value;
-      return { m, testAcc } as never;
+      return { m, testAcc };
     });
-    const { m, testAcc } = res as unknown as { m: { values: CatalogueValue[]; notMeasured: { id: string }[] }; testAcc: number };
+    const { m, testAcc } = res;
     const val = (id: string) => m.values.find((v) => v.id === id)?.value ?? NaN;
     const measures: Record<string, number> = {};
     const se: Record<string, number> = {};

@@ -195,7 +195,7 @@ export const nowhereTight = defineExperiment({
       const meanLoss = (ds: TableDraw[]) => ds.reduce((a, d) => a + d.loss, 0) / ds.length;
       const control = ks.find((r) => r.bound === "reads_D") ?? null;
       await ctx.record({ loss_d1: meanLoss(indep1), loss_d2: meanLoss(indep2) }, { axis: "draws", x: h.draws });
-      return { grid, ks: ks.filter((r) => r.bound !== "reads_D"), control, loss_d1: meanLoss(indep1), loss_d2: meanLoss(indep2), hist } as never;
+      return { grid, ks: ks.filter((r) => r.bound !== "reads_D"), control, loss_d1: meanLoss(indep1), loss_d2: meanLoss(indep2), hist };
     });
 
     const net: NetRow[] = [];
@@ -253,7 +253,7 @@ export const nowhereTight = defineExperiment({
           const rQ = Math.min(1, 1 - v.train_acc + 0.1);
           const pb = gaussianPacBayesBound({ empiricalRiskQ: rQ, n: h.netTrain, distSq, sigma: v.pacbayes_sigma, gridSize: 2 ** 12 });
           const values = { ...v, pac_bayes_kl_bound: pb.bound, pac_bayes_kl_nats: pb.kl, vc_sqrt_p_over_n: 1 - v.train_acc + Math.sqrt(v.params / h.netTrain) };
-          return { labels, train_acc: v.train_acc, test_acc: testAcc, steps: out.criterionStep ?? out.steps, values } as never;
+          return { labels, train_acc: v.train_acc, test_acc: testAcc, steps: out.criterionStep ?? out.steps, values };
         });
         net.push(row as NetRow);
       }

@@ -362,7 +362,7 @@ export const promptBounds = defineExperiment({
         };
         await ctx.record({ train_error: row.train_error, test_error: row.test_error, kl_bound: row.bounds.klInverse, mcallester: row.bounds.mcallester }, { axis: "resample", x: r });
         ctx.progress(r + 1, h.resamples + parseRhos(h.rhos).length);
-        return row as never;
+        return row;
       });
       resamples.push(out as Resample);
     }
@@ -402,7 +402,7 @@ export const promptBounds = defineExperiment({
         const idx = draws[r];
         const res = await trainProbe(`probe${r}`, hostRows(idx), Int32Array.from(idx, (i) => fm.train.y[i]), probeKeys[r]);
         const kl = res.params * 32 * Math.LN2;
-        return { resample: r, train_error: res.train, test_error: res.test, kl_nats: kl, bounds: discreteBounds({ empiricalRisk: res.train, n: idx.length, negLogPrior: kl, delta: h.delta }) } as never;
+        return { resample: r, train_error: res.train, test_error: res.test, kl_nats: kl, bounds: discreteBounds({ empiricalRisk: res.train, n: idx.length, negLogPrior: kl, delta: h.delta }) };
       });
       probe.push(row as ProbeRow);
     }
@@ -434,7 +434,7 @@ export const promptBounds = defineExperiment({
         }
         const probeAcc = 1 - (await trainProbe(`probe-rho${rhos[j]}`, hostRows(idx), y, probeKey)).train;
         ctx.progress(h.resamples + j + 1, h.resamples + rhos.length);
-        return { rho: rhos[j], train_acc: 1 - s.byTrainError.risk, test_acc: 1 - te, probe_train_acc: probeAcc } as never;
+        return { rho: rhos[j], train_acc: 1 - s.byTrainError.risk, test_acc: 1 - te, probe_train_acc: probeAcc };
       });
       noise.push(row as NoiseRow);
     }

@@ -12,10 +12,12 @@
  * decay 0.1, batch 256 (quick: 128).
  * Criteria: CHECKS below, declared once (specs-23-45.md §9, UNVERIFIED at this scale, fixed before these
  * runs): two gates (at the larger φ the inferred training facts are fitted, and ID composition is reached
- * within the run) and three claims (the delay t_gen ≥ 5·t_fit, sooner for the larger φ, OOD ≤ 30% throughout).
+ * within the run) and three claims (the delay t_gen ≥ 5·t_fit and sooner for the larger φ, both gated; OOD
+ * ≤ 30% throughout, judged whatever the gates say).
  * The paper's runs take up to 10⁶ steps on a GPU; the spec estimates 50,000 steps (≈ 1.7 h on CPU) for this
  * analog. Quick (800 steps) and full (20,000 steps) are far shorter: where ID composition is not reached the
- * "generalised" gate makes the verdict INCONCLUSIVE ("did not grok within the budget"), never a FAIL.
+ * "generalised" gate leaves the delay and φ claims unjudged and the verdict INCONCLUSIVE ("did not grok
+ * within the budget"), unless OOD accuracy already exceeded 30% (a FAIL at any length).
  * Negative control: random tails for the inferred training facts (inferredTails = random): every point run
  * again with nothing to compose, judged by the same checks; ID composition must not be reached.
  * Cost on one core: smoke ~4 s (+ ~4 s control), quick ~70 s (+ ~70 s control), full ~50 min (+ ~50 min
@@ -84,6 +86,7 @@ const CHECKS: CheckDecl<P>[] = [
       return hi.t_fit === null ? Infinity : hi.t_fit / hi.steps;
     },
     reach: "the inferred training facts were not fitted: train longer (--set steps=…) or run the full size (20,000 steps): genlab run two-hop",
+    gates: ["delay", "faster_with_phi"],
   },
   {
     id: "generalised",
@@ -97,6 +100,7 @@ const CHECKS: CheckDecl<P>[] = [
       return hi.t_gen === null ? Infinity : hi.t_gen / hi.steps;
     },
     reach: REACH_GEN,
+    gates: ["delay", "faster_with_phi"],
   },
   {
     id: "delay",

@@ -87,9 +87,10 @@ export type RunContext<H extends Values = Values, S extends Values = Values> = {
   train<P extends Tree>(cfg: CtxTrainConfig<P>): Promise<TrainOutcome<P>>;
   /**
    * A named, resumable unit of work: a phase that finished in an earlier (interrupted) attempt of this
-   * run returns its stored JSON result without running again.
+   * run returns its stored JSON result without running again. The result must be JSON-shaped (numbers,
+   * strings, booleans, null, arrays, plain objects): checked when the phase ends, so no cast is needed.
    */
-  phase<T extends Json>(name: string, fn: () => Promise<T>): Promise<T>;
+  phase<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Record values at a point of an axis (default: the current phase, axis "step"). */
   record(values: Record<string, number>, at?: { phase?: string; axis?: string; x?: number }): Promise<void>;
   /** Write a .npy file into the run folder (numpy reads it) and list it in the summary. */

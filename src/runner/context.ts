@@ -13,6 +13,25 @@ import { PER_EXAMPLE_QUANTITIES } from "../scores/perExample.ts";
 import { MAIN_PHASE, type ArrayInfo, type CtxTrainConfig, type DynamicsConfig, type HostNdArray, type Json, type MetricRow, type RunContext, type Size } from "../declare/experiment.ts";
 import type { Values } from "../declare/schema.ts";
 
+/**
+ * A phase's result is stored as JSON and a resumed run reads it back: it must be made of numbers, strings,
+ * booleans, null, arrays and plain objects (a typed array, a Map, a class instance or a function would come
+ * back as something else, and the resumed run would differ). Checked when the phase ends.
+ */
+export function assertJsonShaped(v: unknown, where: string, path = "result"): void {
+  if (v === null || typeof v === "number" || typeof v === "string" || typeof v === "boolean") return;
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => assertJsonShaped(x, where, `${path}[${i}]`));
+    return;
+  }
+  if (typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) assertJsonShaped(x, where, `${path}.${k}`);
+    return;
+  }
+  const kind = typeof v === "object" ? ((v as object).constructor?.name ?? "object") : typeof v;
+  throw new Error(`${where}: ${path} is a ${kind}, which does not survive JSON (a resumed run would read back something else); return plain numbers, strings, arrays and objects (ctx.saveArray for arrays)`);
+}
+
 /** Thrown out of `ctx.train` / `ctx.phase` when the user asked to stop; the runner marks the run interrupted. */
 export class StopRequested extends Error {
   constructor() {
@@ -175,7 +194,7 @@ export function createRunContext(o: ContextOptions): RunContext {
       const history = metrics.filter((m) => m.phase === name && m.axis === "step").map((m) => ({ step: m.x, ...m.values }) as LogRecord);
       return { params: r.params, optState: r.optState, history, steps: r.stepsDone, seconds: r.seconds, criterionStep: r.criterionStep, ...(logger ? { dynamics: logger.dynamics() } : {}) };
     },
-    async phase<T extends Json>(name: string, fn: () => Promise<T>): Promise<T> {
+    async phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
       if (name in done) return done[name] as T;
       if (o.shouldStop()) throw new StopRequested();
       const outer = phase;
@@ -183,7 +202,8 @@ export function createRunContext(o: ContextOptions): RunContext {
       try {
         const result = await fn();
         if (o.shouldStop()) throw new StopRequested();
-        done[name] = result;
+        assertJsonShaped(result, `phase ${JSON.stringify(name)}`);
+        done[name] = result as Json;
         sink.phaseDone(name);
         return result;
       } finally {

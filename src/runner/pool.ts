@@ -83,6 +83,13 @@ export function pointSecondsLeft(elapsed: number, frac: number | null, expected:
   return null;
 }
 
+/** Seconds of a declared cost ("~75 s", "~2 min (64 models)", "~1.5 min", "~90 min (estimate)"); null if unreadable. */
+export function declaredSeconds(cost: string | undefined): number | null {
+  const m = /([\d.]+)\s*(s|min|h)\b/.exec(cost ?? "");
+  if (!m) return null;
+  return Number(m[1]) * (m[2] === "s" ? 1 : m[2] === "min" ? 60 : 3600);
+}
+
 export async function runPoints(registry: readonly Experiment[], points: PointSpec[], opts: PoolOptions): Promise<RunSummary[]> {
   const stream = opts.stream ?? process.stderr;
   const say = (s: string) => {
@@ -101,9 +108,17 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
   const byExp = new Map<string, number[]>();
   const running = new Map<number, { start: number; frac: number | null }>();
   const started = new Set<number>();
+  // Before any run of an experiment finished: its declared cost (the whole reproduction) shared by its points.
+  const declared = new Map<string, number | null>();
+  for (const e of new Set(points.map((p) => p.experiment))) {
+    const exp = registry.find((x) => x.id === e);
+    const n = points.filter((p) => p.experiment === e && p.role === "point").length;
+    const secs = exp ? declaredSeconds(exp.cost[points.find((p) => p.experiment === e)!.size]) : null;
+    declared.set(e, secs === null ? null : secs / Math.max(1, n));
+  }
   const expected = (i: number): number | null => {
     const xs = byExp.get(points[i].experiment);
-    return xs?.length ? xs.reduce((a, b) => a + b, 0) / xs.length : ran > 0 ? ranSeconds / ran : null;
+    return xs?.length ? xs.reduce((a, b) => a + b, 0) / xs.length : (declared.get(points[i].experiment) ?? (ran > 0 ? ranSeconds / ran : null));
   };
   const eta = (): string => {
     let work = 0;
@@ -115,9 +130,10 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
       let left: number | null;
       if (r) {
         left = pointSecondsLeft((performance.now() - r.start) / 1000, r.frac, exp);
-        if (left !== null) longest = Math.max(longest, left);
+        if (left === null) return exp === null ? "?" : "unknown (a run is past its estimate)";
+        longest = Math.max(longest, left);
       } else left = started.has(i) ? 0 : exp;
-      if (left === null) return "unknown (a run is past its estimate)";
+      if (left === null) return "?";
       work += left;
     }
     return formatDuration(Math.max(longest, work / Math.max(1, opts.jobs)));
