@@ -31,7 +31,7 @@ const ALLOWED: Record<string, string[]> = {
   // the public library entry (src/index.ts): the library and the declaration API
   "index.ts": [...LIBRARY, "declare"],
   // experiments import the library and the declaration room (never the runner)
-  experiments: [...LIBRARY, "declare"],
+  experiments: [...LIBRARY, "declare:kit.ts"],
   // the dashboard: the runner's contract (context, plan, schema, types), report's drawing, the registry — not train/
   web: ["core", "declare", "runner:context.ts", "report:plot.ts", "server:serve.ts", "experiments"],
 };

@@ -36,7 +36,7 @@ import { treeDispose } from "../../src/core/tree.ts";
 import { takeRows, type Dataset } from "../../src/data/dataset.ts";
 import { loadFashionMnist } from "../../src/io/fashionMnist.ts";
 import { denseToArrays } from "../../src/io/modelFiles.ts";
-import { hostNetwork, measureNetwork, type CatalogueValue, type MeasureFamily } from "../../src/measures/catalogue.ts";
+import { hostNetwork, measureNetwork, type MeasureFamily } from "../../src/measures/catalogue.ts";
 import { bootstrap, conditionalMutualInformation, granulatedKendall, kendallTau, type WithCi, type ZooModel } from "../../src/measures/rankCorrelation.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../../src/nn/dense.ts";
 import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";

@@ -50,7 +50,8 @@ export type NoiseBenchResults = { condition: string; noisy: number; n: number; c
 export const CONDITIONS = ["symmetric:0.1", "symmetric:0.2", "symmetric:0.4", "structured:0.2"] as const;
 
 type P = Point<Record<string, string | number | boolean>, NoiseBenchResults>;
-const sortPoints = (ps: P[]) => [...ps].sort((a, b) => CONDITIONS.indexOf(a.results.condition as never) - CONDITIONS.indexOf(b.results.condition as never));
+const conditionIndex = (c: string) => (CONDITIONS as readonly string[]).indexOf(c);
+const sortPoints = (ps: P[]) => [...ps].sort((a, b) => conditionIndex(a.results.condition) - conditionIndex(b.results.condition));
 
 const CL = NOISE_METHODS[0].name;
 const RANDOM = NOISE_METHODS[NOISE_METHODS.length - 1].name;

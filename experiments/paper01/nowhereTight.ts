@@ -24,7 +24,7 @@
  * Run: genlab run nowhere-tight --quick
  */
 import { keyFromSeed, permutationFromKey, roleKeys, splitKey, uniformFromKey } from "../../src/core/prng.ts";
-import { treeDispose, type Tree } from "../../src/core/tree.ts";
+import { treeDispose } from "../../src/core/tree.ts";
 import { takeRows, type Dataset } from "../../src/data/dataset.ts";
 import { loadFashionMnist } from "../../src/io/fashionMnist.ts";
 import { hostNetwork, measureNetwork, type HostDense } from "../../src/measures/catalogue.ts";
@@ -243,7 +243,7 @@ export const nowhereTight = defineExperiment({
             const m = await measureNetwork(host, test, keyFromSeed(0), { families: ["data"] });
             return m.values.find((v) => v.id === "train_acc")!.value;
           })();
-          treeDispose(out.params as unknown as Tree);
+          treeDispose(out.params);
           const res = await measureNetwork(host, ds, keys[2], { init: initHost, families: ["data", "count", "norm", "flatness"], subset: Math.min(1000, h.netTrain), searchDepth: 12, sigmaSamples: 5 });
           const v = Object.fromEntries(res.values.map((m) => [m.id, m.value]));
           // the Gaussian PAC-Bayes-kl bound at σ' (grid: the 2^12 dyadic points of the depth-12 bisection)
@@ -295,8 +295,8 @@ export const nowhereTight = defineExperiment({
         name: "nowhere-tight-network",
         title: "Network illustration: real vs random labels",
         panels: [
-          { kind: "bar" as const, title: "errors and the PAC-Bayes-kl bound", xLabel: "", yLabel: "error", groups: ["train error", "test error", "PAC-Bayes-kl bound"], series: r.net.map((x) => ({ name: `${x.labels} labels`, values: [1 - x.train_acc, 1 - x.test_acc, x.values.pac_bayes_kl_bound] })), width: 420 } as never,
-          { kind: "bar" as const, title: "log₁₀ of each bound / measure", xLabel: "", yLabel: "log₁₀ value", groups: ids, series: r.net.map((x) => ({ name: `${x.labels} labels`, values: ids.map((id) => Math.log10(Math.abs(x.values[id] ?? NaN))) })), width: 520 } as never,
+          { kind: "bar" as const, title: "errors and the PAC-Bayes-kl bound", xLabel: "", yLabel: "error", groups: ["train error", "test error", "PAC-Bayes-kl bound"], series: r.net.map((x) => ({ name: `${x.labels} labels`, values: [1 - x.train_acc, 1 - x.test_acc, x.values.pac_bayes_kl_bound] })), width: 420 },
+          { kind: "bar" as const, title: "log₁₀ of each bound / measure", xLabel: "", yLabel: "log₁₀ value", groups: ids, series: r.net.map((x) => ({ name: `${x.labels} labels`, values: ids.map((id) => Math.log10(Math.abs(x.values[id] ?? NaN))) })), width: 520 },
         ],
       });
     }

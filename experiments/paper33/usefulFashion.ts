@@ -32,6 +32,7 @@ import { sam } from "../../src/optim/sam.ts";
 import { chain, type OptState } from "../../src/optim/transform.ts";
 import { predictProbs } from "../../src/scores/pipeline.ts";
 import { upsample, usefulSlowCluster } from "../../src/scores/useful.ts";
+import type { Tree } from "../../src/core/tree.ts";
 import { defineExperiment, fashionMnistNeed, integer, number, string, type CheckDecl, type Point, type RunContext } from "../../src/declare/kit.ts";
 import { invertedClusterMatched } from "./usefulSynthetic.ts";
 
@@ -209,9 +210,9 @@ async function runSeed(ctx: RunContext, spec: MlpSpec, train: Dataset, test: Dat
   };
   // SGD to t_sep: the outputs that USEFUL clusters; then on to the end (the SGD arm)
   const early = await fit("tsep", train, h.tSep, false);
-  const apply = (p: unknown, x: Array) => applyMlp(spec, p as MlpParams, x);
-  const probs = await predictProbs(apply as never, early.params as never, train);
-  const logits = await predictProbs(apply as never, early.params as never, train, 2000, { logits: true });
+  const apply = (p: Tree, x: Array) => applyMlp(spec, p as MlpParams, x);
+  const probs = await predictProbs(apply, early.params, train);
+  const logits = await predictProbs(apply, early.params, train, 2000, { logits: true });
   const lossVals = new Float32Array(train.y.length);
   let correctAtTsep = 0;
   for (let i = 0; i < train.y.length; i++) {

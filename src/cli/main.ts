@@ -19,7 +19,7 @@ import { createDashboardServer, listen, needsToken, newToken } from "../server/s
 import { GenlabError, formatIssue } from "../core/errors.ts";
 import { SIZES, type Size, type Verdict } from "../declare/experiment.ts";
 import { jsonNumbers } from "../declare/criteria.ts";
-import { genlabVersion, writeJsonAtomic } from "../runner/files.ts";
+import { genlabVersion } from "../runner/files.ts";
 import { shardFromEnv } from "../runner/pool.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
 import { findExperiment, sortedBySeed } from "../declare/registry.ts";
