@@ -5,6 +5,7 @@
  * otherwise) with the whole configuration in the URL. Charts are drawn by src/report/plot.ts, the code that
  * draws the report's figures.
  */
+import type { ReproductionView } from "../src/server/serve.ts";
 import { h, render, type ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { figureSvg, lineChartSvg, type LineChart, type Series } from "../src/report/plot.ts";
@@ -84,20 +85,7 @@ function Chart(p: { title: string; yLabel: string; curves: Curve[]; opts: ChartO
 
 // ------------------------------------------------------------------------------------ reproductions
 
-type Repro = {
-  experiment: string;
-  paper: number;
-  kind: string;
-  size: string;
-  seeds: number[];
-  verdict: string | null;
-  reason: string | null;
-  error: string | null;
-  coverage: string;
-  control: { verdict: string | null; failed: string[] } | null;
-  checks: { id: string; role: string; value: number; threshold: string; ok: boolean }[];
-  runs: { id: string; role: "point" | "control"; seed: number; status: string }[];
-};
+type Repro = ReproductionView;
 
 const verdictClass = (v: string | null) => (v === "PASS" ? "pass" : v === "FAIL" || v === "ERROR" ? "fail" : v === "INCONCLUSIVE" ? "inconclusive" : "");
 
