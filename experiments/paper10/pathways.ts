@@ -218,12 +218,13 @@ const CHECKS: CheckDecl<P>[] = [
   {
     id: "null_arm_rho",
     role: "claim",
-    what: "null arm (weight decay 0, trained inside each point; it memorises without grokking): the larger |ρ(distance, test)|, over all checkpoints and after its train plateau (∞: either undefined)",
+    what: "the other arm (judging the reproduction: the null arm, weight decay 0, trained inside each point; judging the control, whose main arm is that null arm: the weight-decay arm): the larger |ρ(distance, test)|, over all checkpoints and after its train plateau (∞: either undefined)",
     cmp: "<",
     threshold: 0.5,
     source: "calibration-a.md §3 proposed criterion 5 (null control)",
-    value: ({ points }) => {
-      const n = nullArm(points);
+    // The roles swap on the control, so the control can pass (a metric that tracked test accuracy only without decay).
+    value: ({ points, arm }) => {
+      const n = arm === "control" ? onePoint(points) : nullArm(points);
       return n.rho_distance_all === null || n.rho_distance_after_plateau === null ? Infinity : Math.max(Math.abs(n.rho_distance_all), Math.abs(n.rho_distance_after_plateau));
     },
   },

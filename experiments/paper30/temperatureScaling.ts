@@ -129,6 +129,7 @@ const CHECKS: CheckDecl<P>[] = [
     source: "calibration-b.md 'Proposed criteria for paper 30' (a) (ERM train acc = 1.0; measured 1.000 ×3)",
     value: (i) => methodOf(onePoint(i.points, "gaussian"), "erm").train_acc,
     reach: "calibration-b: ERM interpolates the Gaussians in 200 epochs (the full size): genlab run temperature-scaling",
+    gates: ["a_erm_ece", "a_t_erm", "a_erm_ts_ece", "a_ece_ratio", "a_t_mixup"],
   },
   {
     id: "a_erm_ece",
@@ -192,6 +193,7 @@ const CHECKS: CheckDecl<P>[] = [
     over: "all",
     value: (i) => meanOf(fmnist(i), (p) => methodOf(p, "erm").t_conv),
     reach: "calibration-b reached it (T 2.8–3.1) and measured the NLL claim passing at 20,000 images, 30 epochs, 5 seeds — the full size: genlab run temperature-scaling (~14 min on one core)",
+    gates: ["b_nll_gap", "b_seeds_lower"],
   },
   {
     id: "b_nll_gap",

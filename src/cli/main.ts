@@ -288,7 +288,7 @@ export function buildProgram(): Command {
       const command = `genlab reproduce${size === "full" ? "" : size === "quick" ? " --quick" : ` --size ${size}`}${o.tour ? " --tour" : only ? ` --only ${only.join(",")}` : ""}${o.seed ? ` --seed ${o.seed}` : ""}${o.seeds ? ` --seeds ${o.seeds}` : ""}${o.control ? "" : " --no-control"}${shard ? ` --shard ${shard.index}/${shard.count}` : ""}`;
       warnOrphans(o.out, o.store);
       const r = await reproduce(EXPERIMENTS, CATALOGUE, { size, only, tour: !!o.tour, seed: o.seed, seeds: o.seeds, outDir: o.out, storePath: o.store, reportDir: o.report, command, jobs, shard, force: o.force, workerScript: BIN, control: o.control });
-      printEntries(r.entries.filter((e) => !e.notRun || !e.notRun.startsWith(NOT_IN_TOUR)), !!o.json, `reproduce (${size}${o.tour ? ", tour" : ""}, first seed ${o.seed}; ${r.ran} run, ${r.reused} reused, ${formatDuration(r.seconds)} wall, --jobs ${jobs})`);
+      printEntries(r.entries.filter((e) => !e.listed && !e.notRun?.startsWith(NOT_IN_TOUR)), !!o.json, `reproduce (${size}${o.tour ? ", tour" : ""}, first seed ${o.seed}; ${r.ran} run, ${r.reused} reused, ${formatDuration(r.seconds)} wall, --jobs ${jobs})`);
       if (o.tour) err(`The tour ran ${TOUR.length} of ${EXPERIMENTS.length} experiments; the report shows the others' verdicts of record. Everything: genlab reproduce --quick (${TOUR_NOTE}).\n`);
       err(`report: ${r.reportPath}\n`);
       if (r.interrupted) process.exitCode = 130;
@@ -318,10 +318,10 @@ export function buildProgram(): Command {
       const commit = gitCommit();
       const date = new Date().toISOString().slice(0, 10);
       const machine = `${availableParallelism()} cores, ${cpus()[0]?.model ?? "unknown CPU"}`;
-      const recs = r.entries.filter((e) => e.outcome).map((e) => recordOf(e.outcome!, { commit, date, machine, backend: BACKEND.name, wall_s: Math.round([...e.outcome!.points, ...e.outcome!.controlPoints].reduce((a, p) => a + (p.reused ? 0 : p.seconds), 0)) }));
+      const recs = r.entries.filter((e) => e.outcome && !e.listed).map((e) => recordOf(e.outcome!, { commit, date, machine, backend: BACKEND.name, wall_s: Math.round([...e.outcome!.points, ...e.outcome!.controlPoints].reduce((a, p) => a + (p.reused ? 0 : p.seconds), 0)) }));
       writeRecords(recs, o.records ? resolve(o.records) : undefined);
-      printEntries(r.entries, false, `recorded (${o.size}; ${formatDuration((performance.now() - t0) / 1000)} wall, --jobs ${jobs})`);
-      for (const e of r.entries) if (e.notRun) err(`${e.exp.id}: ${e.notRun}; not recorded\n`);
+      printEntries(r.entries.filter((e) => !e.listed), false, `recorded (${o.size}; ${formatDuration((performance.now() - t0) / 1000)} wall, --jobs ${jobs})`);
+      for (const e of r.entries) if (e.notRun && !e.listed) err(`${e.exp.id}: ${e.notRun}; not recorded\n`);
     });
 
   program
@@ -340,7 +340,7 @@ export function buildProgram(): Command {
       const store = new RunStore(storePath, { readonly: true });
       try {
         const r = renderReport(EXPERIMENTS, CATALOGUE, store, { size: o.size, only, command: `genlab report --store ${storePath}`, reportDir: o.report });
-        printEntries(r.entries, !!o.json, `report from ${storePath}`);
+        printEntries(r.entries.filter((e) => !e.listed), !!o.json, `report from ${storePath}`);
         err(`report: ${r.reportPath}\n`);
       } finally {
         store.close();

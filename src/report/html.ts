@@ -115,6 +115,11 @@ function badge(v: Label | "partial" | "todo" | "recorded"): string {
   return `<span class="badge ${cls}">${v}</span>`;
 }
 
+/** A control's verdict: FAIL or INCONCLUSIVE is what a control should give (neutral); PASS is a warning. */
+function controlBadge(v: VerdictLabel): string {
+  return v === "PASS" ? `<span class="badge fail">PASSES ⚠</span>` : `<span class="badge todo">${v} ✓</span>`;
+}
+
 const CSS = `
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1b1f24;background:#fafafa}
 main{max-width:980px;margin:0 auto;padding:24px}
@@ -149,7 +154,7 @@ function controlHtml(c: NonNullable<ReportOutcome["control"]>): string {
   if (!c.verdict) return `<p><b>Negative control.</b> ${esc(c.what)} — not judged (not run, or interrupted).</p>`;
   const v = c.verdict.verdict;
   const what = v === "PASS" ? " <b>(the control passes every check: the criteria do not discriminate here)</b>" : ` — it fails ${c.failed.length ? c.failed.map((f) => `<code>${esc(f)}</code>`).join(", ") : "no check"}`;
-  return `<p><b>Negative control${c.inRun ? " (an arm run inside each point)" : " (every point run again without the ingredient)"}.</b> ${esc(c.what)} — judged by the same checks: ${badge(v)}${what}.</p><details><summary>the control's checks</summary>${checksTable(c.verdict)}</details>`;
+  return `<p><b>Negative control${c.inRun ? " (an arm run inside each point)" : " (every point run again without the ingredient)"}.</b> ${esc(c.what)} — judged by the same checks: ${controlBadge(v)}${what}.</p><details><summary>the control's checks</summary>${checksTable(c.verdict)}</details>`;
 }
 
 function recordedHtml(r: RecordedVerdict): string {
@@ -222,7 +227,7 @@ export function reportHtml(r: ReportInput): string {
             : e.notRun
               ? esc(e.notRun)
               : "";
-          const ctl = e.outcome?.control?.verdict ? `${badge(e.outcome.control.verdict.verdict)}${e.outcome.control.verdict.verdict === "PASS" ? " ⚠" : ""}` : "—";
+          const ctl = e.outcome?.control?.verdict ? controlBadge(e.outcome.control.verdict.verdict) : "—";
           const rec = e.recorded ? `${badge(e.recorded.verdict)} <span class="meta">${esc(e.recorded.size)}</span>` : `<span class="meta">none</span>`;
           return `<tr><td class="num">${p.number}</td><td><a href="#${esc(e.id)}">${esc(e.title)}</a><div class="meta">${esc(p.title)}</div></td><td>${esc(p.paperClass)}</td><td><code>${esc(e.id)}</code></td><td>${badge(st.verdict)}${st.partial ? ` ${badge("partial")}` : ""}<div class="meta">${esc(e.size)}${v ? `, seeds ${v.seeds.join(", ")}` : ""}</div></td><td>${ctl}</td><td>${rec}</td><td>${key}</td></tr>`;
         })

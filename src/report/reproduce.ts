@@ -60,7 +60,11 @@ export function outcomeFromStore(exp: Experiment, size: Size, first: number, cou
 /** The label of an experiment a tour did not run (the report shows its verdict of record). */
 export const NOT_IN_TOUR = "not in the tour";
 
-export type ReportEntry = { exp: Experiment; size: Size; outcome: Outcome | null; notRun?: string };
+/** The label of an experiment that `--only` left out (the report lists it with its verdict of record). */
+export const NOT_SELECTED = "not selected in this run";
+
+/** `listed`: in the report for completeness (not selected, not in the tour), left out of the printed summary. */
+export type ReportEntry = { exp: Experiment; size: Size; outcome: Outcome | null; notRun?: string; listed?: boolean };
 
 /**
  * Every reproduction in a store (experiment × size × seeds): for each experiment and size, reproductions
@@ -106,9 +110,15 @@ export type ReportOptions = { size?: Size; /** First seed (default 0) and count 
 
 /** Render the report from the store (nothing is run); returns the path of index.html and the entries. */
 export function renderReport(registry: readonly Experiment[], cat: Catalogue, store: RunStore, opts: ReportOptions): { reportPath: string; entries: ReportEntry[] } {
-  const entries: { exp: Experiment; size: Size; outcome: Outcome | null; notRun?: string }[] = [];
+  const entries: ReportEntry[] = [];
   const records = readRecords();
-  for (const exp of selectExperiments(registry, opts.only)) {
+  const selected = new Set(selectExperiments(registry, opts.only));
+  for (const exp of sortedBySeed(registry)) {
+    // Not selected (--only): listed for completeness with its verdict of record, never as "not yet implemented".
+    if (!selected.has(exp)) {
+      entries.push({ exp, size: opts.size ?? "quick", outcome: null, notRun: `${NOT_SELECTED} (genlab run ${exp.id} --quick runs it: ${exp.cost.quick} on one core)`, listed: true });
+      continue;
+    }
     const notRun = opts.notRun?.get(exp.id);
     // Without --size: the largest size with finished runs.
     const size = opts.size ?? [...SIZES].reverse().find((s) => store.finishedSizes(exp.id).includes(s));
@@ -212,7 +222,7 @@ export async function reproduce(registry: readonly Experiment[], cat: Catalogue,
     const why = unmetNeeds(e, opts.size);
     if (why) notRun.set(e.id, why);
   }
-  if (opts.tour) for (const e of registry) if (!selected.includes(e)) notRun.set(e.id, `${NOT_IN_TOUR} (genlab run ${e.id} --quick runs it${e.cost.quick ? `: ${e.cost.quick} on one core` : ""})`);
+  if (opts.tour) for (const e of registry) if (!selected.includes(e)) notRun.set(e.id, `${NOT_IN_TOUR} (genlab run ${e.id} --quick runs it: ${e.cost.quick} on one core)`);
   const exps = selected.filter((e) => !notRun.has(e.id));
   const planned = exps.flatMap((e) => {
     const p = planExperiment(e, opts.size, [], seedsOf(e, opts.size, opts.seed, opts.seeds));
