@@ -11,7 +11,8 @@ import { PAPERS } from "../experiments/papers.ts";
 import { decodeNpy } from "../src/data/npy.ts";
 import { writeFigureFiles } from "../src/report/figures.ts";
 import { SIZES } from "../src/declare/experiment.ts";
-import { planExperiment, resolveConfig, runExperiment } from "../src/runner/run.ts";
+import { openStore, planExperiment, pointOf, resolveConfig, runExperiment } from "../src/runner/run.ts";
+import { judge } from "../src/declare/criteria.ts";
 
 describe("every registered experiment", () => {
   it("ids are unique and each names a paper of the literature", () => {
@@ -62,6 +63,14 @@ describe("every registered experiment", () => {
           assert.ok(summary.length < 200_000, "arrays never go inline into summary.json");
         }
         assert.ok(o.figures.length > 0, "figures");
+        // the figures and the checks also take several seeds (the smoke points again as another seed: no training)
+        const store = openStore(out);
+        const pts = o.points.map((p) => pointOf(p, store.metricRows(p.run_id)));
+        store.close();
+        const two = [...pts, ...pts.map((p) => ({ ...p, seed: p.seed + 1000, runId: `${p.runId}-copy` }))];
+        const v2 = judge(exp.id, exp.checks, two, "smoke");
+        assert.deepEqual(v2.seeds, [...o.seeds, ...o.seeds.map((s) => s + 1000)], "judged per seed");
+        assert.ok(exp.figures(two, v2).length > 0, "figures of a two-seed reproduction");
         const files = writeFigureFiles(join(out, "figures"), o.figures);
         for (const f of files) assert.ok(readFileSync(f).length > 1000, f);
       });

@@ -33,7 +33,7 @@ import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
 import { sgd } from "../../src/optim/aliases.ts";
 import { auroc, precisionAtK, spearman, topK } from "../../src/scores/ranking.ts";
 import { scoreRuns } from "../../src/scores/runs.ts";
-import { defineExperiment, fashionMnistNeed, integer, number, string, type CheckDecl, type Point, type RunContext } from "../../src/declare/kit.ts";
+import { firstSeed, defineExperiment, fashionMnistNeed, integer, number, string, type CheckDecl, type Point, type RunContext } from "../../src/declare/kit.ts";
 
 export const METHODS = ["random", "el2n", "grand", "forgetting", "grand_init"] as const;
 type Method = (typeof METHODS)[number];
@@ -356,7 +356,7 @@ export const dataDiet = defineExperiment({
   },
 
   figures(points: P[], v) {
-    const r = resultOf(points);
+    const r = resultOf(firstSeed(points));
     const sd = (xs: number[]) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
     const keeps = [...r.keeps].sort((a, b) => a - b);
     const series = METHODS.map((m) => {

@@ -10,3 +10,9 @@ export type { FigureSpec, ChartSpec } from "./charts.ts";
 export { firstStepAtLeast, type Bracket } from "./grid.ts";
 export { fmtNum } from "./criteria.ts";
 export { fashionMnistNeed } from "./needs.ts";
+
+/** The points of the smallest seed: what a figure of one seed draws when the reproduction ran several. */
+export function firstSeed<P extends { seed: number }>(points: P[]): P[] {
+  const s = Math.min(...points.map((p) => p.seed));
+  return points.filter((p) => p.seed === s);
+}

@@ -522,14 +522,17 @@ export function evaluateExperiment(exp: Experiment, size: Size, points: RunSumma
     }
     control = { what: nc.what, verdict: cv, failed: cv ? failedChecks(cv) : [], runIds: (nc.inRun ? points : controlPoints).map((s) => s.run_id), inRun: !!nc.inRun };
   }
-  return {
-    ...base,
-    verdict,
-    control,
-    ...(errors.length ? { error: errors.join("; ") } : {}),
-    figures: verdict ? exp.figures(pts, verdict) : [],
-    tables: exp.tables ? exp.tables(pts) : [],
-  };
+  // Figures and tables are drawn from the same points; a bug there is an error of the experiment too, but it
+  // must not take the verdict (or the rest of a reproduce) down with it.
+  let figures: FigureSpec[] = [];
+  let tables: ResultTable[] = [];
+  try {
+    if (verdict) figures = exp.figures(pts, verdict);
+    if (exp.tables) tables = exp.tables(pts);
+  } catch (e) {
+    errors.push(`figures/tables: ${(e as Error).message}`);
+  }
+  return { ...base, verdict, control, ...(errors.length ? { error: errors.join("; ") } : {}), figures, tables };
 }
 
 export type RunOptions = PointOptions & {
