@@ -87,6 +87,9 @@ function Chart(p: { title: string; yLabel: string; curves: Curve[]; opts: ChartO
 
 type Repro = ReproductionView;
 
+/** A check's value as the server sends it: a number, or "Infinity" / "-Infinity" for "never reached". */
+const fmtValue = (v: number | string) => (typeof v === "string" ? (v.startsWith("-") ? "−∞" : "∞") : Number.isInteger(v) ? String(v) : v.toPrecision(4));
+
 const verdictClass = (v: string | null) => (v === "PASS" ? "pass" : v === "FAIL" || v === "ERROR" ? "fail" : v === "INCONCLUSIVE" ? "inconclusive" : "");
 
 /** The first page: one row per reproduction (experiment × size × seeds), its sweep points and control runs folded under it. */
@@ -120,7 +123,7 @@ function Reproductions() {
           h("td", null, r.seeds.join(", ")),
           h("td", { class: verdictClass(r.verdict), title: r.reason ?? r.error ?? "" }, `${r.verdict ?? "—"}${r.coverage === "partial" ? " (partial coverage)" : ""}`),
           h("td", { class: r.control?.verdict === "PASS" ? "fail" : "" }, r.control ? `${r.control.verdict ?? "—"}${r.control.verdict === "PASS" ? " ⚠ passes" : r.control.failed.length ? ` (fails ${r.control.failed.join(", ")})` : ""}` : "none"),
-          h("td", null, r.checks.filter((c) => !c.ok).map((c) => `${c.id} ${Number.isInteger(c.value) ? c.value : c.value.toPrecision(4)} (${c.threshold})`).join("; ")),
+          h("td", null, r.checks.filter((c) => !c.ok).map((c) => `${c.id} ${fmtValue(c.value)} (${c.threshold})`).join("; ")),
           h(
             "td",
             null,

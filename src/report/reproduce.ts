@@ -128,7 +128,7 @@ export function renderReport(registry: readonly Experiment[], cat: Catalogue, st
     }
     if (!size) {
       // Implemented but not in this store: listed (with its verdict of record), never as "not yet implemented".
-      entries.push({ exp, size: opts.size ?? "quick", outcome: null, notRun: `not run in this store (genlab run ${exp.id} --quick runs it: ${exp.cost.quick} on one core)` });
+      entries.push({ exp, size: opts.size ?? "quick", outcome: null, notRun: `not run in this store (genlab run ${exp.id} --quick runs it: ${exp.cost.quick} on one core)`, listed: true });
       continue;
     }
     // Without --seed: seed 0 when it ran, else the smallest seed that ran.

@@ -13,6 +13,7 @@
  * - Responses carry only what the page draws (no folders, pids, hosts or devices), with a CSP that
  *   forbids framing and no Referer.
  */
+import { jsonNumbers } from "../declare/criteria.ts";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, readdirSync, realpathSync } from "node:fs";
 import { randomBytes, timingSafeEqual } from "node:crypto";
@@ -260,7 +261,7 @@ export function createDashboardServer(opts: ServeOptions): { server: Server; sto
     if (!parts) return notFound(res);
 
     if (parts[0] === "api") {
-      if (parts.length === 2 && parts[1] === "reproductions") return send(res, 200, JSON.stringify(opts.reproductions ? opts.reproductions(store) : []));
+      if (parts.length === 2 && parts[1] === "reproductions") return send(res, 200, JSON.stringify(opts.reproductions ? opts.reproductions(store) : [], jsonNumbers));
       if (parts.length === 2 && parts[1] === "runs") {
         const experiment = url.searchParams.get("experiment") ?? undefined;
         const status = url.searchParams.get("status") ?? undefined;
