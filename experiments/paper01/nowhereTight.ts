@@ -150,6 +150,7 @@ export const nowhereTight = defineExperiment({
     quick: { netTrain: 1000, netWidth: 256, netEpochs: 60 },
   },
   cost: { smoke: "~10 s", quick: "~1.5 min", full: "~5 min" },
+  calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 (loss gap ≥ 0.45, every bound's KS p > 0.01, coupled draws identical; ~110 s a seed)" },
   seeds: { smoke: 1, quick: 1, full: 1 },
 
   async run(ctx): Promise<NowhereResults> {

@@ -116,6 +116,7 @@ export const longTail = defineExperiment({
   },
   sizes: { smoke: { N: 5000, uniformN: 100, n: 1000, trials: 3 }, quick: { trials: 200 } },
   cost: { smoke: "~1 s", quick: "~5 s", full: "~20 s" },
+  calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 (a few seconds a seed)" },
   sweep: () => [{ zipf: [1, 2, 0] }],
 
   async run(ctx): Promise<LongTailResults> {

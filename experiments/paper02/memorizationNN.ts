@@ -157,6 +157,7 @@ export const memorizationLongTail = defineExperiment({
     quick: { epochs: 30, memModels: 12 },
   },
   cost: { smoke: "~10 s", quick: "~70 s", full: "~16 min" },
+  calibration: { seeds: [100, 101, 102], outcome: "PASS over seeds 100–102 (mean Δmem and the gap's relative error within their thresholds; ~80 s a seed)" },
 
   async run(ctx): Promise<MemorizationResults> {
     const h = ctx.hparams;

@@ -313,6 +313,7 @@ export const moePathways = defineExperiment({
     quick: { steps: 1500 },
   },
   cost: { smoke: "~4 s", quick: "~2 min", full: "~50 min" },
+  calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102: no group reached test 0.9 in 1,500 steps (calibration-a.md §3 saw no rise before ~1,800): no quick size within ~2 minutes reaches the regime, so the full size is the verdict of record" },
 
   async run(ctx): Promise<PathwayResults> {
     const main = await trainArm(ctx, ctx.hparams.weightDecay);

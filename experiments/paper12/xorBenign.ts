@@ -6,8 +6,9 @@
  * logistic loss over XOR clusters with flipped labels, first fits every training label (flipped ones too)
  * with near-random test accuracy, and later reaches near-optimal test accuracy while still fitting the
  * flipped labels: harmful overfitting turns into benign overfitting by grokking.
- * Set-up at quick size (spec §12, calibrated in numpy): d = 4,000, n = 30, m = 64, ‖μ‖² = 1,200, 10% flipped labels,
- * step size 0.5, init N(0, ω²) with ω = 10⁻³/√d, 1,000 steps, 500 clean test points, 5 seeds.
+ * Set-up (spec §12): m = 64, ‖μ‖² = 1,200, 10% flipped labels, step size 0.5, init N(0, ω²) with
+ * ω = 10⁻³/√d, 500 clean test points, 5 seeds; d = 8,000, n = 60 (the spec's "tighter gate"), 3,000 steps
+ * at full size and 1,500 at quick size.
  * Criteria: CHECKS below, declared once (specs-01-22.md §12 PASS line, calibrated there on ‖μ‖² = 1,200,
  * seeds 0–4; thresholds fixed before these runs).
  * Negative control (run, hparams): no usable signal, ‖μ‖² = 100 instead of 1,200, every seed run again. The
@@ -15,11 +16,12 @@
  * benign phase never comes: a numpy check of this set-up (seeds 10–12, not reported) kept test at
  * 0.51–0.54 after 1,000 steps (quick) and 0.53–0.55 after 3,000 steps at the full size (seeds 10–11), so
  * the gain and final-test checks must fail.
- * Sizes: quick is the spec's calibrated set-up. Full is the spec's proposed "tighter gate" (n = 60,
- * d = 8,000, 3,000 steps; uncalibrated there), chosen after the quick size failed with genlab's seeds
- * (median final test 0.78: 2 of 5 seeds stall, as 2 of the spec's 5 did); the checks are unchanged.
+ * Sizes: the spec's calibrated set-up (n = 30, d = 4,000, 1,000 steps) failed with genlab's seeds (median
+ * final test 0.78 at seed 0–4: 2 of 5 seeds stall, as 2 of the spec's 5 did; 0.69 on seeds 100–102), so
+ * both sizes use the spec's proposed "tighter gate" n = 60, d = 8,000; quick stops at 1,500 steps, which
+ * passes on each calibration seed 100–104 (see `calibration`). The checks are unchanged.
  * Seeds: 5 (2 at smoke size), from --seed on.
- * Cost on one core: smoke ~1 s, quick ~20 s (5 seeds + 5 control runs), full ~3 min (5 seeds + 5 control runs).
+ * Cost on one core: smoke ~1 s, quick ~2.5 min (5 seeds + 5 control runs), full ~6 min (5 seeds + 5 control runs).
  * Run: genlab run xor-benign --quick
  */
 import { numpy as np, type Array as JArray } from "@jax-js/jax";
@@ -159,7 +161,7 @@ export const xorBenign = defineExperiment({
     ],
   },
   deviations: [
-    "full size is the spec's uncalibrated tighter gate n = 60, d = 8,000, T = 3,000 (quick is the calibrated n = 30, d = 4,000, T = 1,000)",
+    "both sizes use the spec's proposed tighter gate n = 60, d = 8,000 (uncalibrated there; its calibrated n = 30, d = 4,000 failed with genlab's seeds); T = 3,000 at full size, 1,500 at quick size (calibrated on seeds 100–104)",
     "exactly ⌊0.1·n⌋ labels are flipped (the paper flips each independently with probability η), so every seed has flipped points to track",
     "the cluster means are μ₁ = ‖μ‖e₁, μ₂ = ‖μ‖e₂ (equivalent under the isotropic noise)",
     "the theorem's scaling conditions are not checked; the configuration is the spec's empirical calibration",
@@ -168,7 +170,7 @@ export const xorBenign = defineExperiment({
   criterionSource: "specs-01-22.md §12 PASS, calibrated in numpy over seeds 0–4 (‖μ‖² = 1,200)",
   checks: CHECKS,
   negativeControl: {
-    what: "no usable signal: ‖μ‖² = 100 instead of 1,200 at quick and full size (every seed run again), far below the signal the benign phase needs; the network still fits every label and is near random after step 1, but test accuracy never rises (numpy check: 0.51–0.55 at the last step), so median_test_gain and median_final_test must fail",
+    what: "no usable signal: ‖μ‖² = 100 instead of 1,200 at quick and full size (every seed run again), far below the signal the benign phase needs; the network still fits every label and is near random after step 1, but test accuracy never rises (numpy check at d = 4,000 and 8,000: 0.51–0.55 at the last step), so median_test_gain and median_final_test must fail",
     hparams: { muNormSq: 100 },
   },
   seeds: { smoke: 2, quick: 5, full: 5 },
@@ -189,9 +191,14 @@ export const xorBenign = defineExperiment({
   },
   sizes: {
     smoke: { d: 400, n: 20, nTest: 100, width: 16, muNormSq: 200, steps: 30, logEvery: 10 },
-    quick: { d: 4000, n: 30, steps: 1000 },
+    quick: { steps: 1500 },
   },
-  cost: { smoke: "~1 s", quick: "~20 s", full: "~3 min" },
+  cost: { smoke: "~1 s", quick: "~2.5 min (5 seeds and the control)", full: "~6 min" },
+  calibration: {
+    seeds: [100, 101, 102, 103, 104],
+    outcome:
+      "the earlier quick size (d = 4,000, n = 30, 1,000 steps) FAILed on seeds 100–102 (test accuracy after step 1 up to 0.70 > 0.55; median gain 0.22); the full data (d = 8,000, n = 60) with 1,500 steps PASSes on each of seeds 100–104: test after step 1 0.33–0.52, median gain 0.39, median final test 0.91, every flipped label fitted (14 s a seed)",
+  },
 
   async run(ctx): Promise<XorResults> {
     const h = ctx.hparams;

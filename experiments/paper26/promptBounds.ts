@@ -267,6 +267,7 @@ export const promptBounds = defineExperiment({
     quick: { trainSize: 5000, resamples: 8, features: 256 },
   },
   cost: { smoke: "~5 s", quick: "~1.5 min", full: "~5 min" },
+  calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 (~90 s a seed)" },
   seeds: { smoke: 1, quick: 1, full: 1 },
 
   async run(ctx): Promise<PromptResults> {

@@ -176,6 +176,7 @@ export const grokkingModular = defineExperiment({
     quick: { hidden: 128, steps: 2500 },
   },
   cost: { smoke: "~3 s", quick: "~75 s", full: "~7 min" },
+  calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102" },
 
   async run(ctx) {
     const h = ctx.hparams;

@@ -131,6 +131,7 @@ export const phaseDiagram = defineExperiment({
     quick: { p: 59, hidden: 128, steps: 1000, logEvery: 200, perDecade: 4, prune: false },
   },
   cost: { smoke: "~6 s", quick: "~110 s", full: "~90 min (estimate)" },
+  calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102" },
   sweep: (size) =>
     size === "full"
       ? [{ trainFraction: [0.3, 0.45, 0.6, 0.75], corruption: [0.1, 0.25, 0.4, 0.55], prune: [false] }]

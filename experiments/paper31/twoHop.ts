@@ -198,6 +198,7 @@ export const twoHop = defineExperiment({
     quick: { steps: 800, batch: 128, logEvery: 100 },
   },
   cost: { smoke: "~4 s", quick: "~70 s", full: "~50 min (estimate)" },
+  calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102: nothing fitted in 800 steps (the paper needs ≥ 10⁵): the regime is beyond any quick size" },
   sweep: () => [{ phi: [3.6, 7.2] }],
 
   async run(ctx): Promise<TwoHopResults> {
