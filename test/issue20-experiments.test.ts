@@ -194,6 +194,18 @@ describe("issue 20: more-is-better", () => {
     return { n: h.n, k, noise: h.noise, trials: nearPeak(h.n, h.features) ? Math.max(h.trials, h.trialsPeak) : h.trials, ridges: RIDGES, theory: [...simTest], sim_test: simTest, sim_train: simTest.map((v) => 0.01 * v), sim_test_sd: simTest.map((v) => 0.3 * v) };
   };
 
+  it("the monotonicity checks compare neighbouring k (and n), averaged over seeds, never one seed's point with another's", () => {
+    const p = plan(e, "quick");
+    // two seeds, each monotone, one at a higher level: sorted by k alone they would interleave and "rise"
+    const two = [...fromPlan(p.points, results), ...fromPlan(p.points, (s) => {
+      const r = results(s);
+      return { ...r, sim_test: r.sim_test.map((v) => 1.5 * v), theory: r.theory.map((v) => 1.5 * v) };
+    }).map((q) => ({ ...q, seed: q.seed + 1 }))];
+    const v = judge(e.id, e.checks, two, "quick");
+    assert.equal(check(v, "worst_rise_in_k").value, 0, "no rise between seeds");
+    assert.equal(check(v, "worst_rise_in_n").value, 0, "no rise between seeds");
+  });
+
   it("the theory check uses the standard error: within 2 SE of a 3-trial mean passes the 10% check, far outside fails", () => {
     const p = plan(e, "quick");
     const base = fromPlan(p.points, results);
