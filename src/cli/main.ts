@@ -72,7 +72,7 @@ function outcomeJson(o: Outcome, figures: string[]) {
     figures,
     points: o.points.map((p) => ({ run_id: p.run_id, seed: p.seed, hparams: p.hparams, results: p.results, reused: !!p.reused, dir: p.dir })),
     // A reproduction of one point also shows that run's fields at the top (run_id, results, dir, …).
-    ...(o.points.length === 1 ? { run_id: o.points[0].run_id, seed: o.points[0].seed, hparams: o.points[0].hparams, settings: o.points[0].settings, results: o.points[0].results, reused: !!o.points[0].reused, dir: o.points[0].dir } : {}),
+    ...(o.points.length === 1 ? { run_id: o.points[0].run_id, seed: o.points[0].seed, hparams: o.points[0].hparams, settings: o.points[0].settings, results: o.points[0].results, reused: !!o.points[0].reused, dir: o.points[0].dir, device: o.points[0].device, genlab_version: o.points[0].genlab_version, jax_version: o.points[0].jax_version } : {}),
     seconds: o.seconds,
   };
 }

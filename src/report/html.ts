@@ -229,7 +229,7 @@ export function reportHtml(r: ReportInput): string {
               : "";
           const ctl = e.outcome?.control?.verdict ? controlBadge(e.outcome.control.verdict.verdict) : "—";
           const rec = e.recorded ? `${badge(e.recorded.verdict)} <span class="meta">${esc(e.recorded.size)}</span>` : `<span class="meta">none</span>`;
-          return `<tr><td class="num">${p.number}</td><td><a href="#${esc(e.id)}">${esc(e.title)}</a><div class="meta">${esc(p.title)}</div></td><td>${esc(p.paperClass)}</td><td><code>${esc(e.id)}</code></td><td>${badge(st.verdict)}${st.partial ? ` ${badge("partial")}` : ""}<div class="meta">${esc(e.size)}${v ? `, seeds ${v.seeds.join(", ")}` : ""}</div></td><td>${ctl}</td><td>${rec}</td><td>${key}</td></tr>`;
+          return `<tr><td class="num">${p.number}</td><td><a href="#${esc(e.id)}">${esc(e.title)}</a><div class="meta">${esc(p.title)}</div></td><td>${esc(p.paperClass)}</td><td><code>${esc(e.id)}</code></td><td>${badge(st.verdict)}${st.partial ? ` ${badge("partial")}` : ""}<div class="meta">${esc(e.size)}${v ? `, seed${v.seeds.length === 1 ? "" : "s"} ${v.seeds.join(", ")}` : ""}</div></td><td>${ctl}</td><td>${rec}</td><td>${key}</td></tr>`;
         })
         .join("\n");
     })
