@@ -105,6 +105,20 @@ const twin = (r: LazyRichResults) => {
   return { min: r.twin_min_test, k0: r.k0_test };
 };
 
+/** Criterion 1 for one of the times: it grows with α, min(t(1) − t(0.25), t(4) − t(1)) > 0 (never = ∞). */
+const ordering = (t: "t1" | "t2", sym: string): CheckDecl<P> => ({
+  id: `${t}_ordering`,
+  role: "claim",
+  what: `criterion 1: min(${sym}(1) − ${sym}(0.25), ${sym}(4) − ${sym}(1)) in steps (never = ∞)`,
+  cmp: ">",
+  threshold: 0,
+  source: "calibration-a.md §2 criterion 1",
+  value: ({ points, arm: which }) => {
+    const a = arms(points, which);
+    return Math.min(gap(inf(a.a025[t]), inf(a.a1[t])), gap(inf(a.a1[t]), inf(a.a4[t])));
+  },
+});
+
 /** The criteria, once (calibration-a.md §2, proposed criteria 1–6); MSEs relative to their initial value. */
 const CHECKS: CheckDecl<P>[] = [
   {
@@ -127,30 +141,8 @@ const CHECKS: CheckDecl<P>[] = [
     reach: "calibration-a reached t₂(α = 1) at 11,400 and 27,800 steps; the full size trains 30,000 steps: genlab run lazy-rich",
     value: ({ points, arm: which }) => arm(points, 1, which).final_test,
   },
-  {
-    id: "t1_ordering",
-    role: "claim",
-    what: "criterion 1: min(t₁(1) − t₁(0.25), t₁(4) − t₁(1)) in steps (never = ∞)",
-    cmp: ">",
-    threshold: 0,
-    source: "calibration-a.md §2 criterion 1",
-    value: ({ points, arm: which }) => {
-      const a = arms(points, which);
-      return Math.min(gap(inf(a.a025.t1), inf(a.a1.t1)), gap(inf(a.a1.t1), inf(a.a4.t1)));
-    },
-  },
-  {
-    id: "t2_ordering",
-    role: "claim",
-    what: "criterion 1: min(t₂(1) − t₂(0.25), t₂(4) − t₂(1)) in steps (never = ∞)",
-    cmp: ">",
-    threshold: 0,
-    source: "calibration-a.md §2 criterion 1",
-    value: ({ points, arm: which }) => {
-      const a = arms(points, which);
-      return Math.min(gap(inf(a.a025.t2), inf(a.a1.t2)), gap(inf(a.a1.t2), inf(a.a4.t2)));
-    },
-  },
+  ordering("t1", "t₁"),
+  ordering("t2", "t₂"),
   {
     id: "delay_ratio_a1",
     role: "claim",
