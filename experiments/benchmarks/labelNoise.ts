@@ -129,7 +129,7 @@ export const labelNoiseBench = defineExperiment({
   validate: (h) => (/^(symmetric|structured):(0(\.\d+)?|1)$/.test(h.noise) ? [] : [{ key: "noise", message: "expected symmetric:<rate> or structured:<rate> with a rate in [0, 1]" }]),
   sweep: () => [{ noise: [...CONDITIONS] }],
   sizes: { smoke: { n: 300, epochs: 2, folds: 2, batchSize: 50, model: "mlp:16" }, quick: { n: 3000, epochs: 8 } },
-  cost: { smoke: "~10 s", quick: "~1 min", full: "~8 min" },
+  cost: { smoke: "~10 s", quick: "~50 s measured, with the control", full: "~8 min" },
   seeds: { smoke: 1, quick: 1, full: 1 },
 
   async run(ctx): Promise<NoiseBenchResults> {

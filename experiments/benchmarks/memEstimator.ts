@@ -139,7 +139,7 @@ export const memEstimatorBench = defineExperiment({
   },
   validate: (h) => (parseList(h.ks).length < 2 ? [{ key: "ks", message: "expected at least two pool sizes" }] : []),
   sizes: { smoke: { N: 100, n: 100, targets: 10, model: "mlp:16", epochs: 3, batchSize: 25, ks: "2,4", refModels: 4, ldsModels: 3 }, quick: { N: 1000, n: 1000, model: "mlp:128,128", epochs: 30, ks: "2,4,8,16,32,64", refModels: 64, ldsModels: 32 } },
-  cost: { smoke: "~5 s", quick: "~40 s", full: "~8 min" },
+  cost: { smoke: "~5 s", quick: "~52 s measured, with the control", full: "~8 min" },
   seeds: { smoke: 1, quick: 1, full: 1 },
 
   async run(ctx): Promise<MemBenchResults> {

@@ -156,7 +156,7 @@ export const memorizationLongTail = defineExperiment({
     smoke: { N: 200, n: 200, nTest: 500, model: "mlp:32", epochs: 5, memModels: 4, batchSize: 50 },
     quick: { epochs: 30, memModels: 12 },
   },
-  cost: { smoke: "~10 s", quick: "~70 s", full: "~16 min" },
+  cost: { smoke: "~10 s", quick: "~2 min measured, with the control", full: "~16 min" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS over seeds 100–102 (mean Δmem and the gap's relative error within their thresholds; ~80 s a seed)" },
 
   async run(ctx): Promise<MemorizationResults> {

@@ -145,7 +145,7 @@ export const coherence = defineExperiment({
     smoke: { n: 200, nTest: 200, hidden: 32, epochs: 3, m: 50, batch: 20 },
     quick: { epochs: 30 },
   },
-  cost: { smoke: "~3 s", quick: "~60 s", full: "~4 min" },
+  cost: { smoke: "~3 s", quick: "~1.5 min measured, with the control", full: "~4 min" },
   calibration: { seeds: [100, 101, 102], outcome: "FAIL on seeds 100–102, as at the full size (docs/results): (i) and (ii) hold, (iii) does not — winsorized SGD fits only 2.9 points fewer noisy labels than SGD (design estimate ≥ 10); a faithful miss, kept as FAIL" },
   sweep: () => [{ arm: [...ARMS] }],
 

@@ -193,7 +193,7 @@ export const xorBenign = defineExperiment({
     smoke: { d: 400, n: 20, nTest: 100, width: 16, muNormSq: 200, steps: 30, logEvery: 10 },
     quick: { steps: 1500 },
   },
-  cost: { smoke: "~1 s", quick: "~2.5 min (5 seeds and the control)", full: "~6 min" },
+  cost: { smoke: "~1 s", quick: "~2 min measured, with the control", full: "~6 min" },
   calibration: {
     seeds: [100, 101, 102, 103, 104],
     outcome:

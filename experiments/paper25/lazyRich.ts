@@ -270,7 +270,7 @@ export const lazyRich = defineExperiment({
     smoke: { d: 40, width: 16, n: 220, nTest: 60, probe: 30, steps: 200, logEvery: 20 },
     quick: { steps: 25000 },
   },
-  cost: { smoke: "~3 s", quick: "~125 s", full: "~5 min" },
+  cost: { smoke: "~3 s", quick: "~2 min measured, with the control", full: "~5 min" },
   calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on seeds 100–102: at α = 1 the network did not generalise within the quick steps (test error 0.31 > 0.15): the regime needs the full size" },
   sweep: () => [
     { alpha: [0.25, 4], twin: [false] },

@@ -266,7 +266,7 @@ export const promptBounds = defineExperiment({
     smoke: { trainSize: 300, resamples: 2, maxLength: 2, vocab: 16, features: 32, pcaDim: 8, namesPerClass: 5, rhos: "0,0.75", corpusTokens: 2000, probeResamples: 1, probeEpochs: 2 },
     quick: { trainSize: 5000, resamples: 8, features: 256 },
   },
-  cost: { smoke: "~5 s", quick: "~1.5 min", full: "~5 min" },
+  cost: { smoke: "~5 s", quick: "~67 s measured, with the control", full: "~5 min" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 (~90 s a seed)" },
   seeds: { smoke: 1, quick: 1, full: 1 },
 

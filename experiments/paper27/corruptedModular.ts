@@ -415,7 +415,7 @@ export const corruptedModular = defineExperiment({
     smoke: { p: 23, hidden: 32, steps: 60, logEvery: 20 },
     quick: { p: 59, hidden: 256, steps: 1500 },
   },
-  cost: { smoke: "~3 s", quick: "~100 s", full: "~10 min" },
+  cost: { smoke: "~3 s", quick: "~6.5 min measured, with the control", full: "~10 min" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 (the CI-size ladder; pruning is judged at full size only)" },
   sweep: () => [{ weightDecay: [0, 5, 15] }],
   run: (ctx) => runCorrupted(ctx),

@@ -130,7 +130,7 @@ export const phaseDiagram = defineExperiment({
     smoke: { p: 23, hidden: 32, steps: 40, logEvery: 20, prune: false },
     quick: { p: 59, hidden: 128, steps: 1000, logEvery: 200, perDecade: 4, prune: false },
   },
-  cost: { smoke: "~6 s", quick: "~110 s", full: "~90 min (estimate)" },
+  cost: { smoke: "~6 s", quick: "~3.5 min measured, with the control", full: "~90 min (estimate)" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102" },
   sweep: (size) =>
     size === "full"

@@ -197,7 +197,7 @@ export const twoHop = defineExperiment({
     smoke: { entities: 30, relations: 6, outDegree: 3, oodFraction: 0.3, dModel: 16, heads: 2, layers: 1, batch: 64, steps: 20, logEvery: 10 },
     quick: { steps: 800, batch: 128, logEvery: 100 },
   },
-  cost: { smoke: "~4 s", quick: "~70 s", full: "~50 min (estimate)" },
+  cost: { smoke: "~4 s", quick: "~3 min measured, with the control", full: "~50 min (estimate)" },
   calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102: nothing fitted in 800 steps (the paper needs ≥ 10⁵): the regime is beyond any quick size" },
   sweep: () => [{ phi: [3.6, 7.2] }],
 

@@ -158,7 +158,7 @@ export const usefulFashion = defineExperiment({
     quick: { trainSize: 5000, testSize: 5000, epochs: 10, arms: "sgd,useful,random,control" },
   },
   seeds: { smoke: 2, quick: 5, full: 3 },
-  cost: { smoke: "~10 s", quick: "~2 min", full: "~12 min" },
+  cost: { smoke: "~10 s", quick: "~2.5 min measured, with the control", full: "~12 min" },
   calibration: { seeds: [100, 101, 102], outcome: "FAIL on seeds 100–102 (USEFUL 0.46 points worse than SGD, 1.27 worse than random, each less 2·SE): a faithful miss, as the full size's earlier FAIL (docs/results/notebook.md)" },
 
   async run(ctx): Promise<UsefulFashionResults> {
