@@ -32,6 +32,7 @@ export type RecordedVerdict = {
   date: string;
   machine: string;
   backend: string;
+  /** Seconds of its runs added up, each run on one core (with --jobs N the wall time is about this / N). */
   wall_s: number;
   checks: { id: string; role: string; value: number; threshold: string; ok: boolean }[];
 };
@@ -158,7 +159,7 @@ function controlHtml(c: NonNullable<ReportOutcome["control"]>): string {
 }
 
 function recordedHtml(r: RecordedVerdict): string {
-  return `<p><b>Verdict of record</b> (${esc(r.size)} size, recorded ${esc(r.date)} at <code>${esc(r.commit.slice(0, 10))}</code> on ${esc(r.machine)}, ${esc(r.backend)} backend, ${fmtNum(r.wall_s / 60, 3)} min; seeds ${r.seeds.join(", ")}): ${badge(r.verdict)}${r.failed.length ? ` — misses ${r.failed.map((f) => `<code>${esc(f)}</code>`).join(", ")}` : ""}${r.control ? ` · control: ${esc(r.control)}` : ""}</p>`;
+  return `<p><b>Verdict of record</b> (${esc(r.size)} size, recorded ${esc(r.date)} at <code>${esc(r.commit.slice(0, 10))}</code> on ${esc(r.machine)}, ${esc(r.backend)} backend, ${fmtNum(r.wall_s / 60, 3)} min of its runs on one core each; seeds ${r.seeds.join(", ")}): ${badge(r.verdict)}${r.failed.length ? ` — misses ${r.failed.map((f) => `<code>${esc(f)}</code>`).join(", ")}` : ""}${r.control ? ` · control: ${esc(r.control)}` : ""}</p>`;
 }
 
 function experimentBody(e: ReportExperiment, classMeaning: Record<string, string>, paperClass: string): string {
