@@ -75,6 +75,8 @@ const hparams = {
 
 export const DELAY_FACTOR = 5;
 export const TEST_TARGET = 0.95;
+/** The lower end of a bracket whose crossing happened at the first logged step: step 0. */
+const FIRST_LOGGED_LOWER_END = 0;
 
 /** What the checks read of a point: its seed and these results (a Point is one). */
 export type GrokkingCheckPoint = { seed: number; results: Pick<GrokkingResults, "train_step_99" | "test_step_95" | "final_test_acc" | "steps"> };
@@ -116,8 +118,10 @@ export const GROKKING_CHECKS: CheckDecl<P>[] = [
     value: ({ points }) => {
       const { train_step_99: tr, test_step_95: te } = only(points);
       if (te.hi === null || tr.hi === null || tr.hi <= 0) return -Infinity;
-      // te.lo === null: test crossed 95% at the first logged step, so the crossing lies in [0, te.hi].
-      return (te.lo ?? 0) / tr.hi;
+      // te.lo === null is a measurement, not a gap: test crossed 95% at the first logged step, so the crossing
+      // lies in (step 0, te.hi] and its conservative (lower) end is step 0 — a delay of 0, which fails.
+      const testLower = te.lo === null ? FIRST_LOGGED_LOWER_END : te.lo;
+      return testLower / tr.hi;
     },
     bracket: ({ points }) => [only(points).test_step_95.lo, only(points).test_step_95.hi],
   },
