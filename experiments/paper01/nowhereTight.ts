@@ -23,6 +23,7 @@
  * Cost on one core: smoke ~10 s, quick ~1.5 min, full ~5 min.
  * Run: genlab run nowhere-tight --quick
  */
+import { maxOf, minOf } from "../../src/core/order.ts";
 import { keyFromSeed, permutationFromKey, roleKeys, splitKey, uniformFromKey } from "../../src/core/prng.ts";
 import { treeDispose } from "../../src/core/tree.ts";
 import { takeRows, type Dataset } from "../../src/data/dataset.ts";
@@ -190,7 +191,7 @@ export const nowhereTight = defineExperiment({
         const v2 = indep2.map(f);
         const t = ksTwoSample(v1, v2);
         const absGap = (vals: number[], ds: TableDraw[]) => vals.reduce((a, v, i) => a + Math.abs(v - ds[i].loss), 0) / vals.length;
-        ks.push({ bound: b.id, ks_d: t.d, ks_p: t.p, coupled_max_diff: Math.max(...c0.map((v, i) => Math.abs(v - c1[i]))), d1_abs_gap: absGap(v1, indep1), d2_abs_gap: absGap(v2, indep2) });
+        ks.push({ bound: b.id, ks_d: t.d, ks_p: t.p, coupled_max_diff: maxOf(c0.map((v, i) => Math.abs(v - c1[i]))), d1_abs_gap: absGap(v1, indep1), d2_abs_gap: absGap(v2, indep2) });
         hist.push({ bound: b.id, d1: v1, d2: v2 });
       }
       const meanLoss = (ds: TableDraw[]) => ds.reduce((a, d) => a + d.loss, 0) / ds.length;
@@ -276,8 +277,8 @@ export const nowhereTight = defineExperiment({
     const r = points[0].results;
     const bins = 20;
     const histPanel = (b: { bound: string; d1: number[]; d2: number[] }) => {
-      const lo = Math.min(...b.d1, ...b.d2);
-      const hi = Math.max(...b.d1, ...b.d2);
+      const lo = Math.min(minOf(b.d1), minOf(b.d2));
+      const hi = Math.max(maxOf(b.d1), maxOf(b.d2));
       const w = (hi - lo) / bins || 1;
       const count = (v: number[]) => globalThis.Array.from({ length: bins }, (_, i) => v.filter((x) => Math.min(bins - 1, Math.floor((x - lo) / w)) === i).length / v.length);
       return { kind: "bar" as const, title: `${b.bound}: B(S, h) under D₁ and D₂ (L = ${r.loss_d1.toFixed(2)} / ${r.loss_d2.toFixed(2)})`, xLabel: "B", yLabel: "fraction of draws", groups: globalThis.Array.from({ length: bins }, (_, i) => (lo + (i + 0.5) * w).toPrecision(3)), series: [{ name: "D₁", values: count(b.d1) }, { name: "D₂", values: count(b.d2) }], width: 360 };

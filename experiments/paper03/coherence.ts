@@ -15,6 +15,7 @@
  * Run: genlab run coherence --quick
  */
 import type { Array as JArray } from "@jax-js/jax";
+import { maxOf } from "../../src/core/order.ts";
 import { roleKeys } from "../../src/core/prng.ts";
 import { treeDispose } from "../../src/core/tree.ts";
 import { takeRows } from "../../src/data/dataset.ts";
@@ -188,8 +189,8 @@ export const coherence = defineExperiment({
     const last = hist[hist.length - 1];
     return {
       arm,
-      peak_coherence: Math.max(...coh),
-      max_coherence_after_0: Math.max(...coh.slice(1)),
+      peak_coherence: maxOf(coh),
+      max_coherence_after_0: maxOf(coh.slice(1)),
       coherence_at_0: coh[0],
       final_coherence: coh[coh.length - 1],
       final_train_acc: last.train_acc,

@@ -27,6 +27,7 @@
  * Run: genlab run moe-pathways --quick
  */
 import type { Array as JArray } from "@jax-js/jax";
+import { maxOf, minOf } from "../../src/core/order.ts";
 import { roleKeys } from "../../src/core/prng.ts";
 import { treeDispose } from "../../src/core/tree.ts";
 import { takeRows, type Dataset } from "../../src/data/dataset.ts";
@@ -109,7 +110,7 @@ export function pathwayAnalysis(rows: Row[]): Pick<PathwayRun, "train_plateau" |
     rho_distance_all: rho(rows.map((r) => r.d), tests),
     rho_consistency_a: rho(rows.map((r) => r.ca), tests),
     rho_consistency_b: rho(rows.map((r) => r.cb), tests),
-    test_span: Math.max(...tests) - Math.min(...tests),
+    test_span: maxOf(tests) - minOf(tests),
   };
 }
 
@@ -263,7 +264,7 @@ async function trainArm(ctx: RunContext<Infer<typeof hparams>>, weightDecay: num
   return {
     weight_decay: weightDecay,
     groups: ops,
-    group_max_test: ops.map((op) => Math.max(...hist.map((r) => r[`test_${op}_acc`]))),
+    group_max_test: ops.map((op) => maxOf(hist.map((r) => r[`test_${op}_acc`]))),
     ...pathwayAnalysis(rows),
     final_train: last.train_acc,
     final_test: last.test_acc,

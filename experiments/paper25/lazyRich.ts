@@ -26,6 +26,7 @@
  * Run: genlab run lazy-rich --quick
  */
 import { numpy as np, type Array as JArray } from "@jax-js/jax";
+import { minOf } from "../../src/core/order.ts";
 import { roleKeys } from "../../src/core/prng.ts";
 import { treeDispose, treeRef } from "../../src/core/tree.ts";
 import type { Dataset } from "../../src/data/dataset.ts";
@@ -337,7 +338,7 @@ export const lazyRich = defineExperiment({
         const curve = kernelGdCurve({ kTrain, kCross, yTrain: data.train.y, yTest: data.test.y, lr, steps });
         for (let i = 0; i < steps.length; i++) await ctx.record({ train_mse: curve.train[i], test_mse: curve.test[i] }, { axis: "step", x: steps[i] });
         const tests = curve.test.map((v) => v / mse0.test);
-        return { min: Math.min(...tests), final: tests[tests.length - 1], k0: curve.limitTest / mse0.test };
+        return { min: minOf(tests), final: tests[tests.length - 1], k0: curve.limitTest / mse0.test };
       });
     }
     params0.w.dispose();

@@ -25,6 +25,7 @@
  * Run: genlab run two-hop --quick
  */
 import { nn, type Array as JArray } from "@jax-js/jax";
+import { maxOf } from "../../src/core/order.ts";
 import { roleKeys, splitKey, uniformFromKey, type Key } from "../../src/core/prng.ts";
 import { treeDispose } from "../../src/core/tree.ts";
 import { twoHopKnowledgeGraph } from "../../src/data/knowledgeGraph.ts";
@@ -248,7 +249,7 @@ export const twoHop = defineExperiment({
       t_fit: first("inferred_train_acc", 0.99),
       t_gen: first("inferred_id_acc", 0.9),
       t_gen_ood: first("inferred_ood_acc", 0.9),
-      max_ood: hist.some((r) => typeof r.inferred_ood_acc === "number") ? Math.max(...hist.flatMap((r) => (typeof r.inferred_ood_acc === "number" ? [r.inferred_ood_acc] : []))) : null,
+      max_ood: hist.some((r) => typeof r.inferred_ood_acc === "number") ? maxOf(hist.flatMap((r) => (typeof r.inferred_ood_acc === "number" ? [r.inferred_ood_acc] : []))) : null,
       final: Object.fromEntries(PROBES.map((p) => [p, last[`${p}_acc`] ?? NaN])) as TwoHopResults["final"],
       steps: last.step,
       train_seconds: out.seconds,

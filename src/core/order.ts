@@ -1,7 +1,8 @@
 /**
  * Order statistics along axis 0 of a jax-js array, jit-safe: c passes of max/where instead of a sort
  * (jax-js 0.1.25 cannot jit its sort routine: "routine primitive sort input is not imm"). For small c:
- * robust gradient aggregation (optim/robust.ts) and top-k routing (nn/moe.ts).
+ * robust gradient aggregation (optim/robust.ts) and top-k routing (nn/moe.ts). And the minimum and maximum
+ * of host numbers, for arrays of any length.
  */
 import { numpy as np, type Array } from "@jax-js/jax";
 
@@ -46,3 +47,29 @@ export function medianAxis0(x: Array): Array {
   return kthLargest(x.ref, b / 2).add(kthLargest(x, b / 2 + 1)).mul(0.5);
 }
 
+
+/**
+ * Math.min(...xs) without the spread: a spread passes every element as an argument, and past ~10⁵ of them V8
+ * throws "Maximum call stack size exceeded" (issue 21: the scores page at 300k examples). Same answers:
+ * NaN if any element is NaN, +∞ for none.
+ */
+export function minOf(xs: ArrayLike<number>): number {
+  let m = Infinity;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (x < m) m = x;
+    else if (Number.isNaN(x)) return NaN;
+  }
+  return m;
+}
+
+/** Math.max(...xs) without the spread (see minOf): NaN if any element is NaN, −∞ for none. */
+export function maxOf(xs: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (x > m) m = x;
+    else if (Number.isNaN(x)) return NaN;
+  }
+  return m;
+}

@@ -5,6 +5,7 @@
  * For k ≪ d this is cheaper than a full eigendecomposition and exact to the stated tolerance.
  */
 import { numpy as np, random } from "@jax-js/jax";
+import { maxOf } from "../core/order.ts";
 import type { Key } from "../core/prng.ts";
 
 export type Pca = { mean: Float64Array; components: Float64Array[]; variances: number[]; iterations: number; dim: number };
@@ -65,7 +66,7 @@ export function pca(x: ArrayLike<number>, n: number, d: number, k: number, key: 
     variances = cq.map((w, i) => w.reduce((s, x, t) => s + x * q[i][t], 0));
     q = cq;
     orthonormalize(q);
-    const change = Math.max(...variances.map((v, i) => Math.abs(v - prev[i]) / Math.max(Math.abs(v), 1e-300)));
+    const change = maxOf(variances.map((v, i) => Math.abs(v - prev[i]) / Math.max(Math.abs(v), 1e-300)));
     prev = variances;
     if (it > 2 && change < tol) break;
   }

@@ -16,6 +16,7 @@
  * operator products it spent. Vectors are flat device arrays [n]; `apply` consumes its argument.
  */
 import { DType, numpy as np, random, type Array as JArray } from "@jax-js/jax";
+import { maxOf, minOf } from "../core/order.ts";
 import { splitKey, type Key } from "../core/prng.ts";
 import { treeDispose, treeLeaves, treeMap, treeRef, type Tree } from "../core/tree.ts";
 import { hessianOperator } from "./hessian.ts";
@@ -393,8 +394,8 @@ export async function slqDensity(op: LinearOperator, opts: { key: Key; runs?: nu
     weights.push(vectors[0].map((v) => v * v));
   }
   const all = nodes.flat();
-  const lo = Math.min(...all);
-  const hi = Math.max(...all);
+  const lo = minOf(all);
+  const hi = maxOf(all);
   const pad = 0.05 * Math.max(hi - lo, 1e-12);
   const gp = opts.gridPoints ?? 400;
   const sigma = opts.sigma ?? Math.max((hi - lo) / 100, 1e-12);

@@ -124,8 +124,14 @@ function scatterSvg(chart: ScatterSpec, document: Document): string {
   const marks = frame();
   const rows = chart.series.flatMap((s) => s.x.map((x, i) => ({ x, y: s.y[i], s: s.name })).filter((r) => ok(chart, r.x, r.y)));
   if (chart.diagonal && rows.length) {
-    const lo = Math.min(...rows.map((r) => Math.min(r.x, r.y)));
-    const hi = Math.max(...rows.map((r) => Math.max(r.x, r.y)));
+    // a loop, not Math.min(...rows): a spread of ~10⁵ points overflows the stack (issue 21); not core/order.ts's
+    // minOf, whose module loads jax-js into the dashboard's bundle
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const r of rows) {
+      lo = Math.min(lo, r.x, r.y);
+      hi = Math.max(hi, r.x, r.y);
+    }
     marks.push(Plot.line([{ x: lo, y: lo }, { x: hi, y: hi }], { x: "x", y: "y", stroke: "#999", strokeDasharray: "4,3" }));
   }
   marks.push(Plot.dot(rows, { x: "x", y: "y", stroke: "s", r: 2.5 }));

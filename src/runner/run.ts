@@ -14,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { GenlabError } from "../core/errors.ts";
 import { currentDevice, initDevices } from "../core/jax.ts";
+import { maxOf } from "../core/order.ts";
 import { decodeNpy, encodeNpy } from "../data/npy.ts";
 import { parseCheckpoint } from "../train/checkpoint.ts";
 import type { TrainCheckpoint } from "../train/loop.ts";
@@ -431,6 +432,9 @@ function readResumeState(dir: string, priorSeconds: number): ResumeState {
 
 /** Continue an interrupted run from its checkpoints and finished phases; the result equals an uninterrupted run's. */
 export async function resumeRun(registry: readonly Experiment[], runId: string, opts: PointOptions & { force?: boolean }): Promise<RunSummary> {
+  // No store, no run to resume: say so without creating the store (or its folder) first.
+  const storePath = resolve(opts.storePath ?? defaultStorePath(opts.outDir));
+  if (!existsSync(storePath)) throw new GenlabError({ code: "unknown_run", path: ["<run-id>"], message: `no run ${JSON.stringify(runId)}: there is no run store at ${storePath} (pass the --out or --store it ran with)` });
   const store = openStore(opts.outDir, opts.storePath);
   try {
     const row = store.getRun(runId);
@@ -614,7 +618,7 @@ export function outcomeTable(o: Outcome): string {
 export function formatResultTable(t: ResultTable): string {
   const cell = (v: string | number | null) => (v === null ? "—" : typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : v);
   const rows = [t.columns, ...t.rows.map((r) => r.map(cell))];
-  const w = t.columns.map((_, j) => Math.max(...rows.map((r) => String(r[j] ?? "").length)));
+  const w = t.columns.map((_, j) => maxOf(rows.map((r) => String(r[j] ?? "").length)));
   const line = (r: string[]) => "  " + r.map((c, j) => (j === 0 ? c.padEnd(w[j]) : c.padStart(w[j]))).join("  ");
   return `\n ${t.title}\n${line(rows[0] as string[])}\n${rows.slice(1).map((r) => line(r as string[])).join("\n")}\n${t.note ? `  ${t.note}\n` : ""}`;
 }

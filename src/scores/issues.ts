@@ -7,7 +7,7 @@
  *   label           score: out-of-sample p(given label) (K-fold cross-fit); flag: confident learning
  *                   (prune_by_noise_rate, Northcutt et al. 2021)
  *   near_duplicate  score: 1 − exp(−d/median d) of the nearest-neighbour distance d; flag: d < 0.13·median
- *                   (Datalab's rule and score)
+ *                   (Datalab's rule and score), and always d = 0: an exact copy (scores/nearDuplicates.ts)
  *   memorized       score: 1 − clip(m, 0, 1) with m the Feldman–Zhang estimate when it was computed, else the
  *                   labelled proxy p_in − p_out; flag: learned by the full-data fit (final epoch correct in a
  *                   majority of runs) but predicted wrongly out-of-sample (its own fold held it out)

@@ -5,6 +5,12 @@
  * d_i < 0.13 · median_j d_j, and its score is 1 − exp(−d_i / median) (0: an exact duplicate, up to float32 round-off of 1e-6; lower = more
  * severe). id "near_duplicate". The nearest neighbour is found exactly, by batched matmuls on the engine
  * (rows × N distances at a time, never the N × N matrix).
+ *
+ * Exact duplicates (rows equal in every feature, −0 = 0) are found on the host, not through the metric: their
+ * distance is 0 and their neighbour is a copy, whatever the metric and its float32 round-off (‖a‖² + ‖b‖² − 2a·b
+ * of two equal rows is not 0), and they are always flagged, even when they are the majority and the median
+ * is 0 (issue 21). A zero row has no direction: under cosine its distance to a zero row is 0 (an exact
+ * duplicate) and to any non-zero row 1 (as if orthogonal), so it is a near-duplicate only of another zero row.
  */
 import { DType, jit, numpy as np, type Array } from "@jax-js/jax";
 
@@ -18,6 +24,7 @@ export async function nearestNeighbours(x: Float32Array, n: number, d: number, o
   if (n < 2) throw new RangeError("nearestNeighbours: needs at least 2 examples");
   const metric = opts.metric ?? (d > 3 ? "cosine" : "euclidean");
   const rows = new Float32Array(x);
+  const copy = exactCopies(rows, n, d);
   const sq = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
@@ -61,10 +68,45 @@ export async function nearestNeighbours(x: Float32Array, n: number, d: number, o
     bt.dispose();
     sqAll.dispose();
   }
+  for (let i = 0; i < n; i++) {
+    if (copy[i] < 0) continue;
+    index[i] = copy[i];
+    distance[i] = 0;
+  }
   return { index, distance, metric };
 }
 
-/** Datalab's near-duplicate flags and scores from nearest-neighbour distances (threshold 0.13 × the median). */
+/**
+ * For every row of x ([n × d]) another row equal to it in every feature (the first other one), or −1. Rows are
+ * bucketed by a 32-bit FNV-1a hash of their float32 words, then compared bit by bit, after −0 is made 0 (the
+ * bits differ, the feature does not; x is changed in place). Deterministic: the first equal row wins.
+ */
+function exactCopies(x: Float32Array, n: number, d: number): Int32Array {
+  for (let t = 0; t < x.length; t++) if (x[t] === 0) x[t] = 0;
+  const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  const buckets = new Map<number, number[]>(); // hash → the first row of each distinct row with that hash
+  const first = new Int32Array(n); // the first row equal to row i (i itself when none before it)
+  for (let i = 0; i < n; i++) {
+    let h = 0x811c9dc5;
+    for (let t = i * d; t < (i + 1) * d; t++) h = Math.imul(h ^ bits[t], 0x01000193);
+    const bucket = buckets.get(h);
+    const same = bucket?.find((j) => bits.subarray(j * d, (j + 1) * d).every((b, t) => b === bits[i * d + t]));
+    if (same === undefined) {
+      if (bucket) bucket.push(i);
+      else buckets.set(h, [i]);
+      first[i] = i;
+    } else first[i] = same;
+  }
+  const second = new Int32Array(n).fill(-1); // the second row equal to a first row: the first row's copy
+  for (let i = n - 1; i >= 0; i--) if (first[i] !== i) second[first[i]] = i;
+  return Int32Array.from(first, (f, i) => (second[f] < 0 ? -1 : f === i ? second[i] : f));
+}
+
+/**
+ * Datalab's near-duplicate flags and scores from nearest-neighbour distances (threshold 0.13 × the median).
+ * Distance 0 (an exact duplicate, see nearestNeighbours) is flagged whatever the median: when copies are the
+ * majority the median is 0 and no threshold on it would separate them.
+ */
 export function nearDuplicateIssues(nn: NearestNeighbours, threshold = 0.13): { flag: Uint8Array; score: Float64Array; median: number } {
   const sorted = Float64Array.from(nn.distance).sort();
   const n = sorted.length;
@@ -73,7 +115,7 @@ export function nearDuplicateIssues(nn: NearestNeighbours, threshold = 0.13): { 
   const score = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const dd = nn.distance[i];
-    if (dd < threshold * median) {
+    if (dd === 0 || dd < threshold * median) {
       flag[i] = 1;
       flag[nn.index[i]] = 1; // near-duplication is mutual
     }

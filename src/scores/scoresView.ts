@@ -5,6 +5,7 @@
  * histogram of every score, and the top-ranked examples by a chosen score with their images when the run
  * saved them (an `images` array [n, h, w], values 0–255 or 0–1) and their labels (a `labels` array [n]).
  */
+import { maxOf, minOf } from "../core/order.ts";
 import type { NpyArray } from "../data/npy.ts";
 import { aum } from "./aum.ts";
 import { cartography } from "./cartography.ts";
@@ -59,8 +60,8 @@ export function dynamicsFromArrays(arrays: Map<string, NpyArray>, prefix: string
 function histogram(v: ArrayLike<number>, bins = 30): { edges: number[]; counts: number[] } {
   const xs = Array.from(v).filter(Number.isFinite);
   if (!xs.length) return { edges: [], counts: [] };
-  let lo = Math.min(...xs);
-  let hi = Math.max(...xs);
+  let lo = minOf(xs);
+  let hi = maxOf(xs);
   if (hi === lo) hi = lo + 1;
   const w = (hi - lo) / bins;
   const counts = new Array<number>(bins).fill(0);

@@ -10,6 +10,7 @@
  * kernel interpolant K_× K⁻¹ y. Exact at any step, at O(P³) once instead of O(P·#params) a step.
  * Host float64.
  */
+import { maxOf } from "../core/order.ts";
 
 /** Eigen-decomposition of a symmetric n×n matrix (row-major) by cyclic Jacobi: values and column eigenvectors. */
 export function symmetricEigen(A: Float64Array, n: number, tol = 1e-12): { values: Float64Array; vectors: Float64Array } {
@@ -71,7 +72,7 @@ export function kernelGdCurve(o: { kTrain: Float64Array; kCross: Float64Array; y
       for (let j = 0; j < P; j++) s += o.kCross[i * P + j] * Q[j * P + k];
       B[i * P + k] = s;
     }
-  const lmax = Math.max(...lam);
+  const lmax = maxOf(lam);
   const tol = (o.relTol ?? 1e-10) * lmax;
   const testAt = (coef: (k: number) => number) => {
     let se = 0;

@@ -18,6 +18,7 @@
  * two-part Bernoulli code of h; and a data-dependent heuristic (the roughness of h, the fraction of
  * neighbours x, x+1 on which h changes), standing in for the flatness-type measures. All host numbers.
  */
+import { maxOf } from "../core/order.ts";
 import { uniformFromKey, splitKey, type Key } from "../core/prng.ts";
 import { klInverseUpper } from "./pacBayesDiscrete.ts";
 
@@ -114,7 +115,7 @@ export function auditTightness(bounds: TableBound[], settings: string[], draws: 
       const losses = draws[si].map((d) => d.loss);
       const gaps = values.map((v, i) => v - losses[i]);
       const mean = (a: number[]) => a.reduce((p, q) => p + q, 0) / Math.max(1, a.length);
-      const row = { id: b.id, setting: name, meanBound: mean(values), meanLoss: mean(losses), meanAbsGap: mean(gaps.map(Math.abs)), meanGap: mean(gaps), maxAbsGap: Math.max(...gaps.map(Math.abs)), values, losses };
+      const row = { id: b.id, setting: name, meanBound: mean(values), meanLoss: mean(losses), meanAbsGap: mean(gaps.map(Math.abs)), meanGap: mean(gaps), maxAbsGap: maxOf(gaps.map(Math.abs)), values, losses };
       rows.push(row);
       if (!worst[b.id] || row.meanAbsGap > worst[b.id].meanAbsGap) worst[b.id] = { setting: name, meanAbsGap: row.meanAbsGap };
     });
