@@ -3,7 +3,7 @@
  * `✖ message → at path` with a non-zero exit code, never as a stack trace.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, cpus, hostname } from "node:os";
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
@@ -27,7 +27,7 @@ import { resolveConfig } from "../declare/plan.ts";
 import { defaultStorePath, openStore, outcomeTable, resumeRun, runExperiment, summaryTable, type Outcome, type RunSummary } from "../runner/run.ts";
 import { reindexStore, runFolders } from "../runner/reindex.ts";
 import { describeField } from "../declare/schema.ts";
-import { RunStore } from "../runner/store.ts";
+import { RunStore, fileKind } from "../runner/store.ts";
 import { runCalculator, CALCULATORS } from "../theory/calculators.ts";
 import { BACKEND, describeBackend } from "../platform/backend.ts";
 import { addDataCommands } from "./dataCommands.ts";
@@ -93,10 +93,15 @@ function printRun(s: RunSummary, json: boolean): void {
   else out(summaryTable(s));
 }
 
+const MAX_SUMMARY_BYTES = 64 << 20;
+
 /** A run's summary.json, or the store's copy when the file is missing or damaged (said on stderr). */
 function readSummary(row: { dir: string; summary: string | null }): RunSummary | null {
   const path = join(row.dir, "summary.json");
-  if (existsSync(path)) {
+  const st = existsSync(path) ? statSync(path) : null;
+  // A FIFO would block the read, a device or a huge file fill the memory: a regular file of a bounded size only.
+  if (st && (!st.isFile() || st.size > MAX_SUMMARY_BYTES)) err(`✖ ${path} is ${st.isFile() ? `${st.size} bytes, more than the ${MAX_SUMMARY_BYTES} a summary can be` : `${fileKind(st)}, not a regular file`}${row.summary ? "; showing the store's copy" : ""}\n`);
+  else if (st) {
     try {
       return JSON.parse(readFileSync(path, "utf8")) as RunSummary;
     } catch (e) {
@@ -355,25 +360,40 @@ export function buildProgram(): Command {
     .action((stores: string[], o: { into: string }) => {
       const into = resolve(o.into);
       const sources = stores.map((p) => resolve(p));
+      // The same file under another name (a symlink, a hard link) is the same store.
+      const same = (a: string, b: string) => {
+        const [x, y] = [statSync(a), statSync(b)];
+        return x.dev === y.dev && x.ino === y.ino;
+      };
       for (const p of sources) {
         if (!existsSync(p)) throw new GenlabError({ code: "missing_store", path: [p], message: "no such run store" });
-        if (p === into) throw new GenlabError({ code: "invalid_store", path: [p], message: "cannot merge a store into itself" });
+        if (p === into || (existsSync(into) && same(p, into))) throw new GenlabError({ code: "invalid_store", path: [p], message: "cannot merge a store into itself" });
       }
-      // Open (and so validate) every source before writing anything.
-      const opened = sources.map((p) => new RunStore(p));
+      // Sources are only read (an older schema through an upgraded copy in memory); every one is opened and
+      // checked before the target is touched.
+      const opened: RunStore[] = [];
       try {
-        const target = new RunStore(into);
-        try {
-          for (const [i, src] of opened.entries()) {
-            if (src.schemaVersion() !== target.schemaVersion()) throw new GenlabError({ code: "incompatible_store", path: [sources[i]], message: `store schema version ${src.schemaVersion()}, expected ${target.schemaVersion()} (open it once with this genlab to upgrade it)` });
-          }
-          for (const [i, src] of opened.entries()) {
-            const r = target.mergeFrom(src);
-            out(`${sources[i]}: ${r.added} run${r.added === 1 ? "" : "s"} added, ${r.skipped} already there\n`);
-          }
-        } finally {
-          target.close();
+        for (const p of sources) {
+          const src = new RunStore(p, { readonly: true, upgradeCopy: true });
+          opened.push(src);
+          src.checkMergeable();
         }
+        // A new target is written as a temporary file and renamed when complete: a failed merge leaves none.
+        const fresh = !existsSync(into);
+        const work = fresh ? `${into}.merge-${process.pid}.tmp` : into;
+        let counts: { added: number; skipped: number }[];
+        try {
+          const target = new RunStore(work);
+          try {
+            counts = target.mergeFrom(opened);
+          } finally {
+            target.close();
+          }
+          if (fresh) renameSync(work, into);
+        } finally {
+          if (fresh) for (const f of [work, `${work}-wal`, `${work}-shm`]) rmSync(f, { force: true });
+        }
+        counts.forEach((r, i) => out(`${sources[i]}: ${r.added} run${r.added === 1 ? "" : "s"} added, ${r.skipped} already there\n`));
       } finally {
         for (const s of opened) s.close();
       }
@@ -389,14 +409,16 @@ export function buildProgram(): Command {
     .action(async (o: { port: number; host: string; out: string; store?: string }) => {
       const storePath = resolve(o.store ?? defaultStorePath(o.out));
       if (!existsSync(storePath)) throw new GenlabError({ code: "missing_store", path: [o.store ? "--store" : storePath], message: `no run store at ${storePath} (run an experiment first, or pass --out/--store)` });
+      const token = needsToken(o.host) ? process.env.GENLAB_TOKEN || newToken() : undefined;
+      if (token && token.length < 16) throw new GenlabError({ code: "weak_token", path: ["GENLAB_TOKEN"], message: "expected a token of at least 16 characters" });
+      // The token travels in the printed URL's query and in a cookie: characters that need no escaping in either.
+      if (token && !/^[A-Za-z0-9._~-]+$/.test(token)) throw new GenlabError({ code: "bad_token", path: ["GENLAB_TOKEN"], message: "expected a token of the characters A–Z a–z 0–9 . _ ~ - only (it travels in a URL and a cookie)" });
       const assetsDir = resolve(import.meta.dirname, "../../web/dist");
       if (!existsSync(join(assetsDir, "index.html"))) {
         err("building the dashboard (vite, once)…\n");
         const { build } = await import("vite");
         await build({ configFile: resolve(import.meta.dirname, "../../web/vite.config.ts"), logLevel: "warn" });
       }
-      const token = needsToken(o.host) ? process.env.GENLAB_TOKEN || newToken() : undefined;
-      if (token && token.length < 16) throw new GenlabError({ code: "weak_token", path: ["GENLAB_TOKEN"], message: "expected a token of at least 16 characters" });
       const { server, store } = createDashboardServer({ port: o.port, host: o.host, storePath, assetsDir, token, reproductions: (st) => reproductionsInStore(EXPERIMENTS, st) });
       const port = await listen(server, o.port, o.host).catch((e: NodeJS.ErrnoException) => {
         store.close();
@@ -609,7 +631,7 @@ export function reportError(e: unknown): number {
   }
   if (e instanceof GenlabError) {
     err(e.issues.map(formatIssue).join("\n") + "\n");
-    return EXIT.user;
+    return e.issues.every((i) => i.code === "interrupted") ? EXIT.interrupted : EXIT.user;
   }
   const fsMsg = fsErrorMessage(e);
   if (fsMsg) {

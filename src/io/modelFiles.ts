@@ -152,8 +152,58 @@ function chain(weights: { name: string; shape: number[] }[], layout: "out-in" | 
   return [io(weights[0].shape)[0], ...weights.map((w) => io(w.shape)[1])];
 }
 
+/** Bytes per element of each dtype @jax-js/loaders reads (the safetensors format's sizes). */
+const DTYPE_BYTES: Record<string, number> = { BOOL: 1, U8: 1, I8: 1, U16: 2, I16: 2, F16: 2, U32: 4, I32: 4, F32: 4, U64: 8, I64: 8, F64: 8 };
+
+/**
+ * The layout rule of the safetensors format, which @jax-js/loaders does not check: each tensor holds
+ * prod(shape) × its dtype's size bytes, and the tensors' data_offsets, sorted by begin, tile the data region
+ * exactly (the first at 0, each where the previous one ends, the last at the end of the file). Tensors that
+ * overlap would read each other's bytes. A header that cannot be read is left to the loader's error.
+ */
+function checkSafetensorsLayout(bytes: Uint8Array, file: string): void {
+  if (bytes.length < 8) return;
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(bytes.length - 8)) return;
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + Number(n))));
+  } catch {
+    return;
+  }
+  if (!header || typeof header !== "object") return;
+  const dataBytes = bytes.length - 8 - Number(n);
+  const spans: { name: string; begin: number; end: number }[] = [];
+  for (const [name, t] of Object.entries(header as Record<string, { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null>)) {
+    if (name === "__metadata__") continue;
+    const off = t?.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[1] < off[0])
+      throw userError("bad_model", [file, name], `tensor ${name} has data_offsets ${JSON.stringify(off) ?? "missing"}: expected [begin, end], integers with 0 ≤ begin ≤ end`);
+    const [begin, end] = off as number[];
+    const shape = t?.shape;
+    const width = DTYPE_BYTES[String(t?.dtype)];
+    if (width && Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      const need = shape.reduce((a: number, b: number) => a * b, 1) * width;
+      if (end - begin !== need) throw userError("bad_model", [file, name], `tensor ${name} holds ${end - begin} bytes (data_offsets [${begin}, ${end}]); its shape [${shape.join(", ")}] of ${String(t?.dtype)} needs ${need}`);
+    }
+    spans.push({ name, begin, end });
+  }
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end || naturalCompare(a.name, b.name));
+  let pos = 0;
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i];
+    if (s.begin < pos) throw userError("bad_model", [file, s.name], `tensor ${s.name} (bytes ${s.begin}–${s.end}) overlaps tensor ${spans[i - 1].name} (bytes ${spans[i - 1].begin}–${pos}): the tensors' data_offsets must tile the data region`);
+    if (s.begin > pos) throw userError("bad_model", [file, s.name], `a gap of ${s.begin - pos} bytes before tensor ${s.name} (it begins at byte ${s.begin}, the previous tensor ends at ${pos}): the tensors' data_offsets must tile the data region`);
+    if (s.end > dataBytes) throw userError("bad_model", [file, s.name], `tensor ${s.name} ends at byte ${s.end}, past the end of the data region (${dataBytes} bytes): a truncated file?`);
+    pos = s.end;
+  }
+  const last = spans[spans.length - 1]?.name;
+  if (pos < dataBytes) throw userError("bad_model", last ? [file, last] : [file], `the data region has ${dataBytes - pos} bytes after the last tensor${last ? ` (${last} ends at byte ${pos} of ${dataBytes})` : ""}: the tensors' data_offsets must tile the data region`);
+}
+
 /** A dense network from safetensors bytes. `inputDim` (the data's features), when known, decides the layout. */
 export function denseFromSafetensors(bytes: Uint8Array, file: string, inputDim?: number): LoadedModel {
+  checkSafetensorsLayout(bytes, file);
   let parsed: ReturnType<typeof safetensors.parse>;
   try {
     parsed = safetensors.parse(bytes.slice().buffer as ArrayBuffer);

@@ -5,7 +5,8 @@
  * do not (merged from elsewhere) are kept when the old store still opens. The new store is written to a
  * temporary file and renamed over the old one, so a failed reindex changes nothing.
  */
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { readUserText } from "../io/paths.ts";
 import { join, resolve } from "node:path";
 import { GenlabError } from "../core/errors.ts";
 import { RunStore, type RunRow } from "./store.ts";
@@ -15,7 +16,7 @@ export type ReindexResult = { folders: number; finished: number; interrupted: nu
 
 function readJson(path: string): Record<string, unknown> | null {
   try {
-    const v = JSON.parse(readFileSync(path, "utf8"));
+    const v = JSON.parse(readUserText(path, path, 64 << 20)); // a FIFO or a huge file is skipped, not read
     return typeof v === "object" && v !== null && !Array.isArray(v) ? v : null;
   } catch {
     return null;
@@ -41,9 +42,9 @@ export function reindexStore(outDir: string, storePath: string): ReindexResult {
     // Runs of the old store that no folder here holds (merged from other machines) are kept.
     if (existsSync(storePath) && statSync(storePath).size > 0) {
       try {
-        const old = new RunStore(storePath, { readonly: true });
+        const old = new RunStore(storePath, { readonly: true, upgradeCopy: true });
         try {
-          target.mergeFrom(old);
+          target.mergeFrom([old]);
         } finally {
           old.close();
         }

@@ -4,7 +4,7 @@
  * (config.json, metrics.jsonl, summary.json, figures); the store indexes them.
  */
 import Database from "better-sqlite3";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { hostname, tmpdir } from "node:os";
 import { userError } from "../core/errors.ts";
@@ -86,6 +86,11 @@ function ownerAlive(pid: number, start: string | null): boolean {
 export type StoreOptions = {
   /** Read commands (show, runs, report, serve) open the store read-only: a read-only file or folder works. */
   readonly?: boolean;
+  /**
+   * With `readonly`: a store of an older schema is read through an upgraded copy in memory instead of being
+   * refused (the sources of merge and reindex); the file itself is never changed.
+   */
+  upgradeCopy?: boolean;
 };
 
 export class RunStore {
@@ -98,7 +103,10 @@ export class RunStore {
   constructor(path: string, opts: StoreOptions = {}) {
     this.path = path;
     this.readonly = !!opts.readonly;
-    if (existsSync(path) && statSync(path).isFile() && statSync(path).size === 0) {
+    // SQLite would block on a FIFO (waiting for a writer) and read a device or a folder as a damaged file.
+    const kind = existsSync(path) ? fileKind(statSync(path)) : "file";
+    if (kind !== "file") throw userError("store", [path], `is ${kind}, not a regular file: a run store is a file (pass another with --store)`);
+    if (existsSync(path) && statSync(path).size === 0) {
       throw userError("store", [path], "the run store is empty (0 bytes): damaged by a failed copy or a full disk? Rebuild it from the run folders with genlab reindex (see genlab reindex --help), or delete it to start an empty store");
     }
     try {
@@ -115,18 +123,26 @@ export class RunStore {
       if (version > STORE_SCHEMA_VERSION) throw new Error(`its schema version ${version} is newer than this genlab's (${STORE_SCHEMA_VERSION}); upgrade genlab`);
       if (this.readonly) {
         if (tables.length === 0) throw new Error("it is empty, not a genlab run store");
-        if (version < STORE_SCHEMA_VERSION) throw new Error(`its schema version ${version} is older than this genlab's (${STORE_SCHEMA_VERSION}); run any writing command on it once (genlab merge it into a new store, or genlab run) to upgrade it`);
+        if (version < STORE_SCHEMA_VERSION && !opts.upgradeCopy) throw new Error(`its schema version ${version} is older than this genlab's (${STORE_SCHEMA_VERSION}); run any writing command on it once (genlab merge it into a new store, or genlab run) to upgrade it`);
+        if (version < STORE_SCHEMA_VERSION) {
+          this.#db = memoryCopy(this.#db);
+          this.#upgrade(tables, version);
+        }
       } else {
         this.#db.pragma("journal_mode = WAL");
-        if (tables.includes("metrics") && version < 2) this.#migrateV1();
-        if (tables.includes("runs") && version < 3) this.#db.exec("ALTER TABLE runs ADD COLUMN pid_start TEXT");
-        this.#db.exec(SCHEMA);
-        this.#db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
+        this.#upgrade(tables, version);
       }
     } catch (e) {
       throw userError("store", [path], `cannot open the run store: ${describeOpenError(e)}`);
     }
     if (!this.readonly) this.markStaleRuns();
+  }
+
+  #upgrade(tables: string[], version: number): void {
+    if (tables.includes("metrics") && version < 2) this.#migrateV1();
+    if (tables.includes("runs") && version < 3) this.#db.exec("ALTER TABLE runs ADD COLUMN pid_start TEXT");
+    this.#db.exec(SCHEMA);
+    this.#db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
   }
 
   /** Version-1 stores keyed metrics by step only: move them to (phase "main", axis "step"). */
@@ -293,29 +309,52 @@ export class RunStore {
     });
   }
 
-  /** Copy runs (and their metrics) from another store; a run already here is left as it is (idempotent). */
-  mergeFrom(other: RunStore): { added: number; skipped: number } {
-    let added = 0;
-    let skipped = 0;
-    const rows = other.#db.prepare("SELECT * FROM runs").all() as RunRow[];
+  /**
+   * Merge copies every column of a run: a store whose tables have columns this genlab does not know (a newer or
+   * modified genlab wrote it), or lack ones it needs, is refused naming them, before anything is written.
+   */
+  checkMergeable(): void {
+    for (const table of ["runs", "metrics"]) {
+      const have = this.#read(() => (this.#db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name));
+      const want = schemaColumns(table);
+      const extra = have.filter((c) => !want.includes(c));
+      const missing = want.filter((c) => !have.includes(c));
+      const what = [extra.length ? `has column${extra.length > 1 ? "s" : ""} ${extra.join(", ")} that this genlab does not know` : "", missing.length ? `lacks column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}` : ""].filter(Boolean).join(" and ");
+      if (what) throw userError("incompatible_store", [this.path], `cannot merge from this run store: its ${table} table ${what} (written by another genlab? merge it with that one)`);
+    }
+  }
+
+  /**
+   * Copy runs (and their metrics) from other stores, in one transaction (a failure leaves this store as it
+   * was); a run already here is left as it is (idempotent). The others are only read.
+   */
+  mergeFrom(others: RunStore[]): { added: number; skipped: number }[] {
+    for (const other of others) other.checkMergeable();
+    const counts: { added: number; skipped: number }[] = [];
     const tx = this.#db.transaction(() => {
-      for (const r of rows) {
-        const mine = this.getRun(r.id);
-        if (mine && !(mine.status !== "finished" && r.status === "finished")) {
-          skipped++;
-          continue;
+      for (const other of others) {
+        let added = 0;
+        let skipped = 0;
+        const rows = other.#read(() => other.#db.prepare("SELECT * FROM runs").all() as RunRow[]);
+        for (const r of rows) {
+          const mine = this.getRun(r.id);
+          if (mine && !(mine.status !== "finished" && r.status === "finished")) {
+            skipped++;
+            continue;
+          }
+          const cols = Object.keys(r);
+          this.#db.prepare(`INSERT OR REPLACE INTO runs (${cols.join(", ")}) VALUES (${cols.map((c) => "@" + c).join(", ")})`).run(r);
+          const m = other.#read(() => other.#db.prepare("SELECT run_id, phase, axis, x, name, value FROM metrics WHERE run_id = ?").all(r.id));
+          this.#db.prepare("DELETE FROM metrics WHERE run_id = ?").run(r.id);
+          const ins = this.#db.prepare("INSERT INTO metrics (run_id, phase, axis, x, name, value) VALUES (@run_id, @phase, @axis, @x, @name, @value)");
+          for (const row of m) ins.run(row);
+          added++;
         }
-        const cols = Object.keys(r);
-        this.#db.prepare(`INSERT OR REPLACE INTO runs (${cols.join(", ")}) VALUES (${cols.map((c) => "@" + c).join(", ")})`).run(r);
-        const m = other.#db.prepare("SELECT run_id, phase, axis, x, name, value FROM metrics WHERE run_id = ?").all(r.id);
-        this.#db.prepare("DELETE FROM metrics WHERE run_id = ?").run(r.id);
-        const ins = this.#db.prepare("INSERT INTO metrics (run_id, phase, axis, x, name, value) VALUES (@run_id, @phase, @axis, @x, @name, @value)");
-        for (const row of m) ins.run(row);
-        added++;
+        counts.push({ added, skipped });
       }
     });
     tx.immediate();
-    return { added, skipped };
+    return counts;
   }
 
   /** Insert or replace a run row and all its metrics (reindex). */
@@ -364,6 +403,39 @@ function openReadonly(path: string, onSnapshot: (dir: string) => void): Database
     if (existsSync(path + "-wal")) copyFileSync(path + "-wal", copy + "-wal");
     return new Database(copy, { readonly: true, fileMustExist: true });
   }
+}
+
+/**
+ * A copy in memory of a store opened read-only (what it holds, its WAL included), writable: an older schema
+ * is upgraded there, never in the file. The file's connection is closed.
+ */
+function memoryCopy(db: Database.Database): Database.Database {
+  const bytes = db.serialize();
+  db.close();
+  // Bytes 18–19 of the header say WAL; SQLite cannot open an in-memory image in WAL mode: mark it rollback.
+  bytes[18] = bytes[19] = 1;
+  return new Database(bytes);
+}
+
+/** The columns SCHEMA gives a table. */
+function schemaColumns(table: string): string[] {
+  const db = new Database(":memory:");
+  try {
+    db.exec(SCHEMA);
+    return (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+  } finally {
+    db.close();
+  }
+}
+
+/** "file", or what else a path is, in words. */
+export function fileKind(st: Stats): string {
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "a folder";
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return "a special file";
 }
 
 function isStale(r: { pid: number; host: string; pid_start: string | null }): boolean {

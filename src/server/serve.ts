@@ -165,11 +165,15 @@ export function pathSegments(pathname: string): string[] | null {
 /** Check 2: a figure's name (letters, digits, _ and -, then .svg or .png). */
 export const isFigureName = (name: string) => FIGURE.test(name);
 
+/** The most the server reads of one file: genlab's limit on what it reads (1 GiB, as data/idx.ts's MAX_IDX_BYTES). */
+export const MAX_SERVED_BYTES = 1 << 30;
+
 /**
  * Check 3: `name` resolved inside `dir`, read without following a symlink, and only if the real path of
- * its folder is inside `root` (the run folder); null otherwise. Returns the file's bytes.
+ * its folder is inside `root` (the run folder) and it is a regular file of at most `maxBytes` (genlab's
+ * limit on what it reads, checked before reading); null otherwise. Returns the file's bytes.
  */
-export function readInside(root: string, dir: string, name: string): Buffer | null {
+export function readInside(root: string, dir: string, name: string, maxBytes = MAX_SERVED_BYTES): Buffer | null {
   let realRoot: string;
   let realDir: string;
   try {
@@ -188,7 +192,8 @@ export function readInside(root: string, dir: string, name: string): Buffer | nu
     return null; // missing, or a symlink (ELOOP)
   }
   try {
-    if (!fstatSync(fd).isFile()) return null;
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > maxBytes) return null;
     return readFileSync(fd);
   } finally {
     closeSync(fd);
@@ -222,7 +227,11 @@ function hostOf(header: string): string {
   return i >= 0 && h.indexOf(":") === i ? h.slice(0, i) : h;
 }
 
-const safeEqual = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/** Compared as UTF-8 bytes: strings of equal length can differ in bytes (non-ASCII), which timingSafeEqual throws on. */
+const safeEqual = (a: string, b: string) => {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+};
 
 function cookieToken(req: IncomingMessage): string | null {
   for (const part of (req.headers.cookie ?? "").split(";")) {
