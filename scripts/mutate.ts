@@ -44,6 +44,15 @@ export const MUTATIONS: Mutation[] = [
   { id: "server-token", file: "src/server/serve.ts", find: "if (!given || !safeEqual(given, opts.token))", replace: "if (!given)", what: "any token accepted" },
   { id: "role-keys", file: "src/core/prng.ts", find: "roles.map((r, i) => [r, keys[i]])", replace: "roles.map((r, i) => [r, keys[Math.min(i, 1)]])", what: "two roles share a key (mutation e)" },
   { id: "idx-inflate-cap", file: "src/data/idx.ts", find: "    if (total > limit) throw", replace: "    if (false) throw", what: "gzip inflated without a cap" },
+  // issue 21: the user-data commands' new checks
+  { id: "out-is-input", file: "src/io/paths.ts", find: "if (existsSync(p) && sameFile(p, f)) throw", replace: "if (false) throw", what: "an --out that is an input is accepted (the input overwritten)", only: "issue21-data" },
+  { id: "csv-header-inverted", file: "src/data/csv.ts", find: 'if (cells.every((c) => NUMBER.test(c) || MISSING.test(c))) return "data";', replace: 'if (cells.every((c) => NUMBER.test(c) || MISSING.test(c))) return "header";', what: "the header heuristic inverted (a first row of numbers and NaN eaten as a header)", only: "issue21-data,data.test" },
+  { id: "class-bound", file: "src/io/userData.ts", find: "if (v >= MAX_CLASSES) throw", replace: "if (false) throw", what: "no bound on the number of classes (label 10⁶ allocates a 10⁶-class model)", only: "issue21-data" },
+  { id: "prune-duplicate-index", file: "src/io/scoreFile.ts", find: "if (first !== undefined) throw", replace: "if (false) throw", what: "prune writes duplicate indices", only: "issue21-data" },
+  { id: "safetensors-tiling", file: "src/io/modelFiles.ts", find: "checkSafetensorsLayout(bytes, file);", replace: "", what: "safetensors data_offsets not checked (overlapping tensors accepted)", only: "issue21-store" },
+  { id: "merge-sources-readwrite", file: "src/cli/main.ts", find: "new RunStore(p, { readonly: true, upgradeCopy: true })", replace: "new RunStore(p)", what: "merge opens its sources read-write (a v2 source upgraded in place)", only: "issue21-store" },
+  { id: "merge-unknown-column", file: "src/runner/store.ts", find: 'if (what) throw userError("incompatible_store"', replace: 'if (false) throw userError("incompatible_store"', what: "a source with unknown columns merged (exit 70, the target touched)", only: "issue21-store" },
+  { id: "near-duplicate-exact", file: "src/scores/nearDuplicates.ts", find: "    if (copy[i] < 0) continue;\n", replace: "    continue;\n", what: "exact duplicates not found on the host (zero rows under cosine, a majority of copies)", only: "issue21-scores" },
   { id: "checkpoint-b64-length", file: "src/train/checkpoint.ts", find: "    if (bytes !== n * BYTES[dtype]) throw", replace: "    if (false) throw", what: "a checkpoint leaf's bytes not checked against its shape" },
 ];
 

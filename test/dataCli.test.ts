@@ -59,7 +59,7 @@ describe("genlab scores / prune / issues: bad input", () => {
       ["a non-numeric cell", ["--data", f("cell.csv", "a,b,label\n1,2,0\n3,abc,1\n")], `✖ line 3, column 2 "b": "abc" is not a number → at ${dir}/cell.csv\n`],
       ["an empty cell", ["--data", f("empty-cell.csv", "1,2,0\n3,,1\n")], `✖ line 2, column 2: an empty cell → at ${dir}/empty-cell.csv\n`],
       ["a ragged row", ["--data", f("ragged.csv", "a,b,label\n1,2,0\n3,1\n")], `✖ line 3 has 2 cells, expected 3 (as the header) → at ${dir}/ragged.csv\n`],
-      ["a label ≥ --num-classes", ["--data", f("big.npz", npz({ x: x54, y: { data: Int32Array.from([0, 1, 2, 1, 0]), shape: [5] } })), "--num-classes", "2"], `✖ label 2 at row 2 is outside 0..1 (--num-classes 2) → at ${dir}/big.npz:y\n`],
+      ["a label ≥ --classes", ["--data", f("big.npz", npz({ x: x54, y: { data: Int32Array.from([0, 1, 2, 1, 0]), shape: [5] } })), "--classes", "2"], `✖ label 2 at row 2 is outside 0..1 (--classes 2) → at ${dir}/big.npz:y\n`],
       ["non-integer labels", ["--data", f("frac.npz", npz({ x: x54, y: { data: Float32Array.from([0, 1, 0.5, 1, 0]), shape: [5] } }))], `✖ label 0.5 at row 2 is not an integer class index → at ${dir}/frac.npz:y\n`],
       ["negative labels", ["--data", f("neg.npz", npz({ x: x54, y: { data: Int32Array.from([0, 1, -1, 1, 0]), shape: [5] } }))], `✖ label -1 at row 2 is negative; expected class indices 0..C−1 → at ${dir}/neg.npz:y\n`],
       ["NaN features", ["--data", f("nan.npz", npz({ x: { data: Float32Array.from({ length: 20 }, (_, i) => (i === 6 ? NaN : i)), shape: [5, 4] }, y: { data: Int32Array.from([0, 1, 0, 1, 0]), shape: [5] } }))], `✖ feature 2 of row 1 is NaN; NaN and infinite features cannot be trained on (impute or drop them) → at ${dir}/nan.npz:x\n`],

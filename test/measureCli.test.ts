@@ -5,7 +5,8 @@
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { decodeNpy, encodeNpy } from "../src/data/npy.ts";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { genlabHere } from "./util/cliHere.ts";
@@ -133,7 +134,7 @@ describe("genlab measure on a PyTorch model (safetensors and ONNX)", { skip }, (
       [["--model-file", join(dir, "model.onnx"), "--run", "x", "--data", join(dir, "data.npz")], /give exactly one of --run <id> and --model-file <file>/],
       [["--model-file", join(dir, "model.safetensors"), "--data", join(dir, "data.npz"), "--init", join(dir, "conv.safetensors")], /conv\.weight/],
       [["--model-file", join(dir, "model.safetensors"), "--data", join(dir, "data.npz"), "--families", "norm,bogus"], /unknown measure family "bogus"/],
-      [["--model-file", join(dir, "missing.onnx"), "--data", join(dir, "data.npz")], /missing\.onnx: no such file/],
+      [["--model-file", join(dir, "missing.onnx"), "--data", join(dir, "data.npz")], /no such model file: .*missing\.onnx/],
       [["--model-file", join(dir, "avgpool.onnx"), "--data", join(dir, "cnn_data.npz")], /unsupported operators Constant, Pad, AveragePool/],
       [["--model-file", join(dir, "cnn.onnx"), "--data", join(dir, "data.npz")], /the data have 10 features per example, the network's input takes 64/],
       [["--model-file", join(dir, "cnn.onnx"), "--data", join(dir, "cnn_data.npz"), "--init", join(dir, "model.onnx")], /the initialisation is 10→16→8→3, the model \[1×8×8\]/],
@@ -166,5 +167,28 @@ describe("genlab measure --run: a fantastic-zoo run's saved model and training s
     const bad = await genlabHere(["measure", "--run", "nope", "--runs", out]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /no run "nope"/);
+    // issue 21: a tampered run's arrays are validated like a user's file (this failed before: a NaN weight gave
+    // null values, y shorter than x silently used half of the rows)
+    const arrays = join(out, id, "arrays");
+    const names = readdirSync(arrays);
+    const yName = join(arrays, names.find((n) => /^data_.*_y\.npy$/.test(n))!);
+    const wName = join(arrays, names.find((n) => /^model_.*_w0\.npy$/.test(n) && !n.includes("_init"))!);
+    const yBytes = readFileSync(yName);
+    const y = decodeNpy(new Uint8Array(yBytes));
+    const half = Math.floor(y.shape[0] / 2);
+    writeFileSync(yName, encodeNpy({ data: Int32Array.from(y.data).slice(0, half), shape: [half] }));
+    const short = await genlabHere(["measure", "--run", id, "--runs", out, "--families", "norm"]);
+    assert.equal(short.code, 1, short.stderr);
+    assert.match(short.stderr, /^✖ .*labels.*examples/);
+    writeFileSync(yName, yBytes);
+    const wBytes = readFileSync(wName);
+    const w = decodeNpy(new Uint8Array(wBytes));
+    const wd = Float32Array.from(w.data);
+    wd[0] = NaN;
+    writeFileSync(wName, encodeNpy({ data: wd, shape: w.shape }));
+    const nan = await genlabHere(["measure", "--run", id, "--runs", out, "--families", "norm"]);
+    assert.equal(nan.code, 1, nan.stderr);
+    assert.match(nan.stderr, /^✖ .*(NaN|finite)/);
+    writeFileSync(wName, wBytes);
   });
 });

@@ -5,13 +5,15 @@
  * a failure or Ctrl-C leave no output file behind.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { zipSync } from "fflate";
 import { GenlabError, userError } from "../core/errors.ts";
-import { formatCsv, parseNumericCsv } from "../data/csv.ts";
+import { formatCsv } from "../data/csv.ts";
 import { encodeNpy } from "../data/npy.ts";
-import { loadUserData, type Normalize, type UserData } from "../io/userData.ts";
+import { checkOutputPath } from "../io/paths.ts";
+import { loadScoreFile } from "../io/scoreFile.ts";
+import { loadUserData, MAX_CLASSES, type Normalize, type UserData } from "../io/userData.ts";
 import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable, Progress } from "../runner/progress.ts";
 import { buildIssues, ISSUE_DESCRIPTIONS, ISSUE_TYPES, type IssueTable, type IssueType } from "../scores/issues.ts";
@@ -21,6 +23,16 @@ import { runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, typ
 import { keepFraction } from "../scores/selection.ts";
 
 const out = (s: string) => process.stdout.write(s);
+/** --save-dynamics: a folder (existing or to create) where no file named like ours is an input. */
+function checkDynamicsDir(dir: string, shown: string, inputs: (string | undefined)[]): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw userError("bad_flag", ["--save-dynamics"], `${shown} is a file; expected a folder`);
+  if (!existsSync(dir)) return;
+  for (const input of inputs) {
+    if (!input) continue;
+    const files = existsSync(input) && statSync(input).isDirectory() ? readdirSync(input).map((f) => resolve(input, f)) : [resolve(input)];
+    for (const f of files) if (resolve(f).startsWith(dir + "/") && /^run\d+_.*\.npy$/.test(f.slice(dir.length + 1))) throw userError("bad_flag", ["--save-dynamics"], `${shown} holds the input ${f}, which the dynamics would overwrite; choose another folder`);
+  }
+}
 const err = (s: string) => process.stderr.write(s);
 
 function intIn(lo: number, hi: number, what: string) {
@@ -46,7 +58,13 @@ function listOf<T extends string>(valid: readonly T[], what: string) {
   };
 }
 
-type DataFlags = { data: string; labels?: string; xKey?: string; yKey?: string; labelColumn?: string; numClasses?: number; normalize: Normalize; header?: boolean; delimiter?: string };
+type DataFlags = { data: string; labels?: string; xKey?: string; yKey?: string; labelColumn?: string; numClasses?: number; classes?: number; normalize: Normalize; header?: boolean; delimiter?: string };
+
+/** A CSV delimiter: one character that cannot be part of a number, a quote or a line break. */
+export function delimiterArg(v: string): string {
+  if ([...v].length !== 1 || /["\r\n0-9.eE+-]/.test(v)) throw new InvalidArgumentError(`expected one character that is not a quote, a line break or part of a number (e.g. ";" or a tab), got ${JSON.stringify(v)}`);
+  return v;
+}
 type TrainFlags = { model: string; epochs: number; batchSize: number; lr: number; optimizer: "sgd" | "adam"; momentum: number; weightDecay: number; seed: number; runs: number; memRuns: number; folds: number; scoreEpoch: number };
 
 function addDataOptions(c: Command): Command {
@@ -56,9 +74,11 @@ function addDataOptions(c: Command): Command {
     .option("--x-key <name>", "the features' array name in a .npz", "x")
     .option("--y-key <name>", "the labels' array name in a .npz", "y")
     .option("--label-column <name|n>", "the label column of a CSV: a header name or a 1-based index (default: \"label\", else the last column)")
-    .option("--no-header", "the CSV has no header row (default: detected)")
-    .option("--delimiter <c>", "the CSV's field delimiter (default , or a tab for .tsv)")
-    .option("--num-classes <C>", "number of classes (default: the largest label + 1)", intIn(2, 100000, "an integer in [2, 100000]"))
+    .option("--header", "the CSV's first row is a header (default: detected; a first row that is not clearly either is refused)")
+    .option("--no-header", "the CSV has no header row: its first row is an example")
+    .option("--delimiter <c>", "the CSV's field delimiter (default , or a tab for .tsv)", delimiterArg)
+    .option("--classes <K>", `number of classes (default: the largest label + 1, said in the summary); at most ${MAX_CLASSES}`, intIn(2, MAX_CLASSES, `an integer in [2, ${MAX_CLASSES}]`))
+    .option("--num-classes <K>", "the same as --classes", intIn(2, MAX_CLASSES, `an integer in [2, ${MAX_CLASSES}]`))
     .addOption(new Option("--normalize <how>", "feature scaling: auto (uint8 /255, tabular standardised, float images kept), none, standardize, scale255").choices(["auto", "none", "standardize", "scale255"]).default("auto"));
 }
 
@@ -78,18 +98,22 @@ function addTrainOptions(c: Command, defaults: { runs: number; memRuns: number; 
     .option("--score-epoch <e>", "the epoch EL2N and GraNd are read at (Data Diet: early in training)", intIn(0, 10000, "an integer ≥ 0"), 2);
 }
 
-function load(o: DataFlags): UserData {
-  return loadUserData(o.data, { labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses: o.numClasses, normalize: o.normalize, header: o.header === false ? false : "auto", delimiter: o.delimiter });
+/** --classes and its older name --num-classes: one number. */
+export function classesFlag(o: { classes?: number; numClasses?: number }): number | undefined {
+  if (o.classes !== undefined && o.numClasses !== undefined && o.classes !== o.numClasses) throw userError("bad_flag", ["--classes"], `--classes ${o.classes} and --num-classes ${o.numClasses} disagree (they are the same setting)`);
+  return o.classes ?? o.numClasses;
 }
 
-/** The output path: its folder must exist and its extension be one we write. Checked before any work. */
-function checkOut(path: string, exts: string[], flag = "--out"): string {
-  const p = resolve(path);
-  if (!exts.some((e) => p.toLowerCase().endsWith(e))) throw userError("bad_flag", [flag], `${path}: expected a file ending in ${exts.join(" or ")}`);
-  const dir = dirname(p);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw userError("bad_flag", [flag], `${path}: the folder ${dir} does not exist`);
-  if (existsSync(p) && statSync(p).isDirectory()) throw userError("bad_flag", [flag], `${path} is a folder; expected a file name`);
-  return p;
+/** --header / --no-header / detected. */
+export const headerFlag = (h: boolean | undefined): boolean | "auto" => (h === undefined ? "auto" : h);
+
+function load(o: DataFlags): UserData {
+  return loadUserData(o.data, { labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses: classesFlag(o), normalize: o.normalize, header: headerFlag(o.header), delimiter: o.delimiter });
+}
+
+/** The output path, checked before any work: a writable folder, a file name we write, and none of the inputs. */
+function checkOut(path: string, exts: string[], inputs: [string, string | undefined][]): string {
+  return checkOutputPath(path, { flag: "--out", exts, inputs });
 }
 
 function modelFor(d: UserData, spec: string): ClassifierModel {
@@ -162,6 +186,7 @@ function predicted(r: ScoreResult, n: number): Int32Array | null {
 function describeData(d: UserData, model: ClassifierModel): [string, string][] {
   return [
     ["data", `${d.path} (${d.format}): ${d.data.xShape[0]} examples, ${d.data.xShape[1]} features${d.image ? ` (images ${d.image[0]}×${d.image[1]}×${d.image[2]})` : ""}, ${d.numClasses} classes`],
+    ...d.labelNotes.map((n) => ["labels", n] as [string, string]),
     ["features", d.normalization],
     ["model", model.describe],
   ];
@@ -177,9 +202,9 @@ export function addDataCommands(program: Command): void {
     .option("--save-dynamics <dir>", "also write the raw per-example dynamics of each run as .npy [epochs × examples] arrays")
     .option("--json", "print the summary as JSON on stdout")
     .action(async (o: DataFlags & TrainFlags & { scores: ScoreId[]; out: string; saveDynamics?: string; json?: boolean }) => {
-      const outPath = checkOut(o.out, [".csv", ".npz"]);
+      const outPath = checkOut(o.out, [".csv", ".npz"], [["--data", o.data], ["--labels", o.labels]]);
       const dynDir = o.saveDynamics ? resolve(o.saveDynamics) : null;
-      if (dynDir && existsSync(dynDir) && !statSync(dynDir).isDirectory()) throw userError("bad_flag", ["--save-dynamics"], `${o.saveDynamics} is a file; expected a folder`);
+      if (dynDir) checkDynamicsDir(dynDir, o.saveDynamics!, [o.data, o.labels]);
       const d = load(o);
       const model = modelFor(d, o.model);
       checkRecipe(o, d.data.xShape[0], o.scores);
@@ -200,7 +225,7 @@ export function addDataCommands(program: Command): void {
       }
       const seconds = (performance.now() - t0) / 1000;
       if (o.json) {
-        out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, model: model.spec, columns: cols.map((c) => ({ name: c.name, doc: c.doc })), info: r.info, seconds }, null, 2) + "\n");
+        out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, label_notes: d.labelNotes, model: model.spec, columns: cols.map((c) => ({ name: c.name, doc: c.doc })), info: r.info, seconds }, null, 2) + "\n");
         return;
       }
       out(formatTable([...describeData(d, model), ["trainings", `${o.runs} dynamics run(s)${o.scores.includes("cl") ? `, ${o.folds}-fold cross-fit` : ""}${o.scores.includes("memorization") ? `, ${o.memRuns} subset models` : ""} × ${o.epochs} epochs`], ...r.columns.map((c) => [c.name, c.doc] as [string, string]), ...Object.entries(r.info).map(([k, v]) => [k, v.toFixed(4)] as [string, string]), ["time", formatDuration(seconds)], ["written", outPath + (dynDir ? `, dynamics in ${dynDir}` : "")]], "genlab scores"));
@@ -216,20 +241,13 @@ export function addDataCommands(program: Command): void {
     .option("--keep-lowest", "keep the lowest scores instead of the highest (e.g. for aum or cl_self_confidence, where low is hard)")
     .requiredOption("--out <file>", "kept.npy: the kept rows' indices (int32, ascending; the CSV's index column when it has one)")
     .action((o: { scores: string; score?: string; keep: number; offset: number; keepLowest?: boolean; out: string }) => {
-      const outPath = checkOut(o.out, [".npy"]);
-      if (!existsSync(o.scores)) throw userError("missing_file", ["--scores"], `no such file: ${o.scores}`);
-      const t = parseNumericCsv(readFileSync(o.scores, "utf8"), o.scores, { header: true, allowEmpty: true });
-      const header = t.header!;
-      const name = o.score ?? (header.includes("el2n") ? "el2n" : header.find((h) => h !== "index" && h !== "label"));
-      const j = name === undefined ? -1 : header.indexOf(name);
-      if (j < 0) throw userError("bad_flag", ["--score"], `no column ${JSON.stringify(name ?? "")} in ${o.scores} (columns: ${header.join(", ")})`);
-      const idxCol = header.indexOf("index");
-      const s = Float64Array.from({ length: t.rows }, (_, i) => (o.keepLowest ? -1 : 1) * t.values[i * t.cols + j]);
-      const missing = s.findIndex((v) => Number.isNaN(v));
-      if (missing >= 0) throw userError("file", [o.scores], `column ${name} has no value on data row ${missing + 1}; every example needs a score to be ranked`);
+      const outPath = checkOut(o.out, [".npy"], [["--scores", o.scores]]);
+      const t = loadScoreFile(o.scores, { column: o.score });
+      const s = o.keepLowest ? t.scores.map((v) => -v) : t.scores;
+      const { name, index } = t;
       if (o.offset >= t.rows) throw userError("bad_flag", ["--offset"], `${o.offset} drops every one of the ${t.rows} examples`);
       const kept = keepFraction(s, o.keep, o.offset);
-      const ids = Int32Array.from(kept, (i) => (idxCol >= 0 ? t.values[i * t.cols + idxCol] : i)).sort();
+      const ids = Int32Array.from(kept, (i) => (index ? index[i] : i)).sort();
       writeFileAtomic(outPath, encodeNpy({ data: ids, shape: [ids.length] }));
       out(formatTable([["scores", `${o.scores}: ${t.rows} examples, column ${name}`], ["kept", `${ids.length} (${(100 * ids.length / t.rows).toFixed(1)}%), the ${o.keepLowest ? "lowest" : "highest"} scores${o.offset ? ` after dropping the ${o.offset} ${o.keepLowest ? "lowest" : "highest"}` : ""}`], ["written", outPath]], "genlab prune"));
     });
@@ -243,7 +261,7 @@ export function addDataCommands(program: Command): void {
     .option("--top <k>", "examples shown per issue type in the report", intIn(0, 1000, "an integer in [0, 1000]"), 5)
     .option("--json", "print the summary as JSON on stdout")
     .action(async (o: DataFlags & TrainFlags & { types: IssueType[]; out: string; top: number; json?: boolean }) => {
-      const outPath = checkOut(o.out, [".csv", ".npz"]);
+      const outPath = checkOut(o.out, [".csv", ".npz"], [["--data", o.data], ["--labels", o.labels]]);
       const d = load(o);
       const model = modelFor(d, o.model);
       const types = new Set(o.types);
@@ -277,7 +295,7 @@ export function addDataCommands(program: Command): void {
       writeFileAtomic(outPath, encodeColumns(outPath, cols));
       const seconds = (performance.now() - t0) / 1000;
       if (o.json) {
-        out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, model: model.spec, summary: table.summary.map((s) => ({ issue_type: s.type, num_issues: s.numIssues, score: s.score })), info: r.info, seconds }, null, 2) + "\n");
+        out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, label_notes: d.labelNotes, model: model.spec, summary: table.summary.map((s) => ({ issue_type: s.type, num_issues: s.numIssues, score: s.score })), info: r.info, seconds }, null, 2) + "\n");
         return;
       }
       out(issueReport(table, d, model, cols, o.top, seconds, outPath));

@@ -7,15 +7,17 @@
  * writes CSV or JSON atomically. Every input is checked before any measure runs.
  */
 import { type Command, InvalidArgumentError } from "commander";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, extname, join, resolve } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { extname, join, resolve } from "node:path";
 import { GenlabError, userError } from "../core/errors.ts";
 import { keyFromSeed } from "../core/prng.ts";
 import { formatCsv } from "../data/csv.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { decodeNpy } from "../data/npy.ts";
-import { denseFromArrays, denseFromOnnx, denseFromSafetensors, networkIO, runModelNames, type LoadedModel } from "../io/modelFiles.ts";
-import { loadUserData, type Normalize } from "../io/userData.ts";
+import { denseFromArrays, denseFromOnnx, denseFromSafetensors, isLayerList, networkIO, runModelNames, type LoadedModel } from "../io/modelFiles.ts";
+import { checkOutputPath, readUserFile } from "../io/paths.ts";
+import { datasetFromRaw, loadUserData, MAX_CLASSES, type Normalize, type UserDataOptions } from "../io/userData.ts";
+import { classesFlag, delimiterArg, headerFlag } from "./dataCommands.ts";
 import { MEASURE_FAMILIES, measureNetwork, type CatalogueResult, type MeasureFamily } from "../measures/catalogue.ts";
 import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
@@ -40,6 +42,7 @@ type MeasureFlags = {
   header?: boolean;
   delimiter?: string;
   numClasses?: number;
+  classes?: number;
   normalize: Normalize;
   families: MeasureFamily[];
   subset: number;
@@ -63,15 +66,27 @@ function familiesOf(v: string): MeasureFamily[] {
   return [...new Set(items)] as MeasureFamily[];
 }
 
-/** A model file by its extension. */
+/** Largest model file genlab reads (2 GiB). */
+const MAX_MODEL_BYTES = 2 ** 31 - 1;
+
+/** A model file by its extension; its weights must be finite (a NaN weight would turn every measure into null). */
 function loadModelFile(path: string, flag: string, inputDim?: number): LoadedModel {
-  const p = resolve(path);
-  if (!existsSync(p) || !statSync(p).isFile()) throw userError("bad_flag", [flag], `${path}: no such file`);
-  const bytes = new Uint8Array(readFileSync(p));
-  const ext = extname(p).toLowerCase();
-  if (ext === ".safetensors") return denseFromSafetensors(bytes, path, inputDim);
-  if (ext === ".onnx") return denseFromOnnx(bytes, path);
-  throw userError("bad_flag", [flag], `${path}: expected a .safetensors or .onnx file`);
+  const ext = extname(path).toLowerCase();
+  if (ext !== ".safetensors" && ext !== ".onnx") throw userError("bad_flag", [flag], `${path}: expected a .safetensors or .onnx file`);
+  const bytes = readUserFile(resolve(path), flag, MAX_MODEL_BYTES, "model file");
+  return checkFiniteWeights(ext === ".safetensors" ? denseFromSafetensors(bytes, path, inputDim) : denseFromOnnx(bytes, path), path);
+}
+
+/** Every weight and bias finite, or a one-line error naming the file and the layer. */
+function checkFiniteWeights(m: LoadedModel, file: string): LoadedModel {
+  const arrays: [string, Float32Array | null][] = isLayerList(m.net)
+    ? m.net.layers.flatMap((l, i) => (l.kind === "dense" || l.kind === "conv" ? [[`layer ${i} (${l.kind}) weight`, l.w], [`layer ${i} (${l.kind}) bias`, l.b]] as [string, Float32Array | null][] : []))
+    : ((net) => net.weights.flatMap((w, i) => [[`layer ${i} weight`, w], [`layer ${i} bias`, net.biases[i]]] as [string, Float32Array | null][]))(m.net);
+  for (const [what, a] of arrays) {
+    if (!a) continue;
+    for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k])) throw userError("file", [file], `${what} has ${a[k]} at flat index ${k}; a network's weights must be finite`);
+  }
+  return m;
 }
 
 /** A run's saved model (and, when it saved them, its training arrays and initialisation). */
@@ -94,19 +109,24 @@ function loadRun(o: MeasureFlags): { model: LoadedModel; init: LoadedModel | nul
   const name = o.model ?? (models.length === 1 ? models[0] : null);
   if (!name) throw userError("bad_flag", ["--model"], `run ${o.run} saved ${models.length} models (${models.join(", ")}): choose one with --model`);
   if (!models.includes(name)) throw userError("bad_flag", ["--model"], `run ${o.run} has no model ${JSON.stringify(name)} (it has ${models.join(", ")})`);
+  // A run's arrays are read like a user's files (a store can be copied, edited or damaged): sizes bounded,
+  // weights finite, x and y consistent.
   const get = (n: string) => {
     const f = join(arraysDir, `${n}.npy`);
     if (!existsSync(f)) return null;
-    const a = decodeNpy(new Uint8Array(readFileSync(f)), f);
-    return { data: a.data as ArrayLike<number>, shape: a.shape };
+    const a = decodeNpy(readUserFile(f, f, MAX_MODEL_BYTES, "array file"), f);
+    return { data: a.data as ArrayLike<number>, shape: a.shape, name: f };
   };
   const net = denseFromArrays(name, get);
   const initNet = names.includes(`model_${name}_init_w0`) ? denseFromArrays(`${name}_init`, get) : null;
   const x = get(`data_${name}_x`);
   const y = get(`data_${name}_y`);
-  const data = x && y ? { x: Float32Array.from(x.data), xShape: x.shape, y: Int32Array.from(y.data), numClasses: net.dims[net.dims.length - 1] } : null;
+  const classes = net.dims[net.dims.length - 1];
+  const data = x && y ? datasetFromRaw({ ...x, uint8: false }, { ...y, uint8: false }, { numClasses: classes, normalize: "none", minClassesPresent: 1 }).data : null;
   const describe = `dense ReLU network ${networkIO(net).describe} (run ${o.run}, model ${name})`;
-  return { model: { net, format: "run", describe, notes: [] }, init: initNet ? { net: initNet, format: "run", describe: "initialisation", notes: [] } : null, data };
+  const model = checkFiniteWeights({ net, format: "run", describe, notes: [] }, join(arraysDir, `model_${name}_w*.npy`));
+  const init = initNet ? checkFiniteWeights({ net: initNet, format: "run", describe: "initialisation", notes: [] }, join(arraysDir, `model_${name}_init_w*.npy`)) : null;
+  return { model, init, data };
 }
 
 export function addMeasureCommand(program: Command): void {
@@ -124,9 +144,11 @@ export function addMeasureCommand(program: Command): void {
     .option("--x-key <name>", "the features' array name in a .npz", "x")
     .option("--y-key <name>", "the labels' array name in a .npz", "y")
     .option("--label-column <name|n>", "the label column of a CSV")
-    .option("--no-header", "the CSV has no header row (default: detected)")
-    .option("--delimiter <c>", "the CSV's field delimiter")
-    .option("--num-classes <C>", "number of classes (default: the network's outputs)", intIn(2, 100000, "an integer in [2, 100000]"))
+    .option("--header", "the CSV's first row is a header (default: detected)")
+    .option("--no-header", "the CSV has no header row")
+    .option("--delimiter <c>", "the CSV's field delimiter", delimiterArg)
+    .option("--classes <K>", "number of classes (default: the network's outputs)", intIn(2, MAX_CLASSES, `an integer in [2, ${MAX_CLASSES}]`))
+    .option("--num-classes <K>", "the same as --classes", intIn(2, MAX_CLASSES, `an integer in [2, ${MAX_CLASSES}]`))
     .option("--normalize <how>", "feature preprocessing, matching how the model was trained: none | standardize | scale255", (v: string) => {
       if (!["none", "standardize", "scale255"].includes(v)) throw new InvalidArgumentError(`expected none, standardize or scale255, got ${JSON.stringify(v)}`);
       return v as Normalize;
@@ -138,11 +160,9 @@ export function addMeasureCommand(program: Command): void {
     .option("--json", "print the result as JSON on stdout")
     .action(async (o: MeasureFlags) => {
       if (!!o.run === !!o.modelFile) throw userError("bad_flag", ["--run", "--model-file"], "give exactly one of --run <id> and --model-file <file>");
-      const outPath = o.out ? resolve(o.out) : null;
-      if (outPath) {
-        if (!/\.(csv|json)$/i.test(outPath)) throw userError("bad_flag", ["--out"], `${o.out}: expected a file ending in .csv or .json`);
-        if (!existsSync(dirname(outPath))) throw userError("bad_flag", ["--out"], `${o.out}: the folder ${dirname(outPath)} does not exist`);
-      }
+      // the output first: a path that cannot be written is found before any file is read or measure run
+      const outPath = o.out ? checkOutputPath(o.out, { flag: "--out", exts: [".csv", ".json"], inputs: [["--data", o.data], ["--labels", o.labels], ["--model-file", o.modelFile], ["--init", o.init]] }) : null;
+      const dataOpts = (numClasses: number | undefined): UserDataOptions => ({ labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses, normalize: o.normalize, header: headerFlag(o.header), delimiter: o.delimiter, flag: "--data", minClassesPresent: 1 });
       let model: LoadedModel;
       let init: LoadedModel | null = null;
       let data: Dataset;
@@ -152,7 +172,7 @@ export function addMeasureCommand(program: Command): void {
         model = r.model;
         init = r.init;
         if (o.data) {
-          const d = loadUserData(o.data, { labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses: o.numClasses ?? networkIO(model.net).classes, normalize: o.normalize, header: o.header === false ? false : "auto", delimiter: o.delimiter, flag: "--data" });
+          const d = loadUserData(o.data, dataOpts(classesFlag(o) ?? networkIO(model.net).classes));
           data = d.data;
           dataDesc = `${d.path} (${d.format}, ${d.normalization})`;
         } else if (r.data) {
@@ -162,7 +182,7 @@ export function addMeasureCommand(program: Command): void {
         if (o.init) init = loadModelFile(o.init, "--init", networkIO(model.net).inputDim);
       } else {
         if (!o.data) throw userError("bad_flag", ["--data"], "a model file needs its training data: pass --data");
-        const d = loadUserData(o.data, { labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses: o.numClasses, normalize: o.normalize, header: o.header === false ? false : "auto", delimiter: o.delimiter, flag: "--data" });
+        const d = loadUserData(o.data, dataOpts(classesFlag(o)));
         const inputDim = d.data.xShape.slice(1).reduce((a, b) => a * b, 1);
         model = loadModelFile(o.modelFile!, "--model-file", inputDim);
         init = o.init ? loadModelFile(o.init, "--init", inputDim) : null;
@@ -182,7 +202,7 @@ export function addMeasureCommand(program: Command): void {
       const tty = process.stderr.isTTY;
       let res: CatalogueResult;
       try {
-        res = await measureNetwork(net, { ...data, xShape: [data.y.length, d] }, keyFromSeed(o.seed), {
+        res = await measureNetwork(net, { ...data, xShape: [data.y.length, d], numClasses: C }, keyFromSeed(o.seed), {
           init: init?.net,
           families: o.families,
           subset: o.subset,

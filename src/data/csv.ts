@@ -1,14 +1,28 @@
 /**
  * Numeric CSV tables (RFC 4180: comma-separated by default, quoted fields with "" escapes, CRLF or LF), parsed
  * straight into a float64 matrix so that a 60,000 × 785 file never becomes millions of strings. The header is
- * detected (a first row with any non-numeric cell) unless told. Every problem is a `GenlabError` naming the
- * file and, for a cell, its line and column. Bytes/text only: runs in a browser too.
+ * detected unless told, and detection never turns a data row into a header: a first row is a header when
+ * every cell is a name (non-empty, not a number, not a missing-value token such as nan, NA or inf); it is
+ * data when every cell is a number or a missing-value token (so "nan,1,0" is data, and its NaN the usual
+ * error at line 1); anything else ("0,1,label") is refused with a message naming --header / --no-header.
+ * Every problem is a `GenlabError` naming the file and, for a cell, its line and column. Bytes/text only:
+ * runs in a browser too.
  */
 import { userError } from "../core/errors.ts";
 
 export type NumericCsv = { header: string[] | null; values: Float64Array; rows: number; cols: number };
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** What spreadsheets, pandas and R write for a missing or non-finite value. */
+const MISSING = /^([+-]?(nan|inf|infinity)|na|n\/a|null|none|#n\/a|-|\?|)$/i;
+
+/** "header", "data" or "ambiguous": how a first row reads (see the file's comment). */
+export function firstRowKind(fields: string[]): "header" | "data" | "ambiguous" {
+  const cells = fields.map((f) => f.trim());
+  if (cells.every((c) => NUMBER.test(c) || MISSING.test(c))) return "data";
+  if (cells.every((c) => !NUMBER.test(c) && !MISSING.test(c))) return "header";
+  return "ambiguous";
+}
 
 /** Split CSV text into records of fields (quotes honoured). Calls `onRecord(fields, line)` for each non-empty record. */
 function eachRecord(text: string, delimiter: string, name: string, onRecord: (fields: string[], line: number) => void): void {
@@ -69,8 +83,12 @@ export function parseNumericCsv(text: string, name: string, opts: { delimiter?: 
   eachRecord(text, delimiter, name, (fields, line) => {
     if (first) {
       first = false;
-      const numeric = fields.every((f) => NUMBER.test(f.trim()));
-      if (opts.header === true || (opts.header !== false && !numeric)) {
+      const kind = opts.header === true ? "header" : opts.header === false ? "data" : firstRowKind(fields);
+      if (kind === "ambiguous") {
+        const shown = fields.slice(0, 6).map((f) => JSON.stringify(f.trim())).join(", ") + (fields.length > 6 ? ", …" : "");
+        throw userError("file", [name], `line 1 (${shown}) is neither clearly a header (every cell a name) nor clearly data (every cell a number): pass --header if it names the columns, --no-header if it is the first example`);
+      }
+      if (kind === "header") {
         header = fields.map((f) => f.trim());
         cols = fields.length;
         return;

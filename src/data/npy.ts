@@ -5,7 +5,8 @@
  */
 import { userError } from "../core/errors.ts";
 
-export type NpyArray = { data: Float32Array | Float64Array | Int32Array | Uint8Array; shape: number[] };
+/** `bool`: the file held NumPy bools (read as 0/1 bytes), so that they are not mistaken for uint8 pixels. */
+export type NpyArray = { data: Float32Array | Float64Array | Int32Array | Uint8Array; shape: number[]; bool?: boolean };
 
 /**
  * The dtypes genlab reads (NumPy's descr: byte order <, >, | or =, kind, bytes). What users save: float16/32/64,
@@ -85,7 +86,8 @@ export function decodeNpy(bytes: Uint8Array, name = "<npy>"): NpyArray {
   if (body.length !== n * size) throw fail(`${body.length < n * size ? "is truncated" : "has trailing bytes"}: shape [${shape.join(", ")}] of ${descr} needs ${n * size} data bytes, the file has ${body.length}`);
   const bv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const le = !big;
-  if (kind === "b" || (kind === "u" && size === 1)) return { data: Uint8Array.from(body, (v) => (kind === "b" ? (v ? 1 : 0) : v)), shape };
+  if (kind === "b") return { data: Uint8Array.from(body, (v) => (v ? 1 : 0)), shape, bool: true };
+  if (kind === "u" && size === 1) return { data: Uint8Array.from(body), shape };
   if (kind === "f" && size === 4 && le) {
     const data = new Float32Array(n);
     new Uint8Array(data.buffer).set(body);

@@ -37,6 +37,8 @@ export type UserDataOptions = {
   delimiter?: string;
   /** Number of classes (default: the largest label + 1). */
   numClasses?: number;
+  /** Classes that must occur in the labels (2 for training a classifier, the default; 1 where nothing is trained). */
+  minClassesPresent?: number;
   normalize?: Normalize;
   /** The flag that named the file (in messages). */
   flag?: string;
@@ -53,9 +55,16 @@ export type UserData = {
   normalization: string;
   /** Column names of a CSV's features (with a header). */
   featureNames: string[] | null;
+  /** What a user should know about the labels: the classes inferred, rare and absent labels. */
+  labelNotes: string[];
 };
 
-type Raw = { data: ArrayLike<number>; shape: number[]; uint8: boolean; name: string };
+/** Most classes genlab trains (the bound of --classes): labels are checked against it before anything is allocated. */
+export const MAX_CLASSES = 100_000;
+
+/** `uint8`: integer image data (uint8, not bool), which `auto` scales by 1/255. */
+export type Raw = { data: ArrayLike<number>; shape: number[]; uint8: boolean; name: string };
+const isByteImage = (a: { data: unknown; bool?: boolean }) => a.data instanceof Uint8Array && !a.bool;
 
 function readLimited(path: string): Uint8Array {
   if (!existsSync(path)) throw userError("missing_file", [path], "no such file");
@@ -76,12 +85,12 @@ function looksIdx(b: Uint8Array): boolean {
 
 function readIdx(path: string): Raw {
   const a = parseIdx(readLimited(path), path);
-  return { data: a.data, shape: a.dims, uint8: a.data instanceof Uint8Array, name: path };
+  return { data: a.data, shape: a.dims, uint8: isByteImage(a), name: path };
 }
 
 function readNpy(path: string, bytes = readLimited(path)): Raw {
   const a = decodeNpy(bytes, path);
-  return { data: a.data, shape: a.shape, uint8: a.data instanceof Uint8Array, name: path };
+  return { data: a.data, shape: a.shape, uint8: isByteImage(a), name: path };
 }
 
 /** Labels from a .npy, IDX or text file (one integer per line). */
@@ -108,8 +117,8 @@ function findIdxPair(dir: string): { images: string; labels: string } {
   return { images, labels };
 }
 
-/** Labels as int32 class indices, checked. */
-function toLabels(y: Raw, n: number, xName: string, numClasses?: number): { y: Int32Array; numClasses: number } {
+/** Labels as int32 class indices, checked, with what a user should know about them. */
+function toLabels(y: Raw, n: number, xName: string, numClasses?: number, minPresent = 2): { y: Int32Array; numClasses: number; notes: string[] } {
   if (y.shape.length !== 1) {
     const hint = y.shape.length === 2 && y.shape[1] > 1 ? " (one-hot labels? pass class indices: y.argmax(1))" : y.shape.length === 2 ? " (flatten it: y.ravel())" : "";
     throw userError("file", [y.name], `labels must be a 1-D array [n], got shape [${y.shape.join(", ")}]${hint}`);
@@ -121,20 +130,38 @@ function toLabels(y: Raw, n: number, xName: string, numClasses?: number): { y: I
     const v = Number(y.data[i]);
     if (!Number.isInteger(v)) throw userError("file", [y.name], `label ${v} at row ${i} is not an integer class index`);
     if (v < 0) throw userError("file", [y.name], `label ${v} at row ${i} is negative; expected class indices 0..C−1`);
-    if (numClasses !== undefined && v >= numClasses) throw userError("file", [y.name], `label ${v} at row ${i} is outside 0..${numClasses - 1} (--num-classes ${numClasses})`);
+    if (numClasses !== undefined && v >= numClasses) throw userError("file", [y.name], `label ${v} at row ${i} is outside 0..${numClasses - 1} (--classes ${numClasses})`);
+    if (v >= MAX_CLASSES) throw userError("file", [y.name], `label ${v} at row ${i} is beyond the ${MAX_CLASSES} classes genlab trains; labels are class indices 0..C−1 (map them to 0..C−1 first)`);
     out[i] = v;
     if (v > max) max = v;
   }
   const c = numClasses ?? max + 1;
-  if (c < 2) throw userError("file", [y.name], `has a single class (${max}); a classifier needs at least 2`);
-  return { y: out, numClasses: c };
+  const counts = new Int32Array(Math.max(c, 1));
+  for (let i = 0; i < n; i++) counts[out[i]]++;
+  let present = 0;
+  for (const k of counts) if (k > 0) present++;
+  if (present < minPresent) throw userError("file", [y.name], `every label is ${max}: a classifier needs at least ${minPresent} classes present in the labels`);
+  const notes: string[] = [];
+  if (numClasses === undefined) notes.push(`${c} classes inferred from the largest label (${max}); pass --classes K if there are more`);
+  const rare = [...counts.keys()].filter((k) => counts[k] === 1);
+  const absent = [...counts.keys()].filter((k) => counts[k] === 0);
+  const list = (ks: number[], f: (k: number) => string) => ks.slice(0, 10).map(f).join(", ") + (ks.length > 10 ? `, … (${ks.length} in all)` : "");
+  if (rare.length) notes.push(`labels with fewer than 2 examples: ${list(rare, (k) => `label ${k}: 1 example`)}`);
+  if (absent.length) notes.push(`classes with no example: ${list(absent, String)}`);
+  return { y: out, numClasses: c, notes };
+}
+
+/** The features' shape, checked before the labels are read (a scalar or an empty dimension has no examples to label). */
+function checkFeatureShape(x: Raw): void {
+  if (x.shape.length < 2) throw userError("file", [x.name], `features must have shape [n, d] (or [n, h, w] images), got [${x.shape.join(", ")}]${x.shape.length === 0 ? " (a scalar)" : " (a 1-D array: one feature per example? reshape it to [n, 1])"}`);
+  if (x.shape[0] === 0) throw userError("file", [x.name], `holds no examples (shape [${x.shape.join(", ")}])`);
+  if (x.shape.some((d) => d === 0)) throw userError("file", [x.name], `has no features per example (shape [${x.shape.join(", ")}])`);
 }
 
 /** Features [n, …] → float32 [n, d] (images NHWC → channels first), checked for NaN/Inf, normalised. */
 function toFeatures(x: Raw, normalize: Normalize): { x: Float32Array; d: number; image: [number, number, number] | null; normalization: string } {
-  if (x.shape.length < 2) throw userError("file", [x.name], `features must have shape [n, d] (or [n, h, w] images), got [${x.shape.join(", ")}]`);
+  checkFeatureShape(x);
   const n = x.shape[0];
-  if (n === 0) throw userError("file", [x.name], "holds no examples (shape starts with 0)");
   let image: [number, number, number] | null = null;
   if (x.shape.length === 3) image = [1, x.shape[1], x.shape[2]];
   else if (x.shape.length === 4) {
@@ -199,7 +226,7 @@ export function loadUserData(path: string, opts: UserDataOptions = {}): UserData
       const names = Object.keys(arrays).join(", ");
       if (!arrays[xKey]) throw userError("file", [path], `has no array "${xKey}" (it has: ${names}); name the features with --x-key`);
       if (!opts.labels && !arrays[yKey]) throw userError("file", [path], `has no array "${yKey}" (it has: ${names}); name the labels with --y-key or give --labels`);
-      x = { data: arrays[xKey].data, shape: arrays[xKey].shape, uint8: arrays[xKey].data instanceof Uint8Array, name: `${path}:${xKey}` };
+      x = { data: arrays[xKey].data, shape: arrays[xKey].shape, uint8: isByteImage(arrays[xKey]), name: `${path}:${xKey}` };
       y = opts.labels ? readLabelFile(opts.labels) : { data: arrays[yKey].data, shape: arrays[yKey].shape, uint8: false, name: `${path}:${yKey}` };
       format = "npz";
     } else if (ext === ".npy") {
@@ -241,16 +268,15 @@ export function loadUserData(path: string, opts: UserDataOptions = {}): UserData
       format = "idx";
     } else throw userError("file", [flag], `${path}: unrecognised format; expected a folder of IDX files, .npz, .npy (with --labels), .csv[.gz] or an IDX file`);
   }
+  const d = datasetFromRaw(x, y, { numClasses: opts.numClasses, normalize, minClassesPresent: opts.minClassesPresent });
+  return { ...d, path, format, featureNames };
+}
+
+/** Features and labels (a user's file, or a run's saved arrays) → a checked dataset, as `loadUserData` makes it. */
+export function datasetFromRaw(x: Raw, y: Raw, opts: { numClasses?: number; normalize?: Normalize; minClassesPresent?: number } = {}): Pick<UserData, "data" | "image" | "numClasses" | "normalization" | "labelNotes"> {
+  checkFeatureShape(x);
   const n = x.shape[0];
-  const labels = toLabels(y, n, x.name, opts.numClasses);
-  const f = toFeatures(x, normalize);
-  return {
-    data: { x: f.x, xShape: [n, f.d], y: labels.y, numClasses: labels.numClasses },
-    path,
-    format,
-    image: f.image,
-    numClasses: labels.numClasses,
-    normalization: f.normalization,
-    featureNames,
-  };
+  const labels = toLabels(y, n, x.name, opts.numClasses, opts.minClassesPresent ?? 2);
+  const f = toFeatures(x, opts.normalize ?? "auto");
+  return { data: { x: f.x, xShape: [n, f.d], y: labels.y, numClasses: labels.numClasses }, image: f.image, numClasses: labels.numClasses, normalization: f.normalization, labelNotes: labels.notes };
 }

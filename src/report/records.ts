@@ -3,9 +3,11 @@
  * (docs/results/records.json, written by `genlab record`), so a newcomer sees the science without hours of
  * compute. The report shows each beside the user's own verdict, labelled as recorded.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { userError } from "../core/errors.ts";
 import { jsonNumbers, type Verdict } from "../declare/criteria.ts";
+import { readUserText } from "../io/paths.ts";
 import type { Outcome } from "../runner/run.ts";
 import { writeFileAtomic } from "../runner/files.ts";
 import type { RecordedVerdict } from "./html.ts";
@@ -16,7 +18,14 @@ export type Records = Record<string, RecordedVerdict>;
 
 export function readRecords(path = RECORDS_PATH): Records {
   if (!existsSync(path)) return {};
-  const v = JSON.parse(readFileSync(path, "utf8")) as { records?: Records };
+  const text = readUserText(path, path, 64 << 20, "records file");
+  let v: { records?: Records };
+  try {
+    v = JSON.parse(text) as { records?: Records };
+  } catch (e) {
+    throw userError("file", [path], `is not a records file (JSON: ${(e as Error).message})`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw userError("file", [path], "is not a records file (expected a JSON object with \"records\")");
   return v.records ?? {};
 }
 

@@ -1,13 +1,23 @@
 /** Atomic file writes: write a temporary sibling, then rename, so no reader sees a half-written file. */
-import { mkdirSync, renameSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    // never a temporary file left behind (a full disk, a folder named like the output)
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // not ours to remove (a folder of that name)
+    }
+    throw e;
+  }
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

@@ -9,13 +9,14 @@
  * An *experiment* is its points (a sweep, or one run) plus its negative control: `evaluateExperiment`
  * gives the verdict and figure specs over all of them. Drawing is report/'s job.
  */
-import { accessSync, appendFileSync, constants, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, appendFileSync, constants, existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { GenlabError } from "../core/errors.ts";
 import { currentDevice, initDevices } from "../core/jax.ts";
 import { maxOf } from "../core/order.ts";
 import { decodeNpy, encodeNpy } from "../data/npy.ts";
+import { readUserFile, readUserText } from "../io/paths.ts";
 import { parseCheckpoint } from "../train/checkpoint.ts";
 import type { TrainCheckpoint } from "../train/loop.ts";
 import { fault } from "./fault.ts";
@@ -132,7 +133,7 @@ export function rowFromJson(o: Record<string, unknown>): MetricRow {
 export function readMetricsFile(path: string): MetricRow[] {
   if (!existsSync(path)) return [];
   const rows: MetricRow[] = [];
-  for (const line of readFileSync(path, "utf8").split("\n")) {
+  for (const line of readUserText(path, path).split("\n")) {
     if (!line.trim()) continue;
     try {
       rows.push(rowFromJson(JSON.parse(line)));
@@ -155,7 +156,7 @@ function listArrays(dir: string): ArrayInfo[] {
     .filter((f) => f.endsWith(".npy"))
     .sort()
     .map((f) => {
-      const a = decodeNpy(readFileSync(join(folder, f)), join(folder, f));
+      const a = decodeNpy(readUserFile(join(folder, f), join(folder, f)), join(folder, f));
       const dtype = a.data instanceof Float32Array ? "float32" : a.data instanceof Float64Array ? "float64" : a.data instanceof Int32Array ? "int32" : "uint8";
       return { name: f.slice(0, -4), file: join("arrays", f), shape: a.shape, dtype };
     });
@@ -271,7 +272,7 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
         if (queued) return { data: queued.data.slice(), shape: queued.shape.slice() };
         const path = join(dir, "arrays", `${name}.npy`);
         if (!existsSync(path)) throw new RangeError(`loadArray: no array ${JSON.stringify(name)} in this run (saved: ${listArrays(dir).map((a) => a.name).join(", ") || "none"})`);
-        return decodeNpy(readFileSync(path), path);
+        return decodeNpy(readUserFile(path, path), path);
       },
     },
   });
@@ -395,7 +396,7 @@ export async function runPoint(registry: readonly Experiment[], spec: PointSpec,
 
 /** Read a JSON file the run wrote, or say which file is damaged. */
 function readRunJson(file: string, what: string): unknown {
-  const text = readFileSync(file, "utf8");
+  const text = readUserText(file, file);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -419,7 +420,7 @@ function readResumeState(dir: string, priorSeconds: number): ResumeState {
   const files: [string, string][] = [];
   if (existsSync(join(dir, "checkpoint.json"))) files.push([MAIN_PHASE, join(dir, "checkpoint.json")]);
   if (existsSync(join(dir, "checkpoints"))) for (const f of readdirSync(join(dir, "checkpoints")).sort()) if (f.endsWith(".json")) files.push([f.slice(0, -5), join(dir, "checkpoints", f)]);
-  for (const [name, file] of files) checkpoints.set(name, { ...parseCheckpoint(readFileSync(file, "utf8"), file), source: file });
+  for (const [name, file] of files) checkpoints.set(name, { ...parseCheckpoint(readUserText(file, file), file), source: file });
   // Keep what a finished phase or a checkpoint vouches for; everything else is recomputed.
   const phaseOfFile = (phase: string) => (phase === MAIN_PHASE ? MAIN_PHASE : fileSafe(phase));
   const metrics = readMetricsFile(join(dir, "metrics.jsonl")).filter((r) => {

@@ -34,6 +34,13 @@ export type ClassifierModel = {
 
 const SYNTAX = "mlp[:h1,h2,…], linear or cnn[:c1,c2,hidden]";
 
+/** Most parameters a model genlab trains on a user's data may have (200 MB of float32, four copies with the optimizer's state and gradients). */
+export const MAX_MODEL_PARAMS = 50_000_000;
+
+function checkParams(spec: string, numParams: number, inputDim: number, numClasses: number, flag: string): void {
+  if (numParams > MAX_MODEL_PARAMS) throw userError("bad_flag", [flag], `${spec} on ${inputDim} features and ${numClasses} classes has ${numParams.toLocaleString("en")} parameters, more than the ${MAX_MODEL_PARAMS.toLocaleString("en")} genlab trains; choose smaller widths`);
+}
+
 export function parseModelSpec(text: string, shape: { inputDim: number; numClasses: number; image: [number, number, number] | null }, flag = "--model"): ClassifierModel {
   const m = /^(linear|mlp|cnn)(?::([0-9]+(?:,[0-9]+)*))?$/.exec(text.trim());
   if (!m) throw userError("bad_flag", [flag], `unknown model ${JSON.stringify(text)}; expected ${SYNTAX}`);
@@ -49,6 +56,7 @@ export function parseModelSpec(text: string, shape: { inputDim: number; numClass
     const [c1, c2, hidden] = nums.length ? nums : [8, 16, 64];
     const spec = cnnSpec({ inChannels: c, height: h, width: w, channels: [c1, c2], hidden, outDim: numClasses });
     const numParams = c1 * c * 9 + c1 + c2 * c1 * 9 + c2 + (c2 * (h / 4) * (w / 4)) * hidden + hidden + hidden * numClasses + numClasses;
+    checkParams(`cnn:${c1},${c2},${hidden}`, numParams, inputDim, numClasses, flag);
     const apply = (p: Tree, x: Array) => applyCnn(spec, p as CnnParams, x);
     return {
       spec: `cnn:${c1},${c2},${hidden}`,
@@ -65,6 +73,7 @@ export function parseModelSpec(text: string, shape: { inputDim: number; numClass
   const dims = [inputDim, ...hidden, numClasses];
   const spec = mlpSpec({ dims, activation: "relu", bias: true });
   const numParams = dims.slice(1).reduce((a, d, i) => a + dims[i] * d + d, 0);
+  checkParams(kind === "linear" ? "linear" : `mlp:${hidden.join(",")}`, numParams, inputDim, numClasses, flag);
   return {
     spec: kind === "linear" ? "linear" : `mlp:${hidden.join(",")}`,
     describe: `${kind === "linear" ? "linear" : "ReLU MLP"} ${dims.join("→")} (${numParams.toLocaleString("en")} parameters; per-example gradients by ghost norms)`,
