@@ -84,7 +84,7 @@ describe("genlab scores / prune / issues: bad input", () => {
       assert.ok(!existsSync(out), `${what}: no output file`);
     }
     const more: [string[], string][] = [
-      [["scores", "--data", good, "--scores", "el2n,bogus", "--out", join(dir, "s.csv")], "✖ option '--scores <list>' argument 'el2n,bogus' is invalid. unknown score \"bogus\"; expected a comma-separated list of el2n, grand, forgetting, aum, cartography, cl, memorization\n(run with --help for usage)\n"],
+      [["scores", "--data", good, "--scores", "el2n,bogus", "--out", join(dir, "s.csv")], "✖ option '--scores <list>' argument 'el2n,bogus' is invalid. unknown score \"bogus\"; expected a comma-separated list of el2n, grand, forgetting, aum, cartography, margin, loss, cl, memorization\n(run with --help for usage)\n"],
       [["scores", "--data", good, "--out", join(dir, "no-such-folder", "s.csv")], `✖ ${join(dir, "no-such-folder", "s.csv")}: the folder ${join(dir, "no-such-folder")} does not exist → at --out\n`],
       [["scores", "--data", good, "--out", join(dir, "s.txt")], `✖ ${join(dir, "s.txt")}: expected a file ending in .csv or .npz → at --out\n`],
       [["prune", "--scores", f("s.csv", "index,label,el2n\n0,1,0.5\n1,0,0.2\n"), "--keep", "1.5", "--out", join(dir, "k.npy")], "✖ option '--keep <f>' argument '1.5' is invalid. expected a number in (0, 1], got \"1.5\"\n(run with --help for usage)\n"],

@@ -457,6 +457,7 @@ describe("fuzzing every reader", () => {
       "labels.npy": y,
       idx: encodeIdxUint8([4, 4, 4], Uint8Array.from({ length: 64 }, (_, i) => i)),
       "prune-scores": new TextEncoder().encode("index,label,el2n,aum\n0,1,0.5,0.1\n1,0,0.2,0.3\n2,1,0.9,-1\n"),
+      "logged-dynamics": encodeNpy({ data: Float32Array.from({ length: 2 * 4 * 3 }, (_, i) => Math.sin(i)), shape: [2, 4, 3] }),
       safetensors: encodeSafetensors({ "0.weight": w([3, 4]), "0.bias": w([3]), "2.weight": w([2, 3]), "2.bias": w([2]) }),
       onnx: Uint8Array.from([0x08, 0x07, 0x12, 0x05, 0x67, 0x65, 0x6e, 0x6c, 0x61]),
     };

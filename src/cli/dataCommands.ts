@@ -13,13 +13,15 @@ import { formatCsv } from "../data/csv.ts";
 import { encodeNpy } from "../data/npy.ts";
 import { checkOutputPath } from "../io/paths.ts";
 import { loadScoreFile } from "../io/scoreFile.ts";
-import { loadUserData, MAX_CLASSES, type Normalize, type UserData } from "../io/userData.ts";
+import { loadLoggedOutputs } from "../io/loggedOutputs.ts";
+import { loadLabels, loadUserData, MAX_CLASSES, type Normalize, type UserData } from "../io/userData.ts";
+import { dynamicsFromOutputs } from "../scores/logged.ts";
 import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable, Progress } from "../runner/progress.ts";
 import { buildIssues, ISSUE_DESCRIPTIONS, ISSUE_TYPES, type IssueTable, type IssueType } from "../scores/issues.ts";
 import { parseModelSpec, type ClassifierModel } from "../scores/models.ts";
 import { nearestNeighbours } from "../scores/nearDuplicates.ts";
-import { runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainRecipe } from "../scores/pipeline.ts";
+import { dynamicsColumns, OUTPUT_SCORE_IDS, runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainRecipe } from "../scores/pipeline.ts";
 import { keepFraction } from "../scores/selection.ts";
 
 const out = (s: string) => process.stdout.write(s);
@@ -58,7 +60,7 @@ function listOf<T extends string>(valid: readonly T[], what: string) {
   };
 }
 
-type DataFlags = { data: string; labels?: string; xKey?: string; yKey?: string; labelColumn?: string; numClasses?: number; classes?: number; normalize: Normalize; header?: boolean; delimiter?: string };
+type DataFlags = { data?: string; labels?: string; xKey?: string; yKey?: string; labelColumn?: string; numClasses?: number; classes?: number; normalize: Normalize; header?: boolean; delimiter?: string };
 
 /** A CSV delimiter: one character that cannot be part of a number, a quote or a line break. */
 export function delimiterArg(v: string): string {
@@ -69,7 +71,7 @@ type TrainFlags = { model: string; epochs: number; batchSize: number; lr: number
 
 function addDataOptions(c: Command): Command {
   return c
-    .requiredOption("--data <path>", "a folder of IDX files, a .npz (x and y), a .npy of features (with --labels), a .csv[.gz] or an IDX image file (with --labels)")
+    .option("--data <path>", "a folder of IDX files, a .npz (x and y), a .npy of features (with --labels), a .csv[.gz] or an IDX image file (with --labels)")
     .option("--labels <file>", "labels for a .npy or IDX --data: .npy, IDX or one integer per line")
     .option("--x-key <name>", "the features' array name in a .npz", "x")
     .option("--y-key <name>", "the labels' array name in a .npz", "y")
@@ -108,6 +110,7 @@ export function classesFlag(o: { classes?: number; numClasses?: number }): numbe
 export const headerFlag = (h: boolean | undefined): boolean | "auto" => (h === undefined ? "auto" : h);
 
 function load(o: DataFlags): UserData {
+  if (!o.data) throw userError("missing_flag", ["--data"], "give the training data with --data <path>");
   return loadUserData(o.data, { labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses: classesFlag(o), normalize: o.normalize, header: headerFlag(o.header), delimiter: o.delimiter });
 }
 
@@ -200,8 +203,13 @@ export function addDataCommands(program: Command): void {
     .option("--scores <list>", `comma-separated: ${SCORE_IDS.join(",")}`, listOf(SCORE_IDS, "score"), ["el2n", "grand", "forgetting", "aum", "cartography"] as ScoreId[])
     .requiredOption("--out <file>", "scores.csv (pandas.read_csv) or scores.npz (numpy.load: one array per column)")
     .option("--save-dynamics <dir>", "also write the raw per-example dynamics of each run as .npy [epochs × examples] arrays")
+    .option("--dynamics <path>", "scores from outputs you logged in your own training loop, instead of training here: per-epoch logits (or probabilities) of every example — a folder of [N, C] .npy files (one per epoch), an [E, N, C] .npy or a .npz; with --labels (docs/data-scores.md)")
+    .addOption(new Option("--outputs <kind>", "what --dynamics holds").choices(["auto", "logits", "probs"]).default("auto"))
+    .option("--first-epoch <e>", "the epoch number of the first logged array (1: logged after each epoch; 0: the initial model too)", intIn(0, 1, "0 or 1"), 1)
     .option("--json", "print the summary as JSON on stdout")
-    .action(async (o: DataFlags & TrainFlags & { scores: ScoreId[]; out: string; saveDynamics?: string; json?: boolean }) => {
+    .action(async (o: DataFlags & TrainFlags & LoggedFlags & { scores: ScoreId[]; out: string; saveDynamics?: string; json?: boolean }, cmd: Command) => {
+      // from logged outputs the default is every score they give (GraNd needs gradients)
+      if (o.dynamics) return scoresFromLogged(cmd.getOptionValueSource("scores") === "default" ? { ...o, scores: [...OUTPUT_SCORE_IDS] } : o);
       const outPath = checkOut(o.out, [".csv", ".npz"], [["--data", o.data], ["--labels", o.labels]]);
       const dynDir = o.saveDynamics ? resolve(o.saveDynamics) : null;
       if (dynDir) checkDynamicsDir(dynDir, o.saveDynamics!, [o.data, o.labels]);
@@ -300,6 +308,48 @@ export function addDataCommands(program: Command): void {
       }
       out(issueReport(table, d, model, cols, o.top, seconds, outPath));
     });
+}
+
+type LoggedFlags = { dynamics?: string; outputs: "auto" | "logits" | "probs"; firstEpoch: number };
+
+/** `genlab scores --dynamics`: every score that needs no gradient and no extra training, from a user's logged outputs. */
+async function scoresFromLogged(o: DataFlags & TrainFlags & LoggedFlags & { scores: ScoreId[]; out: string; json?: boolean }): Promise<void> {
+  if (o.data) throw userError("bad_flag", ["--data", "--dynamics"], "give --data (genlab trains) or --dynamics (your logged outputs), not both");
+  if (!o.labels) throw userError("missing_flag", ["--labels"], "--dynamics needs the examples' labels: --labels y.npy (or one label per line)");
+  const outPath = checkOut(o.out, [".csv", ".npz"], [["--dynamics", o.dynamics], ["--labels", o.labels]]);
+  const needs: Partial<Record<ScoreId, string>> = {
+    grand: "GraNd needs the model's per-example gradients: run genlab scores --data … with a model, or log gradient norms yourself",
+    memorization: "memorization needs models trained on random subsets: run genlab scores --data … --scores memorization",
+    cl: "confident learning needs out-of-sample probabilities from a cross-fit, not the training fit's: run genlab scores --data … --scores cl",
+  };
+  const cannot = o.scores.filter((s) => needs[s]);
+  if (cannot.length) throw userError("bad_flag", ["--scores"], `${cannot.map((s) => needs[s]).join("; ")}; from --dynamics genlab computes ${OUTPUT_SCORE_IDS.join(", ")}`);
+  const t0 = performance.now();
+  const labels = readLabelsFor(o);
+  const logged = loadLoggedOutputs(o.dynamics!, { n: labels.y.length, minClasses: labels.maxLabel + 1, classes: classesFlag(o), outputs: o.outputs, firstEpoch: o.firstEpoch });
+  const lastEpoch = logged.epochs[logged.epochs.length - 1];
+  const scoreEpoch = o.scoreEpoch === 2 && !logged.epochs.includes(2) ? lastEpoch : o.scoreEpoch;
+  if ((o.scores.includes("el2n")) && !logged.epochs.includes(scoreEpoch)) throw userError("bad_flag", ["--score-epoch"], `epoch ${scoreEpoch} was not logged (logged: ${logged.epochs[0]}..${lastEpoch})`);
+  if (!logged.epochs.some((e) => e >= 1)) throw userError("file", [o.dynamics!], "logs only epoch 0 (the initial model): forgetting, AUM and cartography need epochs after training started");
+  const { dynamics, clipped } = await dynamicsFromOutputs(logged.values, logged.epochs, logged.n, logged.c, labels.y, logged.kind);
+  const { columns, info } = dynamicsColumns([dynamics], new Set(o.scores), scoreEpoch, lastEpoch);
+  const n = logged.n;
+  const cols: Column[] = [{ name: "index", values: Int32Array.from({ length: n }, (_, i) => i), doc: "row of the logged outputs" }, { name: "label", values: labels.y, doc: "given label" }, ...columns];
+  writeFileAtomic(outPath, encodeColumns(outPath, cols));
+  const notes = [...logged.notes, ...(logged.kind === "probs" ? [`margins from log-probabilities equal logit margins; ${clipped} of ${n * logged.epochs.length} (epoch, example) margins were clipped by probabilities that underflowed to 0${clipped ? " (log logits for exact AUM)" : ""}`] : [])];
+  const seconds = (performance.now() - t0) / 1000;
+  if (o.json) {
+    out(JSON.stringify({ out: outPath, examples: n, classes: logged.c, epochs: logged.epochs, outputs: logged.kind, notes, columns: cols.map((c) => ({ name: c.name, doc: c.doc })), info, seconds }, null, 2) + "\n");
+    return;
+  }
+  out(formatTable([["logged", `${logged.describe}: ${n} examples × ${logged.c} classes × ${logged.epochs.length} epochs (${logged.epochs[0]}..${lastEpoch}), ${logged.kind}`], ...notes.map((x) => ["note", x] as [string, string]), ...columns.map((c) => [c.name, c.doc] as [string, string]), ...Object.entries(info).map(([k, v]) => [k, v.toFixed(4)] as [string, string]), ["time", formatDuration(seconds)], ["written", outPath]], "genlab scores (logged dynamics)"));
+}
+
+function readLabelsFor(o: { labels?: string } & { classes?: number; numClasses?: number }): { y: Int32Array; maxLabel: number } {
+  const l = loadLabels(o.labels!, { numClasses: classesFlag(o), minClassesPresent: 1 });
+  let maxLabel = 0;
+  for (const v of l.y) if (v > maxLabel) maxLabel = v;
+  return { y: l.y, maxLabel };
 }
 
 /** The printed report: a summary table, then per type a description and its most severe examples. */

@@ -203,6 +203,13 @@ function toFeatures(x: Raw, normalize: Normalize): { x: Float32Array; d: number;
   return { x: out, d, image, normalization };
 }
 
+/** Labels alone (a .npy, IDX or one-per-line text file; `n` examples when given), checked as `loadUserData` checks them. */
+export function loadLabels(path: string, opts: { n?: number; numClasses?: number; minClassesPresent?: number; examplesName?: string; flag?: string } = {}): { y: Int32Array; numClasses: number; notes: string[] } {
+  if (!existsSync(path)) throw userError("missing_file", [opts.flag ?? "--labels"], `no such file: ${path}`);
+  const raw = readLabelFile(path);
+  return toLabels(raw, opts.n ?? raw.shape[0], opts.examplesName ?? "the data", opts.numClasses, opts.minClassesPresent ?? 2);
+}
+
 export function loadUserData(path: string, opts: UserDataOptions = {}): UserData {
   const flag = opts.flag ?? "--data";
   if (!existsSync(path)) throw userError("missing_file", [flag], `no such file or folder: ${path}`);

@@ -27,8 +27,12 @@ import { averageDynamics, dynamicsAtEpoch, dynamicsRecorder, forgettingOf, steps
 import { memorizationEstimate, memorizationProxy, subsetMasks } from "./memorization.ts";
 import type { ClassifierModel } from "./models.ts";
 
-export const SCORE_IDS = ["el2n", "grand", "forgetting", "aum", "cartography", "cl", "memorization"] as const;
+export const SCORE_IDS = ["el2n", "grand", "forgetting", "aum", "cartography", "margin", "loss", "cl", "memorization"] as const;
 export type ScoreId = (typeof SCORE_IDS)[number];
+/** The scores computed from per-epoch outputs alone (no gradient, no extra training): what logged dynamics give. */
+export const OUTPUT_SCORE_IDS = ["el2n", "forgetting", "aum", "cartography", "margin", "loss"] as const satisfies readonly ScoreId[];
+/** The scores computed from a run's dynamics (the logger's [epochs × examples] arrays). */
+const DYNAMICS_SCORE_IDS: readonly ScoreId[] = [...OUTPUT_SCORE_IDS, "grand"];
 
 export type TrainRecipe = { epochs: number; batchSize: number; lr: number; optimizer: "sgd" | "adam"; momentum: number; weightDecay: number };
 
@@ -145,13 +149,49 @@ function correctnessOf(probs: Float32Array, labels: ArrayLike<number>, c: number
   });
 }
 
+/**
+ * The score columns of one or more runs' dynamics (each score averaged over the runs): EL2N and GraNd at
+ * `scoreEpoch`, margin and loss at `lastEpoch`, forgetting, AUM and cartography over the epochs ≥ 1. The one
+ * place these columns are made: genlab's own trainings and a user's logged outputs (scores/logged.ts) alike.
+ */
+export function dynamicsColumns(dynamics: Dynamics[], want: ReadonlySet<ScoreId>, scoreEpoch: number, lastEpoch: number): { columns: Column[]; info: Record<string, number> } {
+  const n = dynamics[0].n;
+  const runs = dynamics.length;
+  const columns: Column[] = [];
+  const avg = averageDynamics(dynamics);
+  const mean = (f: (d: Dynamics) => ArrayLike<number>) => {
+    const out = new Float64Array(n);
+    for (const d of dynamics) {
+      const v = f(d);
+      for (let i = 0; i < n; i++) out[i] += v[i] / runs;
+    }
+    return out;
+  };
+  if (want.has("el2n")) columns.push({ name: "el2n", values: Float64Array.from(dynamicsAtEpoch(avg, "el2n", scoreEpoch)), doc: `EL2N at epoch ${scoreEpoch}, mean of ${runs} run(s) (Paul et al. 2021)` });
+  if (want.has("grand")) columns.push({ name: "grand", values: Float64Array.from(dynamicsAtEpoch(avg, "grad_norm", scoreEpoch)), doc: `GraNd (full-parameter gradient norm) at epoch ${scoreEpoch}, mean of ${runs} run(s)` });
+  if (want.has("forgetting")) columns.push({ name: "forgetting", values: mean(forgettingOf), doc: `forgetting events over epochs 1..${lastEpoch} (never learned = the number of epochs), mean over runs (Toneva et al. 2019)` });
+  if (want.has("aum")) columns.push({ name: "aum", values: mean(aum), doc: `area under the logit margin over epochs 1..${lastEpoch}, mean over runs (Pleiss et al. 2020); low = suspicious` });
+  if (want.has("cartography")) {
+    const carts = dynamics.map((d) => cartography(d));
+    for (const k of ["confidence", "variability", "correctness"] as const) {
+      const out = new Float64Array(n);
+      for (const ct of carts) for (let i = 0; i < n; i++) out[i] += ct[k][i] / carts.length;
+      columns.push({ name: `cartography_${k}`, values: out, doc: `data-map ${k} over epochs 1..${lastEpoch} (Swayamdipta et al. 2020), mean over runs` });
+    }
+  }
+  if (want.has("margin")) columns.push({ name: "margin", values: Float64Array.from(dynamicsAtEpoch(avg, "margin", lastEpoch)), doc: `logit margin z_y − max_{k≠y} z_k at epoch ${lastEpoch}, mean of ${runs} run(s)` });
+  if (want.has("loss")) columns.push({ name: "loss", values: Float64Array.from(dynamicsAtEpoch(avg, "loss", lastEpoch)), doc: `per-example cross-entropy at epoch ${lastEpoch}, mean of ${runs} run(s)` });
+  const info = { train_accuracy_final: dynamicsAtEpoch(avg, "correct", lastEpoch).reduce((a, b) => a + b, 0) / n };
+  return { columns, info };
+}
+
 export async function runScoreJob(job: ScoreJob): Promise<ScoreResult> {
   const want = new Set(job.scores);
   const n = numRows(job.data);
   const c = job.data.numClasses;
   const y = job.data.y as Int32Array;
   const E = job.recipe.epochs;
-  const needDynamics = ["el2n", "grand", "forgetting", "aum", "cartography"].some((s) => want.has(s as ScoreId));
+  const needDynamics = DYNAMICS_SCORE_IDS.some((s) => want.has(s));
   const runs = needDynamics ? job.runs : 0;
   const folds = want.has("cl") ? (job.folds ?? 5) : 0;
   const memRuns = want.has("memorization") ? (job.memRuns ?? 16) : 0;
@@ -177,28 +217,9 @@ export async function runScoreJob(job: ScoreJob): Promise<ScoreResult> {
     done += E;
   }
   if (runs) {
-    const avg = averageDynamics(dynamics);
-    const mean = (f: (d: Dynamics) => ArrayLike<number>) => {
-      const out = new Float64Array(n);
-      for (const d of dynamics) {
-        const v = f(d);
-        for (let i = 0; i < n; i++) out[i] += v[i] / dynamics.length;
-      }
-      return out;
-    };
-    if (want.has("el2n")) columns.push({ name: "el2n", values: Float64Array.from(dynamicsAtEpoch(avg, "el2n", scoreEpoch)), doc: `EL2N at epoch ${scoreEpoch}, mean of ${runs} run(s) (Paul et al. 2021)` });
-    if (want.has("grand")) columns.push({ name: "grand", values: Float64Array.from(dynamicsAtEpoch(avg, "grad_norm", scoreEpoch)), doc: `GraNd (full-parameter gradient norm) at epoch ${scoreEpoch}, mean of ${runs} run(s)` });
-    if (want.has("forgetting")) columns.push({ name: "forgetting", values: mean(forgettingOf), doc: "forgetting events over epochs 1..E (never learned = E), mean over runs (Toneva et al. 2019)" });
-    if (want.has("aum")) columns.push({ name: "aum", values: mean(aum), doc: "area under the logit margin over epochs 1..E, mean over runs (Pleiss et al. 2020); low = suspicious" });
-    if (want.has("cartography")) {
-      const carts = dynamics.map((d) => cartography(d));
-      for (const k of ["confidence", "variability", "correctness"] as const) {
-        const out = new Float64Array(n);
-        for (const ct of carts) for (let i = 0; i < n; i++) out[i] += ct[k][i] / carts.length;
-        columns.push({ name: `cartography_${k}`, values: out, doc: `data-map ${k} over epochs 1..E (Swayamdipta et al. 2020), mean over runs` });
-      }
-    }
-    info.train_accuracy_final = dynamicsAtEpoch(avg, "correct", E).reduce((a, b) => a + b, 0) / n;
+    const d = dynamicsColumns(dynamics, want, scoreEpoch, E);
+    columns.push(...d.columns);
+    Object.assign(info, d.info);
   }
 
   // 2. K-fold cross-fit: out-of-sample probabilities

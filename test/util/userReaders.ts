@@ -5,6 +5,7 @@
  */
 import { readUserFile } from "../../src/io/paths.ts";
 import { denseFromOnnx, denseFromSafetensors, networkIO } from "../../src/io/modelFiles.ts";
+import { loadLoggedOutputs } from "../../src/io/loggedOutputs.ts";
 import { loadScoreFile } from "../../src/io/scoreFile.ts";
 import { loadUserData } from "../../src/io/userData.ts";
 
@@ -38,6 +39,15 @@ export const READERS: Reader[] = [
       const s = loadScoreFile(p);
       if (s.scores.length !== s.rows || (s.index && new Set(s.index).size !== s.rows)) throw new Error("inconsistent score file");
       return { rows: s.rows, cols: s.header.length, values: s.scores.length };
+    },
+  },
+  {
+    name: "logged-dynamics",
+    file: "logits.npy",
+    read: (p) => {
+      const l = loadLoggedOutputs(p, { n: 4, minClasses: 2 });
+      if (l.values.some((v) => v.length !== l.n * l.c) || l.values.length !== l.epochs.length) throw new Error("inconsistent logged outputs");
+      return { rows: l.n, cols: l.c, values: l.values.length * l.n * l.c };
     },
   },
   {

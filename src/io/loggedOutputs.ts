@@ -1,0 +1,138 @@
+/**
+ * Per-epoch outputs a user logged in their own training loop (`genlab scores --dynamics`), in the layouts a
+ * PyTorch or JAX loop writes most easily:
+ *
+ *   a folder     one [N, C] .npy per epoch; the files in natural order (epoch_2 before epoch_10) are the
+ *                epochs first-epoch, first-epoch + 1, … (integrations/pytorch/genlab_logger.py writes
+ *                epoch_0001.npy, …); other files are ignored
+ *   .npy         one [E, N, C] array (or [N, C]: a single epoch)
+ *   .npz         one [E, N, C] array, or one [N, C] array per epoch (natural order of the names)
+ *
+ * Logits are preferred; probabilities are accepted. `outputs: "auto"` reads probabilities when every value
+ * of the first epoch is in [0, 1] and every row sums to 1 (± 1e-3), logits otherwise; declared
+ * probabilities that are not (a row that does not sum to 1: logits passed as probabilities) are refused.
+ * Every problem is one `GenlabError` naming the file and the epoch (and the row): shapes that differ
+ * across epochs, N different from the labels', NaN or infinite values, fewer classes than the labels need,
+ * sizes past the limit (checked from the headers before the values are read).
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { userError } from "../core/errors.ts";
+import { decodeNpy, type NpyArray } from "../data/npy.ts";
+import { parseNpz } from "../data/npz.ts";
+import { readUserFile } from "./paths.ts";
+
+export type LoggedKind = "logits" | "probs";
+
+export type LoggedOutputs = {
+  epochs: number[];
+  n: number;
+  c: number;
+  /** One [N × C] float32 array per epoch. */
+  values: Float32Array[];
+  kind: LoggedKind;
+  /** How the kind was decided, and anything a user should know. */
+  notes: string[];
+  describe: string;
+};
+
+/** Most logged values genlab reads (2³⁰ float32: 4 GiB of host memory). */
+export const MAX_LOGGED_VALUES = 2 ** 30;
+/** Largest single logged file (2 GiB). */
+const MAX_FILE = 2 ** 31 - 1;
+
+const natural = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+
+type Epoch = { name: string; array: NpyArray; at: number };
+
+function epochsOf(path: string, flag: string): { epochs: Epoch[]; describe: string } {
+  if (!existsSync(path)) throw userError("missing_file", [flag], `no such file or folder: ${path}`);
+  if (statSync(path).isDirectory()) {
+    const files = readdirSync(path).filter((f) => f.toLowerCase().endsWith(".npy")).sort(natural);
+    if (!files.length) throw userError("file", [path], "holds no .npy files; expected one [N, C] array per epoch (epoch_0001.npy, …)");
+    const epochs: Epoch[] = files.map((f, i) => {
+      const p = join(path, f);
+      const a = decodeNpy(readUserFile(p, p, MAX_FILE), p);
+      if (a.shape.length !== 2) throw userError("file", [p], `epoch ${i + 1} has shape [${a.shape.join(", ")}]; each file of a folder is one epoch's [N, C] outputs`);
+      return { name: p, array: a, at: i };
+    });
+    return { epochs, describe: `${path}: ${files.length} files` };
+  }
+  const bytes = readUserFile(path, flag, MAX_FILE, "file");
+  const lower = path.toLowerCase();
+  let arrays: [string, NpyArray][];
+  if (lower.endsWith(".npy")) arrays = [[path, decodeNpy(bytes, path)]];
+  else if (lower.endsWith(".npz")) arrays = Object.entries(parseNpz(bytes, path)).sort(([a], [b]) => natural(a, b)).map(([k, v]) => [`${path}:${k}`, v]);
+  else throw userError("bad_flag", [flag], `${path}: expected a folder of per-epoch .npy files, an [E, N, C] .npy or a .npz`);
+  if (!arrays.length) throw userError("file", [path], "holds no arrays");
+  if (arrays.length === 1 && arrays[0][1].shape.length === 3) {
+    const [name, a] = arrays[0];
+    const [E, N, C] = a.shape;
+    if (E * N * C > MAX_LOGGED_VALUES) throw userError("file", [name], `holds ${E} × ${N} × ${C} values, more than the ${MAX_LOGGED_VALUES} genlab reads`);
+    const per = N * C;
+    const epochs = Array.from({ length: E }, (_, e) => ({ name, at: e, array: { data: a.data.subarray(e * per, (e + 1) * per), shape: [N, C] } as NpyArray }));
+    return { epochs, describe: `${name}: [${E}, ${N}, ${C}]` };
+  }
+  const epochs = arrays.map(([name, a], i) => {
+    if (a.shape.length !== 2) throw userError("file", [name], `has shape [${a.shape.join(", ")}]; expected one [E, N, C] array or one [N, C] array per epoch`);
+    return { name, array: a, at: i };
+  });
+  return { epochs, describe: `${path}: ${epochs.length} array(s)` };
+}
+
+/** Whether row i of [rows × c] is a probability vector (entries in [0, 1], sum 1 ± 1e-3); else the reason. */
+function probabilityRowProblem(v: ArrayLike<number>, i: number, c: number): string | null {
+  let s = 0;
+  for (let k = 0; k < c; k++) {
+    const p = v[i * c + k];
+    if (p < 0 || p > 1) return `holds ${p} (class ${k})`;
+    s += p;
+  }
+  return Math.abs(s - 1) > 1e-3 ? `sums to ${s.toPrecision(6)}` : null;
+}
+
+/**
+ * Read logged outputs for `n` examples whose labels need `minClasses` classes. `firstEpoch`: the epoch
+ * number of the first array (1 when the loop logs after each epoch, 0 when it also logged the initial model).
+ */
+export function loadLoggedOutputs(path: string, opts: { n: number; minClasses: number; classes?: number; outputs?: LoggedKind | "auto"; firstEpoch?: number; flag?: string }): LoggedOutputs {
+  const flag = opts.flag ?? "--dynamics";
+  const { epochs, describe } = epochsOf(path, flag);
+  const [N, C] = epochs[0].array.shape;
+  const first = opts.firstEpoch ?? 1;
+  if (epochs.length * N * C > MAX_LOGGED_VALUES) throw userError("file", [path], `holds ${epochs.length} epochs × ${N} × ${C} values, more than the ${MAX_LOGGED_VALUES} genlab reads`);
+  for (const ep of epochs) {
+    const [n, c] = ep.array.shape;
+    if (n !== N || c !== C) throw userError("file", [ep.name], `epoch ${first + ep.at} has shape [${n}, ${c}], epoch ${first} [${N}, ${C}]: every epoch logs the same examples and classes`);
+  }
+  if (N !== opts.n) throw userError("file", [epochs[0].name], `logs ${N} examples per epoch, the labels have ${opts.n}`);
+  if (C < 2) throw userError("file", [epochs[0].name], `logs ${C} output per example; expected one per class ([N, C], C ≥ 2: for a binary classifier log both classes' logits, or [−z, z])`);
+  if (C < opts.minClasses) throw userError("file", [epochs[0].name], `logs ${C} classes, the labels go up to ${opts.minClasses - 1}`);
+  if (opts.classes !== undefined && C !== opts.classes) throw userError("file", [epochs[0].name], `logs ${C} classes, --classes says ${opts.classes}`);
+  const values: Float32Array[] = [];
+  for (const ep of epochs) {
+    const v = ep.array.data;
+    for (let t = 0; t < v.length; t++) {
+      if (!Number.isFinite(v[t])) throw userError("file", [ep.name], `epoch ${first + ep.at}, row ${Math.floor(t / C)}, class ${t % C} is ${v[t]}; logged outputs must be finite`);
+    }
+    values.push(v instanceof Float32Array ? v : Float32Array.from(v));
+  }
+  const notes: string[] = [];
+  let kind: LoggedKind;
+  const declared = opts.outputs ?? "auto";
+  if (declared === "auto") {
+    let probs = true;
+    for (let i = 0; i < N && probs; i++) if (probabilityRowProblem(values[0], i, C)) probs = false;
+    kind = probs ? "probs" : "logits";
+    notes.push(probs ? `read as probabilities (every row of epoch ${first} is in [0, 1] and sums to 1); pass --outputs logits if they are not` : "read as logits (the rows are not probability vectors)");
+  } else kind = declared;
+  if (kind === "probs") {
+    values.forEach((v, e) => {
+      for (let i = 0; i < N; i++) {
+        const why = probabilityRowProblem(v, i, C);
+        if (why) throw userError("file", [epochs[e].name], `epoch ${first + e}, row ${i} ${why}: not a probability vector${declared === "probs" ? " (logits? pass --outputs logits)" : ""}`);
+      }
+    });
+  }
+  return { epochs: epochs.map((ep) => first + ep.at), n: N, c: C, values, kind, notes, describe };
+}

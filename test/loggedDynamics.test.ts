@@ -1,0 +1,167 @@
+// Issue 22, deliverable 1: data scores from outputs a user logged in their own loop (`genlab scores
+// --dynamics`). Scores from logged logits equal genlab's own dynamics path fed the same network, and a numpy
+// reference on a fixture; bad logged inputs are one line naming the file and the epoch, with nothing written.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { numpy as np } from "@jax-js/jax";
+import { keyFromSeed } from "../src/core/prng.ts";
+import { encodeNpy } from "../src/data/npy.ts";
+import { applyMlp, initMlp, mlpSpec } from "../src/nn/dense.ts";
+import { dynamicsRow, mlpDynamics, type Dynamics } from "../src/scores/dynamics.ts";
+import { dynamicsFromOutputs } from "../src/scores/logged.ts";
+import { dynamicsColumns } from "../src/scores/pipeline.ts";
+import { genlabHere } from "./util/cliHere.ts";
+
+const PY = "/usr/bin/python3";
+const hasNumpy = existsSync(PY) && spawnSync(PY, ["-c", "import numpy"]).status === 0;
+
+/** A deterministic host generator (a fixture, not a random draw of the library). */
+function lcg(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+function fixture(E: number, N: number, C: number, seed = 1) {
+  const r = lcg(seed);
+  const y = Int32Array.from({ length: N }, () => Math.floor(r() * C));
+  // logits that drift towards the label over the epochs, with noise (some examples flip, some never learned)
+  const logits = Array.from({ length: E }, (_, e) => Float32Array.from({ length: N * C }, (_, t) => (t % C === y[Math.floor(t / C)] ? (e + 1) * (Math.floor(t / C) % 7 === 0 ? -0.4 : 0.5) : 0) + 2 * (r() - 0.5)));
+  return { y, logits };
+}
+
+describe("issue 22: scores from logged outputs", () => {
+  it("equal genlab's own dynamics path on the same network, epoch by epoch (loss, margin, correct, p_true, EL2N and every score column)", async () => {
+    const [N, D, C, E] = [64, 6, 3, 4];
+    const spec = mlpSpec({ dims: [D, 8, C], activation: "relu", bias: true });
+    const r = lcg(7);
+    const xHost = Float32Array.from({ length: N * D }, () => 2 * r() - 1);
+    const y = Int32Array.from({ length: N }, (_, i) => i % C);
+    const measure = mlpDynamics(spec);
+    const own: Dynamics = { epochs: [], n: N, values: { loss: new Float32Array(E * N), margin: new Float32Array(E * N), correct: new Float32Array(E * N), p_true: new Float32Array(E * N), el2n: new Float32Array(E * N) } };
+    const logged: Float32Array[] = [];
+    for (let e = 0; e < E; e++) {
+      // a different network at each "epoch" (the parameters a training loop would have)
+      const params = initMlp(spec, keyFromSeed(100 + e));
+      const q = measure(params, np.array(xHost).reshape([N, D]), np.array(y));
+      for (const k of ["loss", "margin", "correct", "p_true", "el2n"] as const) own.values[k]!.set((await q[k]!.data()) as Float32Array, e * N);
+      q.grad_norm?.dispose();
+      own.epochs.push(e + 1);
+      const p2 = initMlp(spec, keyFromSeed(100 + e));
+      logged.push((await applyMlp(spec, p2, np.array(xHost).reshape([N, D])).data()) as Float32Array);
+    }
+    const { dynamics, clipped } = await dynamicsFromOutputs(logged, [1, 2, 3, 4], N, C, y, "logits");
+    assert.equal(clipped, 0);
+    let maxDiff = 0;
+    for (const k of ["loss", "margin", "correct", "p_true", "el2n"] as const) {
+      for (let e = 0; e < E; e++) {
+        const a = dynamicsRow(own, k, e);
+        const b = dynamicsRow(dynamics, k, e);
+        for (let i = 0; i < N; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+      }
+    }
+    process.stderr.write(`# logged logits vs genlab's own dynamics path: max |Δ| ${maxDiff.toExponential(2)}\n`);
+    assert.ok(maxDiff < 1e-5, `max |Δ| over every quantity ${maxDiff}`);
+    const want = new Set(["el2n", "forgetting", "aum", "cartography", "margin", "loss"] as const);
+    const a = dynamicsColumns([own], want, 2, E).columns;
+    const b = dynamicsColumns([dynamics], want, 2, E).columns;
+    assert.deepEqual(a.map((c) => c.name), b.map((c) => c.name));
+    for (const [j, c] of a.entries()) for (let i = 0; i < N; i++) assert.ok(Math.abs(Number(c.values[i]) - Number(b[j].values[i])) < 1e-5, `${c.name}[${i}]`);
+  });
+
+  it("probabilities: the same scores as their logits (margins are log-probability differences), clipped margins counted", async () => {
+    const { y, logits } = fixture(3, 50, 4);
+    const probs = logits.map((z) => {
+      const p = new Float32Array(z.length);
+      for (let i = 0; i < 50; i++) {
+        let m = -Infinity;
+        for (let k = 0; k < 4; k++) m = Math.max(m, z[i * 4 + k]);
+        let s = 0;
+        for (let k = 0; k < 4; k++) s += Math.exp(z[i * 4 + k] - m);
+        for (let k = 0; k < 4; k++) p[i * 4 + k] = Math.exp(z[i * 4 + k] - m) / s;
+      }
+      return p;
+    });
+    const a = await dynamicsFromOutputs(logits, [1, 2, 3], 50, 4, y, "logits");
+    const b = await dynamicsFromOutputs(probs, [1, 2, 3], 50, 4, y, "probs");
+    assert.equal(b.clipped, 0);
+    for (const k of ["loss", "margin", "p_true", "el2n"] as const) for (let t = 0; t < 150; t++) assert.ok(Math.abs(a.dynamics.values[k]![t] - b.dynamics.values[k]![t]) < 1e-4, `${k}[${t}]`);
+    const under = probs.map((p) => p.slice());
+    under[0][0 * 4 + ((y[0] + 1) % 4)] = 0;
+    assert.equal((await dynamicsFromOutputs(under, [1, 2, 3], 50, 4, y, "probs")).clipped, 1);
+  });
+
+  it("genlab scores --dynamics (a folder of per-epoch .npy files, and one [E, N, C] .npy) agrees with numpy", { skip: hasNumpy ? false : "needs /usr/bin/python3 with numpy" }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-logged-"));
+    const [E, N, C] = [5, 200, 4];
+    const { y, logits } = fixture(E, N, C, 3);
+    mkdirSync(join(dir, "logits"));
+    logits.forEach((z, e) => writeFileSync(join(dir, "logits", `epoch_${String(e + 1).padStart(4, "0")}.npy`), encodeNpy({ data: z, shape: [N, C] })));
+    const all = new Float32Array(E * N * C);
+    logits.forEach((z, e) => all.set(z, e * N * C));
+    writeFileSync(join(dir, "all.npy"), encodeNpy({ data: all, shape: [E, N, C] }));
+    writeFileSync(join(dir, "y.npy"), encodeNpy({ data: y, shape: [N] }));
+    const scores = "el2n,forgetting,aum,cartography,margin,loss";
+    const r1 = await genlabHere(["scores", "--dynamics", join(dir, "logits"), "--labels", join(dir, "y.npy"), "--scores", scores, "--out", join(dir, "s1.csv")]);
+    assert.equal(r1.code, 0, r1.stderr);
+    const r2 = await genlabHere(["scores", "--dynamics", join(dir, "all.npy"), "--labels", join(dir, "y.npy"), "--scores", scores, "--out", join(dir, "s2.csv")]);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.equal(readFileSync(join(dir, "s1.csv"), "utf8"), readFileSync(join(dir, "s2.csv"), "utf8"), "both layouts give the same scores");
+    const code = `
+import numpy as np, csv
+z = np.load(${JSON.stringify(join(dir, "all.npy"))}).astype(np.float64); y = np.load(${JSON.stringify(join(dir, "y.npy"))})
+E, N, C = z.shape; oh = np.eye(C)[y]
+zs = z - z.max(-1, keepdims=True); p = np.exp(zs) / np.exp(zs).sum(-1, keepdims=True)
+el2n = np.sqrt(((p - oh) ** 2).sum(-1))            # [E, N]
+zt = (z * oh).sum(-1); zo = np.where(oh > 0, -np.inf, z).max(-1); margin = zt - zo
+correct = (z.argmax(-1) == y)
+pt = (p * oh).sum(-1); loss = -np.log(pt)
+forget = np.array([(c[:-1] & ~c[1:]).sum() if c.any() else E for c in correct.T])
+ref = {"el2n": el2n[1], "aum": margin.mean(0), "forgetting": forget, "cartography_confidence": pt.mean(0), "cartography_variability": pt.std(0), "cartography_correctness": correct.mean(0), "margin": margin[-1], "loss": loss[-1]}
+rows = list(csv.DictReader(open(${JSON.stringify(join(dir, "s1.csv"))})))
+print(max(abs(float(r[k]) - ref[k][i]) for k in ref for i, r in enumerate(rows)))
+`;
+    const py = spawnSync(PY, ["-c", code], { encoding: "utf8" });
+    assert.equal(py.status, 0, py.stderr);
+    const maxDiff = Number(py.stdout.trim());
+    process.stderr.write(`# genlab scores --dynamics vs numpy (float64): max |Δ| ${maxDiff.toExponential(2)}\n`);
+    assert.ok(maxDiff < 1e-4, `max |genlab − numpy| over every score and example: ${maxDiff}`);
+  });
+
+  it("bad logged inputs: one line naming the file and the epoch, nothing written", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-logged-bad-"));
+    const [N, C] = [10, 3];
+    const y = Int32Array.from({ length: N }, (_, i) => i % C);
+    writeFileSync(join(dir, "y.npy"), encodeNpy({ data: y, shape: [N] }));
+    const z = (n = N, c = C, f = (t: number) => Math.sin(t)) => Float32Array.from({ length: n * c }, (_, t) => f(t));
+    const folder = (name: string, arrays: { data: Float32Array; shape: number[] }[]) => {
+      mkdirSync(join(dir, name));
+      arrays.forEach((a, e) => writeFileSync(join(dir, name, `epoch_${e + 1}.npy`), encodeNpy(a)));
+      return join(dir, name);
+    };
+    const probs = (t: number) => (t % C === 0 ? 0.5 : 0.25);
+    const nan = z();
+    nan[7] = NaN;
+    const cases: [string, string[], RegExp][] = [
+      ["shapes differ across epochs", ["--dynamics", folder("ragged", [{ data: z(), shape: [N, C] }, { data: z(N, C + 1), shape: [N, C + 1] }])], /epoch 2 has shape \[10, 4\], epoch 1 \[10, 3\]/],
+      ["N differs from the labels", ["--dynamics", folder("short", [{ data: z(N - 1), shape: [N - 1, C] }])], /logs 9 examples per epoch, the labels have 10/],
+      ["NaN", ["--dynamics", folder("nan", [{ data: z(), shape: [N, C] }, { data: nan, shape: [N, C] }])], /epoch 2, row 2, class 1 is NaN/],
+      ["fewer classes than the labels", ["--dynamics", folder("c2", [{ data: z(N, 2), shape: [N, 2] }])], /logs 2 classes, the labels go up to 2/],
+      ["logits declared as probabilities", ["--dynamics", folder("logits-as-probs", [{ data: z(), shape: [N, C] }]), "--outputs", "probs"], /epoch 1, row 0 .*not a probability vector \(logits\? pass --outputs logits\)/],
+      ["probabilities that do not sum to 1 after a first epoch that does", ["--dynamics", folder("sum", [{ data: z(N, C, probs), shape: [N, C] }, { data: z(N, C, () => 0.3), shape: [N, C] }])], /epoch 2, row 0 sums to 0\.9/],
+      ["GraNd from logged outputs", ["--dynamics", folder("ok", [{ data: z(), shape: [N, C] }]), "--scores", "el2n,grand"], /GraNd needs the model's per-example gradients/],
+      ["no labels", ["--dynamics", join(dir, "ok")], /--dynamics needs the examples' labels/],
+    ];
+    for (const [what, args, pat] of cases) {
+      const out = join(dir, "s.csv");
+      const r = await genlabHere(["scores", ...args, ...(args.includes("--labels") || what === "no labels" ? [] : ["--labels", join(dir, "y.npy")]), "--out", out]);
+      assert.equal(r.code, 1, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, /^✖ /, what);
+      assert.match(r.stderr, pat, what);
+      assert.ok(!existsSync(out), `${what}: nothing written`);
+    }
+  });
+});
