@@ -32,6 +32,7 @@ import { runCalculator, CALCULATORS } from "../theory/calculators.ts";
 import { BACKEND, describeBackend } from "../platform/backend.ts";
 import { addDataCommands } from "./dataCommands.ts";
 import { addMeasureCommand } from "./measureCommand.ts";
+import { addCalibrateCommand } from "./calibrateCommand.ts";
 
 const CATALOGUE = { papers: PAPERS.map((p) => ({ ...p, ...PAPER_SPECS[p.number] })), classMeaning: CLASS_MEANING };
 const BIN = resolve(import.meta.dirname, "../../bin/genlab.js");
@@ -560,6 +561,7 @@ export function buildProgram(): Command {
     });
   addDataCommands(program);
   addMeasureCommand(program);
+  addCalibrateCommand(program);
   program.addHelpText(
     "after",
     `
