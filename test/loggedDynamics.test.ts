@@ -165,3 +165,69 @@ print(max(abs(float(r[k]) - ref[k][i]) for k in ref for i, r in enumerate(rows))
     }
   });
 });
+
+describe("issue 22: genlab issues --pred-probs (your own out-of-sample probabilities, nothing trained)", () => {
+  it("label issues from the probabilities (the library's count), near-duplicates from --features, the dynamics types from --dynamics; inputs missing for a type asked for are named", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-predprobs-"));
+    const [N, C] = [300, 3];
+    const r = lcg(11);
+    const truth = Int32Array.from({ length: N }, (_, i) => i % C);
+    const flipped = new Set(Array.from({ length: 15 }, (_, k) => k * 20 + 1));
+    const y = Int32Array.from(truth, (t, i) => (flipped.has(i) ? (t + 1) % C : t));
+    const p = new Float32Array(N * C);
+    for (let i = 0; i < N; i++) {
+      const conf = 0.7 + 0.25 * r();
+      for (let k = 0; k < C; k++) p[i * C + k] = k === truth[i] ? conf : (1 - conf) / (C - 1);
+    }
+    writeFileSync(join(dir, "p.npy"), encodeNpy({ data: p, shape: [N, C] }));
+    writeFileSync(join(dir, "y.npy"), encodeNpy({ data: y, shape: [N] }));
+    const feats = Float32Array.from({ length: N * 5 }, () => r());
+    feats.set(feats.subarray(0, 5), 5 * 5); // row 5 is a copy of row 0
+    writeFileSync(join(dir, "f.npy"), encodeNpy({ data: feats, shape: [N, 5] }));
+    const E = 4;
+    const z = new Float32Array(E * N * C);
+    for (let e = 0; e < E; e++) for (let i = 0; i < N; i++) for (let k = 0; k < C; k++) z[(e * N + i) * C + k] = (k === y[i] ? (flipped.has(i) ? 0.2 * e : e) : 0) + r();
+    writeFileSync(join(dir, "z.npy"), encodeNpy({ data: z, shape: [E, N, C] }));
+    const out = join(dir, "i.csv");
+    const res = await genlabHere(["issues", "--pred-probs", join(dir, "p.npy"), "--labels", join(dir, "y.npy"), "--features", join(dir, "f.npy"), "--dynamics", join(dir, "z.npy"), "--out", out]);
+    assert.equal(res.code, 0, res.stderr);
+    for (const t of ["label", "near_duplicate", "memorized", "hard_to_learn", "ambiguous"]) assert.match(res.stdout, new RegExp(`-+ ${t} issues -+`), t);
+    const text = readFileSync(out, "utf8").trim().split("\n");
+    const head = text[0].split(",");
+    const rows = text.slice(1).map((l) => l.split(",").map(Number));
+    const col = (name: string) => rows.map((row) => row[head.indexOf(name)]);
+    const { findLabelIssues } = await import("../src/scores/confidentLearning.ts");
+    const lib = findLabelIssues(y, { data: p, n: N, c: C });
+    assert.deepEqual(col("is_label_issue"), Array.from(lib), "the CLI flags exactly what the library flags");
+    const caught = [...flipped].filter((i) => col("is_label_issue")[i] === 1).length;
+    assert.ok(caught >= 13, `${caught} of 15 flipped labels flagged`);
+    assert.equal(col("is_near_duplicate_issue")[5], 1, "the copied row is a near-duplicate");
+    assert.equal(col("is_near_duplicate_issue")[0], 1, "and so is its original");
+    // only the probabilities: the label audit alone; a type whose input is missing is named
+    const only = await genlabHere(["issues", "--pred-probs", join(dir, "p.npy"), "--labels", join(dir, "y.npy"), "--out", join(dir, "j.csv")]);
+    assert.equal(only.code, 0, only.stderr);
+    assert.doesNotMatch(only.stdout, /near_duplicate issues/);
+    const ask = await genlabHere(["issues", "--pred-probs", join(dir, "p.npy"), "--labels", join(dir, "y.npy"), "--types", "label,ambiguous", "--out", join(dir, "k.csv")]);
+    assert.equal(ask.code, 1, ask.stderr);
+    assert.match(ask.stderr, /ambiguous needs --dynamics/);
+  });
+
+  it("bad predictions: a binary vector (orientation), logits, a row count that differs — one line, nothing written", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-predprobs-bad-"));
+    const y = Int32Array.from({ length: 10 }, (_, i) => i % 2);
+    writeFileSync(join(dir, "y.npy"), encodeNpy({ data: y, shape: [10] }));
+    const cases: [string, { data: Float32Array; shape: number[] }, RegExp][] = [
+      ["a binary vector", { data: new Float32Array(10).fill(0.3), shape: [10] }, /leaves the class it belongs to ambiguous; pass \[N, 2\]/],
+      ["logits", { data: Float32Array.from({ length: 20 }, (_, t) => t - 5), shape: [10, 2] }, /row 0 holds -5 .*logits\? apply a softmax first/],
+      ["too few rows", { data: new Float32Array(18).fill(0.5), shape: [9, 2] }, /has 9 rows, the labels 10/],
+    ];
+    for (const [what, arr, pat] of cases) {
+      writeFileSync(join(dir, "p.npy"), encodeNpy(arr));
+      const out = join(dir, "o.csv");
+      const r = await genlabHere(["issues", "--pred-probs", join(dir, "p.npy"), "--labels", join(dir, "y.npy"), "--out", out]);
+      assert.equal(r.code, 1, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, pat, what);
+      assert.ok(!existsSync(out), `${what}: nothing written`);
+    }
+  });
+});

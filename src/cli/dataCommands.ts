@@ -13,9 +13,12 @@ import { formatCsv } from "../data/csv.ts";
 import { encodeNpy } from "../data/npy.ts";
 import { checkOutputPath } from "../io/paths.ts";
 import { loadScoreFile } from "../io/scoreFile.ts";
-import { loadLoggedOutputs } from "../io/loggedOutputs.ts";
+import { loadFeatures, loadLoggedOutputs, loadPredProbs } from "../io/loggedOutputs.ts";
 import { loadLabels, loadUserData, MAX_CLASSES, type Normalize, type UserData } from "../io/userData.ts";
+import { findLabelIssues, selfConfidence } from "../scores/confidentLearning.ts";
+import { dynamicsAtEpoch, type Dynamics } from "../scores/dynamics.ts";
 import { dynamicsFromOutputs } from "../scores/logged.ts";
+import { memorizationProxy } from "../scores/memorization.ts";
 import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable, Progress } from "../runner/progress.ts";
 import { buildIssues, ISSUE_DESCRIPTIONS, ISSUE_TYPES, type IssueTable, type IssueType } from "../scores/issues.ts";
@@ -267,8 +270,15 @@ export function addDataCommands(program: Command): void {
     .option("--types <list>", `comma-separated issue types: ${ISSUE_TYPES.join(",")}`, listOf(ISSUE_TYPES, "issue type"), [...ISSUE_TYPES] as IssueType[])
     .requiredOption("--out <file>", "issues.csv (pandas.read_csv) or issues.npz")
     .option("--top <k>", "examples shown per issue type in the report", intIn(0, 1000, "an integer in [0, 1000]"), 5)
+    .option("--pred-probs <file>", "audit your own out-of-sample predicted probabilities [N, C] (.npy) instead of training here: with --labels; --features adds near-duplicates, --dynamics adds hard-to-learn, ambiguous and memorized")
+    .option("--features <file>", "with --pred-probs: features or embeddings [N, D] (.npy) for the near-duplicate audit")
+    .option("--dynamics <path>", "with --pred-probs: per-epoch logits you logged in training (as genlab scores --dynamics reads them)")
+    .addOption(new Option("--outputs <kind>", "what --dynamics holds").choices(["auto", "logits", "probs"]).default("auto"))
+    .option("--first-epoch <e>", "the epoch number of the first logged array of --dynamics", intIn(0, 1, "0 or 1"), 1)
     .option("--json", "print the summary as JSON on stdout")
-    .action(async (o: DataFlags & TrainFlags & { types: IssueType[]; out: string; top: number; json?: boolean }) => {
+    .action(async (o: DataFlags & TrainFlags & LoggedFlags & PredFlags & { types: IssueType[]; out: string; top: number; json?: boolean }, cmd: Command) => {
+      if (o.predProbs) return issuesFromPredictions(o, cmd.getOptionValueSource("types") === "default");
+      if (o.dynamics || o.features) throw userError("bad_flag", [o.dynamics ? "--dynamics" : "--features"], "is read with --pred-probs (an audit of your own predictions); without it genlab trains on --data");
       const outPath = checkOut(o.out, [".csv", ".npz"], [["--data", o.data], ["--labels", o.labels]]);
       const d = load(o);
       const model = modelFor(d, o.model);
@@ -306,11 +316,83 @@ export function addDataCommands(program: Command): void {
         out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, label_notes: d.labelNotes, model: model.spec, summary: table.summary.map((s) => ({ issue_type: s.type, num_issues: s.numIssues, score: s.score })), info: r.info, seconds }, null, 2) + "\n");
         return;
       }
-      out(issueReport(table, d, model, cols, o.top, seconds, outPath));
+      out(issueReport(table, describeData(d, model), cols, o.top, seconds, outPath));
     });
 }
 
 type LoggedFlags = { dynamics?: string; outputs: "auto" | "logits" | "probs"; firstEpoch: number };
+type PredFlags = { predProbs?: string; features?: string };
+
+/**
+ * `genlab issues --pred-probs`: the audit of a user's own out-of-sample probabilities, training nothing.
+ * Label issues (confident learning) from the probabilities; near-duplicates from --features; hard-to-learn,
+ * ambiguous and memorized (the proxy) from --dynamics. A type asked for whose input is missing is an error
+ * naming the input; by default every type the inputs allow is audited.
+ */
+async function issuesFromPredictions(o: DataFlags & TrainFlags & LoggedFlags & PredFlags & { types: IssueType[]; out: string; top: number; json?: boolean }, typesByDefault: boolean): Promise<void> {
+  if (o.data) throw userError("bad_flag", ["--data", "--pred-probs"], "give --data (genlab trains and cross-fits) or --pred-probs (your own out-of-sample probabilities), not both");
+  if (!o.labels) throw userError("missing_flag", ["--labels"], "--pred-probs needs the examples' labels: --labels y.npy (or one label per line)");
+  const outPath = checkOut(o.out, [".csv", ".npz"], [["--pred-probs", o.predProbs], ["--labels", o.labels], ["--features", o.features], ["--dynamics", o.dynamics]]);
+  const needs: Record<IssueType, string | null> = {
+    label: null,
+    near_duplicate: o.features ? null : "near_duplicate needs --features (the examples' features or embeddings)",
+    memorized: o.dynamics ? null : "memorized needs --dynamics (per-epoch logits logged in training)",
+    hard_to_learn: o.dynamics ? null : "hard_to_learn needs --dynamics (per-epoch logits logged in training)",
+    ambiguous: o.dynamics ? null : "ambiguous needs --dynamics (per-epoch logits logged in training)",
+  };
+  const types = typesByDefault ? ISSUE_TYPES.filter((t) => !needs[t]) : o.types;
+  const missing = types.filter((t) => needs[t]);
+  if (missing.length) throw userError("bad_flag", ["--types"], missing.map((t) => needs[t]).join("; "));
+  const t0 = performance.now();
+  const labels = loadLabels(o.labels, { numClasses: classesFlag(o), minClassesPresent: 2 });
+  const n = labels.y.length;
+  const probs = loadPredProbs(o.predProbs!, { n, classes: labels.numClasses });
+  const c = probs.c;
+  const columns: Column[] = [
+    { name: "cl_self_confidence", values: selfConfidence(labels.y, probs), doc: "your out-of-sample p(given label) (confident learning's label-quality score; low = suspicious)" },
+    { name: "cl_label_issue", values: findLabelIssues(labels.y, probs), doc: "confident learning's label issue flag (prune_by_noise_rate, Northcutt et al. 2021)" },
+  ];
+  const dynamics: Dynamics[] = [];
+  let epochs = 0;
+  if (o.dynamics) {
+    const logged = loadLoggedOutputs(o.dynamics, { n, minClasses: c, classes: c, outputs: o.outputs, firstEpoch: o.firstEpoch, flag: "--dynamics" });
+    const last = logged.epochs[logged.epochs.length - 1];
+    const { dynamics: d } = await dynamicsFromOutputs(logged.values, logged.epochs, n, c, labels.y, logged.kind);
+    dynamics.push(d);
+    epochs = logged.epochs.filter((e) => e >= 1).length;
+    const early = logged.epochs.includes(2) ? 2 : last;
+    columns.push(...dynamicsColumns(dynamics, new Set<ScoreId>(["el2n", "forgetting", "aum", "cartography"]), early, last).columns);
+    columns.push({ name: "memorization_proxy", values: memorizationProxy(dynamicsAtEpoch(d, "p_true", last), columns[0].values as Float64Array), doc: "PROXY: p(label) of the training fit at the last logged epoch minus your out-of-sample p(label)" });
+  }
+  let nn = null;
+  if (o.features) {
+    const x = loadFeatures(o.features, n);
+    const p = new Progress("genlab issues near-duplicates");
+    nn = await nearestNeighbours(x.data, n, x.d, { onProgress: (done, total) => p.update(done, total) });
+    p.stop();
+  }
+  const r: ScoreResult = { columns, dynamics, oosProbs: probs.data, info: {} };
+  const full = buildIssues(r, { labels: labels.y, epochs, nn });
+  const keep = new Set(types);
+  const table: IssueTable = { ...full, types: full.types.filter((t) => keep.has(t)), summary: full.summary.filter((x) => keep.has(x.type)), columns: full.columns.filter((col) => [...keep].some((t) => col.name === `${t}_score` || col.name === `is_${t}_issue`)) };
+  const pred = predicted(r, n);
+  const cols: Column[] = [
+    { name: "index", values: Int32Array.from({ length: n }, (_, i) => i), doc: "row of the input" },
+    { name: "given_label", values: labels.y, doc: "given label" },
+    ...(pred ? [{ name: "predicted_label", values: pred, doc: "argmax of your out-of-sample probabilities" }] : []),
+    ...table.columns.map((col) => ({ name: col.name, values: col.values, doc: "" })),
+    ...r.columns.filter((col) => col.name !== "cl_label_issue"),
+    ...(nn ? [{ name: "nearest_neighbour", values: nn.index, doc: "" }, { name: "nearest_neighbour_distance", values: nn.distance, doc: `${nn.metric} distance` }] : []),
+  ];
+  writeFileAtomic(outPath, encodeColumns(outPath, cols));
+  const seconds = (performance.now() - t0) / 1000;
+  if (o.json) {
+    out(JSON.stringify({ out: outPath, examples: n, classes: c, label_notes: labels.notes, summary: table.summary.map((x) => ({ issue_type: x.type, num_issues: x.numIssues, score: x.score })), seconds }, null, 2) + "\n");
+    return;
+  }
+  const header: [string, string][] = [["predictions", `${o.predProbs}: ${n} examples × ${c} classes (your out-of-sample probabilities; nothing trained)`], ...labels.notes.map((x) => ["labels", x] as [string, string]), ...(o.features ? [["features", o.features] as [string, string]] : []), ...(o.dynamics ? [["dynamics", o.dynamics] as [string, string]] : [])];
+  out(issueReport(table, header, cols, o.top, seconds, outPath));
+}
 
 /** `genlab scores --dynamics`: every score that needs no gradient and no extra training, from a user's logged outputs. */
 async function scoresFromLogged(o: DataFlags & TrainFlags & LoggedFlags & { scores: ScoreId[]; out: string; json?: boolean }): Promise<void> {
@@ -353,9 +435,9 @@ function readLabelsFor(o: { labels?: string } & { classes?: number; numClasses?:
 }
 
 /** The printed report: a summary table, then per type a description and its most severe examples. */
-function issueReport(t: IssueTable, d: UserData, model: ClassifierModel, cols: Column[], top: number, seconds: number, outPath: string): string {
+function issueReport(t: IssueTable, header: [string, string][], cols: Column[], top: number, seconds: number, outPath: string): string {
   const lines: string[] = [];
-  lines.push(formatTable(describeData(d, model), "genlab issues"));
+  lines.push(formatTable(header, "genlab issues"));
   lines.push("Here is a summary of the issues found in your data (scores in [0, 1]: lower = more severe):\n");
   const w = Math.max(10, ...t.summary.map((s) => s.type.length));
   lines.push(`  ${"issue_type".padEnd(w)}  ${"num_issues".padStart(10)}  ${"score".padStart(6)}`);

@@ -136,3 +136,36 @@ export function loadLoggedOutputs(path: string, opts: { n: number; minClasses: n
   }
   return { epochs: epochs.map((ep) => first + ep.at), n: N, c: C, values, kind, notes, describe };
 }
+
+/**
+ * A user's out-of-sample predicted probabilities [N, C] (`genlab issues --pred-probs`): entries in [0, 1],
+ * rows summing to 1 (± 1e-3), N equal to the labels', C covering them. A binary [N] or [N, 1] vector is
+ * refused with the orientation spelled out (which class would it be the probability of?); logits are
+ * refused with a hint.
+ */
+export function loadPredProbs(path: string, opts: { n: number; classes: number; flag?: string }): { data: Float32Array; n: number; c: number } {
+  const flag = opts.flag ?? "--pred-probs";
+  const a = decodeNpy(readUserFile(path, flag, MAX_FILE), path);
+  if (a.shape.length === 1 || (a.shape.length === 2 && a.shape[1] === 1)) throw userError("file", [path], `has shape [${a.shape.join(", ")}]: one probability per example leaves the class it belongs to ambiguous; pass [N, 2] with column 1 = p(class 1) and column 0 = 1 − p (numpy.stack([1 - p, p], 1))`);
+  if (a.shape.length !== 2) throw userError("file", [path], `has shape [${a.shape.join(", ")}]; expected [N, C] predicted probabilities`);
+  const [N, C] = a.shape;
+  if (N !== opts.n) throw userError("file", [path], `has ${N} rows, the labels ${opts.n}`);
+  if (C < opts.classes) throw userError("file", [path], `has ${C} classes, the labels need ${opts.classes}`);
+  const v = a.data;
+  for (let t = 0; t < v.length; t++) if (!Number.isFinite(v[t])) throw userError("file", [path], `row ${Math.floor(t / C)}, class ${t % C} is ${v[t]}`);
+  for (let i = 0; i < N; i++) {
+    const why = probabilityRowProblem(v, i, C);
+    if (why) throw userError("file", [path], `row ${i} ${why}: not a probability vector (logits? apply a softmax first)`);
+  }
+  return { data: v instanceof Float32Array ? v : Float32Array.from(v), n: N, c: C };
+}
+
+/** Features or embeddings [N, D] (`--features`), finite, N equal to the labels'. */
+export function loadFeatures(path: string, n: number, flag = "--features"): { data: Float32Array; d: number } {
+  const a = decodeNpy(readUserFile(path, flag, MAX_FILE), path);
+  if (a.shape.length < 2 || a.shape[0] !== n || a.shape.slice(1).some((x) => x === 0)) throw userError("file", [path], `has shape [${a.shape.join(", ")}]; expected [${n}, D] features (one row per example)`);
+  const d = a.shape.slice(1).reduce((x, y) => x * y, 1);
+  const v = a.data;
+  for (let t = 0; t < v.length; t++) if (!Number.isFinite(v[t])) throw userError("file", [path], `row ${Math.floor(t / d)}, feature ${t % d} is ${v[t]}`);
+  return { data: v instanceof Float32Array ? v : Float32Array.from(v), d };
+}
