@@ -231,3 +231,36 @@ describe("issue 22: genlab issues --pred-probs (your own out-of-sample probabili
     }
   });
 });
+
+describe("issue 22: why an example is flagged", () => {
+  it("each flagged example carries its reason (score, value, rule, confused class), in the CSV, the JSON and the report; none for the others; counts agree", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-why-"));
+    const [N, C] = [120, 3];
+    const truth = Int32Array.from({ length: N }, (_, i) => i % C);
+    const y = Int32Array.from(truth, (t, i) => (i % 20 === 1 ? (t + 1) % C : t));
+    const p = new Float32Array(N * C);
+    for (let i = 0; i < N; i++) for (let k = 0; k < C; k++) p[i * C + k] = k === truth[i] ? 0.9 : 0.05;
+    writeFileSync(join(dir, "p.npy"), encodeNpy({ data: p, shape: [N, C] }));
+    writeFileSync(join(dir, "y.npy"), encodeNpy({ data: y, shape: [N] }));
+    const out = join(dir, "i.csv");
+    const r = await genlabHere(["issues", "--pred-probs", join(dir, "p.npy"), "--labels", join(dir, "y.npy"), "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /why: p\(given 2\) = 0\.050 out of sample; confused with 1 \(p = 0\.900, class 1's confident threshold/);
+    const lines = readFileSync(out, "utf8").trim().split("\n");
+    const head = lines[0].split(",");
+    assert.equal(head[head.length - 1], "reason");
+    const flagCol = head.indexOf("is_label_issue");
+    let flagged = 0;
+    for (const l of lines.slice(1)) {
+      const cells = l.split(",");
+      const isFlag = cells[flagCol] === "1";
+      flagged += Number(isFlag);
+      assert.equal(/,"?label: p\(given \d\) = /.test(l), isFlag, `a reason exactly when flagged: ${l}`);
+    }
+    assert.equal(flagged, 6, "the 6 flipped labels");
+    // the library's flags, the CLI's CSV and its summary count agree
+    const { findLabelIssues } = await import("../src/scores/confidentLearning.ts");
+    assert.equal(findLabelIssues(y, { data: p, n: N, c: C }).reduce((a, b) => a + b, 0), flagged, "library = CLI");
+    assert.match(r.stdout, /Number of examples with this issue: 6/);
+  });
+});

@@ -21,7 +21,7 @@ import { dynamicsFromOutputs } from "../scores/logged.ts";
 import { memorizationProxy } from "../scores/memorization.ts";
 import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable, Progress } from "../runner/progress.ts";
-import { buildIssues, ISSUE_DESCRIPTIONS, ISSUE_TYPES, type IssueTable, type IssueType } from "../scores/issues.ts";
+import { buildIssues, ISSUE_DESCRIPTIONS, ISSUE_TYPES, issueReasons, type IssueTable, type IssueType } from "../scores/issues.ts";
 import { parseModelSpec, type ClassifierModel } from "../scores/models.ts";
 import { nearestNeighbours } from "../scores/nearDuplicates.ts";
 import { dynamicsColumns, OUTPUT_SCORE_IDS, runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainRecipe } from "../scores/pipeline.ts";
@@ -172,8 +172,8 @@ async function runWithProgress(name: string, job: Parameters<typeof runScoreJob>
 }
 
 /** Columns as CSV (index first) or as a .npz with one array per column. */
-function encodeColumns(path: string, cols: Column[]): string | Uint8Array {
-  if (path.toLowerCase().endsWith(".csv")) return formatCsv(cols.map((c) => c.name), cols.map((c) => c.values));
+function encodeColumns(path: string, cols: Column[], text: { name: string; values: string[] }[] = []): string | Uint8Array {
+  if (path.toLowerCase().endsWith(".csv")) return formatCsv([...cols.map((c) => c.name), ...text.map((t) => t.name)], [...cols.map((c) => c.values), ...text.map((t) => t.values)]);
   const files: Record<string, Uint8Array> = {};
   for (const c of cols) files[`${c.name}.npy`] = encodeNpy({ data: c.values instanceof Float32Array || c.values instanceof Float64Array || c.values instanceof Int32Array || c.values instanceof Uint8Array ? c.values : Float64Array.from(c.values), shape: [c.values.length] });
   return zipSync(files, { level: 0 });
@@ -301,6 +301,7 @@ export function addDataCommands(program: Command): void {
         p.stop();
       }
       const table = buildIssues(r, { labels: d.data.y, epochs: o.epochs, nn });
+      const reasons = issueReasons(table, r, { labels: d.data.y, epochs: o.epochs, nn });
       const pred = predicted(r, n);
       const cols: Column[] = [
         { name: "index", values: Int32Array.from({ length: n }, (_, i) => i), doc: "row of the input" },
@@ -310,13 +311,13 @@ export function addDataCommands(program: Command): void {
         ...r.columns.filter((c) => !["cl_label_issue"].includes(c.name)),
         ...(nn ? [{ name: "nearest_neighbour", values: nn.index, doc: "" }, { name: "nearest_neighbour_distance", values: nn.distance, doc: `${nn.metric} distance` }] : []),
       ];
-      writeFileAtomic(outPath, encodeColumns(outPath, cols));
+      writeFileAtomic(outPath, encodeColumns(outPath, cols, [{ name: "reason", values: reasons }]));
       const seconds = (performance.now() - t0) / 1000;
       if (o.json) {
-        out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, label_notes: d.labelNotes, model: model.spec, summary: table.summary.map((s) => ({ issue_type: s.type, num_issues: s.numIssues, score: s.score })), info: r.info, seconds }, null, 2) + "\n");
+        out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, label_notes: d.labelNotes, model: model.spec, summary: table.summary.map((s) => ({ issue_type: s.type, num_issues: s.numIssues, score: s.score })), flagged: flaggedOf(reasons), info: r.info, seconds }, null, 2) + "\n");
         return;
       }
-      out(issueReport(table, describeData(d, model), cols, o.top, seconds, outPath));
+      out(issueReport(table, describeData(d, model), cols, reasons, o.top, seconds, outPath));
     });
 }
 
@@ -375,6 +376,7 @@ async function issuesFromPredictions(o: DataFlags & TrainFlags & LoggedFlags & P
   const full = buildIssues(r, { labels: labels.y, epochs, nn });
   const keep = new Set(types);
   const table: IssueTable = { ...full, types: full.types.filter((t) => keep.has(t)), summary: full.summary.filter((x) => keep.has(x.type)), columns: full.columns.filter((col) => [...keep].some((t) => col.name === `${t}_score` || col.name === `is_${t}_issue`)) };
+  const reasons = issueReasons(table, r, { labels: labels.y, epochs, nn });
   const pred = predicted(r, n);
   const cols: Column[] = [
     { name: "index", values: Int32Array.from({ length: n }, (_, i) => i), doc: "row of the input" },
@@ -384,14 +386,14 @@ async function issuesFromPredictions(o: DataFlags & TrainFlags & LoggedFlags & P
     ...r.columns.filter((col) => col.name !== "cl_label_issue"),
     ...(nn ? [{ name: "nearest_neighbour", values: nn.index, doc: "" }, { name: "nearest_neighbour_distance", values: nn.distance, doc: `${nn.metric} distance` }] : []),
   ];
-  writeFileAtomic(outPath, encodeColumns(outPath, cols));
+  writeFileAtomic(outPath, encodeColumns(outPath, cols, [{ name: "reason", values: reasons }]));
   const seconds = (performance.now() - t0) / 1000;
   if (o.json) {
-    out(JSON.stringify({ out: outPath, examples: n, classes: c, label_notes: labels.notes, summary: table.summary.map((x) => ({ issue_type: x.type, num_issues: x.numIssues, score: x.score })), seconds }, null, 2) + "\n");
+    out(JSON.stringify({ out: outPath, examples: n, classes: c, label_notes: labels.notes, summary: table.summary.map((x) => ({ issue_type: x.type, num_issues: x.numIssues, score: x.score })), flagged: flaggedOf(reasons), seconds }, null, 2) + "\n");
     return;
   }
   const header: [string, string][] = [["predictions", `${o.predProbs}: ${n} examples × ${c} classes (your out-of-sample probabilities; nothing trained)`], ...labels.notes.map((x) => ["labels", x] as [string, string]), ...(o.features ? [["features", o.features] as [string, string]] : []), ...(o.dynamics ? [["dynamics", o.dynamics] as [string, string]] : [])];
-  out(issueReport(table, header, cols, o.top, seconds, outPath));
+  out(issueReport(table, header, cols, reasons, o.top, seconds, outPath));
 }
 
 /** `genlab scores --dynamics`: every score that needs no gradient and no extra training, from a user's logged outputs. */
@@ -435,7 +437,10 @@ function readLabelsFor(o: { labels?: string } & { classes?: number; numClasses?:
 }
 
 /** The printed report: a summary table, then per type a description and its most severe examples. */
-function issueReport(t: IssueTable, header: [string, string][], cols: Column[], top: number, seconds: number, outPath: string): string {
+/** The flagged examples with their reasons (the JSON summary's `flagged`). */
+const flaggedOf = (reasons: string[]) => reasons.flatMap((reason, index) => (reason ? [{ index, reason }] : []));
+
+function issueReport(t: IssueTable, header: [string, string][], cols: Column[], reasons: string[], top: number, seconds: number, outPath: string): string {
   const lines: string[] = [];
   lines.push(formatTable(header, "genlab issues"));
   lines.push("Here is a summary of the issues found in your data (scores in [0, 1]: lower = more severe):\n");
@@ -463,6 +468,8 @@ function issueReport(t: IssueTable, header: [string, string][], cols: Column[], 
           return v === undefined ? "" : Number.isInteger(v) ? String(v) : Number(v).toFixed(4);
         })];
         lines.push(`  ${cells.map((c, k) => c.padStart(Math.max(8, ["index", `${type}_score`, ...extra][k].length))).join("  ")}`);
+        const why = reasons[i].split(" | ").find((x) => x.startsWith(`${type}:`));
+        if (why) lines.push(`      why: ${why.slice(type.length + 2)}`);
       }
     }
     lines.push("");

@@ -22,6 +22,7 @@
  */
 import type { NearestNeighbours } from "./nearDuplicates.ts";
 import { nearDuplicateIssues } from "./nearDuplicates.ts";
+import { confidentThresholds } from "./confidentLearning.ts";
 import type { ScoreResult } from "./pipeline.ts";
 
 export const ISSUE_TYPES = ["label", "near_duplicate", "memorized", "hard_to_learn", "ambiguous"] as const;
@@ -96,4 +97,63 @@ export function buildIssues(r: ScoreResult, opts: { labels: ArrayLike<number>; e
   const vari = col(r, "cartography_variability");
   if (vari) add("ambiguous", Float64Array.from(vari, (v) => Math.max(0, 1 - 2 * v)), Uint8Array.from(vari, (v) => (v >= 0.2 ? 1 : 0)));
   return { n, types, columns, summary };
+}
+
+/**
+ * Why each example is flagged, in words with the numbers that decided it: per flagged type, the score, its
+ * value and the threshold or the rule, the class it is confused with (and its probability), its nearest
+ * neighbour. "" for an example no type flags. Types joined by " | ". The same inputs as `buildIssues`.
+ */
+export function issueReasons(t: IssueTable, r: ScoreResult, opts: { labels: ArrayLike<number>; epochs: number; nn: NearestNeighbours | null }): string[] {
+  const n = t.n;
+  const flagOf = (type: IssueType) => t.columns.find((c) => c.name === `is_${type}_issue`)?.values;
+  const out: string[][] = Array.from({ length: n }, () => []);
+  const y = opts.labels;
+  const probs = r.oosProbs;
+  const c = probs ? probs.length / n : 0;
+  const argmax = (i: number) => {
+    let a = 0;
+    for (let j = 1; j < c; j++) if (probs![i * c + j] > probs![i * c + a]) a = j;
+    return a;
+  };
+  const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : String(v));
+  const label = flagOf("label");
+  if (label && probs) {
+    const th = confidentThresholds(y, { data: probs, n, c });
+    for (let i = 0; i < n; i++) {
+      if (!label[i]) continue;
+      const a = argmax(i);
+      const k = a === y[i] ? -1 : a;
+      out[i].push(`label: p(given ${y[i]}) = ${f3(probs[i * c + y[i]])} out of sample; ${k < 0 ? "no other class above its threshold" : `confused with ${k} (p = ${f3(probs[i * c + k])}, class ${k}'s confident threshold ${f3(th[k])})`}; flagged by confident learning (prune_by_noise_rate)`);
+    }
+  }
+  const dup = flagOf("near_duplicate");
+  if (dup && opts.nn) {
+    const { median } = nearDuplicateIssues(opts.nn);
+    for (let i = 0; i < n; i++) {
+      if (!dup[i]) continue;
+      const d = opts.nn.distance[i];
+      out[i].push(d === 0 ? `near_duplicate: an exact copy of row ${opts.nn.index[i]}` : `near_duplicate: ${opts.nn.metric} distance ${f3(d)} to row ${opts.nn.index[i]} (flag: < 0.13 × median ${f3(median)}, or another row's nearest)`);
+    }
+  }
+  const mem = flagOf("memorized");
+  const m = col(r, "memorization") ?? col(r, "memorization_proxy");
+  if (mem && probs && m) {
+    for (let i = 0; i < n; i++) if (mem[i]) out[i].push(`memorized: learned in training but predicted ${argmax(i)} out of sample (p = ${f3(probs[i * c + argmax(i)])}); ${col(r, "memorization") ? "memorization" : "memorization proxy"} ${f3(m[i])}`);
+  }
+  const hard = flagOf("hard_to_learn");
+  const aum = col(r, "aum");
+  const el2n = col(r, "el2n");
+  const forg = col(r, "forgetting");
+  if (hard && aum && el2n && forg) {
+    for (let i = 0; i < n; i++) {
+      if (!hard[i]) continue;
+      const why = [aum[i] < 0 ? `AUM ${f3(aum[i])} < 0` : "", el2n[i] > Math.SQRT1_2 ? `EL2N ${f3(el2n[i])} > 0.707` : "", forg[i] >= opts.epochs ? "never learned" : forg[i] >= 2 ? `${forg[i]} forgetting events ≥ 2` : ""].filter(Boolean);
+      out[i].push(`hard_to_learn: ${why.join(", ")} (two of three)`);
+    }
+  }
+  const amb = flagOf("ambiguous");
+  const vari = col(r, "cartography_variability");
+  if (amb && vari) for (let i = 0; i < n; i++) if (amb[i]) out[i].push(`ambiguous: variability of p(label) over epochs ${f3(vari[i])} ≥ 0.2`);
+  return out.map((x) => x.join(" | "));
 }
