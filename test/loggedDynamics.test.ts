@@ -264,3 +264,20 @@ describe("issue 22: why an example is flagged", () => {
     assert.match(r.stdout, /Number of examples with this issue: 6/);
   });
 });
+
+describe("issue 22: cost before work", () => {
+  it("scores prints the job's sizes, memory and arithmetic before it starts, and refuses a job that will not fit in memory, saying what to do", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-plan-"));
+    const csv = join(dir, "d.csv");
+    writeFileSync(csv, "a,b,label\n" + Array.from({ length: 20000 }, (_, i) => `${i % 7},${i % 3},${i % 2}`).join("\n") + "\n");
+    const out = join(dir, "s.csv");
+    const big = await genlabHere(["scores", "--data", csv, "--model", "linear", "--epochs", "10000", "--runs", "100", "--out", out]);
+    assert.equal(big.code, 1, big.stderr);
+    assert.match(big.stderr, /genlab scores: 20000 examples × 2 features, 6 parameters; 100 training\(s\) × 10000 epochs/);
+    assert.match(big.stderr, /✖ this job needs about \d+(\.\d)? GB of memory \(the logged dynamics alone .*log the outputs in your own loop and pass them with --dynamics/);
+    assert.ok(!existsSync(out), "nothing written");
+    const small = await genlabHere(["scores", "--data", csv, "--model", "linear", "--epochs", "1", "--batch-size", "500", "--score-epoch", "1", "--scores", "el2n", "--out", out]);
+    assert.equal(small.code, 0, small.stderr);
+    assert.match(small.stderr, /1 training\(s\) × 1 epochs ≈ [\d.]+ GFLOP; memory ≈ \d+ MB/);
+  });
+});

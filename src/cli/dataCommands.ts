@@ -6,6 +6,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { existsSync, readdirSync, statSync } from "node:fs";
+import { totalmem } from "node:os";
 import { resolve } from "node:path";
 import { zipSync } from "fflate";
 import { GenlabError, userError } from "../core/errors.ts";
@@ -18,13 +19,14 @@ import { loadLabels, loadUserData, MAX_CLASSES, type Normalize, type UserData } 
 import { findLabelIssues, selfConfidence } from "../scores/confidentLearning.ts";
 import { dynamicsAtEpoch, type Dynamics } from "../scores/dynamics.ts";
 import { dynamicsFromOutputs } from "../scores/logged.ts";
+import { numRows } from "../data/dataset.ts";
 import { memorizationProxy } from "../scores/memorization.ts";
 import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable, Progress } from "../runner/progress.ts";
 import { buildIssues, ISSUE_DESCRIPTIONS, ISSUE_TYPES, issueReasons, type IssueTable, type IssueType } from "../scores/issues.ts";
 import { parseModelSpec, type ClassifierModel } from "../scores/models.ts";
 import { nearestNeighbours } from "../scores/nearDuplicates.ts";
-import { dynamicsColumns, OUTPUT_SCORE_IDS, runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainRecipe } from "../scores/pipeline.ts";
+import { dynamicsColumns, OUTPUT_SCORE_IDS, planScoreJob, runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainRecipe } from "../scores/pipeline.ts";
 import { keepFraction } from "../scores/selection.ts";
 
 const out = (s: string) => process.stdout.write(s);
@@ -138,8 +140,23 @@ function checkRecipe(o: TrainFlags, n: number, scores: ScoreId[]): void {
   if (problems.length) throw new GenlabError(problems);
 }
 
+const gb = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(b / 1e6))} MB`);
+
+/**
+ * Before the work: the job's sizes and its estimated memory and arithmetic on stderr, and a refusal, with
+ * what to do instead, when the estimate does not fit in this machine's memory.
+ */
+function checkPlan(name: string, job: Parameters<typeof planScoreJob>[0]): void {
+  const plan = planScoreJob(job);
+  const have = totalmem();
+  const b = plan.bytes;
+  err(`${name}: ${numRows(job.data)} examples × ${job.data.xShape.slice(1).reduce((x, y) => x * y, 1)} features, ${job.model.numParams.toLocaleString("en")} parameters; ${plan.trainings} training(s) × ${plan.epochs} epochs ≈ ${plan.gflop < 1 ? plan.gflop.toFixed(2) : Math.round(plan.gflop)} GFLOP; memory ≈ ${gb(b.total)} (data ${gb(b.data)}, model ${gb(b.model)}, dynamics ${gb(b.dynamics)}) of ${gb(have)}\n`);
+  if (b.total > 0.75 * have) throw userError("too_large", ["--epochs"], `this job needs about ${gb(b.total)} of memory (the logged dynamics alone ${gb(b.dynamics)}), more than 3/4 of this machine's ${gb(have)}: use fewer --epochs or --runs, a smaller --model, or log the outputs in your own loop and pass them with --dynamics`);
+}
+
 /** Run a job with a progress bar (overall ETA over runs and epochs); Ctrl-C stops after the current step. */
 async function runWithProgress(name: string, job: Parameters<typeof runScoreJob>[0]): Promise<ScoreResult> {
+  checkPlan(name, job);
   const progress = new Progress(name);
   let stop = false;
   const onSig = () => {

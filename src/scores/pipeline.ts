@@ -66,6 +66,34 @@ export type ScoreResult = {
   info: Record<string, number>;
 };
 
+/** What a job will cost, computed from its sizes before anything runs (`genlab scores`/`issues` print it). */
+export type ScoreJobPlan = { trainings: number; epochs: number; bytes: { data: number; model: number; dynamics: number; predictions: number; total: number }; gflop: number };
+
+/**
+ * The job's plan: the trainings it runs and an estimate of its peak host memory (the data and its engine copy,
+ * the parameters with their gradients and optimizer state, the logged dynamics [runs × (E + 1) × N × 6], the
+ * predictions and memorization outcomes, the per-example measure's batch) and of its arithmetic (a training
+ * step ≈ 6 FLOPs per parameter per example, the logger ≈ 4, a prediction 2). An estimate, stated as one.
+ */
+export function planScoreJob(job: Pick<ScoreJob, "model" | "data" | "scores" | "recipe" | "runs" | "memRuns" | "folds">): ScoreJobPlan {
+  const want = new Set(job.scores);
+  const n = numRows(job.data);
+  const d = job.data.xShape.slice(1).reduce((a, b) => a * b, 1);
+  const c = job.data.numClasses;
+  const E = job.recipe.epochs;
+  const P = job.model.numParams;
+  const runs = DYNAMICS_SCORE_IDS.some((x) => want.has(x)) ? job.runs : 0;
+  const folds = want.has("cl") ? (job.folds ?? 5) : 0;
+  const memRuns = want.has("memorization") ? (job.memRuns ?? 16) : 0;
+  const trainings = runs + folds + memRuns;
+  const data = 2 * n * d * 4;
+  const model = 4 * P * 4 + job.model.measureBatch * Math.max(P, d) * 4;
+  const dynamics = runs * (E + 1) * n * 6 * 4;
+  const predictions = (folds ? 2 * n * c * 4 : 0) + memRuns * n * 5;
+  const gflop = (trainings * E * n * 6 * P + runs * (E + 1) * n * 4 * P + (folds + memRuns) * n * 2 * P) / 1e9;
+  return { trainings, epochs: E, bytes: { data, model, dynamics, predictions, total: data + model + dynamics + predictions }, gflop };
+}
+
 /** Stopped on request (Ctrl-C): the command leaves no output behind. */
 export class ScoreJobStopped extends Error {
   constructor() {
