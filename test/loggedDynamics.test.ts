@@ -281,3 +281,44 @@ describe("issue 22: cost before work", () => {
     assert.match(small.stderr, /1 training\(s\) × 1 epochs ≈ [\d.]+ GFLOP; memory ≈ \d+ MB/);
   });
 });
+
+describe("issue 22: a loop that logged a subset of the examples each epoch (--dynamics-index)", () => {
+  it("each example's scores use the epochs it was logged at: equal to scoring its own logged epochs alone; never-logged examples are empty", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-index-"));
+    const [E, N, C] = [4, 30, 3];
+    const { y, logits } = fixture(E, N, C, 5);
+    // epoch e logs the examples i with (i + e) % 3 !== 0, shuffled; example 29 is never logged
+    mkdirSync(join(dir, "out"));
+    mkdirSync(join(dir, "idx"));
+    const loggedAt: number[][] = Array.from({ length: N }, () => []);
+    for (let e = 0; e < E; e++) {
+      const idx = Array.from({ length: N - 1 }, (_, i) => i).filter((i) => (i + e) % 3 !== 0).reverse();
+      idx.forEach((i) => loggedAt[i].push(e));
+      const rows = new Float32Array(idx.length * C);
+      idx.forEach((i, r) => rows.set(logits[e].subarray(i * C, (i + 1) * C), r * C));
+      writeFileSync(join(dir, "out", `epoch_${e + 1}.npy`), encodeNpy({ data: rows, shape: [idx.length, C] }));
+      writeFileSync(join(dir, "idx", `epoch_${e + 1}.npy`), encodeNpy({ data: Int32Array.from(idx), shape: [idx.length] }));
+    }
+    writeFileSync(join(dir, "y.npy"), encodeNpy({ data: y, shape: [N] }));
+    const out = join(dir, "s.csv");
+    const r = await genlabHere(["scores", "--dynamics", join(dir, "out"), "--dynamics-index", join(dir, "idx"), "--labels", join(dir, "y.npy"), "--scores", "forgetting,aum,cartography,loss", "--out", out, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = readFileSync(out, "utf8").trim().split("\n");
+    const head = lines[0].split(",");
+    const rows = lines.slice(1).map((l) => l.split(","));
+    // reference: example i scored on its own logged epochs, through the same functions
+    for (const i of [0, 1, 2, 5, 28]) {
+      const mine = loggedAt[i].map((e) => Float32Array.from(logits[e].subarray(i * C, (i + 1) * C)));
+      const ref = await dynamicsFromOutputs(mine, loggedAt[i].map((e) => e + 1), 1, C, Int32Array.of(y[i]), "logits");
+      const cols = dynamicsColumns([ref.dynamics], new Set(["forgetting", "aum", "cartography"] as const), 1, loggedAt[i][loggedAt[i].length - 1] + 1).columns;
+      for (const c of cols) assert.ok(Math.abs(Number(rows[i][head.indexOf(c.name)]) - Number(c.values[0])) < 1e-6, `example ${i}, ${c.name}: ${rows[i][head.indexOf(c.name)]} vs ${c.values[0]}`);
+    }
+    assert.equal(rows[29][head.indexOf("aum")], "", "never logged: no AUM");
+    assert.match(r.stdout, /\d+ of 120 \(example, epoch\) pairs logged/);
+    // an index that names an example twice, or one out of range: one line naming the file and the epoch
+    writeFileSync(join(dir, "idx", "epoch_2.npy"), encodeNpy({ data: Int32Array.from({ length: 19 }, () => 3), shape: [19] }));
+    const bad = await genlabHere(["scores", "--dynamics", join(dir, "out"), "--dynamics-index", join(dir, "idx"), "--labels", join(dir, "y.npy"), "--out", join(dir, "t.csv")]);
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /epoch 2, row 1: example 3 logged twice in one epoch/);
+  });
+});

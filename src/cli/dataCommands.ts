@@ -225,6 +225,7 @@ export function addDataCommands(program: Command): void {
     .option("--save-dynamics <dir>", "also write the raw per-example dynamics of each run as .npy [epochs × examples] arrays")
     .option("--dynamics <path>", "scores from outputs you logged in your own training loop, instead of training here: per-epoch logits (or probabilities) of every example — a folder of [N, C] .npy files (one per epoch), an [E, N, C] .npy or a .npz; with --labels (docs/data-scores.md)")
     .addOption(new Option("--outputs <kind>", "what --dynamics holds").choices(["auto", "logits", "probs"]).default("auto"))
+    .option("--dynamics-index <path>", "when your loop logged a subset of the examples each epoch: the example index of every logged row, per epoch (a folder of 1-D .npy, a .npz, or an [E, M] .npy)")
     .option("--first-epoch <e>", "the epoch number of the first logged array (1: logged after each epoch; 0: the initial model too)", intIn(0, 1, "0 or 1"), 1)
     .option("--json", "print the summary as JSON on stdout")
     .action(async (o: DataFlags & TrainFlags & LoggedFlags & { scores: ScoreId[]; out: string; saveDynamics?: string; json?: boolean }, cmd: Command) => {
@@ -338,7 +339,7 @@ export function addDataCommands(program: Command): void {
     });
 }
 
-type LoggedFlags = { dynamics?: string; outputs: "auto" | "logits" | "probs"; firstEpoch: number };
+type LoggedFlags = { dynamics?: string; dynamicsIndex?: string; outputs: "auto" | "logits" | "probs"; firstEpoch: number };
 type PredFlags = { predProbs?: string; features?: string };
 
 /**
@@ -417,7 +418,7 @@ async function issuesFromPredictions(o: DataFlags & TrainFlags & LoggedFlags & P
 async function scoresFromLogged(o: DataFlags & TrainFlags & LoggedFlags & { scores: ScoreId[]; out: string; json?: boolean }): Promise<void> {
   if (o.data) throw userError("bad_flag", ["--data", "--dynamics"], "give --data (genlab trains) or --dynamics (your logged outputs), not both");
   if (!o.labels) throw userError("missing_flag", ["--labels"], "--dynamics needs the examples' labels: --labels y.npy (or one label per line)");
-  const outPath = checkOut(o.out, [".csv", ".npz"], [["--dynamics", o.dynamics], ["--labels", o.labels]]);
+  const outPath = checkOut(o.out, [".csv", ".npz"], [["--dynamics", o.dynamics], ["--labels", o.labels], ["--dynamics-index", o.dynamicsIndex]]);
   const needs: Partial<Record<ScoreId, string>> = {
     grand: "GraNd needs the model's per-example gradients: run genlab scores --data … with a model, or log gradient norms yourself",
     memorization: "memorization needs models trained on random subsets: run genlab scores --data … --scores memorization",
@@ -427,7 +428,7 @@ async function scoresFromLogged(o: DataFlags & TrainFlags & LoggedFlags & { scor
   if (cannot.length) throw userError("bad_flag", ["--scores"], `${cannot.map((s) => needs[s]).join("; ")}; from --dynamics genlab computes ${OUTPUT_SCORE_IDS.join(", ")}`);
   const t0 = performance.now();
   const labels = readLabelsFor(o);
-  const logged = loadLoggedOutputs(o.dynamics!, { n: labels.y.length, minClasses: labels.maxLabel + 1, classes: classesFlag(o), outputs: o.outputs, firstEpoch: o.firstEpoch });
+  const logged = loadLoggedOutputs(o.dynamics!, { n: labels.y.length, minClasses: labels.maxLabel + 1, classes: classesFlag(o), outputs: o.outputs, firstEpoch: o.firstEpoch, index: o.dynamicsIndex });
   const lastEpoch = logged.epochs[logged.epochs.length - 1];
   const scoreEpoch = o.scoreEpoch === 2 && !logged.epochs.includes(2) ? lastEpoch : o.scoreEpoch;
   if ((o.scores.includes("el2n")) && !logged.epochs.includes(scoreEpoch)) throw userError("bad_flag", ["--score-epoch"], `epoch ${scoreEpoch} was not logged (logged: ${logged.epochs[0]}..${lastEpoch})`);

@@ -80,6 +80,44 @@ function epochsOf(path: string, flag: string): { epochs: Epoch[]; describe: stri
   return { epochs, describe: `${path}: ${epochs.length} array(s)` };
 }
 
+/**
+ * Per-epoch example indices (`--dynamics-index`): a folder of one 1-D integer .npy per epoch (natural
+ * order), a .npz of such arrays, or one [E, M] .npy (every epoch logging M examples). Each index holds
+ * distinct integers in 0..n−1: the example each logged row is.
+ */
+function indexesOf(path: string, epochs: number, n: number, first: number): Int32Array[] {
+  const flag = "--dynamics-index";
+  if (!existsSync(path)) throw userError("missing_file", [flag], `no such file or folder: ${path}`);
+  let arrays: [string, NpyArray][];
+  if (statSync(path).isDirectory()) {
+    const files = readdirSync(path).filter((f) => f.toLowerCase().endsWith(".npy")).sort(natural);
+    arrays = files.map((f) => [join(path, f), decodeNpy(readUserFile(join(path, f), join(path, f), MAX_FILE), join(path, f))]);
+  } else {
+    const bytes = readUserFile(path, flag, MAX_FILE);
+    if (path.toLowerCase().endsWith(".npz")) arrays = Object.entries(parseNpz(bytes, path)).sort(([a], [b]) => natural(a, b)).map(([k, v]) => [`${path}:${k}`, v]);
+    else {
+      const a = decodeNpy(bytes, path);
+      if (a.shape.length !== 2) throw userError("file", [path], `has shape [${a.shape.join(", ")}]; one index file holds [E, M] indices (or give a folder of one [M_e] array per epoch)`);
+      const [E, M] = a.shape;
+      arrays = Array.from({ length: E }, (_, e) => [path, { data: a.data.subarray(e * M, (e + 1) * M), shape: [M] } as NpyArray]);
+    }
+  }
+  if (arrays.length !== epochs) throw userError("file", [path], `holds ${arrays.length} epochs of indices, the outputs ${epochs}`);
+  return arrays.map(([name, a], e) => {
+    if (a.shape.length !== 1) throw userError("file", [name], `epoch ${first + e}'s index has shape [${a.shape.join(", ")}]; expected a 1-D array of example indices`);
+    const seen = new Uint8Array(n);
+    const out = new Int32Array(a.data.length);
+    for (let r = 0; r < a.data.length; r++) {
+      const v = Number(a.data[r]);
+      if (!Number.isInteger(v) || v < 0 || v >= n) throw userError("file", [name], `epoch ${first + e}, row ${r}: index ${v} is not an example (an integer in 0..${n - 1})`);
+      if (seen[v]) throw userError("file", [name], `epoch ${first + e}, row ${r}: example ${v} logged twice in one epoch`);
+      seen[v] = 1;
+      out[r] = v;
+    }
+    return out;
+  });
+}
+
 /** Whether row i of [rows × c] is a probability vector (entries in [0, 1], sum 1 ± 1e-3); else the reason. */
 function probabilityRowProblem(v: ArrayLike<number>, i: number, c: number): string | null {
   let s = 0;
@@ -95,17 +133,22 @@ function probabilityRowProblem(v: ArrayLike<number>, i: number, c: number): stri
  * Read logged outputs for `n` examples whose labels need `minClasses` classes. `firstEpoch`: the epoch
  * number of the first array (1 when the loop logs after each epoch, 0 when it also logged the initial model).
  */
-export function loadLoggedOutputs(path: string, opts: { n: number; minClasses: number; classes?: number; outputs?: LoggedKind | "auto"; firstEpoch?: number; flag?: string }): LoggedOutputs {
+export function loadLoggedOutputs(path: string, opts: { n: number; minClasses: number; classes?: number; outputs?: LoggedKind | "auto"; firstEpoch?: number; flag?: string; index?: string }): LoggedOutputs {
   const flag = opts.flag ?? "--dynamics";
   const { epochs, describe } = epochsOf(path, flag);
-  const [N, C] = epochs[0].array.shape;
+  const [N0, C] = epochs[0].array.shape;
   const first = opts.firstEpoch ?? 1;
-  if (epochs.length * N * C > MAX_LOGGED_VALUES) throw userError("file", [path], `holds ${epochs.length} epochs × ${N} × ${C} values, more than the ${MAX_LOGGED_VALUES} genlab reads`);
+  const indexes = opts.index ? indexesOf(opts.index, epochs.length, opts.n, first) : null;
+  if (epochs.length * opts.n * C > MAX_LOGGED_VALUES) throw userError("file", [path], `holds ${epochs.length} epochs × ${opts.n} × ${C} values, more than the ${MAX_LOGGED_VALUES} genlab reads`);
   for (const ep of epochs) {
     const [n, c] = ep.array.shape;
-    if (n !== N || c !== C) throw userError("file", [ep.name], `epoch ${first + ep.at} has shape [${n}, ${c}], epoch ${first} [${N}, ${C}]: every epoch logs the same examples and classes`);
+    if (indexes) {
+      if (c !== C) throw userError("file", [ep.name], `epoch ${first + ep.at} logs ${c} classes, epoch ${first} ${C}: every epoch logs the same classes`);
+      if (n !== indexes[ep.at].length) throw userError("file", [ep.name], `epoch ${first + ep.at} logs ${n} rows, its index names ${indexes[ep.at].length} examples`);
+    } else if (n !== N0 || c !== C) throw userError("file", [ep.name], `epoch ${first + ep.at} has shape [${n}, ${c}], epoch ${first} [${N0}, ${C}]: every epoch logs the same examples and classes (a loop that logs a subset gives --dynamics-index)`);
   }
-  if (N !== opts.n) throw userError("file", [epochs[0].name], `logs ${N} examples per epoch, the labels have ${opts.n}`);
+  const N = opts.n;
+  if (!indexes && N0 !== N) throw userError("file", [epochs[0].name], `logs ${N0} examples per epoch, the labels have ${N} (a loop that logs a subset gives --dynamics-index)`);
   if (C < 2) throw userError("file", [epochs[0].name], `logs ${C} output per example; expected one per class ([N, C], C ≥ 2: for a binary classifier log both classes' logits, or [−z, z])`);
   if (C < opts.minClasses) throw userError("file", [epochs[0].name], `logs ${C} classes, the labels go up to ${opts.minClasses - 1}`);
   if (opts.classes !== undefined && C !== opts.classes) throw userError("file", [epochs[0].name], `logs ${C} classes, --classes says ${opts.classes}`);
@@ -115,24 +158,43 @@ export function loadLoggedOutputs(path: string, opts: { n: number; minClasses: n
     for (let t = 0; t < v.length; t++) {
       if (!Number.isFinite(v[t])) throw userError("file", [ep.name], `epoch ${first + ep.at}, row ${Math.floor(t / C)}, class ${t % C} is ${v[t]}; logged outputs must be finite`);
     }
-    values.push(v instanceof Float32Array ? v : Float32Array.from(v));
+    if (!indexes) values.push(v instanceof Float32Array ? v : Float32Array.from(v));
+    else {
+      // rows placed by their example index; an example this epoch did not log is a row of NaN
+      const full = new Float32Array(N * C).fill(NaN);
+      indexes[ep.at].forEach((ex, r) => {
+        for (let k = 0; k < C; k++) full[ex * C + k] = v[r * C + k];
+      });
+      values.push(full);
+    }
   }
   const notes: string[] = [];
   let kind: LoggedKind;
   const declared = opts.outputs ?? "auto";
   if (declared === "auto") {
     let probs = true;
-    for (let i = 0; i < N && probs; i++) if (probabilityRowProblem(values[0], i, C)) probs = false;
+    for (let i = 0; i < N && probs; i++) if (!Number.isNaN(values[0][i * C]) && probabilityRowProblem(values[0], i, C)) probs = false;
     kind = probs ? "probs" : "logits";
     notes.push(probs ? `read as probabilities (every row of epoch ${first} is in [0, 1] and sums to 1); pass --outputs logits if they are not` : "read as logits (the rows are not probability vectors)");
   } else kind = declared;
   if (kind === "probs") {
     values.forEach((v, e) => {
       for (let i = 0; i < N; i++) {
+        if (Number.isNaN(v[i * C])) continue; // not logged this epoch
         const why = probabilityRowProblem(v, i, C);
         if (why) throw userError("file", [epochs[e].name], `epoch ${first + e}, row ${i} ${why}: not a probability vector${declared === "probs" ? " (logits? pass --outputs logits)" : ""}`);
       }
     });
+  }
+  if (indexes) {
+    const seen = new Uint8Array(N);
+    let entries = 0;
+    for (const idx of indexes) for (const ex of idx) {
+      seen[ex] = 1;
+      entries++;
+    }
+    const never = seen.reduce((a, b) => a + (b ? 0 : 1), 0);
+    notes.push(`--dynamics-index: ${entries} of ${N * epochs.length} (example, epoch) pairs logged (${((100 * entries) / (N * epochs.length)).toFixed(1)}%); each score uses the epochs an example was logged at${never ? `; ${never} example(s) never logged have no scores (empty cells)` : ""}`);
   }
   return { epochs: epochs.map((ep) => first + ep.at), n: N, c: C, values, kind, notes, describe };
 }

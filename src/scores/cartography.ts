@@ -23,18 +23,22 @@ export function cartography(d: Dynamics, rows = epochRows(d, 1)): Cartography {
   const confidence = new Float64Array(n);
   const sq = new Float64Array(n);
   const correctness = new Float64Array(n);
+  // an example not logged at an epoch (NaN: a user's loop that logged a subset) is skipped at that epoch
+  const count = new Int32Array(n);
   for (const r of rows) {
     const p = dynamicsRow(d, "p_true", r);
     const c = dynamicsRow(d, "correct", r);
     for (let i = 0; i < n; i++) {
+      if (Number.isNaN(p[i])) continue;
       confidence[i] += p[i];
       sq[i] += p[i] * p[i];
       correctness[i] += c[i];
+      count[i]++;
     }
   }
   const variability = new Float64Array(n);
-  const e = rows.length;
   for (let i = 0; i < n; i++) {
+    const e = count[i] || NaN;
     const m = confidence[i] / e;
     confidence[i] = m;
     correctness[i] /= e;

@@ -70,15 +70,24 @@ export function epochRows(d: Dynamics, from = -Infinity, to = Infinity): number[
   return d.epochs.flatMap((ep, i) => (ep >= from && ep <= to ? [i] : []));
 }
 
-/** Per-example mean of quantity q over the given rows (default: every logged epoch after 0). */
+/**
+ * Per-example mean of quantity q over the given rows (default: every logged epoch after 0). A NaN entry is an
+ * example not logged at that epoch (a user's loop that logged a subset: scores/logged.ts) and is skipped; an
+ * example logged at none of the rows gets NaN. With every entry logged this is the plain mean.
+ */
 export function meanOverEpochs(d: Dynamics, q: PerExampleQuantity, rows = epochRows(d, 1)): Float64Array {
   const out = new Float64Array(d.n);
+  const count = new Int32Array(d.n);
   if (rows.length === 0) throw new RangeError(`dynamics: no logged epochs to average ${q} over`);
   for (const r of rows) {
     const row = dynamicsRow(d, q, r);
-    for (let i = 0; i < d.n; i++) out[i] += row[i];
+    for (let i = 0; i < d.n; i++) {
+      if (Number.isNaN(row[i])) continue;
+      out[i] += row[i];
+      count[i]++;
+    }
   }
-  for (let i = 0; i < d.n; i++) out[i] /= rows.length;
+  for (let i = 0; i < d.n; i++) out[i] = count[i] ? out[i] / count[i] : NaN;
   return out;
 }
 
@@ -158,5 +167,14 @@ export function dynamicsRecorder<P extends Tree>(opts: { measure: DynamicsMeasur
  * epochs after initialisation: transitions correct → incorrect; never learned counts as the maximum.
  */
 export function forgettingOf(d: Dynamics, rows = epochRows(d, 1)): Float64Array {
-  return forgettingScores(rows.map((r) => Uint8Array.from(dynamicsRow(d, "correct", r), (v) => (v > 0.5 ? 1 : 0))));
+  const byEpoch = rows.map((r) => dynamicsRow(d, "correct", r));
+  if (!byEpoch.some((row) => row.some(Number.isNaN))) return forgettingScores(byEpoch.map((row) => Uint8Array.from(row, (v) => (v > 0.5 ? 1 : 0))));
+  // Some examples were not logged at some epochs (NaN): each example's events over the epochs it was logged
+  // at, in order; never learned = the number of those epochs; logged at none: NaN.
+  const out = new Float64Array(d.n);
+  for (let i = 0; i < d.n; i++) {
+    const seq = byEpoch.map((row) => row[i]).filter((v) => !Number.isNaN(v)).map((v) => (v > 0.5 ? 1 : 0));
+    out[i] = seq.length ? forgettingScores(seq.map((v) => Uint8Array.of(v)))[0] : NaN;
+  }
+  return out;
 }

@@ -46,15 +46,24 @@ export async function dynamicsFromOutputs(outputs: Float32Array[], epochs: numbe
           let clip = false;
           for (let k = 0; k < c; k++) {
             const p = z[i * c + k];
-            if (p < TINY) clip = true;
+            if (p < TINY && !Number.isNaN(p)) clip = true;
             logp[i * c + k] = Math.log(Math.max(p, TINY));
           }
           if (clip) clipped++;
         }
         z = logp;
       }
-      const q = outputQuantities(np.array(Float32Array.from(z)).reshape([rows, c]), np.array(labels.slice(r0, r0 + rows)));
-      for (const name of names) values[name].set(await q[name].data() as Float32Array, e * n + r0);
+      // a row of NaN is an example this epoch did not log (an index file: io/loggedOutputs.ts): computed on
+      // zeros, then every quantity of it set to NaN, which the scores skip (scores/dynamics.ts)
+      const missing: number[] = [];
+      for (let i = 0; i < rows; i++) if (Number.isNaN(z[i * c])) missing.push(i);
+      const zc = Float32Array.from(z, (v) => (Number.isNaN(v) ? 0 : v));
+      const q = outputQuantities(np.array(zc).reshape([rows, c]), np.array(labels.slice(r0, r0 + rows)));
+      for (const name of names) {
+        const v = (await q[name].data()) as Float32Array;
+        for (const i of missing) v[i] = NaN;
+        values[name].set(v, e * n + r0);
+      }
     }
   }
   return { dynamics: { epochs: epochs.slice(), n, values }, clipped };
