@@ -9,8 +9,10 @@ export async function genlabHere(args: string[]): Promise<{ code: number; stdout
   let stderr = "";
   const ow = process.stdout.write.bind(process.stdout);
   const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string) => ((stdout += c), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => ((stderr += c), true)) as typeof process.stderr.write;
+  // Only text is the CLI's: the test runner's own messages to its parent go through this process's stdout as
+  // serialized bytes, and swallowing them lost other tests' results (and put binary into `stdout`).
+  process.stdout.write = ((c: string | Uint8Array, ...rest: unknown[]) => (typeof c === "string" ? ((stdout += c), true) : (ow as (...a: unknown[]) => boolean)(c, ...rest))) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array, ...rest: unknown[]) => (typeof c === "string" ? ((stderr += c), true) : (ew as (...a: unknown[]) => boolean)(c, ...rest))) as typeof process.stderr.write;
   const before = process.exitCode;
   process.exitCode = 0;
   try {
