@@ -79,14 +79,17 @@ def save_labels(path, labels):
 class GenlabLogger:
     """Collect the logits of every training example over an epoch and write them as epoch_{k:04d}.npy."""
 
-    def __init__(self, out_dir, num_examples, num_classes, save_losses=False, first_epoch=1, overwrite=False):
+    def __init__(self, out_dir, num_examples, num_classes, save_losses=False, first_epoch=1, overwrite=False, allow_missing=False):
         if num_examples < 1 or num_classes < 2:
             raise ValueError(f"GenlabLogger: num_examples must be >= 1 and num_classes >= 2, got {num_examples} and {num_classes}")
         self.out_dir = out_dir
         self.loss_dir = out_dir.rstrip("/\\") + "_losses" if save_losses else None
+        # allow_missing: an epoch may log a subset (drop_last, a sampled subset); the logged rows' example
+        # indices go to out_dir + "_index" — pass it to genlab with --dynamics-index
+        self.index_dir = out_dir.rstrip("/\\") + "_index" if allow_missing else None
         self.n, self.c = int(num_examples), int(num_classes)
         self.epoch = int(first_epoch)
-        for d in [out_dir] + ([self.loss_dir] if self.loss_dir else []):
+        for d in [out_dir] + [x for x in (self.loss_dir, self.index_dir) if x]:
             os.makedirs(d, exist_ok=True)
             old = sorted(f for f in os.listdir(d) if f.endswith(".npy"))
             if old and not overwrite:
@@ -141,10 +144,22 @@ class GenlabLogger:
 
     def end_epoch(self):
         """Write this epoch's [N, C] logits (and losses); returns the path written."""
+        if self.index_dir is not None:
+            seen = np.flatnonzero(self._seen)
+            if seen.size == 0:
+                raise ValueError(f"GenlabLogger (epoch {self.epoch}): no example was logged this epoch")
+            path = os.path.join(self.out_dir, f"epoch_{self.epoch:04d}.npy")
+            _save(path, self._logits[seen])
+            _save(os.path.join(self.index_dir, f"epoch_{self.epoch:04d}.npy"), seen.astype(np.int64))
+            if self._losses is not None:
+                _save(os.path.join(self.loss_dir, f"loss_{self.epoch:04d}.npy"), np.where(self._seen, self._losses, np.nan).astype(np.float32))
+            self.epoch += 1
+            self._reset()
+            return path
         if not self._seen.all():
             missing = np.flatnonzero(~self._seen)
             shown = ", ".join(str(i) for i in missing[:5]) + (", ..." if missing.size > 5 else "")
-            raise ValueError(f"GenlabLogger (epoch {self.epoch}): {missing.size} of {self.n} examples were not logged this epoch (indices {shown}); every example must be logged once per epoch (drop_last=True in the DataLoader drops some)")
+            raise ValueError(f"GenlabLogger (epoch {self.epoch}): {missing.size} of {self.n} examples were not logged this epoch (indices {shown}); every example must be logged once per epoch (drop_last=True in the DataLoader drops some), or pass allow_missing=True and give genlab the index folder with --dynamics-index")
         path = os.path.join(self.out_dir, f"epoch_{self.epoch:04d}.npy")
         _save(path, self._logits)
         if self._losses is not None:
