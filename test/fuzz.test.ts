@@ -445,6 +445,7 @@ describe("fuzzing every reader", () => {
     const y = encodeNpy({ data: Int32Array.from([0, 1, 1, 0]), shape: [4] });
     writeFileSync(join(side, "labels.npy"), y);
     writeFileSync(join(side, "x.npy"), x);
+    writeFileSync(join(side, "lo.npy"), encodeNpy({ data: Float32Array.from({ length: 2 * 3 * 3 }, (_, i) => Math.cos(i)), shape: [2, 3, 3] }));
     const csv = "f1,f2,label\n1,2,0\n3,4,1\n5,6,1\n";
     const w = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + 1)) });
     const bases: Record<string, Uint8Array> = {
@@ -458,6 +459,9 @@ describe("fuzzing every reader", () => {
       idx: encodeIdxUint8([4, 4, 4], Uint8Array.from({ length: 64 }, (_, i) => i)),
       "prune-scores": new TextEncoder().encode("index,label,el2n,aum\n0,1,0.5,0.1\n1,0,0.2,0.3\n2,1,0.9,-1\n"),
       "logged-dynamics": encodeNpy({ data: Float32Array.from({ length: 2 * 4 * 3 }, (_, i) => Math.sin(i)), shape: [2, 4, 3] }),
+      "dynamics-index": encodeNpy({ data: Int32Array.from([0, 1, 2, 3, 2, 1]), shape: [2, 3] }),
+      "pred-probs": encodeNpy({ data: Float32Array.from([0.9, 0.1, 0.2, 0.8, 0.5, 0.5, 1, 0]), shape: [4, 2] }),
+      "calibrate-logits": encodeNpy({ data: Float32Array.from([2, -1, 0.5, 0.3, -2, 1, 0, 0]), shape: [4, 2] }),
       safetensors: encodeSafetensors({ "0.weight": w([3, 4]), "0.bias": w([3]), "2.weight": w([2, 3]), "2.bias": w([2]) }),
       onnx: Uint8Array.from([0x08, 0x07, 0x12, 0x05, 0x67, 0x65, 0x6e, 0x6c, 0x61]),
     };

@@ -69,7 +69,7 @@ function fraction(v: string): number {
 type Predictions = { data: Float64Array; n: number; c: number; path: string };
 
 /** A [N, C] float array from a .npy file; a binary [N] / [N, 1] array is refused with the class orientation spelled out. */
-function readPredictions(path: string, flag: "--logits" | "--pred-probs"): Predictions {
+export function readPredictions(path: string, flag: "--logits" | "--pred-probs"): Predictions {
   if (extname(path).toLowerCase() !== ".npy") throw userError("bad_flag", [flag], `${path}: expected a .npy file holding an [N, C] array`);
   const a = decodeNpy(readUserFile(resolve(path), flag, MAX_NPY_BYTES + 4096, "predictions file"), path);
   const s = a.shape;

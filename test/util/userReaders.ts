@@ -5,7 +5,8 @@
  */
 import { readUserFile } from "../../src/io/paths.ts";
 import { denseFromOnnx, denseFromSafetensors, networkIO } from "../../src/io/modelFiles.ts";
-import { loadLoggedOutputs } from "../../src/io/loggedOutputs.ts";
+import { readPredictions } from "../../src/cli/calibrateCommand.ts";
+import { loadLoggedOutputs, loadPredProbs } from "../../src/io/loggedOutputs.ts";
 import { loadScoreFile } from "../../src/io/scoreFile.ts";
 import { loadUserData } from "../../src/io/userData.ts";
 
@@ -48,6 +49,30 @@ export const READERS: Reader[] = [
       const l = loadLoggedOutputs(p, { n: 4, minClasses: 2 });
       if (l.values.some((v) => v.length !== l.n * l.c) || l.values.length !== l.epochs.length) throw new Error("inconsistent logged outputs");
       return { rows: l.n, cols: l.c, values: l.values.length * l.n * l.c };
+    },
+  },
+  {
+    name: "dynamics-index",
+    file: "index.npy",
+    read: (p, side) => {
+      const l = loadLoggedOutputs(`${side}/lo.npy`, { n: 4, minClasses: 2, index: p });
+      return { rows: l.n, cols: l.c, values: l.values.length * l.n * l.c };
+    },
+  },
+  {
+    name: "pred-probs",
+    file: "pred.npy",
+    read: (p) => {
+      const a = loadPredProbs(p, { n: 4, classes: 2 });
+      return { rows: a.n, cols: a.c, values: a.data.length };
+    },
+  },
+  {
+    name: "calibrate-logits",
+    file: "z.npy",
+    read: (p) => {
+      const a = readPredictions(p, "--logits");
+      return { rows: a.n, cols: a.c, values: a.data.length };
     },
   },
   {
