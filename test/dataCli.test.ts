@@ -113,7 +113,7 @@ describe("genlab scores / prune / issues on real files", { skip: hasPandas ? fal
     assert.match(r.stderr, /genlab scores .*ETA/, "progress with an ETA on stderr");
     const cols = python(`import pandas as pd; d = pd.read_csv(${JSON.stringify(csv)}); print(len(d)); print(','.join(d.columns)); print(int(d.memorization_se.notna().sum()))`).split("\n");
     assert.equal(cols[0], String(n));
-    assert.equal(cols[1], "index,label,el2n,grand,forgetting,aum,cartography_confidence,cartography_variability,cartography_correctness,cl_self_confidence,cl_label_issue,memorization_proxy,memorization,memorization_se,memorization_k_in,memorization_k_out");
+    assert.equal(cols[1], "index,label,el2n,grand,forgetting,aum,cartography_confidence,cartography_variability,cartography_correctness,cl_self_confidence,cl_label_issue,memorization_proxy,memorization,memorization_se,memorization_k_in,memorization_k_out,reason");
     assert.ok(Number(cols[2]) > 0, "standard errors where both sides have ≥ 2 models");
     assert.equal(python(`import numpy as np; a = np.load(${JSON.stringify(join(dir, "dyn", "run0_grad_norm.npy"))}); print(a.shape, a.dtype)`), `(5, ${n}) float32`);
     const npzOut = join(dir, "scores.npz");
@@ -156,6 +156,6 @@ describe("genlab scores / prune / issues on real files", { skip: hasPandas ? fal
     const j = JSON.parse(r.stdout);
     assert.equal(j.examples, 80);
     assert.equal(j.classes, 2);
-    assert.equal(python(`import pandas as pd; print(list(pd.read_csv(${JSON.stringify(join(dir, "s.csv"))}).columns))`), "['index', 'label', 'aum', 'cartography_confidence', 'cartography_variability', 'cartography_correctness']");
+    assert.equal(python(`import pandas as pd; print(list(pd.read_csv(${JSON.stringify(join(dir, "s.csv"))}).columns))`), "['index', 'label', 'aum', 'cartography_confidence', 'cartography_variability', 'cartography_correctness', 'reason']");
   });
 });

@@ -322,3 +322,28 @@ describe("issue 22: a loop that logged a subset of the examples each epoch (--dy
     assert.match(bad.stderr, /epoch 2, row 1: example 3 logged twice in one epoch/);
   });
 });
+
+describe("issue 22: why an example ranks at the top of a score", () => {
+  it("scores gives the top-k examples of each score their rank, value and the rule that applies — the same words in the CSV, the JSON and the dashboard's scores page", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-top-"));
+    const [E, N, C] = [4, 40, 3];
+    const { y, logits } = fixture(E, N, C, 9);
+    const all = new Float32Array(E * N * C);
+    logits.forEach((z, e) => all.set(z, e * N * C));
+    writeFileSync(join(dir, "z.npy"), encodeNpy({ data: all, shape: [E, N, C] }));
+    writeFileSync(join(dir, "y.npy"), encodeNpy({ data: y, shape: [N] }));
+    const r = await genlabHere(["scores", "--dynamics", join(dir, "z.npy"), "--labels", join(dir, "y.npy"), "--scores", "aum", "--top", "3", "--out", join(dir, "s.csv"), "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { top: { index: number; reason: string }[] };
+    assert.equal(j.top.length, 3, "the top 3 by AUM");
+    assert.match(j.top[0].reason, /^rank \d of 40 by aum \(-?[\d.]+( < 0: on average another class's logit beats the label's)?\)$/);
+    // the dashboard's view of the same dynamics ranks the same examples with the same words
+    const { scoresView } = await import("../src/scores/scoresView.ts");
+    const { dynamics } = await dynamicsFromOutputs(logits, [1, 2, 3, 4], N, C, y, "logits");
+    const arrays = new Map<string, { data: Float32Array | Int32Array; shape: number[] }>([["dyn_epochs", { data: Int32Array.from([1, 2, 3, 4]), shape: [4] }]]);
+    for (const [q, v] of Object.entries(dynamics.values)) arrays.set(`dyn_${q}`, { data: v!, shape: [E, N] });
+    const view = scoresView(arrays as never, { score: "aum", top: 3 })!;
+    assert.deepEqual(view.top.map((t) => t.index).sort(), j.top.map((t) => t.index).sort(), "the same top examples");
+    for (const t of view.top) assert.equal(t.reason.replace(/\(([-\d.]+)/, "(v"), j.top.find((x) => x.index === t.index)!.reason.replace(/\(([-\d.]+)/, "(v"), "the same reason");
+  });
+});

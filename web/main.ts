@@ -378,8 +378,8 @@ function ScoresPage(p: { id: string; query: string }) {
     h(
       "table",
       { "data-testid": "top-table" },
-      h("tr", null, h("th", null, "#"), h("th", null, "index"), view.imageShape ? h("th", null, "image") : null, h("th", null, "label"), view.histograms.map((x) => h("th", null, x.id))),
-      view.top.map((t, r) => h("tr", null, h("td", null, String(r + 1)), h("td", null, String(t.index)), view.imageShape ? h("td", null, t.image ? h(Thumb, { pixels: t.image, shape: view.imageShape }) : "") : null, h("td", null, t.label === null ? "" : String(t.label)), view.histograms.map((x) => h("td", null, String(t.values[x.id]))))),
+      h("tr", null, h("th", null, "#"), h("th", null, "index"), view.imageShape ? h("th", null, "image") : null, h("th", null, "label"), view.histograms.map((x) => h("th", null, x.id)), h("th", null, "why")),
+      view.top.map((t, r) => h("tr", null, h("td", null, String(r + 1)), h("td", null, String(t.index)), view.imageShape ? h("td", null, t.image ? h(Thumb, { pixels: t.image, shape: view.imageShape }) : "") : null, h("td", null, t.label === null ? "" : String(t.label)), view.histograms.map((x) => h("td", null, String(t.values[x.id]))), h("td", { class: "why" }, t.reason))),
     ),
   );
 }

@@ -19,6 +19,7 @@ import { loadLabels, loadUserData, MAX_CLASSES, type Normalize, type UserData } 
 import { findLabelIssues, selfConfidence } from "../scores/confidentLearning.ts";
 import { dynamicsAtEpoch, type Dynamics } from "../scores/dynamics.ts";
 import { dynamicsFromOutputs } from "../scores/logged.ts";
+import { topReasons } from "../scores/reasons.ts";
 import { numRows } from "../data/dataset.ts";
 import { memorizationProxy } from "../scores/memorization.ts";
 import { writeFileAtomic } from "../runner/files.ts";
@@ -223,12 +224,13 @@ export function addDataCommands(program: Command): void {
     .option("--scores <list>", `comma-separated: ${SCORE_IDS.join(",")}`, listOf(SCORE_IDS, "score"), ["el2n", "grand", "forgetting", "aum", "cartography"] as ScoreId[])
     .requiredOption("--out <file>", "scores.csv (pandas.read_csv) or scores.npz (numpy.load: one array per column)")
     .option("--save-dynamics <dir>", "also write the raw per-example dynamics of each run as .npy [epochs × examples] arrays")
+    .option("--top <k>", "examples ranked in the top k of each score get a reason (the CSV's reason column, the printed table)", intIn(0, 100000, "an integer in [0, 100000]"), 10)
     .option("--dynamics <path>", "scores from outputs you logged in your own training loop, instead of training here: per-epoch logits (or probabilities) of every example — a folder of [N, C] .npy files (one per epoch), an [E, N, C] .npy or a .npz; with --labels (docs/data-scores.md)")
     .addOption(new Option("--outputs <kind>", "what --dynamics holds").choices(["auto", "logits", "probs"]).default("auto"))
     .option("--dynamics-index <path>", "when your loop logged a subset of the examples each epoch: the example index of every logged row, per epoch (a folder of 1-D .npy, a .npz, or an [E, M] .npy)")
     .option("--first-epoch <e>", "the epoch number of the first logged array (1: logged after each epoch; 0: the initial model too)", intIn(0, 1, "0 or 1"), 1)
     .option("--json", "print the summary as JSON on stdout")
-    .action(async (o: DataFlags & TrainFlags & LoggedFlags & { scores: ScoreId[]; out: string; saveDynamics?: string; json?: boolean }, cmd: Command) => {
+    .action(async (o: DataFlags & TrainFlags & LoggedFlags & { scores: ScoreId[]; out: string; saveDynamics?: string; json?: boolean; top: number }, cmd: Command) => {
       // from logged outputs the default is every score they give (GraNd needs gradients)
       if (o.dynamics) return scoresFromLogged(cmd.getOptionValueSource("scores") === "default" ? { ...o, scores: [...OUTPUT_SCORE_IDS] } : o);
       const outPath = checkOut(o.out, [".csv", ".npz"], [["--data", o.data], ["--labels", o.labels]]);
@@ -245,7 +247,8 @@ export function addDataCommands(program: Command): void {
         { name: "label", values: d.data.y as Int32Array, doc: "given label" },
         ...r.columns,
       ];
-      writeFileAtomic(outPath, encodeColumns(outPath, cols));
+      const reasons = topReasons(cols, n, o.top);
+      writeFileAtomic(outPath, encodeColumns(outPath, cols, [{ name: "reason", values: reasons }]));
       if (dynDir) {
         r.dynamics.forEach((dy, k) => {
           writeFileAtomic(resolve(dynDir, `run${k}_epochs.npy`), encodeNpy({ data: Int32Array.from(dy.epochs), shape: [dy.epochs.length] }));
@@ -254,10 +257,10 @@ export function addDataCommands(program: Command): void {
       }
       const seconds = (performance.now() - t0) / 1000;
       if (o.json) {
-        out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, label_notes: d.labelNotes, model: model.spec, columns: cols.map((c) => ({ name: c.name, doc: c.doc })), info: r.info, seconds }, null, 2) + "\n");
+        out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, label_notes: d.labelNotes, model: model.spec, columns: cols.map((c) => ({ name: c.name, doc: c.doc })), top: topOf(reasons), info: r.info, seconds }, null, 2) + "\n");
         return;
       }
-      out(formatTable([...describeData(d, model), ["trainings", `${o.runs} dynamics run(s)${o.scores.includes("cl") ? `, ${o.folds}-fold cross-fit` : ""}${o.scores.includes("memorization") ? `, ${o.memRuns} subset models` : ""} × ${o.epochs} epochs`], ...r.columns.map((c) => [c.name, c.doc] as [string, string]), ...Object.entries(r.info).map(([k, v]) => [k, v.toFixed(4)] as [string, string]), ["time", formatDuration(seconds)], ["written", outPath + (dynDir ? `, dynamics in ${dynDir}` : "")]], "genlab scores"));
+      out(formatTable([...describeData(d, model), ["trainings", `${o.runs} dynamics run(s)${o.scores.includes("cl") ? `, ${o.folds}-fold cross-fit` : ""}${o.scores.includes("memorization") ? `, ${o.memRuns} subset models` : ""} × ${o.epochs} epochs`], ...r.columns.map((c) => [c.name, c.doc] as [string, string]), ...Object.entries(r.info).map(([k, v]) => [k, v.toFixed(4)] as [string, string]), ["time", formatDuration(seconds)], ["written", outPath + (dynDir ? `, dynamics in ${dynDir}` : "")]], "genlab scores") + topTable(reasons, o.top));
     });
 
   program
@@ -339,6 +342,16 @@ export function addDataCommands(program: Command): void {
     });
 }
 
+/** The examples that rank in the top k of some score, with why (the JSON summary's `top`). */
+const topOf = (reasons: string[]) => reasons.flatMap((reason, index) => (reason ? [{ index, reason }] : []));
+
+/** The printed table of the top-ranked examples and why (at most 3k lines). */
+function topTable(reasons: string[], k: number): string {
+  const rows = topOf(reasons).slice(0, 3 * k);
+  if (!rows.length) return "";
+  return `\nthe top ${k} of each score (also in the CSV's reason column):\n` + rows.map((r) => `  ${String(r.index).padStart(7)}  ${r.reason}`).join("\n") + "\n";
+}
+
 type LoggedFlags = { dynamics?: string; dynamicsIndex?: string; outputs: "auto" | "logits" | "probs"; firstEpoch: number };
 type PredFlags = { predProbs?: string; features?: string };
 
@@ -415,7 +428,7 @@ async function issuesFromPredictions(o: DataFlags & TrainFlags & LoggedFlags & P
 }
 
 /** `genlab scores --dynamics`: every score that needs no gradient and no extra training, from a user's logged outputs. */
-async function scoresFromLogged(o: DataFlags & TrainFlags & LoggedFlags & { scores: ScoreId[]; out: string; json?: boolean }): Promise<void> {
+async function scoresFromLogged(o: DataFlags & TrainFlags & LoggedFlags & { scores: ScoreId[]; out: string; json?: boolean; top: number }): Promise<void> {
   if (o.data) throw userError("bad_flag", ["--data", "--dynamics"], "give --data (genlab trains) or --dynamics (your logged outputs), not both");
   if (!o.labels) throw userError("missing_flag", ["--labels"], "--dynamics needs the examples' labels: --labels y.npy (or one label per line)");
   const outPath = checkOut(o.out, [".csv", ".npz"], [["--dynamics", o.dynamics], ["--labels", o.labels], ["--dynamics-index", o.dynamicsIndex]]);
@@ -437,14 +450,15 @@ async function scoresFromLogged(o: DataFlags & TrainFlags & LoggedFlags & { scor
   const { columns, info } = dynamicsColumns([dynamics], new Set(o.scores), scoreEpoch, lastEpoch);
   const n = logged.n;
   const cols: Column[] = [{ name: "index", values: Int32Array.from({ length: n }, (_, i) => i), doc: "row of the logged outputs" }, { name: "label", values: labels.y, doc: "given label" }, ...columns];
-  writeFileAtomic(outPath, encodeColumns(outPath, cols));
+  const reasons = topReasons(cols, n, o.top);
+  writeFileAtomic(outPath, encodeColumns(outPath, cols, [{ name: "reason", values: reasons }]));
   const notes = [...logged.notes, ...(logged.kind === "probs" ? [`margins from log-probabilities equal logit margins; ${clipped} of ${n * logged.epochs.length} (epoch, example) margins were clipped by probabilities that underflowed to 0${clipped ? " (log logits for exact AUM)" : ""}`] : [])];
   const seconds = (performance.now() - t0) / 1000;
   if (o.json) {
-    out(JSON.stringify({ out: outPath, examples: n, classes: logged.c, epochs: logged.epochs, outputs: logged.kind, notes, columns: cols.map((c) => ({ name: c.name, doc: c.doc })), info, seconds }, null, 2) + "\n");
+    out(JSON.stringify({ out: outPath, examples: n, classes: logged.c, epochs: logged.epochs, outputs: logged.kind, notes, columns: cols.map((c) => ({ name: c.name, doc: c.doc })), top: topOf(reasons), info, seconds }, null, 2) + "\n");
     return;
   }
-  out(formatTable([["logged", `${logged.describe}: ${n} examples × ${logged.c} classes × ${logged.epochs.length} epochs (${logged.epochs[0]}..${lastEpoch}), ${logged.kind}`], ...notes.map((x) => ["note", x] as [string, string]), ...columns.map((c) => [c.name, c.doc] as [string, string]), ...Object.entries(info).map(([k, v]) => [k, v.toFixed(4)] as [string, string]), ["time", formatDuration(seconds)], ["written", outPath]], "genlab scores (logged dynamics)"));
+  out(formatTable([["logged", `${logged.describe}: ${n} examples × ${logged.c} classes × ${logged.epochs.length} epochs (${logged.epochs[0]}..${lastEpoch}), ${logged.kind}`], ...notes.map((x) => ["note", x] as [string, string]), ...columns.map((c) => [c.name, c.doc] as [string, string]), ...Object.entries(info).map(([k, v]) => [k, v.toFixed(4)] as [string, string]), ["time", formatDuration(seconds)], ["written", outPath]], "genlab scores (logged dynamics)") + topTable(reasons, o.top));
 }
 
 function readLabelsFor(o: { labels?: string } & { classes?: number; numClasses?: number }): { y: Int32Array; maxLabel: number } {

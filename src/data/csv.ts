@@ -71,7 +71,7 @@ function eachRecord(text: string, delimiter: string, name: string, onRecord: (fi
 }
 
 /** `allowEmpty`: an empty cell reads as NaN (a table of scores with undefined values), instead of an error. */
-export function parseNumericCsv(text: string, name: string, opts: { delimiter?: string; header?: boolean | "auto"; allowEmpty?: boolean } = {}): NumericCsv {
+export function parseNumericCsv(text: string, name: string, opts: { delimiter?: string; header?: boolean | "auto"; allowEmpty?: boolean; textColumns?: string[] } = {}): NumericCsv {
   const delimiter = opts.delimiter ?? ",";
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark
   if (text.trim() === "") throw userError("file", [name], "is empty; expected a CSV table with one example per row");
@@ -80,6 +80,7 @@ export function parseNumericCsv(text: string, name: string, opts: { delimiter?: 
   let rows = 0;
   let values = new Float64Array(1024);
   let first = true;
+  let skip: Set<number> | null = null;
   eachRecord(text, delimiter, name, (fields, line) => {
     if (first) {
       first = false;
@@ -90,6 +91,7 @@ export function parseNumericCsv(text: string, name: string, opts: { delimiter?: 
       }
       if (kind === "header") {
         header = fields.map((f) => f.trim());
+        if (opts.textColumns) skip = new Set(header.flatMap((h, j) => (opts.textColumns!.includes(h) ? [j] : [])));
         cols = fields.length;
         return;
       }
@@ -102,6 +104,10 @@ export function parseNumericCsv(text: string, name: string, opts: { delimiter?: 
       values = grown;
     }
     for (let j = 0; j < cols; j++) {
+      if (skip?.has(j)) {
+        values[rows * cols + j] = NaN; // a text column (genlab's `reason`): kept out of the numbers
+        continue;
+      }
       const cell = fields[j].trim();
       if (cell === "" && opts.allowEmpty) {
         values[rows * cols + j] = NaN;

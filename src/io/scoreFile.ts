@@ -16,7 +16,7 @@ export type ScoreFile = { name: string; header: string[]; scores: Float64Array; 
 /** The scores of `column` (default: el2n, else the first column after index and label). */
 export function loadScoreFile(path: string, opts: { column?: string; flag?: string } = {}): ScoreFile {
   const bytes = readUserFile(path, opts.flag ?? "--scores", MAX_SCORES_BYTES, "scores file");
-  const t = parseNumericCsv(new TextDecoder().decode(bytes), path, { header: true, allowEmpty: true });
+  const t = parseNumericCsv(new TextDecoder().decode(bytes), path, { header: true, allowEmpty: true, textColumns: ["reason"] });
   const header = t.header!;
   if (firstRowKind(header) === "data") throw userError("file", [path], `line 1 (${header.slice(0, 4).join(",")}${header.length > 4 ? ",…" : ""}) is numbers: prune needs a header naming the columns (genlab scores writes one)`);
   const name = opts.column ?? (header.includes("el2n") ? "el2n" : header.find((h) => h !== "index" && h !== "label"));
@@ -24,6 +24,7 @@ export function loadScoreFile(path: string, opts: { column?: string; flag?: stri
   if (j < 0) throw userError("bad_flag", ["--score"], `no column ${JSON.stringify(name ?? "")} in ${path} (columns: ${header.join(", ")})`);
   const idxCol = header.indexOf("index");
   if (idxCol === j) throw userError("bad_flag", ["--score"], "the index column is not a score");
+  if (header[j] === "reason") throw userError("bad_flag", ["--score"], "the reason column is text, not a score");
   const scores = Float64Array.from({ length: t.rows }, (_, i) => t.values[i * t.cols + j]);
   const missing = scores.findIndex((v) => Number.isNaN(v));
   if (missing >= 0) throw userError("file", [path], `column ${name} has no value on data row ${missing + 1}; every example needs a score to be ranked`);

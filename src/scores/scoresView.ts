@@ -11,6 +11,7 @@ import { aum } from "./aum.ts";
 import { cartography } from "./cartography.ts";
 import { dynamicsAtEpoch, forgettingOf, type Dynamics } from "./dynamics.ts";
 import { PER_EXAMPLE_QUANTITIES, type PerExampleQuantity } from "./perExample.ts";
+import { rankReason } from "./reasons.ts";
 
 /** The scores the page offers, each oriented so that the top of the ranking is the hardest / most suspicious. */
 export const VIEW_SCORES: { id: string; doc: string; descending: boolean }[] = [
@@ -32,7 +33,7 @@ export type ScoresView = {
   map: { index: number[]; confidence: number[]; variability: number[]; correctness: number[] };
   histograms: { id: string; edges: number[]; counts: number[] }[];
   score: string;
-  top: { index: number; label: number | null; values: Record<string, number>; image: number[] | null }[];
+  top: { index: number; label: number | null; values: Record<string, number>; image: number[] | null; reason: string }[];
   imageShape: [number, number] | null;
 };
 
@@ -109,8 +110,9 @@ export function scoresView(arrays: Map<string, NpyArray>, opts: { prefix?: strin
     map: cart ? { index, confidence: index.map((i) => round(cart.confidence[i])), variability: index.map((i) => round(cart.variability[i])), correctness: index.map((i) => round(cart.correctness[i])) } : { index: [], confidence: [], variability: [], correctness: [] },
     histograms: available.map((s) => ({ id: s.id, ...histogram(scores[s.id]) })),
     score: chosen?.id ?? "",
-    top: order.slice(0, opts.top ?? 24).map((i) => ({
+    top: order.slice(0, opts.top ?? 24).map((i, r) => ({
       index: i,
+      reason: rankReason(chosen!.id === "confidence" ? "cartography_confidence" : chosen!.id === "variability" ? "cartography_variability" : chosen!.id, Number(scores[chosen!.id][i]), r + 1, n),
       label: labels && labels.shape[0] === n ? Number(labels.data[i]) : null,
       values: Object.fromEntries(available.map((s) => [s.id, round(Number(scores[s.id][i]))])),
       image: side && pix * n === images!.data.length ? Array.from(images!.data.subarray(i * pix, (i + 1) * pix), (v) => Number(v)) : null,
