@@ -347,3 +347,44 @@ describe("issue 22: why an example ranks at the top of a score", () => {
     for (const t of view.top) assert.equal(t.reason.replace(/\(([-\d.]+)/, "(v"), j.top.find((x) => x.index === t.index)!.reason.replace(/\(([-\d.]+)/, "(v"), "the same reason");
   });
 });
+
+describe("issue 22: long audits resume", () => {
+  it("a job resumed from the finished trainings of an interrupted one gives exactly the uninterrupted result", async () => {
+    const { runScoreJob } = await import("../src/scores/pipeline.ts");
+    const { parseModelSpec } = await import("../src/scores/models.ts");
+    const r = lcg(21);
+    const [N, D, C] = [96, 5, 3];
+    const y = Int32Array.from({ length: N }, (_, i) => i % C);
+    const x = Float32Array.from({ length: N * D }, (_, t) => 2 * r() - 1 + (t % D === y[Math.floor(t / D)] ? 1 : 0));
+    const data = { x, xShape: [N, D], y, numClasses: C };
+    const model = parseModelSpec("mlp:8", { inputDim: D, numClasses: C, image: null });
+    const job = { model, data, scores: ["el2n", "aum", "forgetting", "cl", "memorization"] as ("el2n" | "aum" | "forgetting" | "cl" | "memorization")[], recipe: { epochs: 3, batchSize: 16, lr: 0.1, optimizer: "sgd" as const, momentum: 0.9, weightDecay: 0 }, runs: 2, folds: 2, memRuns: 3, scoreEpoch: 2, seed: 4 };
+    const store = new Map<string, Float32Array>();
+    const full = await runScoreJob({ ...job, cache: { get: (k) => store.get(k) ?? null, put: (k, v) => void store.set(k, v.slice()) } });
+    assert.deepEqual([...store.keys()].filter((k) => !k.includes("_")).sort(), ["fold0", "fold1", "memorization0", "memorization1", "memorization2"], "every training kept");
+    // an interruption after the first dynamics run, the first fold and two memorization models
+    const partial = new Map([...store].filter(([k]) => k.startsWith("dynamics0_") || k === "fold0" || k === "memorization0" || k === "memorization1"));
+    let trained = 0;
+    const resumed = await runScoreJob({ ...job, cache: { get: (k) => partial.get(k) ?? null, put: (k, v) => void (trained++, partial.set(k, v)) }, onProgress: () => {} });
+    assert.ok(trained > 0, "the missing trainings ran");
+    for (const [j, c] of full.columns.entries()) assert.deepEqual(Array.from(resumed.columns[j].values), Array.from(c.values), `${c.name}: identical`);
+  });
+});
+
+describe("issue 22: the partial folder of a resumable job", () => {
+  it("is removed once the output is written, and a folder of that name that is not genlab's is refused, untouched", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "genlab-partial-"));
+    const csv = join(dir, "d.csv");
+    writeFileSync(csv, "a,b,label\n" + Array.from({ length: 40 }, (_, i) => `${Math.sin(i)},${Math.cos(i)},${i % 2}`).join("\n") + "\n");
+    const args = ["scores", "--data", csv, "--model", "linear", "--epochs", "2", "--batch-size", "8", "--scores", "el2n,aum", "--out", join(dir, "s.csv")];
+    const ok = await genlabHere(args);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok(!existsSync(join(dir, "s.csv.partial")), "no partial folder after the output");
+    mkdirSync(join(dir, "t.csv.partial"));
+    writeFileSync(join(dir, "t.csv.partial", "mine.txt"), "a user's file");
+    const refused = await genlabHere([...args.slice(0, -1), join(dir, "t.csv")]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /t\.csv\.partial exists and is not a genlab partial folder/);
+    assert.equal(readFileSync(join(dir, "t.csv.partial", "mine.txt"), "utf8"), "a user's file");
+  });
+});

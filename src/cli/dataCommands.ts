@@ -5,14 +5,15 @@
  * a failure or Ctrl-C leave no output file behind.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { totalmem } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { zipSync } from "fflate";
 import { GenlabError, userError } from "../core/errors.ts";
 import { formatCsv } from "../data/csv.ts";
-import { encodeNpy } from "../data/npy.ts";
-import { checkOutputPath } from "../io/paths.ts";
+import { decodeNpy, encodeNpy } from "../data/npy.ts";
+import { checkOutputPath, readUserFile, readUserText } from "../io/paths.ts";
 import { loadScoreFile } from "../io/scoreFile.ts";
 import { loadFeatures, loadLoggedOutputs, loadPredProbs } from "../io/loggedOutputs.ts";
 import { loadLabels, loadUserData, MAX_CLASSES, type Normalize, type UserData } from "../io/userData.ts";
@@ -27,7 +28,7 @@ import { formatDuration, formatTable, Progress } from "../runner/progress.ts";
 import { buildIssues, ISSUE_DESCRIPTIONS, ISSUE_TYPES, issueReasons, type IssueTable, type IssueType } from "../scores/issues.ts";
 import { parseModelSpec, type ClassifierModel } from "../scores/models.ts";
 import { nearestNeighbours } from "../scores/nearDuplicates.ts";
-import { dynamicsColumns, OUTPUT_SCORE_IDS, planScoreJob, runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainRecipe } from "../scores/pipeline.ts";
+import { dynamicsColumns, OUTPUT_SCORE_IDS, planScoreJob, runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainingCache, type TrainRecipe } from "../scores/pipeline.ts";
 import { keepFraction } from "../scores/selection.ts";
 
 const out = (s: string) => process.stdout.write(s);
@@ -156,8 +157,61 @@ function checkPlan(name: string, job: Parameters<typeof planScoreJob>[0]): void 
 }
 
 /** Run a job with a progress bar (overall ETA over runs and epochs); Ctrl-C stops after the current step. */
-async function runWithProgress(name: string, job: Parameters<typeof runScoreJob>[0]): Promise<ScoreResult> {
+/**
+ * The folder `<out>.partial/` that keeps an unfinished job's finished trainings, keyed by everything that
+ * determines them (the flags and the inputs' sizes and times): rerunning the same command resumes, another
+ * job starts afresh, and the folder is removed once the output is written.
+ */
+function partialCache(outPath: string, identity: unknown): { cache: TrainingCache; kept: () => number; dir: string } {
+  const dir = `${outPath}.partial`;
+  const hash = createHash("sha256").update(JSON.stringify(identity)).digest("hex");
+  const jobFile = join(dir, "job.json");
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory() || !existsSync(jobFile)) throw userError("bad_flag", ["--out"], `${dir} exists and is not a genlab partial folder; move it away (genlab keeps an unfinished job's trainings there)`);
+    let same = false;
+    try {
+      same = (JSON.parse(readUserText(jobFile, jobFile, 1 << 20)) as { hash?: string }).hash === hash;
+    } catch {
+      same = false;
+    }
+    if (!same) rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(jobFile)) writeFileAtomic(jobFile, JSON.stringify({ hash, note: "finished trainings of an unfinished genlab job; rerun the same command to resume" }) + "\n");
+  const file = (name: string) => join(dir, `${name}.npy`);
+  const kept = () => readdirSync(dir).filter((f) => f.endsWith(".npy")).length;
+  return {
+    dir,
+    kept,
+    cache: {
+      get: (name) => {
+        if (!existsSync(file(name))) return null;
+        try {
+          const a = decodeNpy(readUserFile(file(name), file(name)), file(name));
+          return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data);
+        } catch {
+          return null; // a damaged partial file: that training runs again
+        }
+      },
+      put: (name, data) => writeFileAtomic(file(name), encodeNpy({ data, shape: [data.length] })),
+    },
+  };
+}
+
+/** What determines a job's trainings: its flags and its inputs (path, size, modification time). */
+function jobIdentity(o: object, inputs: (string | undefined)[]): unknown {
+  const files = inputs.filter((p): p is string => !!p).map((p) => {
+    const st = statSync(p);
+    return st.isDirectory() ? { p: resolve(p), files: readdirSync(p).sort().map((f) => [f, statSync(join(p, f)).size, statSync(join(p, f)).mtimeMs]) } : { p: resolve(p), size: st.size, mtime: st.mtimeMs };
+  });
+  const flags = Object.fromEntries(Object.entries(o).filter(([k]) => !["out", "json", "top", "saveDynamics"].includes(k)));
+  return { flags, files };
+}
+
+async function runWithProgress(name: string, job: Parameters<typeof runScoreJob>[0], resume?: { outPath: string; identity: unknown }): Promise<ScoreResult> {
   checkPlan(name, job);
+  const partial = resume ? partialCache(resume.outPath, resume.identity) : null;
+  if (partial && partial.kept() > 0) err(`${name}: resuming: ${partial.kept()} array(s) of finished trainings in ${partial.dir}\n`);
   const progress = new Progress(name);
   let stop = false;
   const onSig = () => {
@@ -168,18 +222,20 @@ async function runWithProgress(name: string, job: Parameters<typeof runScoreJob>
   process.on("SIGINT", onSig);
   process.on("SIGTERM", onSig);
   try {
-    return await runScoreJob({
+    const result = await runScoreJob({
       ...job,
+      cache: partial?.cache,
       shouldStop: () => stop,
       onProgress: (done, total, label) => {
         progress.note(label);
         progress.update(Math.floor(done * 10) / 10, total);
       },
     });
+    return result;
   } catch (e) {
     if (e instanceof ScoreJobStopped) {
       progress.stop();
-      throw new GenlabError({ code: "interrupted", path: [], message: "interrupted: nothing was written" });
+      throw new GenlabError({ code: "interrupted", path: [], message: `interrupted: no output was written${partial ? `; the finished trainings are kept in ${partial.dir}: rerun the same command to resume` : ""}` });
     }
     throw e;
   } finally {
@@ -240,7 +296,8 @@ export function addDataCommands(program: Command): void {
       const model = modelFor(d, o.model);
       checkRecipe(o, d.data.xShape[0], o.scores);
       const t0 = performance.now();
-      const r = await runWithProgress("genlab scores", { model, data: d.data, scores: o.scores, recipe: recipeOf(o), runs: o.runs, memRuns: o.memRuns, folds: o.folds, scoreEpoch: o.scoreEpoch, seed: o.seed });
+      const resume = { outPath, identity: jobIdentity(o, [o.data, o.labels]) };
+      const r = await runWithProgress("genlab scores", { model, data: d.data, scores: o.scores, recipe: recipeOf(o), runs: o.runs, memRuns: o.memRuns, folds: o.folds, scoreEpoch: o.scoreEpoch, seed: o.seed }, resume);
       const n = d.data.xShape[0];
       const cols: Column[] = [
         { name: "index", values: Int32Array.from({ length: n }, (_, i) => i), doc: "row of the input" },
@@ -249,6 +306,7 @@ export function addDataCommands(program: Command): void {
       ];
       const reasons = topReasons(cols, n, o.top);
       writeFileAtomic(outPath, encodeColumns(outPath, cols, [{ name: "reason", values: reasons }]));
+      rmSync(`${outPath}.partial`, { recursive: true, force: true }); // the job is done: its kept trainings go
       if (dynDir) {
         r.dynamics.forEach((dy, k) => {
           writeFileAtomic(resolve(dynDir, `run${k}_epochs.npy`), encodeNpy({ data: Int32Array.from(dy.epochs), shape: [dy.epochs.length] }));
@@ -312,7 +370,7 @@ export function addDataCommands(program: Command): void {
       checkRecipe(o, d.data.xShape[0], scoresNeeded);
       const t0 = performance.now();
       const r: ScoreResult = scoresNeeded.length
-        ? await runWithProgress("genlab issues", { model, data: d.data, scores: scoresNeeded, recipe: recipeOf(o), runs: o.runs, memRuns: o.memRuns, folds: o.folds, scoreEpoch: Math.min(o.scoreEpoch, o.epochs), seed: o.seed })
+        ? await runWithProgress("genlab issues", { model, data: d.data, scores: scoresNeeded, recipe: recipeOf(o), runs: o.runs, memRuns: o.memRuns, folds: o.folds, scoreEpoch: Math.min(o.scoreEpoch, o.epochs), seed: o.seed }, { outPath, identity: jobIdentity(o, [o.data, o.labels]) })
         : { columns: [], dynamics: [], oosProbs: null, info: {} };
       const n = d.data.xShape[0];
       let nn = null;
@@ -333,6 +391,7 @@ export function addDataCommands(program: Command): void {
         ...(nn ? [{ name: "nearest_neighbour", values: nn.index, doc: "" }, { name: "nearest_neighbour_distance", values: nn.distance, doc: `${nn.metric} distance` }] : []),
       ];
       writeFileAtomic(outPath, encodeColumns(outPath, cols, [{ name: "reason", values: reasons }]));
+      rmSync(`${outPath}.partial`, { recursive: true, force: true }); // the job is done: its kept trainings go
       const seconds = (performance.now() - t0) / 1000;
       if (o.json) {
         out(JSON.stringify({ out: outPath, examples: n, classes: d.numClasses, label_notes: d.labelNotes, model: model.spec, summary: table.summary.map((s) => ({ issue_type: s.type, num_issues: s.numIssues, score: s.score })), flagged: flaggedOf(reasons), info: r.info, seconds }, null, 2) + "\n");

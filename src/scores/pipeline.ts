@@ -24,6 +24,7 @@ import { aum } from "./aum.ts";
 import { cartography } from "./cartography.ts";
 import { findLabelIssues, selfConfidence } from "./confidentLearning.ts";
 import { averageDynamics, dynamicsAtEpoch, dynamicsRecorder, forgettingOf, stepsPerEpoch, type Dynamics } from "./dynamics.ts";
+import { PER_EXAMPLE_QUANTITIES } from "./perExample.ts";
 import { memorizationEstimate, memorizationProxy, subsetMasks } from "./memorization.ts";
 import type { ClassifierModel } from "./models.ts";
 
@@ -53,7 +54,16 @@ export type ScoreJob = {
   seed: number;
   onProgress?: (done: number, total: number, label: string) => void;
   shouldStop?: () => boolean;
+  /**
+   * Where finished trainings are kept so that an interrupted job resumes (the CLI: a folder beside the
+   * output). Each training draws from its own key, so skipping the finished ones leaves the others — and the
+   * result — exactly as an uninterrupted job's.
+   */
+  cache?: TrainingCache;
 };
+
+/** Host arrays by name: what each finished training left (its dynamics, its fold's predictions, its outcomes). */
+export type TrainingCache = { get(name: string): Float32Array | null; put(name: string, data: Float32Array): void };
 
 export type Column = { name: string; values: Float64Array | Int32Array | Uint8Array | Float32Array; doc: string };
 
@@ -234,6 +244,19 @@ export async function runScoreJob(job: ScoreJob): Promise<ScoreResult> {
   const dynamics: Dynamics[] = [];
   const runKeys = runs ? splitKey(keys.dynamics, runs) : (keys.dynamics.dispose(), []);
   for (let r = 0; r < runs; r++) {
+    const cachedEpochs = job.cache?.get(`dynamics${r}_epochs`);
+    if (cachedEpochs) {
+      const values: Dynamics["values"] = {};
+      for (const q of PER_EXAMPLE_QUANTITIES) {
+        const v = job.cache!.get(`dynamics${r}_${q}`);
+        if (v) values[q] = v;
+      }
+      dynamics.push({ epochs: globalThis.Array.from(cachedEpochs), n, values });
+      runKeys[r].dispose();
+      done += E;
+      job.onProgress?.(done, total, `dynamics run ${r + 1}/${runs} (resumed)`);
+      continue;
+    }
     const rec = dynamicsRecorder<Tree>({ measure: job.model.measure, data: job.data, epochs: globalThis.Array.from({ length: E + 1 }, (_, e) => e), stepsPerEpoch: stepsPerEpoch(n, job.recipe.batchSize), batch: job.model.measureBatch });
     try {
       const params = await fit(job, job.data, runKeys[r], `dynamics run ${r + 1}/${runs}`, done, total, [rec.hook]);
@@ -241,7 +264,10 @@ export async function runScoreJob(job: ScoreJob): Promise<ScoreResult> {
     } finally {
       rec.dispose();
     }
-    dynamics.push(rec.dynamics());
+    const dy = rec.dynamics();
+    for (const [q, v] of Object.entries(dy.values)) job.cache?.put(`dynamics${r}_${q}`, v!);
+    job.cache?.put(`dynamics${r}_epochs`, Float32Array.from(dy.epochs));
+    dynamics.push(dy);
     done += E;
   }
   if (runs) {
@@ -260,9 +286,14 @@ export async function runScoreJob(job: ScoreJob): Promise<ScoreResult> {
       const inIdx: number[] = [];
       const outIdx: number[] = [];
       for (let i = 0; i < n; i++) (fold[i] === k ? outIdx : inIdx).push(i);
-      const params = await fit(job, takeRows(job.data, inIdx), foldKeys[k], `cross-fit fold ${k + 1}/${folds}`, done, total);
-      const p = await predictProbs(job.model.apply, params, takeRows(job.data, outIdx));
-      treeDispose(params);
+      let p = job.cache?.get(`fold${k}`) ?? null;
+      if (p) foldKeys[k].dispose();
+      else {
+        const params = await fit(job, takeRows(job.data, inIdx), foldKeys[k], `cross-fit fold ${k + 1}/${folds}`, done, total);
+        p = await predictProbs(job.model.apply, params, takeRows(job.data, outIdx));
+        treeDispose(params);
+        job.cache?.put(`fold${k}`, p);
+      }
       outIdx.forEach((i, r) => oos!.set(p.subarray(r * c, (r + 1) * c), i * c));
       done += E;
     }
@@ -290,9 +321,17 @@ export async function runScoreJob(job: ScoreJob): Promise<ScoreResult> {
     for (let k = 0; k < memRuns; k++) {
       const idx: number[] = [];
       for (let i = 0; i < n; i++) if (masks[k][i]) idx.push(i);
-      const params = await fit(job, takeRows(job.data, idx), mKeys[k], `memorization model ${k + 1}/${memRuns}`, done, total);
-      outcomes.push(correctnessOf(await predictProbs(job.model.apply, params, job.data), y, c));
-      treeDispose(params);
+      const cached = job.cache?.get(`memorization${k}`) ?? null;
+      if (cached) {
+        mKeys[k].dispose();
+        outcomes.push(cached);
+      } else {
+        const params = await fit(job, takeRows(job.data, idx), mKeys[k], `memorization model ${k + 1}/${memRuns}`, done, total);
+        const o = correctnessOf(await predictProbs(job.model.apply, params, job.data), y, c);
+        treeDispose(params);
+        job.cache?.put(`memorization${k}`, o);
+        outcomes.push(o);
+      }
       done += E;
     }
     const est = memorizationEstimate(masks, outcomes);
