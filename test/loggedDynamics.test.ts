@@ -388,3 +388,45 @@ describe("issue 22: the partial folder of a resumable job", () => {
     assert.equal(readFileSync(join(dir, "t.csv.partial", "mine.txt"), "utf8"), "a user's file");
   });
 });
+
+describe("issue 22: logged dynamics against genlab's own training", () => {
+  it("a real training: the logger's dynamics and the logits logged at the same steps give the same scores", async () => {
+    const { train } = await import("../src/train/loop.ts");
+    const { sgd } = await import("../src/optim/aliases.ts");
+    const { softmaxCrossEntropy } = await import("../src/nn/losses.ts");
+    const { dynamicsRecorder, stepsPerEpoch } = await import("../src/scores/dynamics.ts");
+    const { splitKey } = await import("../src/core/prng.ts");
+    const [N, D, C, E, B] = [80, 4, 3, 5, 16];
+    const r = lcg(33);
+    const y = Int32Array.from({ length: N }, (_, i) => (i % 9 === 0 ? (i + 1) % C : i % C));
+    const x = Float32Array.from({ length: N * D }, (_, t) => 2 * r() - 1 + (t % D === y[Math.floor(t / D)] ? 1.5 : 0));
+    const data = { x, xShape: [N, D], y, numClasses: C };
+    const spec = mlpSpec({ dims: [D, 12, C], activation: "relu", bias: true });
+    const spe = stepsPerEpoch(N, B);
+    const epochs = Array.from({ length: E }, (_, e) => e + 1);
+    const rec = dynamicsRecorder({ measure: mlpDynamics(spec), data, epochs, stepsPerEpoch: spe });
+    const logged: Float32Array[] = [];
+    const logitsHook = {
+      steps: epochs.map((e) => e * spe),
+      run: async (_step: number, params: ReturnType<typeof initMlp>) => {
+        logged.push((await applyMlp(spec, params, np.array(x).reshape([N, D])).data()) as Float32Array);
+      },
+    };
+    const [kInit, kData] = splitKey(keyFromSeed(8), 2);
+    const res = await train(initMlp(spec, kInit), { loss: (p, xb, yb) => softmaxCrossEntropy(applyMlp(spec, p, xb), yb), optimizer: sgd(0.2, { momentum: 0.9 }), train: data, epochs: E, batchSize: B, key: kData, log: { every: 0, perDecade: 0 }, stepHooks: [rec.hook, logitsHook] });
+    const { treeDispose } = await import("../src/core/tree.ts");
+    treeDispose(res.optState);
+    treeDispose(res.params);
+    rec.dispose();
+    assert.equal(logged.length, E, "logits logged at every epoch");
+    const own = rec.dynamics();
+    const { dynamics } = await dynamicsFromOutputs(logged, epochs, N, C, y, "logits");
+    const want = new Set(["el2n", "forgetting", "aum", "cartography", "margin", "loss"] as const);
+    const a = dynamicsColumns([own], want, 2, E).columns;
+    const b = dynamicsColumns([dynamics], want, 2, E).columns;
+    let maxDiff = 0;
+    for (const [j, c] of a.entries()) for (let i = 0; i < N; i++) maxDiff = Math.max(maxDiff, Math.abs(Number(c.values[i]) - Number(b[j].values[i])));
+    process.stderr.write(`# a trained MLP: genlab's logger vs the logged logits, every score: max |Δ| ${maxDiff.toExponential(2)}\n`);
+    assert.ok(maxDiff < 1e-5, `max |Δ| ${maxDiff}`);
+  });
+});
