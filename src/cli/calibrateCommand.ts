@@ -32,6 +32,7 @@ import { fontFile, headlessDocument, svgToPng } from "../report/render.ts";
 import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
 import { formatResultTable } from "../runner/run.ts";
+import { intIn } from "./dataCommands.ts";
 
 const out = (s: string) => process.stdout.write(s);
 
@@ -51,14 +52,6 @@ type CalibrateFlags = {
 /** Rows whose sum is further than this from 1 are not probabilities (float32 softmax sums to 1 within ~1e-6). */
 const SUM_TOLERANCE = 1e-3;
 const LEVEL = 0.95;
-
-function intIn(lo: number, hi: number, what: string) {
-  return (v: string) => {
-    const n = /^(0|[1-9][0-9]{0,9})$/.test(v) ? Number(v) : NaN;
-    if (!Number.isSafeInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`expected ${what}, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
 
 function fraction(v: string): number {
   const x = /^(0?\.[0-9]{1,12}|0|1)$/.test(v) ? Number(v) : NaN;

@@ -44,7 +44,8 @@ function checkDynamicsDir(dir: string, shown: string, inputs: (string | undefine
 }
 const err = (s: string) => process.stderr.write(s);
 
-function intIn(lo: number, hi: number, what: string) {
+/** A decimal integer flag in [lo, hi] (commander argument parser). */
+export function intIn(lo: number, hi: number, what: string) {
   return (v: string) => {
     const n = /^(0|[1-9][0-9]{0,9})$/.test(v) ? Number(v) : NaN;
     if (!Number.isSafeInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`expected ${what}, got ${JSON.stringify(v)}`);

@@ -17,7 +17,7 @@ import { decodeNpy } from "../data/npy.ts";
 import { denseFromArrays, denseFromOnnx, denseFromSafetensors, isLayerList, networkIO, runModelNames, type LoadedModel } from "../io/modelFiles.ts";
 import { checkOutputPath, readUserFile } from "../io/paths.ts";
 import { datasetFromRaw, loadUserData, MAX_CLASSES, type Normalize, type UserDataOptions } from "../io/userData.ts";
-import { classesFlag, delimiterArg, headerFlag } from "./dataCommands.ts";
+import { classesFlag, delimiterArg, headerFlag, intIn } from "./dataCommands.ts";
 import { MEASURE_FAMILIES, measureNetwork, type CatalogueResult, type MeasureFamily } from "../measures/catalogue.ts";
 import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
@@ -50,14 +50,6 @@ type MeasureFlags = {
   out?: string;
   json?: boolean;
 };
-
-function intIn(lo: number, hi: number, what: string) {
-  return (v: string) => {
-    const n = /^(0|[1-9][0-9]{0,9})$/.test(v) ? Number(v) : NaN;
-    if (!Number.isSafeInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`expected ${what}, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
 
 function familiesOf(v: string): MeasureFamily[] {
   const items = v.split(",").map((x) => x.trim()).filter(Boolean);
