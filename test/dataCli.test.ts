@@ -89,7 +89,7 @@ describe("genlab scores / prune / issues: bad input", () => {
       [["scores", "--data", good, "--out", join(dir, "s.txt")], `✖ ${join(dir, "s.txt")}: expected a file ending in .csv or .npz → at --out\n`],
       [["prune", "--scores", f("s.csv", "index,label,el2n\n0,1,0.5\n1,0,0.2\n"), "--keep", "1.5", "--out", join(dir, "k.npy")], "✖ option '--keep <f>' argument '1.5' is invalid. expected a number in (0, 1], got \"1.5\"\n(run with --help for usage)\n"],
       [["prune", "--scores", join(dir, "s.csv"), "--score", "aum", "--keep", "0.5", "--out", join(dir, "k.npy")], `✖ no column "aum" in ${dir}/s.csv (columns: index, label, el2n) → at --score\n`],
-      [["issues", "--data", good, "--types", "label,typo", "--out", join(dir, "i.csv")], "✖ option '--types <list>' argument 'label,typo' is invalid. unknown issue type \"typo\"; expected a comma-separated list of label, near_duplicate, memorized, hard_to_learn, ambiguous\n(run with --help for usage)\n"],
+      [["issues", "--data", good, "--types", "label,typo", "--out", join(dir, "i.csv")], "✖ option '--types <list>' argument 'label,typo' is invalid. unknown issue type \"typo\"; expected a comma-separated list of label, near_duplicate, outlier, memorized, hard_to_learn, ambiguous\n(run with --help for usage)\n"],
     ];
     for (const [args, stderr] of more) {
       const r = await genlabHere(args);
@@ -143,7 +143,7 @@ describe("genlab scores / prune / issues on real files", { skip: hasPandas ? fal
     assert.match(r.stdout, /Here is a summary of the issues found in your data/);
     for (const t of ["label", "near_duplicate", "memorized", "hard_to_learn", "ambiguous"]) assert.match(r.stdout, new RegExp(`-+ ${t} issues -+`));
     const cols = python(`import pandas as pd; d = pd.read_csv(${JSON.stringify(out)}); print(len(d)); print(' '.join(c for c in d.columns if c.startswith('is_'))); print(d.label_score.between(0, 1).all())`).split("\n");
-    assert.deepEqual(cols, [String(n), "is_label_issue is_near_duplicate_issue is_memorized_issue is_hard_to_learn_issue is_ambiguous_issue", "True"]);
+    assert.deepEqual(cols, [String(n), "is_label_issue is_near_duplicate_issue is_outlier_issue is_memorized_issue is_hard_to_learn_issue is_ambiguous_issue", "True"]);
   });
 
   it("a CSV with a header and a named label column", () => {

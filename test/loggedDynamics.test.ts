@@ -207,9 +207,9 @@ describe("issue 22: genlab issues --pred-probs (your own out-of-sample probabili
     const only = await genlabHere(["issues", "--pred-probs", join(dir, "p.npy"), "--labels", join(dir, "y.npy"), "--out", join(dir, "j.csv")]);
     assert.equal(only.code, 0, only.stderr);
     assert.doesNotMatch(only.stdout, /near_duplicate issues/);
-    const ask = await genlabHere(["issues", "--pred-probs", join(dir, "p.npy"), "--labels", join(dir, "y.npy"), "--types", "label,ambiguous", "--out", join(dir, "k.csv")]);
+    const ask = await genlabHere(["issues", "--pred-probs", join(dir, "p.npy"), "--labels", join(dir, "y.npy"), "--types", "label,outlier,hard_to_learn", "--out", join(dir, "k.csv")]);
     assert.equal(ask.code, 1, ask.stderr);
-    assert.match(ask.stderr, /ambiguous needs --dynamics/);
+    assert.match(ask.stderr, /outlier needs --features .*; hard_to_learn needs --dynamics/);
   });
 
   it("bad predictions: a binary vector (orientation), logits, a row count that differs — one line, nothing written", async () => {

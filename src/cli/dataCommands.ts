@@ -27,7 +27,8 @@ import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable, Progress } from "../runner/progress.ts";
 import { buildIssues, ISSUE_DESCRIPTIONS, ISSUE_TYPES, issueReasons, type IssueTable, type IssueType } from "../scores/issues.ts";
 import { parseModelSpec, type ClassifierModel } from "../scores/models.ts";
-import { nearestNeighbours } from "../scores/nearDuplicates.ts";
+import { firstNeighbours, nearestNeighbours, type NearestNeighbours } from "../scores/nearDuplicates.ts";
+import { OUTLIER_K, outlierIssues } from "../scores/outliers.ts";
 import { dynamicsColumns, OUTPUT_SCORE_IDS, planScoreJob, runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainingCache, type TrainRecipe } from "../scores/pipeline.ts";
 import { keepFraction } from "../scores/selection.ts";
 
@@ -343,15 +344,15 @@ export function addDataCommands(program: Command): void {
       out(formatTable([["scores", `${o.scores}: ${t.rows} examples, column ${name}`], ["kept", `${ids.length} (${(100 * ids.length / t.rows).toFixed(1)}%), the ${o.keepLowest ? "lowest" : "highest"} scores${o.offset ? ` after dropping the ${o.offset} ${o.keepLowest ? "lowest" : "highest"}` : ""}`], ["written", outPath]], "genlab prune"));
     });
 
-  const issues = program.command("issues").description("a data audit in the shape of cleanlab's Datalab: label issues, near-duplicates, memorized, hard-to-learn and ambiguous examples, per example and per dataset");
+  const issues = program.command("issues").description("a data audit in the shape of cleanlab's Datalab: label issues, near-duplicates, outliers, memorized, hard-to-learn and ambiguous examples, per example and per dataset");
   addDataOptions(issues);
   addTrainOptions(issues, { runs: 1, memRuns: 0, epochs: 10 });
   issues
     .option("--types <list>", `comma-separated issue types: ${ISSUE_TYPES.join(",")}`, listOf(ISSUE_TYPES, "issue type"), [...ISSUE_TYPES] as IssueType[])
     .requiredOption("--out <file>", "issues.csv (pandas.read_csv) or issues.npz")
     .option("--top <k>", "examples shown per issue type in the report", intIn(0, 1000, "an integer in [0, 1000]"), 5)
-    .option("--pred-probs <file>", "audit your own out-of-sample predicted probabilities [N, C] (.npy) instead of training here: with --labels; --features adds near-duplicates, --dynamics adds hard-to-learn, ambiguous and memorized")
-    .option("--features <file>", "with --pred-probs: features or embeddings [N, D] (.npy) for the near-duplicate audit")
+    .option("--pred-probs <file>", "audit your own out-of-sample predicted probabilities [N, C] (.npy) instead of training here: with --labels; label issues and ambiguous examples from the probabilities, --features adds near-duplicates and outliers, --dynamics adds hard-to-learn and memorized (and ambiguous from the data map)")
+    .option("--features <file>", "with --pred-probs: features or embeddings [N, D] (.npy) for the near-duplicate and outlier audits")
     .option("--dynamics <path>", "with --pred-probs: per-epoch logits you logged in training (as genlab scores --dynamics reads them)")
     .addOption(new Option("--outputs <kind>", "what --dynamics holds").choices(["auto", "logits", "probs"]).default("auto"))
     .option("--first-epoch <e>", "the epoch number of the first logged array of --dynamics", intIn(0, 1, "0 or 1"), 1)
@@ -374,13 +375,8 @@ export function addDataCommands(program: Command): void {
         ? await runWithProgress("genlab issues", { model, data: d.data, scores: scoresNeeded, recipe: recipeOf(o), runs: o.runs, memRuns: o.memRuns, folds: o.folds, scoreEpoch: Math.min(o.scoreEpoch, o.epochs), seed: o.seed }, { outPath, identity: jobIdentity(o, [o.data, o.labels]) })
         : { columns: [], dynamics: [], oosProbs: null, info: {} };
       const n = d.data.xShape[0];
-      let nn = null;
-      if (types.has("near_duplicate")) {
-        const p = new Progress("genlab issues near-duplicates");
-        nn = await nearestNeighbours(d.data.x as Float32Array, n, d.data.xShape[1], { onProgress: (done, total) => p.update(done, total) });
-        p.stop();
-      }
-      const table = buildIssues(r, { labels: d.data.y, epochs: o.epochs, nn });
+      const nn = await neighboursFor(types, d.data.x as Float32Array, n, d.data.xShape[1]);
+      const table = buildIssues(r, { labels: d.data.y, epochs: o.epochs, nn, types });
       const reasons = issueReasons(table, r, { labels: d.data.y, epochs: o.epochs, nn });
       const pred = predicted(r, n);
       const cols: Column[] = [
@@ -389,7 +385,7 @@ export function addDataCommands(program: Command): void {
         ...(pred ? [{ name: "predicted_label", values: pred, doc: "out-of-sample prediction (cross-fit)" }] : []),
         ...table.columns.map((c) => ({ name: c.name, values: c.values, doc: "" })),
         ...r.columns.filter((c) => !["cl_label_issue"].includes(c.name)),
-        ...(nn ? [{ name: "nearest_neighbour", values: nn.index, doc: "" }, { name: "nearest_neighbour_distance", values: nn.distance, doc: `${nn.metric} distance` }] : []),
+        ...neighbourColumns(nn),
       ];
       writeFileAtomic(outPath, encodeColumns(outPath, cols, [{ name: "reason", values: reasons }]));
       rmSync(`${outPath}.partial`, { recursive: true, force: true }); // the job is done: its kept trainings go
@@ -400,6 +396,29 @@ export function addDataCommands(program: Command): void {
       }
       out(issueReport(table, describeData(d, model), cols, reasons, o.top, seconds, outPath));
     });
+}
+
+/**
+ * The features' nearest neighbours when a type needs them: the nearest one for near-duplicates, the 10 nearest
+ * (at most n − 1) for outliers. Null when no type does.
+ */
+async function neighboursFor(types: Set<IssueType>, x: Float32Array, n: number, d: number): Promise<NearestNeighbours | null> {
+  if (!types.has("near_duplicate") && !types.has("outlier")) return null;
+  const p = new Progress(`genlab issues ${types.has("outlier") ? "nearest neighbours" : "near-duplicates"}`);
+  try {
+    return await nearestNeighbours(x, n, d, { k: types.has("outlier") ? Math.min(OUTLIER_K, n - 1) : 1, onProgress: (done, total) => p.update(done, total) });
+  } finally {
+    p.stop();
+  }
+}
+
+/** The output columns of the nearest neighbour (and the outliers' mean distance to the k nearest). */
+function neighbourColumns(nn: NearestNeighbours | null): Column[] {
+  if (!nn) return [];
+  const first = firstNeighbours(nn);
+  const cols: Column[] = [{ name: "nearest_neighbour", values: first.index, doc: "" }, { name: "nearest_neighbour_distance", values: first.distance, doc: `${nn.metric} distance` }];
+  if (nn.k >= 2) cols.push({ name: "knn_mean_distance", values: outlierIssues(nn).meanDistance, doc: `mean ${nn.metric} distance to the ${nn.k} nearest neighbours (the outlier audit)` });
+  return cols;
 }
 
 /** The examples that rank in the top k of some score, with why (the JSON summary's `top`). */
@@ -428,9 +447,10 @@ async function issuesFromPredictions(o: DataFlags & TrainFlags & LoggedFlags & P
   const needs: Record<IssueType, string | null> = {
     label: null,
     near_duplicate: o.features ? null : "near_duplicate needs --features (the examples' features or embeddings)",
+    outlier: o.features ? null : "outlier needs --features (the examples' features or embeddings)",
     memorized: o.dynamics ? null : "memorized needs --dynamics (per-epoch logits logged in training)",
     hard_to_learn: o.dynamics ? null : "hard_to_learn needs --dynamics (per-epoch logits logged in training)",
-    ambiguous: o.dynamics ? null : "ambiguous needs --dynamics (per-epoch logits logged in training)",
+    ambiguous: null, // the data map's variability with --dynamics, else the gap between the two most probable classes
   };
   const types = typesByDefault ? ISSUE_TYPES.filter((t) => !needs[t]) : o.types;
   const missing = types.filter((t) => needs[t]);
@@ -456,17 +476,11 @@ async function issuesFromPredictions(o: DataFlags & TrainFlags & LoggedFlags & P
     columns.push(...dynamicsColumns(dynamics, new Set<ScoreId>(["el2n", "forgetting", "aum", "cartography"]), early, last).columns);
     columns.push({ name: "memorization_proxy", values: memorizationProxy(dynamicsAtEpoch(d, "p_true", last), columns[0].values as Float64Array), doc: "PROXY: p(label) of the training fit at the last logged epoch minus your out-of-sample p(label)" });
   }
-  let nn = null;
-  if (o.features) {
-    const x = loadFeatures(o.features, n);
-    const p = new Progress("genlab issues near-duplicates");
-    nn = await nearestNeighbours(x.data, n, x.d, { onProgress: (done, total) => p.update(done, total) });
-    p.stop();
-  }
-  const r: ScoreResult = { columns, dynamics, oosProbs: probs.data, info: {} };
-  const full = buildIssues(r, { labels: labels.y, epochs, nn });
   const keep = new Set(types);
-  const table: IssueTable = { ...full, types: full.types.filter((t) => keep.has(t)), summary: full.summary.filter((x) => keep.has(x.type)), columns: full.columns.filter((col) => [...keep].some((t) => col.name === `${t}_score` || col.name === `is_${t}_issue`)) };
+  const x = o.features ? loadFeatures(o.features, n) : null;
+  const nn = x ? await neighboursFor(keep, x.data, n, x.d) : null;
+  const r: ScoreResult = { columns, dynamics, oosProbs: probs.data, info: {} };
+  const table = buildIssues(r, { labels: labels.y, epochs, nn, types: keep });
   const reasons = issueReasons(table, r, { labels: labels.y, epochs, nn });
   const pred = predicted(r, n);
   const cols: Column[] = [
@@ -475,7 +489,7 @@ async function issuesFromPredictions(o: DataFlags & TrainFlags & LoggedFlags & P
     ...(pred ? [{ name: "predicted_label", values: pred, doc: "argmax of your out-of-sample probabilities" }] : []),
     ...table.columns.map((col) => ({ name: col.name, values: col.values, doc: "" })),
     ...r.columns.filter((col) => col.name !== "cl_label_issue"),
-    ...(nn ? [{ name: "nearest_neighbour", values: nn.index, doc: "" }, { name: "nearest_neighbour_distance", values: nn.distance, doc: `${nn.metric} distance` }] : []),
+    ...neighbourColumns(nn),
   ];
   writeFileAtomic(outPath, encodeColumns(outPath, cols, [{ name: "reason", values: reasons }]));
   const seconds = (performance.now() - t0) / 1000;
@@ -551,7 +565,7 @@ function issueReport(t: IssueTable, header: [string, string][], cols: Column[], 
     lines.push(`Overall dataset quality in terms of this issue: ${s.score.toFixed(4)}`);
     if (top > 0 && s.numIssues > 0) {
       const idx = Array.from({ length: t.n }, (_, i) => i).filter((i) => flag[i]).sort((a, b) => score[a] - score[b] || a - b).slice(0, top);
-      const extra = type === "label" ? ["given_label", "predicted_label"] : type === "near_duplicate" ? ["nearest_neighbour"] : type === "hard_to_learn" ? ["aum", "el2n", "forgetting"] : type === "ambiguous" ? ["cartography_confidence", "cartography_variability"] : ["given_label", "predicted_label"];
+      const extra = type === "label" ? ["given_label", "predicted_label"] : type === "near_duplicate" ? ["nearest_neighbour"] : type === "outlier" ? ["knn_mean_distance", "nearest_neighbour"] : type === "hard_to_learn" ? ["aum", "el2n", "forgetting"] : type === "ambiguous" ? (get("cartography_variability") ? ["cartography_confidence", "cartography_variability"] : ["given_label", "predicted_label"]) : ["given_label", "predicted_label"];
       lines.push(`Examples representing the most severe instances of this issue:`);
       lines.push(`  ${["index", `${type}_score`, ...extra].map((h) => h.padStart(Math.max(8, h.length))).join("  ")}`);
       for (const i of idx) {

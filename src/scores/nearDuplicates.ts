@@ -16,15 +16,32 @@ import { DType, jit, numpy as np, type Array } from "@jax-js/jax";
 
 export const NEAR_DUPLICATE_ID = "near_duplicate";
 
-export type NearestNeighbours = { index: Int32Array; distance: Float64Array; metric: "cosine" | "euclidean" };
+/**
+ * The k nearest other rows of every row, nearest first: row i's neighbours are index[i·k .. i·k + k − 1], at
+ * distance[i·k ..] (ties: the lower row first). k = 1 is the nearest neighbour of the near-duplicate audit.
+ */
+export type NearestNeighbours = { k: number; index: Int32Array; distance: Float64Array; metric: "cosine" | "euclidean" };
 
-/** Nearest other row of every row of x ([n × d], row-major). `onProgress(done, n)` after each block. */
-export async function nearestNeighbours(x: Float32Array, n: number, d: number, opts: { metric?: "cosine" | "euclidean"; block?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<NearestNeighbours> {
+/** The nearest neighbour of every row (column 0 of a k-nearest result; the same object when k = 1). */
+export function firstNeighbours(nn: NearestNeighbours): NearestNeighbours {
+  if (nn.k === 1) return nn;
+  const n = nn.index.length / nn.k;
+  return { k: 1, metric: nn.metric, index: Int32Array.from({ length: n }, (_, i) => nn.index[i * nn.k]), distance: Float64Array.from({ length: n }, (_, i) => nn.distance[i * nn.k]) };
+}
+
+/**
+ * The k nearest other rows of every row of x ([n × d], row-major); k = 1 by default, at most n − 1.
+ * `onProgress(done, n)` after each block. k = 1 takes the minimum on the engine; k > 1 reads each block of
+ * distances back and keeps the k smallest per row on the host (the engine's top-k sorts whole rows: 50× slower).
+ */
+export async function nearestNeighbours(x: Float32Array, n: number, d: number, opts: { k?: number; metric?: "cosine" | "euclidean"; block?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<NearestNeighbours> {
   if (x.length !== n * d) throw new RangeError(`nearestNeighbours: ${x.length} values for ${n} rows of ${d}`);
   if (n < 2) throw new RangeError("nearestNeighbours: needs at least 2 examples");
+  const k = opts.k ?? 1;
+  if (!Number.isInteger(k) || k < 1 || k > n - 1) throw new RangeError(`nearestNeighbours: k = ${k} is not in 1..${n - 1}`);
   const metric = opts.metric ?? (d > 3 ? "cosine" : "euclidean");
   const rows = new Float32Array(x);
-  const copy = exactCopies(rows, n, d);
+  const { copy, first } = exactCopies(rows, n, d);
   const sq = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
@@ -48,19 +65,26 @@ export async function nearestNeighbours(x: Float32Array, n: number, d: number, o
     const dist = metric === "cosine" ? (sqA.dispose(), sqB.dispose(), dots.mul(-1).add(1)) : sqA.reshape([m, 1]).add(sqB).sub(dots.mul(2));
     const self = np.arange(n).reshape([1, n]).equal(rowIdx.reshape([m, 1])).astype(DType.Float32);
     const masked = dist.add(self.mul(1e30));
-    return [np.argmin(masked.ref, 1), masked.min(1)];
-  }) as unknown as ((a: Array, sqA: Array, self: Array, b: Array, sqB: Array) => [Array, Array]) & { dispose(): void };
-  const index = new Int32Array(n);
-  const distance = new Float64Array(n);
+    return k === 1 ? [np.argmin(masked.ref, 1), masked.min(1)] : [masked];
+  }) as unknown as ((a: Array, sqA: Array, self: Array, b: Array, sqB: Array) => Array[]) & { dispose(): void };
+  const index = new Int32Array(n * k);
+  const distance = new Float64Array(n * k);
+  const toDistance = (v: number) => (metric === "cosine" ? Math.max(0, v) : Math.sqrt(Math.max(0, v)));
   try {
     for (let s = 0; s < n; s += block) {
       const e = Math.min(n, s + block);
       const m = e - s;
       const rowIdx = np.array(Int32Array.from({ length: m }, (_, r) => s + r), { dtype: DType.Int32 });
-      const [idx, dist] = f(np.array(rows.subarray(s * d, e * d), { shape: [m, d] }), np.array(sq.subarray(s, e)), rowIdx, bt.ref, sqAll.ref);
-      index.set((await idx.astype(DType.Int32).data()) as Int32Array, s);
-      const dv = (await dist.data()) as Float32Array;
-      for (let r = 0; r < m; r++) distance[s + r] = metric === "cosine" ? Math.max(0, dv[r]) : Math.sqrt(Math.max(0, dv[r]));
+      const out = f(np.array(rows.subarray(s * d, e * d), { shape: [m, d] }), np.array(sq.subarray(s, e)), rowIdx, bt.ref, sqAll.ref);
+      if (k === 1) {
+        index.set((await out[0].astype(DType.Int32).data()) as Int32Array, s);
+        const dv = (await out[1].data()) as Float32Array;
+        for (let r = 0; r < m; r++) distance[s + r] = toDistance(dv[r]);
+      } else {
+        const dv = (await out[0].data()) as Float32Array;
+        for (let r = 0; r < m; r++) smallestK(dv.subarray(r * n, (r + 1) * n), k, index.subarray((s + r) * k, (s + r + 1) * k), distance.subarray((s + r) * k, (s + r + 1) * k));
+        for (let t = s * k; t < e * k; t++) distance[t] = toDistance(distance[t]);
+      }
       opts.onProgress?.(e, n);
     }
   } finally {
@@ -68,20 +92,53 @@ export async function nearestNeighbours(x: Float32Array, n: number, d: number, o
     bt.dispose();
     sqAll.dispose();
   }
-  for (let i = 0; i < n; i++) {
-    if (copy[i] < 0) continue;
-    index[i] = copy[i];
-    distance[i] = 0;
+  if (k === 1) {
+    for (let i = 0; i < n; i++) {
+      if (copy[i] < 0) continue;
+      index[i] = copy[i];
+      distance[i] = 0;
+    }
+  } else {
+    // an exact copy among the neighbours is at distance 0, and then first (round-off made it 1e-7 or so)
+    for (let i = 0; i < n; i++) {
+      if (copy[i] < 0) continue;
+      const at = i * k;
+      for (let t = 0; t < k; t++) if (first[index[at + t]] === first[i]) distance[at + t] = 0;
+      const order = globalThis.Array.from({ length: k }, (_, t) => t).sort((a, b) => distance[at + a] - distance[at + b] || index[at + a] - index[at + b]);
+      const ix = order.map((t) => index[at + t]);
+      const ds = order.map((t) => distance[at + t]);
+      index.set(ix, at);
+      distance.set(ds, at);
+    }
   }
-  return { index, distance, metric };
+  return { k, index, distance, metric };
+}
+
+/** The k smallest values of `row` (masked self: 1e30) and their positions, ascending, ties by position. */
+function smallestK(row: Float32Array, k: number, index: Int32Array, value: Float64Array): void {
+  value.fill(Infinity);
+  index.fill(-1);
+  for (let j = 0; j < row.length; j++) {
+    const v = row[j];
+    if (!(v < value[k - 1])) continue; // NaN never enters; equal values keep the earlier position
+    let t = k - 1;
+    while (t > 0 && value[t - 1] > v) {
+      value[t] = value[t - 1];
+      index[t] = index[t - 1];
+      t--;
+    }
+    value[t] = v;
+    index[t] = j;
+  }
 }
 
 /**
- * For every row of x ([n × d]) another row equal to it in every feature (the first other one), or −1. Rows are
+ * For every row of x ([n × d]) another row equal to it in every feature (the first other one), or −1 (`copy`),
+ * and the first row equal to it (`first`, itself when none before it: rows i, j are equal iff first agrees). Rows are
  * bucketed by a 32-bit FNV-1a hash of their float32 words, then compared bit by bit, after −0 is made 0 (the
  * bits differ, the feature does not; x is changed in place). Deterministic: the first equal row wins.
  */
-function exactCopies(x: Float32Array, n: number, d: number): Int32Array {
+function exactCopies(x: Float32Array, n: number, d: number): { copy: Int32Array; first: Int32Array } {
   for (let t = 0; t < x.length; t++) if (x[t] === 0) x[t] = 0;
   const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
   const buckets = new Map<number, number[]>(); // hash → the first row of each distinct row with that hash
@@ -99,7 +156,7 @@ function exactCopies(x: Float32Array, n: number, d: number): Int32Array {
   }
   const second = new Int32Array(n).fill(-1); // the second row equal to a first row: the first row's copy
   for (let i = n - 1; i >= 0; i--) if (first[i] !== i) second[first[i]] = i;
-  return Int32Array.from(first, (f, i) => (second[f] < 0 ? -1 : f === i ? second[i] : f));
+  return { copy: Int32Array.from(first, (f, i) => (second[f] < 0 ? -1 : f === i ? second[i] : f)), first };
 }
 
 /**
@@ -107,7 +164,8 @@ function exactCopies(x: Float32Array, n: number, d: number): Int32Array {
  * Distance 0 (an exact duplicate, see nearestNeighbours) is flagged whatever the median: when copies are the
  * majority the median is 0 and no threshold on it would separate them.
  */
-export function nearDuplicateIssues(nn: NearestNeighbours, threshold = 0.13): { flag: Uint8Array; score: Float64Array; median: number } {
+export function nearDuplicateIssues(nearest: NearestNeighbours, threshold = 0.13): { flag: Uint8Array; score: Float64Array; median: number } {
+  const nn = firstNeighbours(nearest);
   const sorted = Float64Array.from(nn.distance).sort();
   const n = sorted.length;
   const median = Math.max(n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2, 1e-12);
