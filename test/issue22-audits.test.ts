@@ -144,3 +144,22 @@ describe("issue 22: outliers from features, ambiguity from probabilities", () =>
     assert.ok(!existsSync(join(dir, "n.csv")));
   });
 });
+
+describe("issue 22: the time estimate of a scoring job", () => {
+  it("counts the steps and evaluations of every training (dynamics runs, folds, memorization subsets) and prices them with the backend's fitted constants", async () => {
+    const { planScoreJob, SCORE_COSTS } = await import("../src/scores/pipeline.ts");
+    const { parseModelSpec } = await import("../src/scores/models.ts");
+    const [n, d] = [1000, 20];
+    const model = parseModelSpec("mlp:16", { inputDim: d, numClasses: 4, image: null });
+    const data = { x: new Float32Array(n * d), xShape: [n, d], y: new Int32Array(n), numClasses: 4 };
+    const recipe = { epochs: 3, batchSize: 100, lr: 0.1, optimizer: "sgd" as const, momentum: 0.9, weightDecay: 0 };
+    const plan = planScoreJob({ model, data, scores: ["el2n", "cl", "memorization"], recipe, runs: 2, folds: 4, memRuns: 5, memFraction: 0.5 }, "wasm");
+    // steps: 2 runs × 3 epochs × 10, 4 folds × 3 × ⌊750/100⌋ = 7, 5 subsets × 3 × ⌊500/100⌋ = 5
+    assert.equal(plan.steps, 2 * 3 * 10 + 4 * 3 * 7 + 5 * 3 * 5);
+    // evaluations: the logger 2 runs × 4 × ⌈1000/measureBatch⌉, one prediction batch per fold and per subset model
+    assert.equal(plan.evaluations, 2 * 4 * Math.ceil(n / model.measureBatch) + 4 + 5);
+    const k = SCORE_COSTS.wasm;
+    assert.ok(Math.abs(plan.seconds - (k.fixedS + plan.gflop / k.gflops + (plan.steps * k.stepMs + plan.evaluations * k.evalMs) / 1000)) < 1e-12);
+    assert.equal(plan.backend, "wasm");
+  });
+});

@@ -144,6 +144,7 @@ function checkRecipe(o: TrainFlags, n: number, scores: ScoreId[]): void {
   if (problems.length) throw new GenlabError(problems);
 }
 
+const duration = (s: number) => (s < 90 ? `${Math.max(1, Math.round(s))} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
 const gb = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(b / 1e6))} MB`);
 
 /**
@@ -154,7 +155,7 @@ function checkPlan(name: string, job: Parameters<typeof planScoreJob>[0]): void 
   const plan = planScoreJob(job);
   const have = totalmem();
   const b = plan.bytes;
-  err(`${name}: ${numRows(job.data)} examples × ${job.data.xShape.slice(1).reduce((x, y) => x * y, 1)} features, ${job.model.numParams.toLocaleString("en")} parameters; ${plan.trainings} training(s) × ${plan.epochs} epochs ≈ ${plan.gflop < 1 ? plan.gflop.toFixed(2) : Math.round(plan.gflop)} GFLOP; memory ≈ ${gb(b.total)} (data ${gb(b.data)}, model ${gb(b.model)}, dynamics ${gb(b.dynamics)}) of ${gb(have)}\n`);
+  err(`${name}: ${numRows(job.data)} examples × ${job.data.xShape.slice(1).reduce((x, y) => x * y, 1)} features, ${job.model.numParams.toLocaleString("en")} parameters; ${plan.trainings} training(s) × ${plan.epochs} epochs ≈ ${plan.gflop < 1 ? plan.gflop.toFixed(2) : Math.round(plan.gflop)} GFLOP, ${plan.steps.toLocaleString("en")} steps; time ≈ ${duration(plan.seconds)} (cost model, ${plan.backend} backend, one core of the reference machine); memory ≈ ${gb(b.total)} (data ${gb(b.data)}, model ${gb(b.model)}, dynamics ${gb(b.dynamics)}) of ${gb(have)}\n`);
   if (b.total > 0.75 * have) throw userError("too_large", ["--epochs"], `this job needs about ${gb(b.total)} of memory (the logged dynamics alone ${gb(b.dynamics)}), more than 3/4 of this machine's ${gb(have)}: use fewer --epochs or --runs, a smaller --model, or log the outputs in your own loop and pass them with --dynamics`);
 }
 

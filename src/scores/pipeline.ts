@@ -14,6 +14,7 @@
  * seed. `onProgress(done, total, label)` counts epochs of training (fractions within an epoch).
  */
 import { jit, nn, numpy as np, type Array } from "@jax-js/jax";
+import { nativeMatmul } from "../core/jax.ts";
 import { permutationFromKey, roleKeys, splitKey, type Key } from "../core/prng.ts";
 import { treeDispose, treeRef, type Tree } from "../core/tree.ts";
 import { numRows, takeRows, type Dataset } from "../data/dataset.ts";
@@ -77,7 +78,32 @@ export type ScoreResult = {
 };
 
 /** What a job will cost, computed from its sizes before anything runs (`genlab scores`/`issues` print it). */
-export type ScoreJobPlan = { trainings: number; epochs: number; bytes: { data: number; model: number; dynamics: number; predictions: number; total: number }; gflop: number };
+export type ScoreJobPlan = {
+  trainings: number;
+  epochs: number;
+  bytes: { data: number; model: number; dynamics: number; predictions: number; total: number };
+  gflop: number;
+  /** Optimizer steps over all trainings, and batched evaluations (the logger's and the predictions'). */
+  steps: number;
+  evaluations: number;
+  /** Estimated seconds on one core of the calibrated machine, with the backend it assumes (see SCORE_COSTS). */
+  seconds: number;
+  backend: keyof typeof SCORE_COSTS;
+};
+
+/**
+ * The cost model of a scoring job: seconds ≈ fixedS + GFLOP / gflops + steps × stepMs/1000 + evaluations ×
+ * evalMs/1000, fitted by least squares (`node --import tsx scripts/score-costs.ts --backend …`) to `genlab
+ * scores` runs of 9 sizes (step-bound, arithmetic-bound, dispatch-bound, the cross-fit, memorization subsets,
+ * GraNd) on this project's reference machine (2-core x86-64, Node 20, one thread, 2026-12-06). The fit's
+ * estimate / measured ratio was 0.75–1.30 (native) and 0.89–1.27 (wasm) across those runs. A faster or slower
+ * machine scales every term alike; the progress line's ETA, measured on the steps already run, replaces the
+ * estimate once work starts.
+ */
+export const SCORE_COSTS = {
+  native: { fixedS: 0.4, gflops: 24, stepMs: 0.9, evalMs: 4.4 },
+  wasm: { fixedS: 0.6, gflops: 23, stepMs: 0.7, evalMs: 6.9 },
+} as const;
 
 /**
  * The job's plan: the trainings it runs and an estimate of its peak host memory (the data and its engine copy,
@@ -85,7 +111,7 @@ export type ScoreJobPlan = { trainings: number; epochs: number; bytes: { data: n
  * predictions and memorization outcomes, the per-example measure's batch) and of its arithmetic (a training
  * step ≈ 6 FLOPs per parameter per example, the logger ≈ 4, a prediction 2). An estimate, stated as one.
  */
-export function planScoreJob(job: Pick<ScoreJob, "model" | "data" | "scores" | "recipe" | "runs" | "memRuns" | "folds">): ScoreJobPlan {
+export function planScoreJob(job: Pick<ScoreJob, "model" | "data" | "scores" | "recipe" | "runs" | "memRuns" | "folds" | "memFraction">, backend: keyof typeof SCORE_COSTS = nativeMatmul() ? "native" : "wasm"): ScoreJobPlan {
   const want = new Set(job.scores);
   const n = numRows(job.data);
   const d = job.data.xShape.slice(1).reduce((a, b) => a * b, 1);
@@ -101,7 +127,14 @@ export function planScoreJob(job: Pick<ScoreJob, "model" | "data" | "scores" | "
   const dynamics = runs * (E + 1) * n * 6 * 4;
   const predictions = (folds ? 2 * n * c * 4 : 0) + memRuns * n * 5;
   const gflop = (trainings * E * n * 6 * P + runs * (E + 1) * n * 4 * P + (folds + memRuns) * n * 2 * P) / 1e9;
-  return { trainings, epochs: E, bytes: { data, model, dynamics, predictions, total: data + model + dynamics + predictions }, gflop };
+  const b = job.recipe.batchSize;
+  const frac = job.memFraction ?? 0.7;
+  const steps = E * (runs * stepsPerEpoch(n, b) + folds * stepsPerEpoch(Math.round((n * (folds - 1)) / Math.max(1, folds)), b) + memRuns * stepsPerEpoch(Math.round(frac * n), b));
+  const mb = job.model.measureBatch;
+  const evaluations = runs * (E + 1) * Math.ceil(n / mb) + folds * Math.ceil(n / Math.max(1, folds) / 2000) + memRuns * Math.ceil(n / 2000);
+  const k = SCORE_COSTS[backend];
+  const seconds = k.fixedS + gflop / k.gflops + (steps * k.stepMs + evaluations * k.evalMs) / 1000;
+  return { trainings, epochs: E, bytes: { data, model, dynamics, predictions, total: data + model + dynamics + predictions }, gflop, steps, evaluations, seconds, backend };
 }
 
 /** Stopped on request (Ctrl-C): the command leaves no output behind. */
