@@ -418,7 +418,7 @@ function neighbourColumns(nn: NearestNeighbours | null): Column[] {
   if (!nn) return [];
   const first = firstNeighbours(nn);
   const cols: Column[] = [{ name: "nearest_neighbour", values: first.index, doc: "" }, { name: "nearest_neighbour_distance", values: first.distance, doc: `${nn.metric} distance` }];
-  if (nn.k >= 2) cols.push({ name: "knn_mean_distance", values: outlierIssues(nn).meanDistance, doc: `mean ${nn.metric} distance to the ${nn.k} nearest neighbours (the outlier audit)` });
+  if (nn.k >= Math.min(OUTLIER_K, nn.index.length / nn.k - 1)) cols.push({ name: "knn_mean_distance", values: outlierIssues(nn).meanDistance, doc: `mean ${nn.metric} distance to the ${nn.k} nearest neighbours (the outlier audit)` });
   return cols;
 }
 

@@ -27,7 +27,7 @@
 import type { NearestNeighbours } from "./nearDuplicates.ts";
 import { nearDuplicateIssues } from "./nearDuplicates.ts";
 import { confidentThresholds } from "./confidentLearning.ts";
-import { outlierIssues } from "./outliers.ts";
+import { OUTLIER_K, outlierIssues } from "./outliers.ts";
 import type { ScoreResult } from "./pipeline.ts";
 
 export const ISSUE_TYPES = ["label", "near_duplicate", "outlier", "memorized", "hard_to_learn", "ambiguous"] as const;
@@ -101,7 +101,7 @@ export function buildIssues(r: ScoreResult, opts: { labels: ArrayLike<number>; e
   if (opts.nn) {
     const d = nearDuplicateIssues(opts.nn);
     add("near_duplicate", d.score, d.flag);
-    if (opts.nn.k >= 2) {
+    if (opts.nn.k >= Math.min(OUTLIER_K, n - 1)) {
       const o = outlierIssues(opts.nn);
       add("outlier", o.score, o.flag);
     }
