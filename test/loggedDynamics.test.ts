@@ -278,7 +278,7 @@ describe("issue 22: cost before work", () => {
     assert.ok(!existsSync(out), "nothing written");
     const small = await genlabHere(["scores", "--data", csv, "--model", "linear", "--epochs", "1", "--batch-size", "500", "--score-epoch", "1", "--scores", "el2n", "--out", out]);
     assert.equal(small.code, 0, small.stderr);
-    assert.match(small.stderr, /1 training\(s\) × 1 epochs ≈ [\d.]+ GFLOP; memory ≈ \d+ MB/);
+    assert.match(small.stderr, /1 training\(s\) × 1 epochs ≈ [\d.]+ GFLOP, 40 steps; time ≈ \d+ s \(cost model, \w+ backend, one core of the reference machine\); memory ≈ \d+ MB/);
   });
 });
 

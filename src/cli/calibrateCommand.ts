@@ -33,8 +33,8 @@ import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
 import { formatResultTable } from "../runner/run.ts";
 import { intIn } from "./dataCommands.ts";
+import { out } from "../io/console.ts";
 
-const out = (s: string) => process.stdout.write(s);
 
 type CalibrateFlags = {
   logits?: string;

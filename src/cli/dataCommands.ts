@@ -31,8 +31,8 @@ import { firstNeighbours, nearestNeighbours, type NearestNeighbours } from "../s
 import { OUTLIER_K, outlierIssues } from "../scores/outliers.ts";
 import { dynamicsColumns, OUTPUT_SCORE_IDS, planScoreJob, runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainingCache, type TrainRecipe } from "../scores/pipeline.ts";
 import { keepFraction } from "../scores/selection.ts";
+import { out, err } from "../io/console.ts";
 
-const out = (s: string) => process.stdout.write(s);
 /** --save-dynamics: a folder (existing or to create) where no file named like ours is an input. */
 function checkDynamicsDir(dir: string, shown: string, inputs: (string | undefined)[]): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw userError("bad_flag", ["--save-dynamics"], `${shown} is a file; expected a folder`);
@@ -43,7 +43,6 @@ function checkDynamicsDir(dir: string, shown: string, inputs: (string | undefine
     for (const f of files) if (resolve(f).startsWith(dir + "/") && /^run\d+_.*\.npy$/.test(f.slice(dir.length + 1))) throw userError("bad_flag", ["--save-dynamics"], `${shown} holds the input ${f}, which the dynamics would overwrite; choose another folder`);
   }
 }
-const err = (s: string) => process.stderr.write(s);
 
 /** A decimal integer flag in [lo, hi] (commander argument parser). */
 export function intIn(lo: number, hi: number, what: string) {

@@ -33,6 +33,7 @@ import { BACKEND, describeBackend } from "../platform/backend.ts";
 import { addDataCommands } from "./dataCommands.ts";
 import { addMeasureCommand } from "./measureCommand.ts";
 import { addCalibrateCommand } from "./calibrateCommand.ts";
+import { out, err } from "../io/console.ts";
 
 const CATALOGUE = { papers: PAPERS.map((p) => ({ ...p, ...PAPER_SPECS[p.number] })), classMeaning: CLASS_MEANING };
 const BIN = resolve(import.meta.dirname, "../../bin/genlab.js");
@@ -78,8 +79,6 @@ function outcomeJson(o: Outcome, figures: string[]) {
   };
 }
 
-const out = (s: string) => process.stdout.write(s);
-const err = (s: string) => process.stderr.write(s);
 
 const parseSeed = (v: string) => decimalInteger(v, 0, 0xffffffff, "a decimal integer in [0, 4294967295]");
 const parseSeeds = (v: string) => decimalInteger(v, 1, 100, "a number of seeds in [1, 100]");
@@ -186,7 +185,7 @@ export function buildProgram(): Command {
     .version(`${genlabVersion()}\nmatmul backend: ${describeBackend()}`)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({ writeErr: (s) => err(s.startsWith("error: ") ? `✖ ${s.slice(7)}` : s), outputError: (s, write) => write(s) });
+    .configureOutput({ writeOut: (s) => out(s), writeErr: (s) => err(s.startsWith("error: ") ? `✖ ${s.slice(7)}` : s), outputError: (s, write) => write(s) });
 
   program
     .command("list")

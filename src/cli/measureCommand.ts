@@ -23,9 +23,8 @@ import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
 import { formatResultTable, defaultStorePath } from "../runner/run.ts";
 import { RunStore } from "../runner/store.ts";
+import { out, err } from "../io/console.ts";
 
-const out = (s: string) => process.stdout.write(s);
-const err = (s: string) => process.stderr.write(s);
 
 type MeasureFlags = {
   run?: string;

@@ -19,6 +19,7 @@ import type { RunStore } from "../runner/store.ts";
 import type { ReproductionView } from "../server/serve.ts";
 import { figureMarkup, writeFigureFiles } from "./figures.ts";
 import { reportHtml, type ReportExperiment, type ReportPaper } from "./html.ts";
+import { errStream } from "../io/console.ts";
 
 export type Catalogue = { papers: ReportPaper[]; classMeaning: Record<string, string> };
 
@@ -229,7 +230,7 @@ export async function reproduce(registry: readonly Experiment[], cat: Catalogue,
     return opts.control === false ? p.points : [...p.points, ...p.control];
   });
   const mine = selectShard(planned, opts.shard);
-  const stream = opts.stream ?? process.stderr;
+  const stream = opts.stream ?? errStream();
   if (!opts.quiet) for (const [id, why] of notRun) stream.write(`${id}: ${why}\n`);
   if (!opts.quiet) stream.write(`reproduce: ${exps.length} experiment${exps.length === 1 ? "" : "s"}, ${planned.length} runs${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}: ${mine.length} of them` : ""}, ${opts.size} size, --jobs ${opts.jobs}\n`);
   const refresh = (inProgress?: string) => {

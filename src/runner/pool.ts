@@ -9,6 +9,7 @@ import { GenlabError, type ErrorIssue } from "../core/errors.ts";
 import type { Experiment } from "../declare/experiment.ts";
 import { formatDuration } from "./progress.ts";
 import { hparamsHashOf, openStore, runPoint, type PointSpec, type RunSummary } from "./run.ts";
+import { errStream } from "../io/console.ts";
 
 export type Shard = { index: number; count: number };
 
@@ -91,7 +92,7 @@ export function declaredSeconds(cost: string | undefined): number | null {
 }
 
 export async function runPoints(registry: readonly Experiment[], points: PointSpec[], opts: PoolOptions): Promise<RunSummary[]> {
-  const stream = opts.stream ?? process.stderr;
+  const stream = opts.stream ?? errStream();
   const say = (s: string) => {
     if (!opts.quiet) stream.write(s + "\n");
   };

@@ -3,6 +3,7 @@
  * (cli-progress prints nothing off a TTY, DEPS.md). Written to stderr so that `--json` stdout stays clean.
  */
 import cliProgress from "cli-progress";
+import { errStream } from "../io/console.ts";
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "?";
@@ -39,7 +40,7 @@ export class Progress {
 
   constructor(label: string, opts: ProgressOptions = {}) {
     this.#label = label;
-    this.#stream = opts.stream ?? process.stderr;
+    this.#stream = opts.stream ?? errStream();
     this.#tty = opts.tty ?? (!!this.#stream.isTTY && (this.#stream.columns ?? 0) > 20);
     this.#interval = opts.intervalMs ?? 10_000;
     this.#quiet = opts.quiet ?? false;

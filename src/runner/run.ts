@@ -43,6 +43,7 @@ import { seedsOf } from "../declare/experiment.ts";
 import type { Values } from "../declare/schema.ts";
 import { hparamsHashOf, planExperiment, resolveConfig, type PointSpec } from "../declare/plan.ts";
 import { RunStore, type RunRow } from "./store.ts";
+import { errStream } from "../io/console.ts";
 
 export type RunSummary = {
   run_id: string;
@@ -209,7 +210,7 @@ async function execute(p: Prepared, store: RunStore, opts: PointOptions): Promis
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     stopRequested = true;
-    if (signals === 1) (opts.stream ?? process.stderr).write(`\n${sig}: stopping after this step and saving a checkpoint (again to quit now)\n`);
+    if (signals === 1) (opts.stream ?? errStream()).write(`\n${sig}: stopping after this step and saving a checkpoint (again to quit now)\n`);
     else {
       store.finishRun(runId, { status: "interrupted", error: `stopped by ${sig}` });
       process.exit(130);
@@ -559,7 +560,7 @@ export async function runExperiment(registry: readonly Experiment[], opts: RunOp
   const todo = [...plan.points, ...(opts.control === false ? [] : plan.control)];
   const done: RunSummary[] = [];
   for (const [i, spec] of todo.entries()) {
-    if (todo.length > 1 && !opts.quiet) (opts.stream ?? process.stderr).write(`${exp.id}: run ${i + 1}/${todo.length}${spec.role === "control" ? " (negative control)" : ""}, seed ${spec.seed}\n`);
+    if (todo.length > 1 && !opts.quiet) (opts.stream ?? errStream()).write(`${exp.id}: run ${i + 1}/${todo.length}${spec.role === "control" ? " (negative control)" : ""}, seed ${spec.seed}\n`);
     const s = await runPoint(registry, spec, opts);
     done.push(s);
     if (s.status === "interrupted") break;
