@@ -68,6 +68,30 @@ describe("issue 22: outliers from features, ambiguity from probabilities", () =>
     await assert.rejects(nearestNeighbours(x, n, d, { k: n }), /k = 90 is not in 1\.\.89/);
   });
 
+  it("copies come first whatever k (zero rows under cosine), and Euclidean distances survive features far from 0 (100 + noise): exact float64 distances, the same near-duplicates with or without outliers", async () => {
+    const [n, d] = [60, 5];
+    const r = lcg(13);
+    const x = Float32Array.from({ length: n * d }, () => r() - 0.5);
+    for (let i = 40; i < 50; i++) x.fill(0, i * d, (i + 1) * d); // ten zero rows: copies of each other
+    const one = await nearestNeighbours(x, n, d, { metric: "cosine" });
+    const ten = await nearestNeighbours(x, n, d, { metric: "cosine", k: 10 });
+    for (let i = 40; i < 50; i++) {
+      assert.equal(ten.distance[i * 10], 0, `zero row ${i}: a copy first`);
+      assert.equal(ten.distance[i * 10 + 8], 0, `zero row ${i}: its 9 copies fill the first 9`);
+      assert.equal(ten.index[i * 10], one.index[i], `zero row ${i}: k = 1 and k = 10 agree on the nearest`);
+    }
+    assert.equal(outlierIssues(ten).flag.slice(40, 50).reduce((a, b) => a + b, 0), 0, "copies are not outliers");
+    // features at 100 + noise: float32 ‖a‖² + ‖b‖² − 2a·b would lose every distance
+    const m = 120;
+    const far = Float32Array.from({ length: m * 2 }, () => 100 + (r() + r() + r() - 1.5));
+    const nn = await nearestNeighbours(far, m, 2, { k: 10 });
+    for (let i = 0; i < m; i++) {
+      const ref = bruteNeighbours(far, m, 2, i, "euclidean").slice(0, 10);
+      for (let t = 0; t < 10; t++) assert.ok(Math.abs(nn.distance[i * 10 + t] - ref[t].dist) < 1e-9, `row ${i} neighbour ${t}: ${nn.distance[i * 10 + t]} vs ${ref[t].dist}`);
+      assert.notEqual(nn.group[i], nn.group[nn.index[i * 10]], `row ${i}: no row is an exact copy`);
+    }
+  });
+
   it("outliers: mean distance to the 10 nearest, Q3 + 1.7 IQR (numpy's linear quartiles), score exp(−d̄/median); planted far points flagged", async () => {
     assert.equal(percentileSorted([1, 2, 3, 4], 25), 1.75); // numpy.percentile([1,2,3,4], 25)
     assert.equal(percentileSorted([1, 2, 3, 4], 75), 3.25);

@@ -385,7 +385,7 @@ export function addDataCommands(program: Command): void {
         ...(pred ? [{ name: "predicted_label", values: pred, doc: "out-of-sample prediction (cross-fit)" }] : []),
         ...table.columns.map((c) => ({ name: c.name, values: c.values, doc: "" })),
         ...r.columns.filter((c) => !["cl_label_issue"].includes(c.name)),
-        ...neighbourColumns(nn),
+        ...neighbourColumns(nn, types.has("outlier")),
       ];
       writeFileAtomic(outPath, encodeColumns(outPath, cols, [{ name: "reason", values: reasons }]));
       rmSync(`${outPath}.partial`, { recursive: true, force: true }); // the job is done: its kept trainings go
@@ -413,11 +413,11 @@ async function neighboursFor(types: Set<IssueType>, x: Float32Array, n: number, 
 }
 
 /** The output columns of the nearest neighbour (and the outliers' mean distance to the k nearest). */
-function neighbourColumns(nn: NearestNeighbours | null): Column[] {
+function neighbourColumns(nn: NearestNeighbours | null, outliers: boolean): Column[] {
   if (!nn) return [];
   const first = firstNeighbours(nn);
   const cols: Column[] = [{ name: "nearest_neighbour", values: first.index, doc: "" }, { name: "nearest_neighbour_distance", values: first.distance, doc: `${nn.metric} distance` }];
-  if (nn.k >= Math.min(OUTLIER_K, nn.index.length / nn.k - 1)) cols.push({ name: "knn_mean_distance", values: outlierIssues(nn).meanDistance, doc: `mean ${nn.metric} distance to the ${nn.k} nearest neighbours (the outlier audit)` });
+  if (outliers) cols.push({ name: "knn_mean_distance", values: outlierIssues(nn).meanDistance, doc: `mean ${nn.metric} distance to the ${nn.k} nearest neighbours (the outlier audit)` });
   return cols;
 }
 
@@ -489,7 +489,7 @@ async function issuesFromPredictions(o: DataFlags & TrainFlags & LoggedFlags & P
     ...(pred ? [{ name: "predicted_label", values: pred, doc: "argmax of your out-of-sample probabilities" }] : []),
     ...table.columns.map((col) => ({ name: col.name, values: col.values, doc: "" })),
     ...r.columns.filter((col) => col.name !== "cl_label_issue"),
-    ...neighbourColumns(nn),
+    ...neighbourColumns(nn, keep.has("outlier")),
   ];
   writeFileAtomic(outPath, encodeColumns(outPath, cols, [{ name: "reason", values: reasons }]));
   const seconds = (performance.now() - t0) / 1000;

@@ -23,7 +23,7 @@ import { writeFileAtomic } from "../runner/files.ts";
 import { formatDuration, formatTable } from "../runner/progress.ts";
 import { formatResultTable, defaultStorePath } from "../runner/run.ts";
 import { RunStore } from "../runner/store.ts";
-import { out, err } from "../io/console.ts";
+import { err, errStream, out } from "../io/console.ts";
 
 
 type MeasureFlags = {
@@ -190,7 +190,7 @@ export function addMeasureCommand(program: Command): void {
       if (maxLabel >= C) throw userError("shape_mismatch", ["--data"], `labels go up to ${maxLabel}, the network has ${C} outputs (classes 0..${C - 1})`);
       if (init && networkIO(init.net).describe !== io.describe) throw userError("shape_mismatch", ["--init"], `the initialisation is ${networkIO(init.net).describe}, the model ${io.describe}`);
       const t0 = performance.now();
-      const tty = process.stderr.isTTY;
+      const tty = errStream().isTTY;
       let res: CatalogueResult;
       try {
         res = await measureNetwork(net, { ...data, xShape: [data.y.length, d], numClasses: C }, keyFromSeed(o.seed), {

@@ -181,7 +181,7 @@ export function issueReasons(t: IssueTable, r: ScoreResult, opts: { labels: Arra
       const k = opts.nn.k;
       const d = opts.nn.distance[i * k];
       const j = opts.nn.index[i * k];
-      out[i].push(d === 0 ? `near_duplicate: an exact copy of row ${j}` : `near_duplicate: ${opts.nn.metric} distance ${f3(d)} to row ${j} (flag: < 0.13 × median ${f3(median)}, or another row's nearest)`);
+      out[i].push(opts.nn.group[i] === opts.nn.group[j] ? `near_duplicate: an exact copy of row ${j}` : `near_duplicate: ${opts.nn.metric} distance ${f3(d)} to row ${j} (flag: < 0.13 × median ${f3(median)}, or another row's nearest)`);
     }
   }
   const outl = flagOf("outlier");

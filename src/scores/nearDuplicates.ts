@@ -20,13 +20,20 @@ export const NEAR_DUPLICATE_ID = "near_duplicate";
  * The k nearest other rows of every row, nearest first: row i's neighbours are index[i·k .. i·k + k − 1], at
  * distance[i·k ..] (ties: the lower row first). k = 1 is the nearest neighbour of the near-duplicate audit.
  */
-export type NearestNeighbours = { k: number; index: Int32Array; distance: Float64Array; metric: "cosine" | "euclidean" };
+export type NearestNeighbours = {
+  k: number;
+  index: Int32Array;
+  distance: Float64Array;
+  metric: "cosine" | "euclidean";
+  /** The first row equal to each row in every feature (itself when none before it): rows i, j are exact copies iff group agrees. */
+  group: Int32Array;
+};
 
 /** The nearest neighbour of every row (column 0 of a k-nearest result; the same object when k = 1). */
 export function firstNeighbours(nn: NearestNeighbours): NearestNeighbours {
   if (nn.k === 1) return nn;
   const n = nn.index.length / nn.k;
-  return { k: 1, metric: nn.metric, index: Int32Array.from({ length: n }, (_, i) => nn.index[i * nn.k]), distance: Float64Array.from({ length: n }, (_, i) => nn.distance[i * nn.k]) };
+  return { k: 1, metric: nn.metric, group: nn.group, index: Int32Array.from({ length: n }, (_, i) => nn.index[i * nn.k]), distance: Float64Array.from({ length: n }, (_, i) => nn.distance[i * nn.k]) };
 }
 
 /**
@@ -42,6 +49,13 @@ export async function nearestNeighbours(x: Float32Array, n: number, d: number, o
   const metric = opts.metric ?? (d > 3 ? "cosine" : "euclidean");
   const rows = new Float32Array(x);
   const { copy, first } = exactCopies(rows, n, d);
+  if (metric === "euclidean") {
+    // Euclidean distances do not change under a shift; centred rows keep ‖a‖² + ‖b‖² − 2a·b from cancelling
+    // in float32 when the features sit far from 0 (100 + noise: every distance was lost)
+    const mean = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) mean[t] += rows[i * d + t] / n;
+    for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) rows[i * d + t] -= mean[t];
+  }
   const sq = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
@@ -92,26 +106,43 @@ export async function nearestNeighbours(x: Float32Array, n: number, d: number, o
     bt.dispose();
     sqAll.dispose();
   }
-  if (k === 1) {
-    for (let i = 0; i < n; i++) {
-      if (copy[i] < 0) continue;
-      index[i] = copy[i];
-      distance[i] = 0;
-    }
-  } else {
-    // an exact copy among the neighbours is at distance 0, and then first (round-off made it 1e-7 or so)
-    for (let i = 0; i < n; i++) {
-      if (copy[i] < 0) continue;
-      const at = i * k;
-      for (let t = 0; t < k; t++) if (first[index[at + t]] === first[i]) distance[at + t] = 0;
-      const order = globalThis.Array.from({ length: k }, (_, t) => t).sort((a, b) => distance[at + a] - distance[at + b] || index[at + a] - index[at + b]);
-      const ix = order.map((t) => index[at + t]);
-      const ds = order.map((t) => distance[at + t]);
-      index.set(ix, at);
-      distance.set(ds, at);
+  // The engine's float32 distances chose the candidates; the reported distances are recomputed exactly (float64,
+  // from the input rows), and every exact copy of a row comes first at distance 0, as many as fit in k
+  // (Datalab's correction of its k-NN graph), whatever the candidates were.
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) if (copy[i] >= 0) (groups.get(first[i]) ?? groups.set(first[i], []).get(first[i])!).push(i);
+  for (let i = 0; i < n; i++) {
+    const at = i * k;
+    const copies = copy[i] >= 0 ? groups.get(first[i])!.filter((j) => j !== i).slice(0, k) : [];
+    const rest = globalThis.Array.from(index.subarray(at, at + k)).filter((j) => j >= 0 && !copies.includes(j)).map((j) => ({ j, dist: exactDistance(x, d, i, j, metric) })).sort((a, b) => a.dist - b.dist || a.j - b.j);
+    const row = [...copies.map((j) => ({ j, dist: 0 })), ...rest].slice(0, k);
+    for (let t = 0; t < k; t++) {
+      index[at + t] = row[t].j;
+      distance[at + t] = row[t].dist;
     }
   }
-  return { k, index, distance, metric };
+  return { k, index, distance, metric, group: first };
+}
+
+/** The distance of rows i and j of x in float64 (cosine: 1 − cos, a zero row at 0 from a zero row and 1 from any other). */
+function exactDistance(x: Float32Array, d: number, i: number, j: number, metric: "cosine" | "euclidean"): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  let sq = 0;
+  for (let t = 0; t < d; t++) {
+    const a = x[i * d + t];
+    const b = x[j * d + t];
+    if (metric === "euclidean") sq += (a - b) * (a - b);
+    else {
+      ab += a * b;
+      aa += a * a;
+      bb += b * b;
+    }
+  }
+  if (metric === "euclidean") return Math.sqrt(sq);
+  if (aa === 0 || bb === 0) return aa === 0 && bb === 0 ? 0 : 1;
+  return Math.max(0, 1 - ab / Math.sqrt(aa * bb));
 }
 
 /** The k smallest values of `row` (masked self: 1e30) and their positions, ascending, ties by position. */
