@@ -29,7 +29,8 @@ import { buildIssues, ISSUE_DESCRIPTIONS, ISSUE_TYPES, issueReasons, type IssueT
 import { parseModelSpec, type ClassifierModel } from "../scores/models.ts";
 import { firstNeighbours, nearestNeighbours, type NearestNeighbours } from "../scores/nearDuplicates.ts";
 import { OUTLIER_K, outlierIssues } from "../scores/outliers.ts";
-import { dynamicsColumns, OUTPUT_SCORE_IDS, planScoreJob, runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainingCache, type TrainRecipe } from "../scores/pipeline.ts";
+import { nativeMatmul } from "../core/jax.ts";
+import { dynamicsColumns, OUTPUT_SCORE_IDS, planScoreJob, SCORE_COSTS, runScoreJob, SCORE_IDS, ScoreJobStopped, type Column, type ScoreId, type ScoreResult, type TrainingCache, type TrainRecipe } from "../scores/pipeline.ts";
 import { keepFraction } from "../scores/selection.ts";
 import { out, err } from "../io/console.ts";
 
@@ -404,6 +405,8 @@ export function addDataCommands(program: Command): void {
  */
 async function neighboursFor(types: Set<IssueType>, x: Float32Array, n: number, d: number): Promise<NearestNeighbours | null> {
   if (!types.has("near_duplicate") && !types.has("outlier")) return null;
+  const gflop = (2 * n * n * d) / 1e9;
+  err(`genlab issues: nearest neighbours of ${n} rows × ${d} features: ${n.toLocaleString("en")}² distances ≈ ${gflop < 1 ? gflop.toFixed(2) : Math.round(gflop)} GFLOP, time ≈ ${duration(gflop / SCORE_COSTS[nativeMatmul() ? "native" : "wasm"].gflops)} (its arithmetic alone at the cost model's throughput)\n`);
   const p = new Progress(`genlab issues ${types.has("outlier") ? "nearest neighbours" : "near-duplicates"}`);
   try {
     return await nearestNeighbours(x, n, d, { k: types.has("outlier") ? Math.min(OUTLIER_K, n - 1) : 1, onProgress: (done, total) => p.update(done, total) });

@@ -126,9 +126,13 @@ export function planScoreJob(job: Pick<ScoreJob, "model" | "data" | "scores" | "
   const model = 4 * P * 4 + job.model.measureBatch * Math.max(P, d) * 4;
   const dynamics = runs * (E + 1) * n * 6 * 4;
   const predictions = (folds ? 2 * n * c * 4 : 0) + memRuns * n * 5;
-  const gflop = (trainings * E * n * 6 * P + runs * (E + 1) * n * 4 * P + (folds + memRuns) * n * 2 * P) / 1e9;
-  const b = job.recipe.batchSize;
   const frac = job.memFraction ?? 0.7;
+  // examples trained on: each dynamics run all n, each fold (K − 1)/K of them, each memorization model a fraction;
+  // predicted: each fold its held-out n/K, each memorization model all n
+  const trained = runs * n + (folds ? (folds - 1) * n : 0) + memRuns * frac * n;
+  const predicted = (folds ? n : 0) + memRuns * n;
+  const gflop = (E * trained * 6 * P + runs * (E + 1) * n * 4 * P + predicted * 2 * P) / 1e9;
+  const b = job.recipe.batchSize;
   const steps = E * (runs * stepsPerEpoch(n, b) + folds * stepsPerEpoch(Math.round((n * (folds - 1)) / Math.max(1, folds)), b) + memRuns * stepsPerEpoch(Math.round(frac * n), b));
   const mb = job.model.measureBatch;
   const evaluations = runs * (E + 1) * Math.ceil(n / mb) + folds * Math.ceil(n / Math.max(1, folds) / 2000) + memRuns * Math.ceil(n / 2000);
