@@ -56,7 +56,7 @@ describe("issue 22: outliers from features, ambiguity from probabilities", () =>
         for (let t = 0; t < k; t++) assert.ok(Math.abs(nn.distance[i * k + t] - Math.max(0, ref[t].dist)) < 2e-4, `${metric} row ${i} neighbour ${t}: ${nn.distance[i * k + t]} vs ${ref[t].dist}`);
         // the same set of neighbours up to ties within float32 round-off
         const kth = ref[k - 1].dist;
-        for (let t = 0; t < k; t++) assert.ok(bruteNeighbours(x, n, d, i, metric).find((b) => b.j === nn.index[i * k + t])!.dist <= kth + 2e-4);
+        for (let t = 0; t < k; t++) assert.ok(bruteNeighbours(x, n, d, i, metric).find((b) => b.j === nn.index[i * k + t])!.dist <= kth + 2e-4, `${metric} row ${i}: neighbour ${t} is among the k nearest`);
       }
       assert.equal(nn.index[0], 40);
       assert.equal(nn.distance[0], 0);
@@ -111,9 +111,9 @@ describe("issue 22: outliers from features, ambiguity from probabilities", () =>
     for (let i = 0; i < n; i++) {
       assert.ok(Math.abs(o.meanDistance[i] - avg[i]) < 1e-4, `row ${i}`);
       if (Math.abs(avg[i] - thr) > 1e-3) assert.equal(o.flag[i], avg[i] > thr ? 1 : 0, `row ${i}: ${avg[i]} vs ${thr}`);
-      assert.ok(Math.abs(o.score[i] - Math.exp(-avg[i] / q(50))) < 1e-4);
+      assert.ok(Math.abs(o.score[i] - Math.exp(-avg[i] / q(50))) < 1e-4, `row ${i}: score ${o.score[i]}`);
     }
-    assert.ok(Math.abs(o.issueThreshold - thr) < 1e-4);
+    assert.ok(Math.abs(o.issueThreshold - thr) < 1e-4, `threshold ${o.issueThreshold} vs ${thr}`);
     for (const i of planted) assert.equal(o.flag[i], 1, `planted outlier ${i}`);
     // through the audit table: the type appears only when asked for and only with k ≥ 2
     const r = { columns: [], dynamics: [], oosProbs: null, info: {} };
@@ -132,7 +132,7 @@ describe("issue 22: outliers from features, ambiguity from probabilities", () =>
     const flag = t.columns.find((c) => c.name === "is_ambiguous_issue")!.values;
     assert.deepEqual(Array.from(flag), [1, 0, 1, 0]);
     const score = t.columns.find((c) => c.name === "ambiguous_score")!.values;
-    assert.ok(Math.abs(score[1] - 0.65) < 1e-6);
+    assert.ok(Math.abs(score[1] - 0.65) < 1e-6, `gap ${score[1]}`);
   });
 
   it("genlab issues --pred-probs --features: outliers and ambiguous examples with their reasons; without --features, asking for outliers names the flag", async () => {
@@ -165,7 +165,7 @@ describe("issue 22: outliers from features, ambiguity from probabilities", () =>
     const no = await genlabHere(["issues", "--pred-probs", join(dir, "p.npy"), "--labels", join(dir, "y.npy"), "--types", "outlier", "--out", join(dir, "n.csv")]);
     assert.equal(no.code, 1);
     assert.match(no.stderr, /outlier needs --features/);
-    assert.ok(!existsSync(join(dir, "n.csv")));
+    assert.ok(!existsSync(join(dir, "n.csv")), "nothing written");
   });
 });
 
@@ -183,7 +183,7 @@ describe("issue 22: the time estimate of a scoring job", () => {
     // evaluations: the logger 2 runs × 4 × ⌈1000/measureBatch⌉, one prediction batch per fold and per subset model
     assert.equal(plan.evaluations, 2 * 4 * Math.ceil(n / model.measureBatch) + 4 + 5);
     const k = SCORE_COSTS.wasm;
-    assert.ok(Math.abs(plan.seconds - (k.fixedS + plan.gflop / k.gflops + (plan.steps * k.stepMs + plan.evaluations * k.evalMs) / 1000)) < 1e-12);
+    assert.ok(Math.abs(plan.seconds - (k.fixedS + plan.gflop / k.gflops + (plan.steps * k.stepMs + plan.evaluations * k.evalMs) / 1000)) < 1e-12, `seconds ${plan.seconds}`);
     assert.equal(plan.backend, "wasm");
   });
 });

@@ -21,7 +21,6 @@ import { hostname, networkInterfaces } from "node:os";
 import { extname, join, resolve, sep } from "node:path";
 import { dynamicsPrefixes, scoresPage, type ScoresView } from "../runner/scoresPage.ts";
 import { RunStore, type RunRow } from "../runner/store.ts";
-import { errStream } from "../io/console.ts";
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const FIGURE = /^[A-Za-z0-9_-]{1,100}\.(svg|png)$/;
@@ -319,7 +318,7 @@ export function createDashboardServer(opts: ServeOptions): { server: Server; sto
       handle(req, res);
     } catch (e) {
       send(res, 500, JSON.stringify({ error: "internal error" }));
-      errStream().write(`genlab serve: ${(e as Error).message}\n`);
+      process.stderr.write(`genlab serve: ${(e as Error).message}\n`);
     }
   });
   return { server, store };
