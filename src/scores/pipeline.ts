@@ -95,14 +95,15 @@ export type ScoreJobPlan = {
  * The cost model of a scoring job: seconds ≈ fixedS + GFLOP / gflops + steps × stepMs/1000 + evaluations ×
  * evalMs/1000, fitted by least squares (`node --import tsx scripts/score-costs.ts --backend …`) to `genlab
  * scores` runs of 9 sizes (step-bound, arithmetic-bound, dispatch-bound, the cross-fit, memorization subsets,
- * GraNd) on this project's reference machine (2-core x86-64, Node 20, one thread, 2026-12-06). The fit's
- * estimate / measured ratio was 0.75–1.30 (native) and 0.89–1.27 (wasm) across those runs. A faster or slower
+ * GraNd) on this project's reference machine (2-core x86-64, Node 20, one thread, 2026-12-06, another job on
+ * the second core). The fit's estimate / measured ratio was 0.87–1.33 (native) and 0.65–1.48 (wasm) across
+ * those runs. A faster or slower
  * machine scales every term alike; the progress line's ETA, measured on the steps already run, replaces the
  * estimate once work starts.
  */
 export const SCORE_COSTS = {
-  native: { fixedS: 0.4, gflops: 24, stepMs: 0.9, evalMs: 4.4 },
-  wasm: { fixedS: 0.6, gflops: 23, stepMs: 0.7, evalMs: 6.9 },
+  native: { fixedS: 1.4, gflops: 23, stepMs: 0.8, evalMs: 2.2 },
+  wasm: { fixedS: 0.9, gflops: 19, stepMs: 0.6, evalMs: 6.3 },
 } as const;
 
 /**
