@@ -130,7 +130,7 @@ describe("genlab calibrate", () => {
     assert.match(r.stdout, /reliability bins \(held-out \d+, after T = /);
     const lines = readFileSync(csv, "utf8").trim().split("\n");
     assert.equal(lines[0], "set,metric,value,ci_lo,ci_hi");
-    assert.equal(lines.length, 1 + 3 * 7 + 1, "7 metrics × (all, held-out before, after) and T");
+    assert.equal(lines.length, 1 + 3 * 9 + 1, "9 metrics × (all, held-out before, after) and T");
     assert.match(lines[lines.length - 1], /^fit,temperature,2\.0\d+,,$/);
     const s = readFileSync(svg, "utf8");
     assert.match(s, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
@@ -142,7 +142,7 @@ describe("genlab calibrate", () => {
     }
   });
 
-  it("ECE (top-label, adaptive, classwise), MCE, Brier and NLL equal a numpy computation of the definitions", { skip: !hasNumpy && "/usr/bin/python3 has no numpy" }, async () => {
+  it("ECE (top-label, adaptive, classwise), MCE, L2 and debiased L2 ECE, Brier and NLL equal a numpy computation of the definitions", { skip: !hasNumpy && "/usr/bin/python3 has no numpy" }, async () => {
     const j = await json(["--logits", f("hot_z.npy"), "--labels", f("hot_y.npy"), "--bootstrap", "0", "--bins", "15"]);
     const py = `
 import json, sys, numpy as np
@@ -163,7 +163,15 @@ order = np.lexsort((np.arange(n), conf)); rank = np.empty(n, int); rank[order] =
 ada, _ = binned(conf, ok, (rank * B) // n, B)
 cw = np.mean([binned(p[:, k], (y == k).astype(float), wbin(p[:, k]), B)[0] for k in range(C)])
 onehot = np.eye(C)[y]
-print(json.dumps({"ece": ece, "mce": mce, "adaptive_ece": ada, "classwise_ece": cw, "brier": ((p - onehot) ** 2).sum(1).mean(), "nll": (lse - z[np.arange(n), y]).mean(), "accuracy": ok.mean()}))
+# the L2 calibration error and its debiased version (Kumar et al. 2019): per bin (acc − conf)² − acc(1 − acc)/(n_b − 1)
+l2 = 0.0; l2d = 0.0
+for b in range(B):
+    s = wbin(conf) == b
+    if not s.any(): continue
+    a, c = ok[s].mean(), conf[s].mean()
+    l2 += s.mean() * (a - c) ** 2
+    if s.sum() >= 2: l2d += s.mean() * ((a - c) ** 2 - a * (1 - a) / (s.sum() - 1))
+print(json.dumps({"l2_ece": l2 ** 0.5, "l2_ece_debiased": max(l2d, 0) ** 0.5, "ece": ece, "mce": mce, "adaptive_ece": ada, "classwise_ece": cw, "brier": ((p - onehot) ** 2).sum(1).mean(), "nll": (lse - z[np.arange(n), y]).mean(), "accuracy": ok.mean()}))
 `;
     const r = spawnSync(PY, ["-c", py, f("hot_z.npy"), f("hot_y.npy")], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);

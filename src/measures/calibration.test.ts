@@ -175,4 +175,31 @@ describe("calibration metric variants, bins and bootstrap (issue 22)", () => {
     assert.deepEqual(stratifiedSplit(y, 2, 0.5, 0), s);
     assert.notDeepEqual(stratifiedSplit(y, 2, 0.5, 1).held, s.held);
   });
+
+  it("the debiased L2 ECE removes the binning noise: a calibrated predictor scores ~0 where the plug-in L2 ECE does not; a 0.1 over-confident one keeps its error", () => {
+    const run = (shift: number, seed: number) => {
+      const rng = hostRng(seed, 7);
+      const n = 2000;
+      const probs = new Float64Array(n * 2);
+      const labels = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const u = 0.5 + 0.5 * rng(); // confidence of class 0
+        probs[i * 2] = u;
+        probs[i * 2 + 1] = 1 - u;
+        labels[i] = rng() < u - shift ? 0 : 1; // calibrated when shift = 0
+      }
+      return calibrationMetrics(prepareCalibration(probs, labels, 2, { bins: 15 })).metrics;
+    };
+    let plug = 0;
+    let deb = 0;
+    for (let seed = 0; seed < 20; seed++) {
+      const m = run(0, seed);
+      plug += m.l2_ece / 20;
+      deb += m.l2_ece_debiased / 20;
+    }
+    assert.ok(plug > 0.02, `plug-in L2 ECE of a calibrated predictor: ${plug} (binning noise)`);
+    assert.ok(deb < plug / 2, `debiased ${deb} vs plug-in ${plug}`);
+    const off = run(0.1, 99);
+    assert.ok(Math.abs(off.l2_ece_debiased - 0.1) < 0.03 && off.l2_ece_debiased <= off.l2_ece, `over-confident by 0.1: debiased ${off.l2_ece_debiased}, plug-in ${off.l2_ece}`);
+  });
 });

@@ -121,7 +121,7 @@ export function fitTemperature(logits: ArrayLike<number>, labels: ArrayLike<numb
 // ---------------------------------------------------------------------------------------------------------
 
 /** Stable ids of the metrics of `calibrationMetrics`, in the order they are printed. */
-export const CALIBRATION_METRICS = ["ece", "adaptive_ece", "classwise_ece", "mce", "nll", "brier", "accuracy"] as const;
+export const CALIBRATION_METRICS = ["ece", "adaptive_ece", "classwise_ece", "mce", "l2_ece", "l2_ece_debiased", "nll", "brier", "accuracy"] as const;
 export type CalibrationMetric = (typeof CALIBRATION_METRICS)[number];
 export type CalibrationMetrics = Record<CalibrationMetric, number>;
 
@@ -210,6 +210,10 @@ export type BinSummary = { lo: number; hi: number; count: number; accuracy: numb
  *                                                         confidence (the r-th, 0-based, in bin ⌊r·B/W⌋)
  *   classwise_ece (equal width; Kull et al. 2019)         (1/C) Σ_k Σ_b (W_kb/W)·|mean_b 1[y = k] − mean_b p_k|
  *   mce (Naeini et al. 2015)                              max over non-empty equal-width bins of |acc_b − conf_b|
+ *   l2_ece (top-label, equal width; the plug-in)          √(Σ_b (W_b/W)·(acc_b − conf_b)²)
+ *   l2_ece_debiased (Kumar, Liang & Ma 2019, "Verified    √max(0, Σ_b (W_b/W)·[(acc_b − conf_b)² − acc_b(1 − acc_b)/(W_b − 1)]),
+ *     uncertainty calibration"; their verified_          bins of fewer than 2 examples adding 0: the binned estimate minus its
+ *     calibration library's unbiased_l2_ce)              sampling variance, so a calibrated model is not scored above 0 by noise
  *   nll                                                   (1/W) Σ w_i·(−ln p_{i,y_i})
  *   brier (Brier 1950, summed over classes: [0, 2])       (1/W) Σ w_i Σ_k (p_ik − 1[y_i = k])²
  */
@@ -247,6 +251,8 @@ export function calibrationMetrics(prep: PreparedCalibration, w: ArrayLike<numbe
   }
   let ece = 0;
   let mce = 0;
+  let l2 = 0;
+  let l2d = 0;
   const bins: BinSummary[] = [];
   for (let b = 0; b < nb; b++) {
     const a = cnt[b] ? cor[b] / cnt[b] : NaN;
@@ -255,6 +261,8 @@ export function calibrationMetrics(prep: PreparedCalibration, w: ArrayLike<numbe
     if (!cnt[b]) continue;
     ece += (cnt[b] / W) * Math.abs(a - f);
     mce = Math.max(mce, Math.abs(a - f));
+    l2 += (cnt[b] / W) * (a - f) ** 2;
+    if (cnt[b] >= 2) l2d += (cnt[b] / W) * ((a - f) ** 2 - (a * (1 - a)) / (cnt[b] - 1));
   }
   let classwise = 0;
   for (let kb = 0; kb < c * nb; kb++) if (ccnt[kb]) classwise += (ccnt[kb] / W) * Math.abs(cy[kb] / ccnt[kb] - cp[kb] / ccnt[kb]);
@@ -286,7 +294,7 @@ export function calibrationMetrics(prep: PreparedCalibration, w: ArrayLike<numbe
     adaptiveBins.push({ lo: alo[b], hi: ahi[b], count: acnt[b], accuracy: a, confidence: f });
     if (acnt[b]) adaptive += (acnt[b] / W) * Math.abs(a - f);
   }
-  return { metrics: { ece, adaptive_ece: adaptive, classwise_ece: classwise, mce, nll: nll / W, brier: brier / W, accuracy: acc / W }, bins, adaptiveBins };
+  return { metrics: { ece, adaptive_ece: adaptive, classwise_ece: classwise, mce, l2_ece: Math.sqrt(l2), l2_ece_debiased: Math.sqrt(Math.max(0, l2d)), nll: nll / W, brier: brier / W, accuracy: acc / W }, bins, adaptiveBins };
 }
 
 /**
