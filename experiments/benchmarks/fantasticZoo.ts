@@ -26,7 +26,7 @@
  * permutation and bootstrap keys come from it.
  * Quick size: 64 synthetic models (widths 16/64, weight decay 0), the loss criterion 0.05, a lighter measurement
  * budget (250 examples, σ' depth 6, 10 trace probes).
- * Cost on one core: smoke ~15 s, quick (64 synthetic models) ~2 min, full (128 synthetic + 128 Fashion-MNIST) ~35 min
+ * Cost on one core: smoke ~15 s, quick (64 synthetic models) 131 s measured 2026-12-06 with the control, full (128 synthetic + 128 Fashion-MNIST) ~35 min
  * (18 min wall at --jobs 2 on two cores, native backend: docs/results/2026-12-02-fantastic-zoo-full.txt).
  * Run: genlab run fantastic-zoo --quick --jobs 2
  */
@@ -217,7 +217,7 @@ export const fantasticZoo = defineExperiment({
     smoke: { maxEpochs: 5, nTrain: 100, subset: 100, searchDepth: 4 },
     quick: { maxEpochs: 200, lossCriterion: 0.05, subset: 250, searchDepth: 6, traceProbes: 10 },
   },
-  cost: { smoke: "~15 s", quick: "~2.5 min measured, with the control", full: "~35 min (256 models)" },
+  cost: { smoke: "~15 s", quick: "~2.2 min measured, with the control", full: "~35 min (256 models)" },
   seeds: { smoke: 1, quick: 1, full: 1 },
 
   async run(ctx): Promise<ZooResult> {

@@ -8,7 +8,7 @@
  * ≥ 5× on the conservative ends of the logging-grid brackets, final test ≥ 95%), gated on the training set
  * being fitted at all.
  * Negative control: weightDecay = 0, every point run again without weight decay (judged by the same checks).
- * Cost on 2 cores (measured, one thread): smoke ~3 s, quick ~75 s (+ ~75 s for the control), full ~7 min
+ * Cost on one core: smoke ~3 s, quick 182 s measured 2026-12-06 with the control (about 90 s each), full ~7 min
  * (+ the control).
  * Run: genlab run grokking-modular --quick [--seed N] [--set p=59]
  *
