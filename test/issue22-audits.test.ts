@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { encodeNpy } from "../src/data/npy.ts";
 import { buildIssues, topTwo } from "../src/scores/issues.ts";
 import { firstNeighbours, nearestNeighbours } from "../src/scores/nearDuplicates.ts";
-import { outlierIssues, percentileSorted } from "../src/scores/outliers.ts";
+import { quantileSorted } from "../src/core/order.ts";
+import { outlierIssues } from "../src/scores/outliers.ts";
 import { genlabHere } from "./util/cliHere.ts";
 
 /** A deterministic host generator (a fixture, not a random draw of the library). */
@@ -93,9 +94,9 @@ describe("issue 22: outliers from features, ambiguity from probabilities", () =>
   });
 
   it("outliers: mean distance to the 10 nearest, Q3 + 1.7 IQR (numpy's linear quartiles), score exp(−d̄/median); planted far points flagged", async () => {
-    assert.equal(percentileSorted([1, 2, 3, 4], 25), 1.75); // numpy.percentile([1,2,3,4], 25)
-    assert.equal(percentileSorted([1, 2, 3, 4], 75), 3.25);
-    assert.equal(percentileSorted([5], 50), 5);
+    assert.equal(quantileSorted([1, 2, 3, 4], 0.25), 1.75); // numpy.percentile([1,2,3,4], 25)
+    assert.equal(quantileSorted([1, 2, 3, 4], 0.75), 3.25);
+    assert.equal(quantileSorted([5], 0.5), 5);
     const [n, d] = [200, 2];
     const x = blobs(n, d, 5);
     const planted = [7, 77, 150];
@@ -106,7 +107,7 @@ describe("issue 22: outliers from features, ambiguity from probabilities", () =>
     // the reference, from brute-force float64 distances
     const avg = Array.from({ length: n }, (_, i) => bruteNeighbours(x, n, d, i, "euclidean").slice(0, 10).reduce((a, b) => a + b.dist, 0) / 10);
     const sorted = [...avg].sort((a, b) => a - b);
-    const q = (p: number) => percentileSorted(sorted, p);
+    const q = (p: number) => quantileSorted(sorted, p / 100);
     const thr = q(75) + (1 / 0.37037 - 1) * (q(75) - q(25));
     for (let i = 0; i < n; i++) {
       assert.ok(Math.abs(o.meanDistance[i] - avg[i]) < 1e-4, `row ${i}`);

@@ -73,3 +73,13 @@ export function maxOf(xs: ArrayLike<number>): number {
   }
   return m;
 }
+
+/** The q-quantile of sorted values with linear interpolation (numpy.percentile's default, "linear"). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const m = sorted.length;
+  if (!m) return NaN;
+  const h = (m - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(m - 1, lo + 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}

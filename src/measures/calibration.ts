@@ -14,6 +14,7 @@
  * moves T, 1.107 where the converged fit is 7–9).
  */
 import { lbfgs } from "./lbfgs.ts";
+import { quantileSorted } from "../core/order.ts";
 
 export type ReliabilityBin = { lo: number; hi: number; count: number; accuracy: number; confidence: number };
 export type CalibrationReport = { ece: number; mce: number; ace: number; nll: number; accuracy: number; n: number; bins: ReliabilityBin[] };
@@ -329,15 +330,8 @@ export function hostRng(seed: number, stream = 0): () => number {
   return () => ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
 }
 
-/** The q-quantile of sorted values with linear interpolation (numpy.percentile's default, "linear"). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const m = sorted.length;
-  if (!m) return NaN;
-  const h = (m - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(m - 1, lo + 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-}
+
+export { quantileSorted };
 
 export type MetricWithCi = { value: number; lo: number; hi: number };
 

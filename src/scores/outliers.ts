@@ -6,20 +6,11 @@
  * = more severe); an example is an outlier when d̄_i > Q3 + (1/θ − 1) · IQR of the d̄ with θ = 0.37037
  * (Datalab's default: Q3 + 1.7 IQR, quartiles by linear interpolation, numpy's default). id "outlier".
  */
+import { quantileSorted } from "../core/order.ts";
 import type { NearestNeighbours } from "./nearDuplicates.ts";
 
 export const OUTLIER_K = 10;
 export const OUTLIER_THRESHOLD = 0.37037;
-
-/** The q-th percentile (0..100) of sorted values, linear interpolation between order statistics (numpy's default). */
-export function percentileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (!n) return NaN;
-  const pos = (q / 100) * (n - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
-}
 
 export type OutlierAudit = { flag: Uint8Array; score: Float64Array; meanDistance: Float64Array; median: number; issueThreshold: number; k: number };
 
@@ -35,9 +26,9 @@ export function outlierIssues(nn: NearestNeighbours, threshold = OUTLIER_THRESHO
     meanDistance[i] = s / k;
   }
   const sorted = Float64Array.from(meanDistance).sort();
-  const median = percentileSorted(sorted, 50);
-  const q1 = percentileSorted(sorted, 25);
-  const q3 = percentileSorted(sorted, 75);
+  const median = quantileSorted(sorted, 0.5);
+  const q1 = quantileSorted(sorted, 0.25);
+  const q3 = quantileSorted(sorted, 0.75);
   const issueThreshold = q3 + (1 / threshold - 1) * (q3 - q1);
   const scale = Math.max(median, 1e-12);
   const score = Float64Array.from(meanDistance, (v) => Math.exp(-v / scale));
