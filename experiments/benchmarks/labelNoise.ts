@@ -14,14 +14,18 @@
  * prune_by_noise_rate). A random score is the floor.
  * Criteria: CHECKS below, declared once — validity checks of the benchmark itself (fixed before the runs, a
  * design choice): in every condition the baseline works (confident learning's AUROC ≥ 0.85, its flags'
- * precision ≥ 0.5).
+ * precision ≥ 0.5). Gate: the cross-fit classifier's accuracy on the true labels at 10% noise ≥ 0.84 — the
+ * regime in which those checks are about the method and not the classifier's budget (measured below).
  * Negative control, measured inside every point: the same checks on the random score (uniform scores drawn
  * from the seed, run through the same metrics, flagging as many examples as confident learning): it carries no
  * information about the noise, so it must fail.
  * Seeds: one per run (all randomness from the run's seed: --seed s).
- * Calibration (seeds 100–102): the quick size FAILs the 10%-noise flag precision (0.41–0.48 < 0.5) on each seed, and a
- * 5,000-image, 10-epoch size still misses it on 2 of 3: the full size is the verdict of record (see `calibration`).
- * Cost on one core: smoke ~10 s, quick ~1 min (3,000 images, 8 epochs), full ~8 min (10,000, 15 epochs).
+ * Calibration (2026-12-06): the 10%-noise flag precision rises with the classifier's clean out-of-sample
+ * accuracy — 0.795/0.414 and 0.817/0.483 (3,000 images, 8 epochs; seeds 101, 100), 0.826/0.491 (10,000 × 5),
+ * 0.833/0.493 (6,000 × 10), 0.851/0.536 (10,000 × 15, the full size; seed 100) — and crosses 0.5 between 0.83
+ * and 0.85: hence the gate at 0.84. No size within the 2-minute budget reaches it, so the quick size (~1 min)
+ * is INCONCLUSIVE by the gate, and the full size (PASS on seeds 0 and 100) is the verdict of record.
+ * Cost on one core: smoke ~10 s, quick ~65 s (3,000 images, 8 epochs), full ~5 min (10,000, 15 epochs).
  * Run: genlab run label-noise-bench --quick
  */
 import { roleKeys, permutationFromKey, uniformFromKey } from "../../src/core/prng.ts";
@@ -30,7 +34,7 @@ import { FASHION_MNIST_PARTNERS, injectLabelNoise, injectStructuredNoise } from 
 import { loadFashionMnist } from "../../src/io/fashionMnist.ts";
 import { auroc, flagMetrics, liftAtK, precisionAtK } from "../../src/scores/ranking.ts";
 import { parseModelSpec } from "../../src/scores/models.ts";
-import { runScoreJob } from "../../src/scores/pipeline.ts";
+import { accuracyOfProbs, runScoreJob } from "../../src/scores/pipeline.ts";
 import { defineExperiment, fashionMnistNeed, integer, number, string, type CheckDecl, type CheckInput, type Point, type ResultTable } from "../../src/declare/kit.ts";
 
 /** Methods and how their score is oriented (sign: +1 higher = more suspicious). */
@@ -47,7 +51,7 @@ export const NOISE_METHODS: { name: string; column: string; sign: 1 | -1 }[] = [
 ];
 
 type MethodResult = { name: string; auroc: number; lift: number; precision_at_cl: number };
-export type NoiseBenchResults = { condition: string; noisy: number; n: number; cl_flagged: number; cl_flags: { precision: number; recall: number; f1: number }; methods: MethodResult[]; oos_accuracy: number };
+export type NoiseBenchResults = { condition: string; noisy: number; n: number; cl_flagged: number; cl_flags: { precision: number; recall: number; f1: number }; methods: MethodResult[]; oos_accuracy: number; oos_clean_accuracy: number };
 
 export const CONDITIONS = ["symmetric:0.1", "symmetric:0.2", "symmetric:0.4", "structured:0.2"] as const;
 
@@ -73,35 +77,56 @@ function methodOf(r: NoiseBenchResults, arm: CheckInput<P>["arm"]): MethodResult
   return m;
 }
 
-/** The criteria, once: per noise condition, the baseline (or, in the control, the random score) works. */
-const CHECKS: CheckDecl<P>[] = CONDITIONS.flatMap((condition): CheckDecl<P>[] => {
-  const id = condition.replace(":", "_");
-  return [
-    {
-      id: `${id}_auroc`,
-      role: "claim",
-      what: `${condition}: AUROC of confident learning's score against the injected noise (the control: the random score's)`,
-      cmp: ">=",
-      threshold: 0.85,
-      source: "design estimate (this benchmark's validity check, fixed before the runs)",
-      value: ({ points, arm }) => methodOf(conditionOf(points, condition), arm).auroc,
-    },
-    {
-      id: `${id}_flag_precision`,
-      role: "claim",
-      what: `${condition}: precision of confident learning's flags (the control: of the random score's top-K at CL's count)`,
-      cmp: ">=",
-      threshold: 0.5,
-      source: "design estimate (this benchmark's validity check, fixed before the runs)",
-      value: ({ points, arm }) => {
-        const r = conditionOf(points, condition);
-        // no flags: nothing found, precision 0 (a FAIL, never a pass; 0/0 is stored as null)
-        if (r.cl_flagged === 0) return 0;
-        return arm === "control" ? methodOf(r, arm).precision_at_cl : r.cl_flags.precision;
+/**
+ * The regime the validity checks are about: a classifier good enough for confident learning's thresholds to
+ * separate label errors from its own mistakes. Measured (2026-12-06, seeds 100–102 and 0): the 10%-noise flag
+ * precision rises with the cross-fit classifier's accuracy on the true labels, and crosses 0.5 between 0.826
+ * and 0.851 (the `calibration` field). A weaker classifier makes the checks a statement about its training
+ * budget, not about the benchmark: the gate makes them INCONCLUSIVE instead.
+ */
+export const CLEAN_ACCURACY_GATE = 0.84;
+
+/** The gate and, per noise condition, the baseline (or, in the control, the random score) works. */
+const CHECKS: CheckDecl<P>[] = [
+  {
+    id: "classifier_clean_accuracy",
+    role: "gate",
+    what: "symmetric:0.1: accuracy of confident learning's out-of-sample (cross-fit) predictions against the true labels (the classifier is good enough for the checks to be about the method)",
+    cmp: ">=",
+    threshold: CLEAN_ACCURACY_GATE,
+    source: "this benchmark's calibration, 2026-12-06 (flag precision vs clean accuracy, see `calibration`); a design estimate of the regime, not a paper's number",
+    value: ({ points }) => conditionOf(points, "symmetric:0.1").oos_clean_accuracy,
+    reach: "the full size (10,000 images, 15 epochs) reaches 0.85: genlab run label-noise-bench (~5 min on one core)",
+  },
+  ...CONDITIONS.flatMap((condition): CheckDecl<P>[] => {
+    const id = condition.replace(":", "_");
+    return [
+      {
+        id: `${id}_auroc`,
+        role: "claim",
+        what: `${condition}: AUROC of confident learning's score against the injected noise (the control: the random score's)`,
+        cmp: ">=",
+        threshold: 0.85,
+        source: "design estimate (this benchmark's validity check, fixed before the runs)",
+        value: ({ points, arm }) => methodOf(conditionOf(points, condition), arm).auroc,
       },
-    },
-  ];
-});
+      {
+        id: `${id}_flag_precision`,
+        role: "claim",
+        what: `${condition}: precision of confident learning's flags (the control: of the random score's top-K at CL's count)`,
+        cmp: ">=",
+        threshold: 0.5,
+        source: "design estimate (this benchmark's validity check, fixed before the runs)",
+        value: ({ points, arm }) => {
+          const r = conditionOf(points, condition);
+          // no flags: nothing found, precision 0 (a FAIL, never a pass; 0/0 is stored as null)
+          if (r.cl_flagged === 0) return 0;
+          return arm === "control" ? methodOf(r, arm).precision_at_cl : r.cl_flags.precision;
+        },
+      },
+    ];
+  }),
+];
 
 export const labelNoiseBench = defineExperiment({
   id: "label-noise-bench",
@@ -131,9 +156,9 @@ export const labelNoiseBench = defineExperiment({
   validate: (h) => (/^(symmetric|structured):(0(\.\d+)?|1)$/.test(h.noise) ? [] : [{ key: "noise", message: "expected symmetric:<rate> or structured:<rate> with a rate in [0, 1]" }]),
   sweep: () => [{ noise: [...CONDITIONS] }],
   sizes: { smoke: { n: 300, epochs: 2, folds: 2, batchSize: 50, model: "mlp:16" }, quick: { n: 3000, epochs: 8 } },
-  cost: { smoke: "~10 s", quick: "~50 s measured, with the control", full: "~8 min" },
+  cost: { smoke: "~10 s", quick: "~65 s measured, with the control", full: "~5 min" },
   seeds: { smoke: 1, quick: 1, full: 1 },
-  calibration: { seeds: [100, 101, 102], outcome: "FAIL on each of seeds 100–102 at the quick size (2026-12-06; 3,000 images, 8 epochs): symmetric 10% flag precision 0.48, 0.41, 0.42 < 0.5, and structured 20% AUROC 0.83, 0.83 < 0.85 on seeds 100–101. 5,000 images and 10 epochs (~90 s) was tried: structured passes on all three, but symmetric 10% precision stays at 0.50, 0.48, 0.48. No quick size within the budget reaches these design estimates on every seed; the full size (PASS) is the verdict of record, and the quick FAIL is a budget, said here" },
+  calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102 at the quick size (2026-12-06; 3,000 images, 8 epochs): the gate misses (clean out-of-sample accuracy 0.817, 0.795 and 0.783 < 0.84), and the claims would fail (symmetric 10% flag precision 0.48, 0.41, 0.42 < 0.5). Larger sizes measured on seed 100: 6,000 × 10 epochs (~110 s) 0.833 / precision 0.493, 10,000 × 5 (~140 s) 0.826 / 0.491; the full size 10,000 × 15 reaches 0.851 / 0.536 and PASSes. No quick size within the budget reaches the regime; the full size is the verdict of record" },
 
   async run(ctx): Promise<NoiseBenchResults> {
     const h = ctx.hparams;
@@ -176,7 +201,9 @@ export const labelNoiseBench = defineExperiment({
       return { name: m.name, auroc: auroc(s, mask), lift: liftAtK(s, mask, noisy.corrupted.length), precision_at_cl: clFlagged ? precisionAtK(s, mask, clFlagged) : NaN };
     });
     const fm2 = flagMetrics(flags, mask);
-    return { condition: h.noise, noisy: noisy.corrupted.length, n: h.n, cl_flagged: clFlagged, cl_flags: { precision: fm2.precision, recall: fm2.recall, f1: fm2.f1 }, methods, oos_accuracy: r.info.oos_accuracy };
+    const oos = r.oosProbs;
+    if (!oos) throw new Error("the cross-fit returned no out-of-sample probabilities");
+    return { condition: h.noise, noisy: noisy.corrupted.length, n: h.n, cl_flagged: clFlagged, cl_flags: { precision: fm2.precision, recall: fm2.recall, f1: fm2.f1 }, methods, oos_accuracy: r.info.oos_accuracy, oos_clean_accuracy: accuracyOfProbs(oos, data.y, 10) };
   },
 
   tables(points) {
@@ -186,7 +213,7 @@ export const labelNoiseBench = defineExperiment({
       grid("AUROC of each score against the injected noise", (m) => m.auroc),
       grid("lift at K = the number of flipped labels (1 = random)", (m) => m.lift),
       grid("precision of the flags when each score flags as many examples as confident learning", (m) => m.precision_at_cl, "each score's top-K at K = the number confident learning flags; confident learning's own flags (prune_by_noise_rate, not its top-K) are in the next table"),
-      { title: "confident learning's flags", columns: ["condition", "flipped", "flagged", "precision", "recall", "F1", "out-of-sample accuracy"], rows: rs.map((r) => [r.condition, r.noisy, r.cl_flagged, r.cl_flags.precision, r.cl_flags.recall, r.cl_flags.f1, r.oos_accuracy]) },
+      { title: "confident learning's flags", columns: ["condition", "flipped", "flagged", "precision", "recall", "F1", "out-of-sample accuracy (given labels)", "out-of-sample accuracy (true labels)"], rows: rs.map((r) => [r.condition, r.noisy, r.cl_flagged, r.cl_flags.precision, r.cl_flags.recall, r.cl_flags.f1, r.oos_accuracy, r.oos_clean_accuracy]) },
     ];
   },
 

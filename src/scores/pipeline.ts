@@ -216,6 +216,11 @@ async function fit(job: ScoreJob, data: Dataset, key: Key, label: string, base: 
   return r.params;
 }
 
+/** Top-1 accuracy of row-major [n, c] probabilities against labels (ties: the first class). */
+export function accuracyOfProbs(probs: Float32Array, labels: ArrayLike<number>, c: number): number {
+  return correctnessOf(probs, labels, c).reduce((a, b) => a + b, 0) / labels.length;
+}
+
 /** Correctness (0/1) of a model on every row of a dataset. */
 function correctnessOf(probs: Float32Array, labels: ArrayLike<number>, c: number): Float32Array {
   return Float32Array.from({ length: labels.length }, (_, i) => {
@@ -340,7 +345,7 @@ export async function runScoreJob(job: ScoreJob): Promise<ScoreResult> {
     const flags = findLabelIssues(y, probs);
     columns.push({ name: "cl_label_issue", values: flags, doc: "confident learning's label issue flag (prune_by_noise_rate, Northcutt et al. 2021)" });
     info.cl_flagged = flags.reduce((a, b) => a + b, 0);
-    info.oos_accuracy = correctnessOf(oos, y, c).reduce((a, b) => a + b, 0) / n;
+    info.oos_accuracy = accuracyOfProbs(oos, y, c);
     if (runs) {
       const pIn = dynamicsAtEpoch(averageDynamics(dynamics), "p_true", E);
       columns.push({ name: "memorization_proxy", values: memorizationProxy(pIn, selfConfidence(y, probs)), doc: "PROXY, not the estimator: p(label) of the full-data fit minus the out-of-fold p(label)" });
