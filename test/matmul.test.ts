@@ -229,3 +229,27 @@ describe("jax-js codegen patches: SIMD tail, hoisted invariants", () => {
     assert.deepEqual([...new Uint32Array(got.buffer)], [...new Uint32Array(want.buffer)]);
   });
 });
+
+describe("patched jax-js Scatter (the gradient of take(table, ids, 0))", () => {
+  it("adds whole rows in update order: the bits of a sequential float32 sum, repeated and out-of-order ids included", async () => {
+    const V = 13, D = 6, n = 40;
+    const t = host(V * D, 5);
+    const w = host(n * D, 9);
+    const ids = Int32Array.from({ length: n }, (_, i) => (i * 7 + (i % 3)) % V);
+    const f = (table: Array, idx: Array, g: Array) => np.take(table, idx, 0).mul(g).sum();
+    const got = await grad(f)(np.array(t, { shape: [V, D] }), np.array(ids, { shape: [n], dtype: np.int32 }), np.array(w, { shape: [n, D] })).data();
+    const want = new Float32Array(V * D);
+    for (let r = 0; r < n; r++) for (let c = 0; c < D; c++) want[ids[r] * D + c] = Math.fround(want[ids[r] * D + c] + w[r * D + c]);
+    assert.deepEqual([...new Uint32Array(got.buffer)], [...new Uint32Array(want.buffer)], "bit-identical to the sequential sum");
+  });
+
+  it("a scatter it does not claim (ids of shape [n, 2] into a 3-D table's middle axis) keeps jax-js's loop", async () => {
+    const t = host(2 * 5 * 3, 3);
+    const ids = Int32Array.from([0, 4, 4, 1, 2, 2]);
+    const f = (table: Array, idx: Array) => np.take(table, idx, 1).sum();
+    const got = await grad(f)(np.array(t, { shape: [2, 5, 3] }), np.array(ids, { shape: [3, 2], dtype: np.int32 })).data();
+    const counts = [1, 1, 2, 0, 2];
+    const want = Float32Array.from({ length: 30 }, (_, i) => counts[Math.floor(i / 3) % 5]);
+    assert.deepEqual([...got], [...want], "each row counted as often as it was taken");
+  });
+});
