@@ -24,7 +24,7 @@
 import type { Array } from "@jax-js/jax";
 import { roleKeys } from "../../src/core/prng.ts";
 import { treeDispose } from "../../src/core/tree.ts";
-import { takeRows } from "../../src/data/dataset.ts";
+import { padWidth, takeRows } from "../../src/data/dataset.ts";
 import { MODULAR_OPS, isPrime, modularDataset, modularSplitSizes } from "../../src/data/modular.ts";
 import { ACTIVATIONS } from "../../src/nn/activations.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../../src/nn/dense.ts";
@@ -185,9 +185,9 @@ export const grokkingModular = defineExperiment({
   async run(ctx) {
     const h = ctx.hparams;
     const k = roleKeys(ctx.seed, ["data", "init", "shuffle"]);
-    const data = modularDataset({ p: h.p, op: h.op, trainFraction: h.trainFraction, corruption: h.corruption, encoding: "onehot" }, k.data);
+    const data = modularDataset({ p: h.p, op: h.op, trainFraction: h.trainFraction, corruption: h.corruption, encoding: "hot" }, k.data);
     const spec = mlpSpec({
-      dims: [data.train.xShape[1], h.hidden, h.p], // the layers pad p to a multiple of 4 internally (exact)
+      dims: [2 * padWidth(h.p), h.hidden, h.p], // [onehot(a) | onehot(b)], given as the positions of its ones (encoding "hot"); the layers pad p to a multiple of 4 internally (exact)
       activation: h.activation,
       bias: false,
       parametrization: h.parametrization,

@@ -19,9 +19,11 @@ export type ModularSpec = {
   corruption: number;
   /**
    * "onehot": x = [onehot(a) | onehot(b)], each block padded with zero columns to a multiple of 4 (exact:
-   * padded columns are always 0). "tokens": x = [a, b, p] (p is the "=" token; vocab p + 1).
+   * padded columns are always 0). "hot": the same rows given by the column positions of their two ones,
+   * [a, w + b] (int32 [n, 2]; an MLP takes them by row gather, src/nn/dense.ts). "tokens": x = [a, b, p]
+   * (p is the "=" token; vocab p + 1).
    */
-  encoding: "onehot" | "tokens";
+  encoding: "onehot" | "tokens" | "hot";
 };
 
 export type ModularData = {
@@ -79,6 +81,15 @@ function encode(pairs: Int32Array, p: number, encoding: ModularSpec["encoding"])
     return { x, xShape: [n, 3] };
   }
   const w = padWidth(p);
+  if (encoding === "hot") {
+    // the one-hot rows below, given by the positions of their two ones (an MLP embeds them by row gather)
+    const x = new Int32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      x[2 * i] = pairs[2 * i];
+      x[2 * i + 1] = w + pairs[2 * i + 1];
+    }
+    return { x, xShape: [n, 2] };
+  }
   const x = new Float32Array(n * 2 * w);
   for (let i = 0; i < n; i++) {
     x[i * 2 * w + pairs[2 * i]] = 1;

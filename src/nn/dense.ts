@@ -13,7 +13,7 @@
  * losses, gradients, norms and Hessian spectra equal the unpadded network's up to float32 round-off
  * (tests compare both). Initial values are drawn at the true shapes, so a seed gives the same network.
  */
-import { numpy as np, random, type Array } from "@jax-js/jax";
+import { DType, numpy as np, random, type Array } from "@jax-js/jax";
 import { defaultPadTo } from "../core/jax.ts";
 import { splitKey, type Key } from "../core/prng.ts";
 import { activationGain, applyActivation, type Activation } from "./activations.ts";
@@ -105,6 +105,22 @@ export function applyDense(p: DenseParams, x: Array, multiplier = 1): Array {
   return y;
 }
 
+/**
+ * A dense layer on k-hot rows given by the positions of their ones (int32 [N, k], e.g. the modular tasks'
+ * [onehot(a) | onehot(b)] as [a, w + b]): the sum of k rows of W, gathered (np.take; its gradient adds
+ * rows, patched into jax-js). The forward has the bits of the one-hot matmul (k nonzero terms, zeros
+ * added exactly); W's gradient sums the same terms in example order instead of the matmul's blocking, so
+ * it may differ from the matmul's in the last bits. Costs N·k·out instead of N·in·out. Consumes x.
+ */
+export function applyDenseHot(p: DenseParams, ids: Array, multiplier = 1): Array {
+  const [n, k] = ids.shape;
+  const out = p.w.shape[1];
+  let y = np.take(p.w, ids.reshape([n * k]), 0).reshape([n, k, out]).sum(1);
+  if (multiplier !== 1) y = y.mul(multiplier);
+  if (p.b) y = y.add(p.b);
+  return y;
+}
+
 /** x [N, in] → [N, stored in-width]: zero columns appended when the first weight is padded. Consumes x. */
 export function padInput(params: MlpParams, x: Array): Array {
   const want = params.layers[0].w.shape[0];
@@ -128,11 +144,13 @@ export function unpadOutput(spec: MlpSpec, y: Array): Array {
  */
 export function applyMlp(spec: MlpSpec, params: MlpParams, x: Array, taps?: Array[], acts?: Array[], drop?: Dropout): Array {
   const n = params.layers.length;
-  let h = padInput(params, x);
+  const hot = x.dtype === DType.Int32;
+  if (hot && acts) throw new TypeError("applyMlp: the layer inputs of a k-hot (int32) input are not materialised; give dense features");
+  let h = hot ? x : padInput(params, x);
   const keys = drop && n > 1 ? splitKey(drop.key, n - 1) : drop ? (drop.key.dispose(), []) : [];
   for (let i = 0; i < n; i++) {
     if (acts) acts.push(h.ref);
-    h = applyDense(params.layers[i], h, scalesOf(spec, i).multiplier);
+    h = i === 0 && hot ? applyDenseHot(params.layers[0], h, scalesOf(spec, 0).multiplier) : applyDense(params.layers[i], h, scalesOf(spec, i).multiplier);
     if (taps) h = h.add(taps[i]);
     if (i < n - 1) h = applyActivation(spec.activation, h);
     if (drop && i < n - 1) h = dropout(h, drop.rate, keys[i]);
