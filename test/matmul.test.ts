@@ -48,6 +48,7 @@ describe("patched jax-js matmul kernel", () => {
     const files = ["backend-CnjgxpXq.js"].map((f) => readFileSync(join(dist, f), "utf8"));
     assert.ok(files[0].includes("genlabMatmulCodegen"), "patches/@jax-js+jax+0.1.25.patch is not applied: run npm install");
     assert.ok(files[0].includes("genlabNativeDispatch"), "the patch's native matmul hook is not applied: run npm install");
+    assert.ok(readFileSync(join(dist, "index.js"), "utf8").includes("genlab: a routine reads its inputs as buffers"), "the patch's jit fix (views feeding a routine are materialized) is not applied: run npm install");
   });
 
   const cases: [string, number, number, number, boolean, boolean][] = [
@@ -241,6 +242,20 @@ describe("patched jax-js Scatter (the gradient of take(table, ids, 0))", () => {
     const want = new Float32Array(V * D);
     for (let r = 0; r < n; r++) for (let c = 0; c < D; c++) want[ids[r] * D + c] = Math.fround(want[ids[r] * D + c] + w[r * D + c]);
     assert.deepEqual([...new Uint32Array(got.buffer)], [...new Uint32Array(want.buffer)], "bit-identical to the sequential sum");
+  });
+
+  it("runs under jit when its inputs are views (ids reshaped, updates broadcast by a sum): the k-hot dense layer", async () => {
+    const t = host(8 * 4, 7);
+    const ids = Int32Array.from([0, 5, 3, 5, 1, 6]);
+    const f = (table: Array, idx: Array) => { const h = np.take(table, idx.reshape([6]), 0).reshape([3, 2, 4]).sum(1); return h.ref.mul(h).sum(); };
+    const got = await jit(grad(f))(np.array(t, { shape: [8, 4] }), np.array(ids, { shape: [3, 2], dtype: np.int32 })).data();
+    const want = new Float32Array(32);
+    for (let r = 0; r < 3; r++)
+      for (let c = 0; c < 4; c++) {
+        const h = Math.fround(t[ids[2 * r] * 4 + c] + t[ids[2 * r + 1] * 4 + c]);
+        for (const j of [ids[2 * r], ids[2 * r + 1]]) want[j * 4 + c] = Math.fround(want[j * 4 + c] + Math.fround(2 * h));
+      }
+    assert.deepEqual([...new Uint32Array(got.buffer)], [...new Uint32Array(want.buffer)], "the gradient of Σ (W[a] + W[b])², bit for bit");
   });
 
   it("a scatter it does not claim (ids of shape [n, 2] into a 3-D table's middle axis) keeps jax-js's loop", async () => {
