@@ -18,7 +18,8 @@ import { mlpDynamics } from "../src/scores/dynamics.ts";
 import { adam } from "../src/optim/aliases.ts";
 import { defineExperiment } from "../src/declare/experiment.ts";
 import { runPoints } from "../src/runner/pool.ts";
-import { openStore, planExperiment, resumeRun, runExperiment } from "../src/runner/run.ts";
+import { openStore, planExperiment, resumeRun, runExperiment, runHashOf } from "../src/runner/run.ts";
+import { outcomeFromStore } from "../src/report/reproduce.ts";
 import { bool, integer, number, oneOf } from "../src/declare/schema.ts";
 import { RunStore } from "../src/runner/store.ts";
 import { GenlabError, formatIssue } from "../src/core/errors.ts";
@@ -207,6 +208,49 @@ describe("experiment contract", () => {
     const parallel = await runPoints(EXPERIMENTS, points, { jobs: 2, outDir: mkdtempSync(join(tmpdir(), "genlab-j2-")), quiet: true, workerScript: bin });
     assert.equal(parallel.length, points.length);
     assert.deepEqual(parallel.map((s) => s.results), serial.map((s) => s.results));
+  });
+});
+
+describe("equivalent points share one run (an experiment's `computes`)", () => {
+  const exp = EXPERIMENTS.find((e) => e.id === "grok-corrupted")!;
+  const readMetrics = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8");
+
+  it("grok-corrupted's declared equivalence is exact: a control point run on its own gives the wd 0 point's metrics bit for bit", async () => {
+    const { points, control } = planExperiment(exp, "smoke", [], [0]);
+    const wd0 = points.find((p) => p.hparams.weightDecay === 0)!;
+    const ctl15 = control.find((p) => p.hparams.weightDecay === 15)!;
+    assert.equal(ctl15.hparams.applyDecay, false, "the control switches the decay off");
+    assert.equal(runHashOf(exp, ctl15.hparams), runHashOf(exp, wd0.hparams), "declared equivalent");
+    // each in its own store, so neither can reuse the other
+    const [a] = await runPoints(EXPERIMENTS, [wd0], { jobs: 1, outDir: mkdtempSync(join(tmpdir(), "genlab-eq-a-")), quiet: true, workerScript: "" });
+    const [b] = await runPoints(EXPERIMENTS, [ctl15], { jobs: 1, outDir: mkdtempSync(join(tmpdir(), "genlab-eq-b-")), quiet: true, workerScript: "" });
+    assert.equal(b.reused, undefined, "run, not reused");
+    assert.equal(readMetrics(b.dir), readMetrics(a.dir), "the same metrics, byte for byte");
+    const timeless = (r: unknown) => ({ ...(r as Record<string, unknown>), train_seconds: 0 });
+    assert.deepEqual(timeless(b.results), timeless(a.results), "the same results (but the timing)");
+  });
+
+  it("a reproduction runs them once, even with --force and two workers; each point keeps its own hparams, and the report reads them back the same", async () => {
+    const bin = resolve(import.meta.dirname, "../bin/genlab.js");
+    const { points, control } = planExperiment(exp, "smoke", [], [0]);
+    const all = [...points, ...control];
+    const out = mkdtempSync(join(tmpdir(), "genlab-eq-"));
+    const ran = await runPoints(EXPERIMENTS, all, { jobs: 2, outDir: out, quiet: true, workerScript: bin, force: true });
+    assert.equal(new Set(ran.map((s) => s.run_id)).size, 3, "three runs for six points");
+    assert.equal(ran.filter((s) => s.reused).length, 3, "the three control points reuse the wd 0 run");
+    assert.deepEqual(
+      ran.map((s) => [s.hparams.weightDecay, s.hparams.applyDecay]),
+      all.map((p) => [p.hparams.weightDecay, p.hparams.applyDecay]),
+      "each point's own hparams",
+    );
+    const store = openStore(out);
+    try {
+      const o = outcomeFromStore(exp, "smoke", 0, undefined, store)!;
+      assert.deepEqual(o.controlPoints.map((s) => s.hparams.weightDecay), [0, 5, 15], "the control's nominal weight decays, from the store");
+      assert.ok(o.control?.failed.includes("ci.wd15_test"), `the control fails the wd 15 checks: ${o.control?.failed.join(", ")}`);
+    } finally {
+      store.close();
+    }
   });
 });
 

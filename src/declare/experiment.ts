@@ -191,6 +191,13 @@ export type ExperimentDecl<HS extends Schema, SS extends Schema, R extends Json>
    */
   checks: CheckDecl<Point<Infer<HS>, R>>[];
   negativeControl?: NegativeControl<Infer<HS>>;
+  /**
+   * The hparams a point actually computes with, when some of its hparams have no effect (a weight decay
+   * that the control switches off): points whose `computes` agree, with the same seed and size, are one
+   * run — run once and reused by the others, which keep their own hparams in the verdict's points. Must be
+   * exact: a test runs each declared equivalence both ways and compares the metrics bit for bit.
+   */
+  computes?: (h: Infer<HS>) => Infer<HS>;
   /** How many seeds a reproduction of each size runs (default 1); `--seed s` makes them s, s+1, … */
   seeds?: Partial<Record<Size, number>>;
   /**
@@ -236,6 +243,7 @@ export type Experiment = {
   criterionSource: string;
   checks: CheckDecl<Point>[];
   negativeControl?: NegativeControl<Values>;
+  computes?: (h: Values) => Values;
   seeds: Record<Size, number>;
   calibration?: { seeds: number[]; outcome: string };
   needs: Need[];

@@ -59,3 +59,9 @@ export function planExperiment(exp: Experiment, size: Size, set: string[], seeds
 
 export const hparamsHashOf = (experiment: string, hparams: Values) => hashConfig({ experiment, hparams });
 
+/**
+ * The identity of the run a point needs: the hash of the hparams it computes with (`computes`, when the
+ * experiment declares one), so equivalent points share one run in the store.
+ */
+export const runHashOf = (exp: Pick<Experiment, "id" | "computes">, hparams: Values) => hparamsHashOf(exp.id, exp.computes ? exp.computes(hparams) : hparams);
+

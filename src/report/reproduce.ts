@@ -12,7 +12,7 @@ import { SIZES } from "../declare/experiment.ts";
 import { genlabVersion, jaxVersion, writeFileAtomic } from "../runner/files.ts";
 import { runPoints, selectShard, type Shard } from "../runner/pool.ts";
 import { sortedBySeed } from "../declare/registry.ts";
-import { evaluateExperiment, hparamsHashOf, openStore, planExperiment, resolveConfig, type Outcome, type PointSpec, type RunSummary } from "../runner/run.ts";
+import { evaluateExperiment, openStore, planExperiment, resolveConfig, runHashOf, type Outcome, type PointSpec, type RunSummary } from "../runner/run.ts";
 import { seedsOf } from "../declare/experiment.ts";
 import { readRecords } from "./records.ts";
 import type { RunStore } from "../runner/store.ts";
@@ -49,8 +49,9 @@ export function unmetNeeds(exp: Experiment, size: Size): string | null {
 export function outcomeFromStore(exp: Experiment, size: Size, first: number, count: number | undefined, store: RunStore): Outcome | null {
   const plan = planExperiment(exp, size, [], seedsOf(exp, size, first, count));
   const find = (p: PointSpec): RunSummary | null => {
-    const row = store.latestFinished({ experiment: exp.id, hparams_hash: hparamsHashOf(exp.id, p.hparams), seed: p.seed, size });
-    return row?.summary ? (JSON.parse(row.summary) as RunSummary) : null;
+    const row = store.latestFinished({ experiment: exp.id, hparams_hash: runHashOf(exp, p.hparams), seed: p.seed, size });
+    // a run shared by equivalent points (exp.computes): each point keeps its own hparams
+    return row?.summary ? { ...(JSON.parse(row.summary) as RunSummary), hparams: p.hparams } : null;
   };
   const pts = plan.points.map(find);
   if (pts.some((p) => p === null)) return null; // not (yet) run: this outcome is missing, not failed

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { GenlabError, type ErrorIssue } from "../core/errors.ts";
 import type { Experiment } from "../declare/experiment.ts";
 import { formatDuration } from "./progress.ts";
-import { hparamsHashOf, openStore, runPoint, type PointSpec, type RunSummary } from "./run.ts";
+import { hparamsHashOf, openStore, runHashOf, runPoint, type PointSpec, type RunSummary } from "./run.ts";
 import { errStream } from "../io/console.ts";
 
 export type Shard = { index: number; count: number };
@@ -165,6 +165,16 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
     await opts.onFinished?.(points[i], s);
   };
 
+  // Equivalent points (an experiment's `computes`) share one run: the first runs it, the others wait for it and
+  // reuse it from the store, even under --force (which reruns what finished before this call, not within it).
+  const keyOf = (i: number): string => {
+    const p = points[i];
+    const exp = registry.find((x) => x.id === p.experiment);
+    return `${p.experiment}|${p.size}|${exp ? runHashOf(exp, p.hparams) : ""}|s${p.seed}`;
+  };
+  const ranHere = new Set<string>();
+  const forceOf = (i: number) => !!opts.force && !ranHere.has(keyOf(i));
+
   if (opts.jobs <= 1) {
     for (let i = 0; i < points.length; i++) {
       status.set(i, labelOf(points[i]));
@@ -173,7 +183,7 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
       const s = await runPoint(registry, points[i], {
         outDir: opts.outDir,
         storePath: opts.storePath,
-        force: opts.force,
+        force: forceOf(i),
         quiet: true,
         onProgress: (d, t, label) => {
           status.set(i, `${labelOf(points[i])}${label ? " " + label : ""} ${d}/${t}`);
@@ -181,13 +191,25 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
           tick();
         },
       });
+      ranHere.add(keyOf(i));
       await finish(i, s);
       if (s.status === "interrupted") break;
     }
     return results.filter((r): r is RunSummary => r !== undefined);
   }
 
-  let next = 0;
+  // The next point whose run is not in flight in another worker (an equivalent point waits for it).
+  const pending = points.map((_, i) => i);
+  const inFlight = new Map<string, Promise<void>>();
+  const pick = async (): Promise<number | null> => {
+    while (!failure && !interrupted) {
+      const j = pending.findIndex((i) => !inFlight.has(keyOf(i)));
+      if (j >= 0) return pending.splice(j, 1)[0];
+      if (!pending.length) return null;
+      await Promise.race(inFlight.values());
+    }
+    return null;
+  };
   let failure: Error | null = null;
   let interrupted = false;
   const workers: ChildProcess[] = [];
@@ -204,8 +226,15 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
         const w = fork(opts.workerScript, ["__worker"], { env: { ...process.env, JAX_THREADS: "0" }, stdio: ["ignore", "ignore", "inherit", "ipc"] });
         workers.push(w);
         try {
-          while (!failure && !interrupted && next < points.length) {
-            const i = next++;
+          for (let i = await pick(); i !== null; i = await pick()) {
+            const key = keyOf(i);
+            let settle = () => {};
+            inFlight.set(
+              key,
+              new Promise<void>((r) => {
+                settle = r;
+              }),
+            );
             status.set(i, labelOf(points[i]));
             running.set(i, { start: performance.now(), frac: null });
             started.add(i);
@@ -233,7 +262,11 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
               };
               w.on("message", onMsg);
               w.on("exit", onExit);
-              w.send({ type: "run", spec: points[i], outDir: opts.outDir, storePath: opts.storePath, force: !!opts.force });
+              w.send({ type: "run", spec: points[i], outDir: opts.outDir, storePath: opts.storePath, force: forceOf(i) });
+            }).finally(() => {
+              ranHere.add(key);
+              inFlight.delete(key);
+              settle();
             });
             await finish(i, s);
             if (s.status === "interrupted") interrupted = true;

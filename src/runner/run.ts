@@ -41,7 +41,7 @@ import { findExperiment } from "../declare/registry.ts";
 import { checkLines, failedChecks, judge } from "../declare/criteria.ts";
 import { seedsOf } from "../declare/experiment.ts";
 import type { Values } from "../declare/schema.ts";
-import { hparamsHashOf, planExperiment, resolveConfig, type PointSpec } from "../declare/plan.ts";
+import { hparamsHashOf, planExperiment, resolveConfig, runHashOf, type PointSpec } from "../declare/plan.ts";
 import { RunStore, type RunRow } from "./store.ts";
 import { errStream } from "../io/console.ts";
 
@@ -74,7 +74,7 @@ export type RunSummary = {
   device: string;
 };
 
-export { hparamsHashOf, planExperiment, resolveConfig, type PointSpec };
+export { hparamsHashOf, planExperiment, resolveConfig, runHashOf, type PointSpec };
 
 export type PointOptions = {
   outDir: string;
@@ -339,13 +339,15 @@ export async function runPoint(registry: readonly Experiment[], spec: PointSpec,
   const exp = findExperiment(registry, spec.experiment);
   const store = openStore(opts.outDir, opts.storePath);
   try {
-    const hparamsHash = hparamsHashOf(exp.id, spec.hparams);
+    // The run a point needs: equivalent points (exp.computes) share one.
+    const hparamsHash = runHashOf(exp, spec.hparams);
     // The engine is part of a run's identity for reuse: native and wasm matmuls round differently.
     const engine = engineOf(currentDeviceName());
     if (!opts.force) {
       const row = store.findFinished({ experiment: exp.id, hparams_hash: hparamsHash, seed: spec.seed, size: spec.size, genlab_version: genlabVersion(), device: engine });
       const s = row?.summary ? (JSON.parse(row.summary) as RunSummary) : null;
-      if (s) return { ...s, reused: true };
+      // an equivalent point's run keeps this point's own hparams in the verdict's points
+      if (s) return { ...s, hparams: spec.hparams, reused: true };
     }
     const device = engineOf(await initDevices());
     const runId = runIdFor(exp.id, hparamsHash, spec.seed);
@@ -559,9 +561,13 @@ export async function runExperiment(registry: readonly Experiment[], opts: RunOp
   const plan = planExperiment(exp, opts.size, opts.set, seedsOf(exp, opts.size, opts.seed, opts.seedCount));
   const todo = [...plan.points, ...(opts.control === false ? [] : plan.control)];
   const done: RunSummary[] = [];
+  // equivalent points (exp.computes) share one run: reused even under --force once it ran in this call
+  const ranHere = new Set<string>();
   for (const [i, spec] of todo.entries()) {
     if (todo.length > 1 && !opts.quiet) (opts.stream ?? errStream()).write(`${exp.id}: run ${i + 1}/${todo.length}${spec.role === "control" ? " (negative control)" : ""}, seed ${spec.seed}\n`);
-    const s = await runPoint(registry, spec, opts);
+    const key = `${runHashOf(exp, spec.hparams)}|s${spec.seed}`;
+    const s = await runPoint(registry, spec, ranHere.has(key) ? { ...opts, force: false } : opts);
+    ranHere.add(key);
     done.push(s);
     if (s.status === "interrupted") break;
   }
@@ -605,7 +611,7 @@ export function controlText(c: NonNullable<Outcome["control"]>): string {
 
 export function outcomeTable(o: Outcome): string {
   const rows: [string, string][] = [["experiment", `${o.experiment} (paper ${o.paper}), ${o.size} size, seed${o.seeds.length === 1 ? "" : "s"} ${o.seeds.join(", ")}`]];
-  rows.push(["runs", `${o.points.length} point${o.points.length === 1 ? "" : "s"}${o.controlPoints.length ? ` + ${o.controlPoints.length} control` : ""} (${o.points.filter((p) => p.reused).length} reused)`]);
+  rows.push(["runs", `${o.points.length} point${o.points.length === 1 ? "" : "s"}${o.controlPoints.length ? ` + ${o.controlPoints.length} control` : ""} (${[...o.points, ...o.controlPoints].filter((p) => p.reused).length} reused)`]);
   if (o.verdict) {
     rows.push(["verdict", o.verdict.verdict + (o.verdict.reason ? ` — ${o.verdict.reason}` : "")]);
     for (const line of checkLines(o.verdict)) rows.push(["", line]);
