@@ -243,14 +243,57 @@ static napi_value Info(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * scatterRows(out, upd, ids, width, rows): out[ids[r], :] += upd[r, :] for r = 0, 1, … in order, skipping ids
+ * outside [0, rows) — jax-js's Scatter (add) of whole rows by one index array, the gradient of take(table, ids, 0).
+ * Each element is one float32 add per update in update order: the bits of the JS loop it replaces.
+ */
+static napi_value ScatterRows(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 5) {
+    napi_throw_range_error(env, NULL, "genlab_blas.scatterRows: expected 5 arguments");
+    return NULL;
+  }
+  napi_typedarray_type to, tu, ti;
+  size_t no, nu, ni, off;
+  void *po, *pu, *pi;
+  napi_value ab;
+  CHECK(napi_get_typedarray_info(env, argv[0], &to, &no, &po, &ab, &off));
+  CHECK(napi_get_typedarray_info(env, argv[1], &tu, &nu, &pu, &ab, &off));
+  CHECK(napi_get_typedarray_info(env, argv[2], &ti, &ni, &pi, &ab, &off));
+  int64_t width = num(env, argv[3]), rows = num(env, argv[4]);
+  if (to != napi_float32_array || tu != napi_float32_array || ti != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "genlab_blas.scatterRows: expected Float32Array, Float32Array, Int32Array");
+    return NULL;
+  }
+  if (width <= 0 || rows <= 0 || (size_t)(rows * width) > no || (size_t)(ni * width) > nu) {
+    napi_throw_range_error(env, NULL, "genlab_blas.scatterRows: an operand does not fit in its array");
+    return NULL;
+  }
+  float *o = (float *)po;
+  const float *u = (const float *)pu;
+  const int32_t *ids = (const int32_t *)pi;
+  for (size_t r = 0; r < ni; r++) {
+    int32_t row = ids[r];
+    if (row < 0 || row >= rows) continue;
+    float *dst = o + (size_t)row * width;
+    const float *src = u + r * width;
+    for (int64_t t = 0; t < width; t++) dst[t] += src[t];
+  }
+  return NULL;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
       {"materialize", NULL, Materialize, NULL, NULL, NULL, napi_default, NULL},
+      {"scatterRows", NULL, ScatterRows, NULL, NULL, NULL, napi_default, NULL},
   };
-  CHECK(napi_define_properties(env, exports, 4, props));
+  CHECK(napi_define_properties(env, exports, 5, props));
   napi_value ops;
   CHECK(napi_create_int32(env, OP_COUNT, &ops));
   CHECK(napi_set_named_property(env, exports, "materializeOps", ops));

@@ -129,6 +129,21 @@ describe("native-calls", { skip: BACKEND.name !== "native" ? "not on the native 
     assert.throws(() => blas.materialize(Int32Array.from([0, 0]), new Float32Array(1), mem, Float64Array.from([0]), new Float32Array(10), n), /output does not fit/);
   });
 
+  it("scatterRows (an embedding's gradient in C) gives the JS loop's float32 bits, skips ids out of range, and checks its operands", () => {
+    const blas = (globalThis as { __genlabBlas?: { scatterRows: (...a: unknown[]) => void } }).__genlabBlas!;
+    const rows = 7, width = 5, n = 60;
+    const upd = Float32Array.from({ length: n * width }, (_, i) => Math.sin(i) * 10 ** ((i % 7) - 3));
+    const ids = Int32Array.from({ length: n }, (_, r) => (r % 11 === 0 ? -1 : r % 13 === 0 ? rows : (r * 5) % rows));
+    const out = new Float32Array(rows * width);
+    blas.scatterRows(out, upd, ids, width, rows);
+    const want = new Float32Array(rows * width);
+    for (let r = 0; r < n; r++) if (ids[r] >= 0 && ids[r] < rows) for (let t = 0; t < width; t++) want[ids[r] * width + t] += upd[r * width + t];
+    assert.deepEqual([...new Uint32Array(out.buffer)], [...new Uint32Array(want.buffer)]);
+    assert.throws(() => blas.scatterRows(new Float32Array(rows * width - 1), upd, ids, width, rows), /does not fit/, "output too small");
+    assert.throws(() => blas.scatterRows(out, new Float32Array(n * width - 1), ids, width, rows), /does not fit/, "updates too short for the ids");
+    assert.throws(() => blas.scatterRows(out, upd, Float32Array.from(ids), width, rows), /Int32Array/, "float ids");
+  });
+
   it("the addon checks every operand's extent before calling OpenBLAS", () => {
     const blas = (globalThis as { __genlabBlas?: { sgemm: (...a: unknown[]) => void } }).__genlabBlas!;
     const a = new Float32Array(6);
