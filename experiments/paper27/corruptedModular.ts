@@ -17,17 +17,19 @@
  * (CI-size criteria at the smoke and quick sizes, the full-size ones at the full size; accuracies are the mean
  * of the last 5 logged checkpoints) and the pruning criteria of specs-23-45.md §5 (read off the paper's
  * Fig. 6, calibrated only at full size by the spec's numpy CHK, so judged only at the full size).
- * Negative control: weight decay not applied (applyDecay = false): every point of the ladder is run again
- * with the decay switched off in the optimizer, so the wd 5 and wd 15 points train as wd 0 does; judged by
- * the same checks (calibration-a.md §1c: it must fail the wd 5, wd 15 and ordering checks).
- * Seeds: 2 at quick size (--seed s runs s and s + 1), 1 at full size.
- * Cost on one core (measured 2026-12-06, `reproduce --quick --only grok-corrupted --jobs 1`): smoke ~3 s,
- * quick 460 s (3 wd × 2 seeds, and the control again: ~25 ms a step), 4× the 2-minute budget; full ~10 min
- * (3 wd, 1 seed) + ~10 min for the control. Quick on seeds 0–1 FAILs ci.wd15_test (0.889 < 0.9): the wd 15
- * arm oscillates at the CI ladder's edge (test 0.84–0.93 over steps 1100–1500; calibration-a §1a saw the
- * same ±3–5 points), which calibration seeds 100–102 happened to clear. No configuration within the budget
- * reaches a stable inversion (the full-size ladder costs ~5× more per step): the full size, which PASSes,
- * is the verdict of record.
+ * Negative control: weight decay not applied (applyDecay = false): every point of the ladder again with the
+ * decay switched off in the optimizer, so the wd 5 and wd 15 points train exactly as wd 0 does — the same
+ * computation, so they share the wd 0 point's run (`computes`; checked bit for bit in test/contract.test.ts);
+ * judged by the same checks (calibration-a.md §1c: it must fail the wd 5, wd 15 and ordering checks).
+ * Seeds: 1 at each size (quick had 2 until 2026-12-06: 460 s, 4× the 2-minute budget).
+ * Cost on one core (measured 2026-12-06, `genlab run grok-corrupted --quick`): smoke ~3 s, quick 90–108 s
+ * user CPU (3 trainings of 1,500 steps at ~25 ms; the control reuses the wd 0 run); full ~10 min (3 wd).
+ * Calibration (seeds 100, 101, 102, one seed each): PASS on each. The reported seed 0 FAILs ci.wd15_test
+ * (0.889 < 0.9; every other check holds): the wd 15 arm oscillates at the CI ladder's edge (test 0.84–0.93
+ * over steps 1100–1500; calibration-a §1a saw ±3–5 points), which the calibration seeds happened to clear.
+ * That FAIL is a measured property of the CI-size analog, not of the paper: no configuration within the
+ * budget reaches a stable inversion (the full-size ladder costs ~5× more per step), and the full size, which
+ * PASSes, is the verdict of record.
  * Run: genlab run grok-corrupted --quick
  */
 import type { Array as JArray } from "@jax-js/jax";
@@ -400,7 +402,7 @@ export const corruptedModular = defineExperiment({
     "accuracies are averaged over the last 5 logged checkpoints (the wd = 15 CI-size dynamics oscillate by ±3–5 points)",
     "the pruning criteria are read off the paper's Fig. 6 and calibrated only at full size, so they are judged only at the full size; at the CI (quick) size the pruning curves are still measured and drawn for the wd = 5 (coexistence) net, not judged",
     "the first layer is a matmul on [onehot(a) | onehot(b)] (equal to the paper's gather)",
-    "2 seeds at quick size, 1 at full size (the calibration used torch seeds 1 and 2 with its own data order)",
+    "1 seed at each size (the calibration used torch seeds 1 and 2 with its own data order)",
   ],
   criterionSource: "../shared/papers/calibration-a.md §1d (CI-size and full-size ladder criteria, measured in PyTorch); specs-23-45.md §5 (pruning, from the paper's Fig. 6 and a numpy CHK at full size)",
   checks: CORRUPTED_CHECKS,
@@ -411,7 +413,7 @@ export const corruptedModular = defineExperiment({
   // Without the decay the nominal weight decay has no effect: the control's three points train exactly as the
   // wd 0 point does, so they share its run (checked bit for bit in test/issue20-experiments.test.ts).
   computes: (h) => (h.applyDecay ? h : { ...h, applyDecay: true, weightDecay: 0 }),
-  seeds: { smoke: 1, quick: 2, full: 1 },
+  seeds: { smoke: 1, quick: 1, full: 1 },
   dataSource: "generated",
   playFields: ["p", "trainFraction", "corruption", "hidden", "lr", "steps"],
   hparams: CORRUPTED_HPARAMS,
@@ -423,8 +425,8 @@ export const corruptedModular = defineExperiment({
     smoke: { p: 23, hidden: 32, steps: 60, logEvery: 20 },
     quick: { p: 59, hidden: 256, steps: 1500 },
   },
-  cost: { smoke: "~3 s", quick: "~7.7 min measured, with the control", full: "~10 min" },
-  calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 (the CI-size ladder; pruning is judged at full size only)" },
+  cost: { smoke: "~3 s", quick: "~100 s measured, with the control", full: "~10 min" },
+  calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102, one seed each (2026-12-06; the CI-size ladder; pruning is judged at full size only; 90–108 s each on one core). The reported seed 0 FAILs ci.wd15_test (0.889 < 0.9): the wd 15 arm oscillates at the CI ladder's edge; the full size (PASS) is the verdict of record" },
   sweep: () => [{ weightDecay: [0, 5, 15] }],
   run: (ctx) => runCorrupted(ctx),
   figures: ladderFigures,
