@@ -47,15 +47,20 @@ static int fits(int64_t off, int64_t r, int64_t c, int64_t ld, int trans, size_t
   return last <= (int64_t)bytes;
 }
 
+/* The call's arguments into argv[want]; 0 (a RangeError thrown, naming the function) unless exactly `want`. */
+static int args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *message) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != want) {
+    napi_throw_range_error(env, NULL, message);
+    return 0;
+  }
+  return 1;
+}
+
 /* sgemm(a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, m, n, k, beta) */
 static napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
   napi_value argv[15];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 15) {
-    napi_throw_range_error(env, NULL, "genlab_blas.sgemm: expected 15 arguments");
-    return NULL;
-  }
+  if (!args(env, info, 15, argv, "genlab_blas.sgemm: expected 15 arguments")) return NULL;
   char *A, *B, *C;
   size_t aBytes, bBytes, cBytes;
   if (!view(env, argv[0], &A, &aBytes) || !view(env, argv[4], &B, &bBytes) || !view(env, argv[8], &C, &cBytes)) {
@@ -249,13 +254,8 @@ static napi_value Info(napi_env env, napi_callback_info info) {
  * Each element is one float32 add per update in update order: the bits of the JS loop it replaces.
  */
 static napi_value ScatterRows(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 5) {
-    napi_throw_range_error(env, NULL, "genlab_blas.scatterRows: expected 5 arguments");
-    return NULL;
-  }
+  if (!args(env, info, 5, argv, "genlab_blas.scatterRows: expected 5 arguments")) return NULL;
   napi_typedarray_type to, tu, ti;
   size_t no, nu, ni, off;
   void *po, *pu, *pi;
