@@ -15,13 +15,14 @@
  * within the run) and three claims (the delay t_gen ≥ 5·t_fit and sooner for the larger φ, both gated; OOD
  * ≤ 30% throughout, judged whatever the gates say).
  * The paper's runs take up to 10⁶ steps on a GPU; the spec estimates 50,000 steps (≈ 1.7 h on CPU) for this
- * analog. Quick (800 steps) and full (20,000 steps) are far shorter: where ID composition is not reached the
+ * analog. Quick (500 steps) and full (20,000 steps) are far shorter: where ID composition is not reached the
  * "generalised" gate leaves the delay and φ claims unjudged and the verdict INCONCLUSIVE ("did not grok
  * within the budget"), unless OOD accuracy already exceeded 30% (a FAIL at any length).
  * Negative control: random tails for the inferred training facts (inferredTails = random): every point run
  * again with nothing to compose, judged by the same checks; ID composition must not be reached.
- * Cost on one core: smoke ~4 s (+ ~4 s control), quick 165 s measured 2026-12-06 with the control, full ~50 min (+ ~50 min
- * control; estimates from the quick step time, not run yet).
+ * Cost on one core: smoke ~4 s (+ ~4 s control), quick 105–123 s measured 2026-12-06 with the control and the
+ * other core busy (165 s at 800 steps, the quick size until then: nothing is fitted at either), full ~50 min
+ * (+ ~50 min control; estimates from the quick step time, not run yet).
  * Run: genlab run two-hop --quick
  */
 import { nn, type Array as JArray } from "@jax-js/jax";
@@ -158,7 +159,7 @@ export const twoHop = defineExperiment({
   },
   deviations: [
     "the spec's laptop analog (|E| = 300, |R| = 20, out-degree 10, 10% ID test) with a 2-layer d = 64 decoder",
-    "batch 256 (the spec's shrunk analog; the paper 512), 128 at quick size; quick trains 800 steps and full 20,000 (the spec's estimate for this analog is 50,000): far below the paper's horizon, so the 'generalised' gate makes both INCONCLUSIVE unless ID composition is reached",
+    "batch 256 (the spec's shrunk analog; the paper 512), 128 at quick size; quick trains 500 steps and full 20,000 (the spec's estimate for this analog is 50,000): far below the paper's horizon, so the 'generalised' gate makes both INCONCLUSIVE unless ID composition is reached",
     "t_fit and t_gen are the first logged steps at or above the line (the upper ends of their logging-grid brackets)",
     "smoke size only: 30% OOD atomic facts (instead of 5%), so that the tiny smoke graph has OOD inferred facts to probe",
     "atomic facts are [h, r, PAD] with the tail predicted at position 1; inferred facts [h, r₁, r₂] at position 2 (one causal model, loss on the tail only)",
@@ -196,10 +197,10 @@ export const twoHop = defineExperiment({
   ],
   sizes: {
     smoke: { entities: 30, relations: 6, outDegree: 3, oodFraction: 0.3, dModel: 16, heads: 2, layers: 1, batch: 64, steps: 20, logEvery: 10 },
-    quick: { steps: 800, batch: 128, logEvery: 100 },
+    quick: { steps: 500, batch: 128, logEvery: 100 },
   },
   cost: { smoke: "~4 s", quick: "~2.8 min measured, with the control", full: "~50 min (estimate)" },
-  calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102: nothing fitted in 800 steps (the paper needs ≥ 10⁵): the regime is beyond any quick size" },
+  calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102: nothing fitted in 800 steps, nor in 500 (the quick size since 2026-12-06, measured on seeds 100–101 and the reported seed 0); the paper needs ≥ 10⁵: the regime is beyond any quick size" },
   sweep: () => [{ phi: [3.6, 7.2] }],
 
   async run(ctx): Promise<TwoHopResults> {
