@@ -268,7 +268,13 @@ static napi_value ScatterRows(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "genlab_blas.scatterRows: expected Float32Array, Float32Array, Int32Array");
     return NULL;
   }
-  if (width <= 0 || rows <= 0 || (size_t)(rows * width) > no || (size_t)(ni * width) > nu) {
+  if (width < 0 || rows < 0) {
+    napi_throw_range_error(env, NULL, "genlab_blas.scatterRows: negative width or rows");
+    return NULL;
+  }
+  if (width == 0 || rows == 0 || ni == 0) return NULL; /* nothing to add (the JS loop does nothing either) */
+  /* rows·width ≤ no and ni·width ≤ nu, by division (no product can wrap) */
+  if ((size_t)rows > no / (size_t)width || ni > nu / (size_t)width) {
     napi_throw_range_error(env, NULL, "genlab_blas.scatterRows: an operand does not fit in its array");
     return NULL;
   }

@@ -492,17 +492,22 @@ describe("issue 20: label-noise-bench", () => {
   const e = exp("label-noise-bench");
   const method = (name: string, auroc: number, precision: number) => ({ name, auroc, lift: 2, precision_at_cl: precision });
   // the quick size's measured numbers (seed 101): a weak classifier, so CL's 10% flags are under 0.5 precise
-  const result = (condition: string, clean: number, precision: number) => ({
-    condition,
-    noisy: 300,
-    n: 3000,
-    cl_flagged: 600,
-    cl_flags: { precision, recall: 0.9, f1: 0.6 },
-    methods: [method("confident learning (1 − p̂_y)", 0.977, precision), method("random", 0.5, 0.1)],
-    oos_accuracy: 0.72,
-    oos_clean_accuracy: clean,
-  });
-  const points = (size: Size, clean: number, precision: number) => fromPlan(plan(e, size).points, (s) => result(String(s.hparams.noise), clean, precision));
+  // the gated conditions (10% and structured) get `precision`, the others a passing 0.6
+  const gated = (c: string) => c === "symmetric:0.1" || c.startsWith("structured");
+  const result = (condition: string, clean: number, precision: number, otherPrecision = 0.6) => {
+    const p = gated(condition) ? precision : otherPrecision;
+    return {
+      condition,
+      noisy: 300,
+      n: 3000,
+      cl_flagged: 600,
+      cl_flags: { precision: p, recall: 0.9, f1: 0.6 },
+      methods: [method("confident learning (1 − p̂_y)", 0.977, p), method("random", 0.5, 0.1)],
+      oos_accuracy: 0.72,
+      oos_clean_accuracy: clean,
+    };
+  };
+  const points = (size: Size, clean: number, precision: number, otherPrecision?: number) => fromPlan(plan(e, size).points, (s) => result(String(s.hparams.noise), clean, precision, otherPrecision));
 
   it("a classifier below the regime (clean out-of-sample accuracy 0.795 < 0.84) makes the quick verdict INCONCLUSIVE, not a budget FAIL", () => {
     const v = judge(e.id, e.checks, points("quick", 0.795, 0.414), "quick");
@@ -511,15 +516,24 @@ describe("issue 20: label-noise-bench", () => {
     assert.match(v.reason ?? "", /genlab run label-noise-bench/);
   });
 
+  it("the gate's scope is the three checks its calibration ties to the classifier: a missed 20%-noise precision is still a FAIL", () => {
+    const v = judge(e.id, e.checks, points("quick", 0.795, 0.414, 0.45), "quick");
+    assert.equal(check(v, "symmetric_0.2_flag_precision").ok, false);
+    assert.equal(v.verdict, "FAIL", v.reason);
+  });
+
   it("with the regime reached, the same precision is a FAIL, and the measured full-size numbers PASS", () => {
     assert.equal(judge(e.id, e.checks, points("full", 0.851, 0.414), "full").verdict, "FAIL");
     assert.equal(judge(e.id, e.checks, points("full", 0.851, 0.536), "full").verdict, "PASS");
   });
 
-  it("the in-run control (the random score) is judged past the gate and fails its claims", () => {
+  it("the in-run control (the random score) fails its claims, at the full size and at quick (where the gate leaves five to judge)", () => {
     const v = judge(e.id, e.checks, points("full", 0.851, 0.536), "full", "control");
     assert.equal(v.verdict, "FAIL", v.reason);
     assert.equal(check(v, "classifier_clean_accuracy").ok, true, "the same classifier: the gate holds");
+    const q = judge(e.id, e.checks, points("quick", 0.795, 0.414), "quick", "control");
+    assert.equal(q.verdict, "FAIL", q.reason);
+    assert.equal(check(q, "symmetric_0.2_auroc").ok, false, "the random score's AUROC");
   });
 });
 

@@ -9,6 +9,9 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { grad, jit, numpy as np, type Array } from "@jax-js/jax";
 import { BACKEND } from "../src/platform/backend.ts";
+import { keyFromSeed } from "../src/core/prng.ts";
+import { treeDispose, treeRef } from "../src/core/tree.ts";
+import { applyMlp, initMlp, mlpSpec } from "../src/nn/dense.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -256,6 +259,20 @@ describe("patched jax-js Scatter (the gradient of take(table, ids, 0))", () => {
         for (const j of [ids[2 * r], ids[2 * r + 1]]) want[j * 4 + c] = Math.fround(want[j * 4 + c] + Math.fround(2 * h));
       }
     assert.deepEqual([...new Uint32Array(got.buffer)], [...new Uint32Array(want.buffer)], "the gradient of Σ (W[a] + W[b])², bit for bit");
+  });
+
+  it("a hotInput MLP gives the one-hot MLP's forward bits; an int32 input without hotInput (or floats with it) is refused", async () => {
+    const spec = mlpSpec({ dims: [16, 12, 5], activation: "square", bias: false });
+    const params = initMlp(spec, keyFromSeed(3));
+    const ids = Int32Array.from([0, 8 + 3, 5, 8 + 5, 7, 8 + 0]);
+    const onehot = new Float32Array(3 * 16);
+    for (let r = 0; r < 3; r++) for (const j of [ids[2 * r], ids[2 * r + 1]]) onehot[r * 16 + j] = 1;
+    const dense = await applyMlp(spec, treeRef(params), np.array(onehot, { shape: [3, 16] })).data();
+    const hot = await applyMlp({ ...spec, hotInput: true }, treeRef(params), np.array(ids, { shape: [3, 2], dtype: np.int32 })).data();
+    assert.deepEqual([...new Uint32Array(hot.buffer)], [...new Uint32Array(dense.buffer)]);
+    assert.throws(() => applyMlp(spec, treeRef(params), np.array(ids, { shape: [3, 2], dtype: np.int32 })), /needs hotInput/);
+    assert.throws(() => applyMlp({ ...spec, hotInput: true }, treeRef(params), np.array(onehot, { shape: [3, 16] })), /takes int32 positions/);
+    treeDispose(params);
   });
 
   it("a scatter it does not claim (ids of shape [n, 2] into a 3-D table's middle axis) keeps jax-js's loop", async () => {

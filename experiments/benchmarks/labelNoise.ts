@@ -12,19 +12,22 @@
  * (Toneva et al. 2019), −AUM (Pleiss et al. 2020), −cartography confidence and variability (Swayamdipta et
  * al. 2020), the memorization proxy, and 1 − self-confidence (confident learning's score; its flags are
  * prune_by_noise_rate). A random score is the floor.
- * Criteria: CHECKS below, declared once — validity checks of the benchmark itself (fixed before the runs, a
- * design choice): in every condition the baseline works (confident learning's AUROC ≥ 0.85, its flags'
- * precision ≥ 0.5). Gate: the cross-fit classifier's accuracy on the true labels at 10% noise ≥ 0.84 — the
- * regime in which those checks are about the method and not the classifier's budget (measured below).
+ * Criteria: CHECKS below — validity checks of the benchmark itself (design estimates fixed before the first
+ * runs): in every condition the baseline works (confident learning's AUROC ≥ 0.85, its flags' precision ≥ 0.5).
+ * Gate (added 2026-12-06, after the quick size failed three of them): the cross-fit classifier's accuracy on the
+ * true labels at 10% noise ≥ 0.84, gating the three checks that measurably depend on it (10% flag precision,
+ * structured AUROC and flag precision); the other five are judged at every size.
  * Negative control, measured inside every point: the same checks on the random score (uniform scores drawn
  * from the seed, run through the same metrics, flagging as many examples as confident learning): it carries no
  * information about the noise, so it must fail.
  * Seeds: one per run (all randomness from the run's seed: --seed s).
- * Calibration (2026-12-06): the 10%-noise flag precision rises with the classifier's clean out-of-sample
- * accuracy — 0.795/0.414 and 0.817/0.483 (3,000 images, 8 epochs; seeds 101, 100), 0.826/0.491 (10,000 × 5),
- * 0.833/0.493 (6,000 × 10), 0.851/0.536 (10,000 × 15, the full size; seed 100) — and crosses 0.5 between 0.83
- * and 0.85: hence the gate at 0.84. No size within the 2-minute budget reaches it, so the quick size (~1 min)
- * is INCONCLUSIVE by the gate, and the full size (PASS on seeds 0 and 100) is the verdict of record.
+ * Calibration (2026-12-06), clean accuracy → 10% flag precision, structured AUROC, structured precision:
+ * 3,000 images × 8 epochs (quick) seeds 100, 101, 102: 0.817 → 0.483, 0.834, 0.480; 0.795 → 0.414, 0.828,
+ * 0.462; 0.783 → 0.425, 0.862, 0.526; 6,000 × 10 (seed 100): 0.833 → 0.493, 0.869, 0.527; 10,000 × 5 (100):
+ * 0.826 → 0.491, 0.885, 0.561; 10,000 × 15 (full, 100): 0.851 → 0.536, 0.891, 0.579. The gate at 0.84 sits
+ * between the last two sizes that miss and the full size; no size within the 2-minute budget reaches it, so
+ * quick is INCONCLUSIVE by the gate (its other five checks still judged), and the full size — PASS on seed 0,
+ * clean accuracy 0.850, a margin of 0.010 — is the verdict of record.
  * Cost on one core: smoke ~10 s, quick ~65 s (3,000 images, 8 epochs), full ~5 min (10,000, 15 epochs).
  * Run: genlab run label-noise-bench --quick
  */
@@ -78,11 +81,12 @@ function methodOf(r: NoiseBenchResults, arm: CheckInput<P>["arm"]): MethodResult
 }
 
 /**
- * The regime the validity checks are about: a classifier good enough for confident learning's thresholds to
- * separate label errors from its own mistakes. Measured (2026-12-06, seeds 100–102 and 0): the 10%-noise flag
- * precision rises with the cross-fit classifier's accuracy on the true labels, and crosses 0.5 between 0.826
- * and 0.851 (the `calibration` field). A weaker classifier makes the checks a statement about its training
- * budget, not about the benchmark: the gate makes them INCONCLUSIVE instead.
+ * The regime three of the validity checks are about: a classifier good enough for confident learning's
+ * thresholds to separate label errors from its own mistakes. The gate was added on 2026-12-06, after the quick
+ * size had failed those three checks, and its threshold fitted on the 7 runs measured then (one seed per size
+ * beyond quick): the 10%-noise flag precision, the structured-noise AUROC and flag precision all rise with the
+ * cross-fit classifier's clean accuracy at 10% noise, and the 10% precision crosses 0.5 between 0.833 and
+ * 0.851 (the `calibration` field has every number). The other five checks are judged at every size.
  */
 export const CLEAN_ACCURACY_GATE = 0.84;
 
@@ -94,9 +98,10 @@ const CHECKS: CheckDecl<P>[] = [
     what: "symmetric:0.1: accuracy of confident learning's out-of-sample (cross-fit) predictions against the true labels (the classifier is good enough for the checks to be about the method)",
     cmp: ">=",
     threshold: CLEAN_ACCURACY_GATE,
-    source: "this benchmark's calibration, 2026-12-06 (flag precision vs clean accuracy, see `calibration`); a design estimate of the regime, not a paper's number",
+    source: "this benchmark's calibration, 2026-12-06: a gate added after the quick size failed the checks it gates, its threshold fitted on 7 measured runs (see `calibration`); a design estimate of the regime, not a paper's number",
     value: ({ points }) => conditionOf(points, "symmetric:0.1").oos_clean_accuracy,
-    reach: "the full size (10,000 images, 15 epochs) reaches 0.85: genlab run label-noise-bench (~5 min on one core)",
+    reach: "the full size (10,000 images, 15 epochs) reaches 0.850–0.851 (seeds 0, 100): genlab run label-noise-bench (~5 min on one core)",
+    gates: ["symmetric_0.1_flag_precision", "structured_0.2_auroc", "structured_0.2_flag_precision"],
   },
   ...CONDITIONS.flatMap((condition): CheckDecl<P>[] => {
     const id = condition.replace(":", "_");
@@ -158,7 +163,7 @@ export const labelNoiseBench = defineExperiment({
   sizes: { smoke: { n: 300, epochs: 2, folds: 2, batchSize: 50, model: "mlp:16" }, quick: { n: 3000, epochs: 8 } },
   cost: { smoke: "~10 s", quick: "~65 s measured, with the control", full: "~5 min" },
   seeds: { smoke: 1, quick: 1, full: 1 },
-  calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102 at the quick size (2026-12-06; 3,000 images, 8 epochs): the gate misses (clean out-of-sample accuracy 0.817, 0.795 and 0.783 < 0.84), and the claims would fail (symmetric 10% flag precision 0.48, 0.41, 0.42 < 0.5). Larger sizes measured on seed 100: 6,000 × 10 epochs (~110 s) 0.833 / precision 0.493, 10,000 × 5 (~140 s) 0.826 / 0.491; the full size 10,000 × 15 reaches 0.851 / 0.536 and PASSes. No quick size within the budget reaches the regime; the full size is the verdict of record" },
+  calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102 at the quick size (2026-12-06; 3,000 images, 8 epochs): the gate misses (clean out-of-sample accuracy 0.817, 0.795, 0.783 < 0.84) and the five ungated checks pass; ungated, 10% flag precision 0.48, 0.41, 0.43 < 0.5, structured AUROC 0.834, 0.828 < 0.85 on seeds 100–101 and structured precision 0.48, 0.46 < 0.5 would have failed. Larger sizes on seed 100: 6,000 × 10 epochs (~110 s) 0.833 / 0.493; 10,000 × 5 (~140 s) 0.826 / 0.491; the full size 0.851 / 0.536 PASSes. The gate was added after the quick FAIL and its threshold fitted on these runs; no quick size within the budget reaches it; the full size is the verdict of record" },
 
   async run(ctx): Promise<NoiseBenchResults> {
     const h = ctx.hparams;

@@ -407,11 +407,11 @@ export const corruptedModular = defineExperiment({
   criterionSource: "../shared/papers/calibration-a.md §1d (CI-size and full-size ladder criteria, measured in PyTorch); specs-23-45.md §5 (pruning, from the paper's Fig. 6 and a numpy CHK at full size)",
   checks: CORRUPTED_CHECKS,
   negativeControl: {
-    what: "weight decay not applied (applyDecay = false): every point of the ladder is run again with the decay switched off in the optimizer (the wd 0 point repeats itself), so the wd 5 and wd 15 points train exactly as wd 0 does; the wd 5, wd 15 and ordering checks must fail (calibration-a.md §1c). Cost: nothing more — the three points compute exactly the wd 0 point's training, so they share its run (`computes`)",
+    what: "weight decay not applied (applyDecay = false): every point of the ladder with the decay switched off in the optimizer, so the wd 5 and wd 15 points train exactly as wd 0 does; the wd 5, wd 15 and ordering checks must fail (calibration-a.md §1c). Cost: nothing more — the three points compute exactly the wd 0 point's training, so they share its run (`computes`)",
     hparams: { applyDecay: false },
   },
   // Without the decay the nominal weight decay has no effect: the control's three points train exactly as the
-  // wd 0 point does, so they share its run (checked bit for bit in test/issue20-experiments.test.ts).
+  // wd 0 point does, so they share its run (checked bit for bit in test/contract.test.ts).
   computes: (h) => (h.applyDecay ? h : { ...h, applyDecay: true, weightDecay: 0 }),
   seeds: { smoke: 1, quick: 1, full: 1 },
   dataSource: "generated",

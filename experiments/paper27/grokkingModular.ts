@@ -8,7 +8,8 @@
  * ≥ 5× on the conservative ends of the logging-grid brackets, final test ≥ 95%), gated on the training set
  * being fitted at all.
  * Negative control: weightDecay = 0, every point run again without weight decay (judged by the same checks).
- * Cost on one core: smoke ~3 s, quick 182 s measured 2026-12-06 with the control (about 90 s each), full ~7 min
+ * Cost on one core: smoke ~3 s, quick 110 s measured 2026-12-06 with the control (182 s before the first layer
+ * became a row gather that day), full ~7 min
  * (+ the control).
  * Run: genlab run grokking-modular --quick [--seed N] [--set p=59]
  *
@@ -179,7 +180,7 @@ export const grokkingModular = defineExperiment({
     smoke: { p: 23, hidden: 32, steps: 40, trainFraction: 0.5 },
     quick: { hidden: 128, steps: 2500 },
   },
-  cost: { smoke: "~3 s", quick: "~3 min measured, with the control", full: "~7 min" },
+  cost: { smoke: "~3 s", quick: "~110 s measured, with the control", full: "~7 min" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102" },
 
   async run(ctx) {
@@ -187,7 +188,8 @@ export const grokkingModular = defineExperiment({
     const k = roleKeys(ctx.seed, ["data", "init", "shuffle"]);
     const data = modularDataset({ p: h.p, op: h.op, trainFraction: h.trainFraction, corruption: h.corruption, encoding: "hot" }, k.data);
     const spec = mlpSpec({
-      dims: [2 * padWidth(h.p), h.hidden, h.p], // [onehot(a) | onehot(b)], given as the positions of its ones (encoding "hot"); the layers pad p to a multiple of 4 internally (exact)
+      dims: [2 * padWidth(h.p), h.hidden, h.p],
+      hotInput: true, // [onehot(a) | onehot(b)], given as the positions of its ones (encoding "hot"); the layers pad p to a multiple of 4 internally (exact)
       activation: h.activation,
       bias: false,
       parametrization: h.parametrization,

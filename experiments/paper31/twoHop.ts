@@ -72,7 +72,7 @@ function arms(points: P[]): { lo: TwoHopResults; hi: TwoHopResults } {
 
 const SOURCE = "specs-23-45.md §9 (UNVERIFIED at this scale: no calibration run exists, calibration-a.md §4)";
 const REACH_GEN =
-  "ID composition needs far longer than this run: the spec estimates ~50,000 steps for this analog (≈ 1.7 h on one core) and the paper trains up to 10⁶; quick trains 800 steps, full 20,000: genlab run two-hop --set steps=50000";
+  "ID composition needs far longer than this run: the spec estimates ~50,000 steps for this analog (≈ 1.7 h on one core) and the paper trains up to 10⁶; quick trains 500 steps, full 20,000: genlab run two-hop --set steps=50000";
 
 /** The criteria, once. t_fit and t_gen are first logged steps; "never" is ±∞ on the failing side. */
 const CHECKS: CheckDecl<P>[] = [
@@ -199,7 +199,7 @@ export const twoHop = defineExperiment({
     smoke: { entities: 30, relations: 6, outDegree: 3, oodFraction: 0.3, dModel: 16, heads: 2, layers: 1, batch: 64, steps: 20, logEvery: 10 },
     quick: { steps: 500, batch: 128, logEvery: 100 },
   },
-  cost: { smoke: "~4 s", quick: "~2.8 min measured, with the control", full: "~50 min (estimate)" },
+  cost: { smoke: "~4 s", quick: "~2 min measured, with the control", full: "~50 min (estimate)" },
   calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102: nothing fitted in 800 steps, nor in 500 (the quick size since 2026-12-06, measured on seeds 100–101 and the reported seed 0); the paper needs ≥ 10⁵: the regime is beyond any quick size" },
   sweep: () => [{ phi: [3.6, 7.2] }],
 

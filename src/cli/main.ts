@@ -140,7 +140,7 @@ function printEntries(entries: ReportEntry[], json: boolean, title: string): voi
           control: o?.control ? { verdict: o.control.verdict?.verdict ?? null, failed: o.control.failed } : null,
           seeds: o?.seeds ?? [],
           runs: o ? o.points.length + o.controlPoints.length : 0,
-          seconds: o ? Number([...o.points, ...o.controlPoints].reduce((b, p) => b + p.seconds, 0).toFixed(3)) : 0,
+          seconds: o ? Number([...o.points, ...o.controlPoints].reduce((b, p) => b + (p.reused ? 0 : p.seconds), 0).toFixed(3)) : 0,
         }, jsonNumbers) + "\n",
       );
     }

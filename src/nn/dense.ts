@@ -13,8 +13,8 @@
  * losses, gradients, norms and Hessian spectra equal the unpadded network's up to float32 round-off
  * (tests compare both). Initial values are drawn at the true shapes, so a seed gives the same network.
  */
-import { DType, numpy as np, random, type Array } from "@jax-js/jax";
-import { defaultPadTo } from "../core/jax.ts";
+import { DType, nn, numpy as np, random, type Array } from "@jax-js/jax";
+import { currentDevice, defaultPadTo } from "../core/jax.ts";
 import { splitKey, type Key } from "../core/prng.ts";
 import { activationGain, applyActivation, type Activation } from "./activations.ts";
 import { layerRole, layerScales, type Parametrization } from "./parametrization.ts";
@@ -38,6 +38,12 @@ export type MlpSpec = {
    * N(0, (16N)^(−2/3)) for every layer). The forward multipliers are unchanged.
    */
   initStd?: number[];
+  /**
+   * The input is k-hot rows given by the positions of their ones (int32 [N, k], each < dims[0]): the first
+   * layer gathers rows of W instead of multiplying by a one-hot matrix (applyDenseHot). Without it an
+   * int32 input is refused.
+   */
+  hotInput?: boolean;
 };
 
 export type MlpParams = { layers: DenseParams[] };
@@ -108,14 +114,18 @@ export function applyDense(p: DenseParams, x: Array, multiplier = 1): Array {
 /**
  * A dense layer on k-hot rows given by the positions of their ones (int32 [N, k], e.g. the modular tasks'
  * [onehot(a) | onehot(b)] as [a, w + b]): the sum of k rows of W, gathered (np.take; its gradient adds
- * rows, patched into jax-js). The forward has the bits of the one-hot matmul (k nonzero terms, zeros
- * added exactly); W's gradient sums the same terms in example order instead of the matmul's blocking, so
- * it may differ from the matmul's in the last bits. Costs N·k·out instead of N·in·out. Consumes x.
+ * rows, patched into jax-js). For k = 2 the forward has the bits of the one-hot matmul (two nonzero
+ * terms, one add; zeros add exactly); for k > 2 the order of the adds may differ. W's gradient sums the
+ * same terms in example order instead of the matmul's blocking, so it may differ from the matmul's in the
+ * last bits (grokking-modular's quick metrics were bit-identical, tested). Costs N·k·out instead of
+ * N·in·out. Consumes ids.
  */
 export function applyDenseHot(p: DenseParams, ids: Array, multiplier = 1): Array {
   const [n, k] = ids.shape;
-  const out = p.w.shape[1];
-  let y = np.take(p.w, ids.reshape([n * k]), 0).reshape([n, k, out]).sum(1);
+  const [width, out] = p.w.shape;
+  // On a GPU, jax-js's Scatter adds with atomics, in no fixed order: there the one-hot matmul keeps runs deterministic.
+  const cpu = ["cpu", "wasm"].includes(currentDevice());
+  let y = cpu ? np.take(p.w, ids.reshape([n * k]), 0).reshape([n, k, out]).sum(1) : np.matmul(nn.oneHot(ids, width).astype(p.w.dtype).sum(1), p.w);
   if (multiplier !== 1) y = y.mul(multiplier);
   if (p.b) y = y.add(p.b);
   return y;
@@ -144,7 +154,8 @@ export function unpadOutput(spec: MlpSpec, y: Array): Array {
  */
 export function applyMlp(spec: MlpSpec, params: MlpParams, x: Array, taps?: Array[], acts?: Array[], drop?: Dropout): Array {
   const n = params.layers.length;
-  const hot = x.dtype === DType.Int32;
+  const hot = !!spec.hotInput;
+  if (hot !== (x.dtype === DType.Int32)) throw new TypeError(hot ? `applyMlp: a hotInput MLP takes int32 positions of ones, got ${x.dtype}` : "applyMlp: an int32 input needs hotInput: true in the MLP's spec (the positions of the ones of k-hot rows)");
   if (hot && acts) throw new TypeError("applyMlp: the layer inputs of a k-hot (int32) input are not materialised; give dense features");
   let h = hot ? x : padInput(params, x);
   const keys = drop && n > 1 ? splitKey(drop.key, n - 1) : drop ? (drop.key.dispose(), []) : [];

@@ -10,7 +10,7 @@ import { GenlabError } from "../core/errors.ts";
 import type { Experiment, Size } from "../declare/experiment.ts";
 import { SIZES } from "../declare/experiment.ts";
 import { genlabVersion, jaxVersion, writeFileAtomic } from "../runner/files.ts";
-import { runPoints, selectShard, type Shard } from "../runner/pool.ts";
+import { pointKey, runPoints, selectShard, type Shard } from "../runner/pool.ts";
 import { sortedBySeed } from "../declare/registry.ts";
 import { evaluateExperiment, openStore, planExperiment, resolveConfig, runHashOf, type Outcome, type PointSpec, type RunSummary } from "../runner/run.ts";
 import { seedsOf } from "../declare/experiment.ts";
@@ -53,9 +53,17 @@ export function outcomeFromStore(exp: Experiment, size: Size, first: number, cou
     // a run shared by equivalent points (exp.computes): each point keeps its own hparams
     return row?.summary ? { ...(JSON.parse(row.summary) as RunSummary), hparams: p.hparams } : null;
   };
-  const pts = plan.points.map(find);
+  // a run shared by equivalent points is counted once: the later points show it as reused (time, run lists)
+  const seen = new Set<string>();
+  const once = (s: RunSummary | null): RunSummary | null => {
+    if (!s) return null;
+    const again = seen.has(s.run_id);
+    seen.add(s.run_id);
+    return again ? { ...s, reused: true } : s;
+  };
+  const pts = plan.points.map((p) => once(find(p)));
   if (pts.some((p) => p === null)) return null; // not (yet) run: this outcome is missing, not failed
-  const ctl = plan.control.map(find).filter((p): p is RunSummary => p !== null);
+  const ctl = plan.control.map((p) => once(find(p))).filter((p): p is RunSummary => p !== null);
   return evaluateExperiment(exp, size, pts as RunSummary[], ctl.length === plan.control.length ? ctl : [], store);
 }
 
@@ -163,7 +171,7 @@ export function renderReport(registry: readonly Experiment[], cat: Catalogue, st
             control: outcome.control ? { what: outcome.control.what, verdict: outcome.control.verdict, failed: outcome.control.failed, inRun: outcome.control.inRun } : null,
             ...(outcome.error ? { error: outcome.error } : {}),
             runIds: all.map(({ p }) => p.run_id),
-            seconds: all.reduce((a, { p }) => a + p.seconds, 0),
+            seconds: all.reduce((a, { p }) => a + (p.reused ? 0 : p.seconds), 0),
           }
         : null,
       ...(notRun ? { notRun } : {}),
@@ -230,10 +238,11 @@ export async function reproduce(registry: readonly Experiment[], cat: Catalogue,
     const p = planExperiment(e, opts.size, [], seedsOf(e, opts.size, opts.seed, opts.seeds));
     return opts.control === false ? p.points : [...p.points, ...p.control];
   });
-  const mine = selectShard(planned, opts.shard);
+  const mine = selectShard(planned, opts.shard, registry);
+  const runs = new Set(planned.map((p) => pointKey(p, registry))).size;
   const stream = opts.stream ?? errStream();
   if (!opts.quiet) for (const [id, why] of notRun) stream.write(`${id}: ${why}\n`);
-  if (!opts.quiet) stream.write(`reproduce: ${exps.length} experiment${exps.length === 1 ? "" : "s"}, ${planned.length} runs${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}: ${mine.length} of them` : ""}, ${opts.size} size, --jobs ${opts.jobs}\n`);
+  if (!opts.quiet) stream.write(`reproduce: ${exps.length} experiment${exps.length === 1 ? "" : "s"}, ${planned.length} runs${runs < planned.length ? ` (${runs} computed: equivalent points share one)` : ""}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}: ${mine.length} of them` : ""}, ${opts.size} size, --jobs ${opts.jobs}\n`);
   const refresh = (inProgress?: string) => {
     const store = openStore(opts.outDir, opts.storePath);
     try {

@@ -43,15 +43,24 @@ export function shardFromEnv(flag: string | undefined, countFlag: number | undef
   return null;
 }
 
-/** Stable identity of a point, independent of the order in which points were planned. */
-export const pointKey = (p: PointSpec) => `${p.experiment}|${p.size}|${hparamsHashOf(p.experiment, p.hparams)}|s${p.seed}`;
+/**
+ * Stable identity of the run a point needs, independent of the order in which points were planned: equivalent
+ * points (an experiment's `computes`, when the registry is given) share it.
+ */
+export const pointKey = (p: PointSpec, registry?: readonly Experiment[]) => {
+  const exp = registry?.find((x) => x.id === p.experiment);
+  return `${p.experiment}|${p.size}|${exp ? runHashOf(exp, p.hparams) : hparamsHashOf(p.experiment, p.hparams)}|s${p.seed}`;
+};
 
-/** The points of shard i of n: sorted by key, every n-th from i. Every point is in exactly one shard. */
-export function selectShard<T extends PointSpec>(points: T[], shard: Shard | null): T[] {
+/**
+ * The points of shard i of n: their run keys sorted, every n-th key from i. Every point is in exactly one shard,
+ * and equivalent points (one run) in the same one.
+ */
+export function selectShard<T extends PointSpec>(points: T[], shard: Shard | null, registry?: readonly Experiment[]): T[] {
   if (!shard) return points;
-  const sorted = [...points].sort((a, b) => (pointKey(a) < pointKey(b) ? -1 : pointKey(a) > pointKey(b) ? 1 : 0));
-  const mine = new Set(sorted.filter((_, i) => i % shard.count === shard.index).map(pointKey));
-  return points.filter((p) => mine.has(pointKey(p)));
+  const keys = [...new Set(points.map((p) => pointKey(p, registry)))].sort();
+  const mine = new Set(keys.filter((_, i) => i % shard.count === shard.index));
+  return points.filter((p) => mine.has(pointKey(p, registry)));
 }
 
 export type PoolOptions = {
@@ -133,7 +142,7 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
         left = pointSecondsLeft((performance.now() - r.start) / 1000, r.frac, exp);
         if (left === null) return exp === null ? "?" : "unknown (a run is past its estimate)";
         longest = Math.max(longest, left);
-      } else left = started.has(i) ? 0 : exp;
+      } else left = started.has(i) || ranHere.has(keyOf(i)) || inFlight.has(keyOf(i)) ? 0 : exp; // an equivalent point reuses that run
       if (left === null) return "?";
       work += left;
     }
@@ -167,12 +176,9 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
 
   // Equivalent points (an experiment's `computes`) share one run: the first runs it, the others wait for it and
   // reuse it from the store, even under --force (which reruns what finished before this call, not within it).
-  const keyOf = (i: number): string => {
-    const p = points[i];
-    const exp = registry.find((x) => x.id === p.experiment);
-    return `${p.experiment}|${p.size}|${exp ? runHashOf(exp, p.hparams) : ""}|s${p.seed}`;
-  };
+  const keyOf = (i: number): string => pointKey(points[i], registry);
   const ranHere = new Set<string>();
+  const inFlight = new Map<string, Promise<void>>();
   const forceOf = (i: number) => !!opts.force && !ranHere.has(keyOf(i));
 
   if (opts.jobs <= 1) {
@@ -198,17 +204,35 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
     return results.filter((r): r is RunSummary => r !== undefined);
   }
 
-  // The next point whose run is not in flight in another worker (an equivalent point waits for it).
+  // The next point whose run is not in flight in another worker (an equivalent point waits for it). Its key is
+  // marked in flight here, before pick returns, so no other worker can take an equivalent point meanwhile.
   const pending = points.map((_, i) => i);
-  const inFlight = new Map<string, Promise<void>>();
+  const settlers = new Map<string, () => void>();
   const pick = async (): Promise<number | null> => {
     while (!failure && !interrupted) {
       const j = pending.findIndex((i) => !inFlight.has(keyOf(i)));
-      if (j >= 0) return pending.splice(j, 1)[0];
+      if (j >= 0) {
+        const i = pending.splice(j, 1)[0];
+        const key = keyOf(i);
+        inFlight.set(
+          key,
+          new Promise<void>((r) => {
+            settlers.set(key, r);
+          }),
+        );
+        return i;
+      }
       if (!pending.length) return null;
       await Promise.race(inFlight.values());
     }
     return null;
+  };
+  /** The run of `key` is over: a finished one is reused by the equivalent points (even under --force). */
+  const release = (key: string, finishedRun: boolean) => {
+    if (finishedRun) ranHere.add(key);
+    inFlight.delete(key);
+    settlers.get(key)?.();
+    settlers.delete(key);
   };
   let failure: Error | null = null;
   let interrupted = false;
@@ -228,13 +252,6 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
         try {
           for (let i = await pick(); i !== null; i = await pick()) {
             const key = keyOf(i);
-            let settle = () => {};
-            inFlight.set(
-              key,
-              new Promise<void>((r) => {
-                settle = r;
-              }),
-            );
             status.set(i, labelOf(points[i]));
             running.set(i, { start: performance.now(), frac: null });
             started.add(i);
@@ -263,11 +280,15 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
               w.on("message", onMsg);
               w.on("exit", onExit);
               w.send({ type: "run", spec: points[i], outDir: opts.outDir, storePath: opts.storePath, force: forceOf(i) });
-            }).finally(() => {
-              ranHere.add(key);
-              inFlight.delete(key);
-              settle();
-            });
+            }).then(
+              (r) => (release(key, r.status === "finished"), r),
+              (e: unknown) => {
+                // the failure first: a worker waiting on this run must stop, not rerun or reuse a stale one
+                failure ??= e as Error;
+                release(key, false);
+                throw e;
+              },
+            );
             await finish(i, s);
             if (s.status === "interrupted") interrupted = true;
           }

@@ -585,7 +585,7 @@ const fmt = (v: number | null) => (v === null ? "null (not reached)" : Number.is
 
 export function summaryTable(s: RunSummary): string {
   const rows: [string, string][] = [
-    ["run", s.run_id + (s.reused ? " (reused: finished earlier with the same point; --force reruns)" : "")],
+    ["run", s.run_id + (s.reused ? " (reused: the same computation finished earlier — this point's or an equivalent one's; --force reruns what finished before this call)" : "")],
     ["experiment", `${s.experiment} (paper ${s.paper})`],
     ["size / seed", `${s.size} / ${s.seed}`],
     ["status", s.status],
