@@ -249,13 +249,13 @@ static napi_value Info(napi_env env, napi_callback_info info) {
 }
 
 /*
- * scatterRows(out, upd, ids, width, rows): out[ids[r], :] += upd[r, :] for r = 0, 1, … in order, skipping ids
+ * scatterRows(out, upd, ids, n, width, rows): out[ids[r], :] += upd[r, :] for r = 0, 1, …, n − 1 in order, skipping ids
  * outside [0, rows) — jax-js's Scatter (add) of whole rows by one index array, the gradient of take(table, ids, 0).
  * Each element is one float32 add per update in update order: the bits of the JS loop it replaces.
  */
 static napi_value ScatterRows(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  if (!args(env, info, 5, argv, "genlab_blas.scatterRows: expected 5 arguments")) return NULL;
+  napi_value argv[6];
+  if (!args(env, info, 6, argv, "genlab_blas.scatterRows: expected 6 arguments")) return NULL;
   napi_typedarray_type to, tu, ti;
   size_t no, nu, ni, off;
   void *po, *pu, *pi;
@@ -263,25 +263,25 @@ static napi_value ScatterRows(napi_env env, napi_callback_info info) {
   CHECK(napi_get_typedarray_info(env, argv[0], &to, &no, &po, &ab, &off));
   CHECK(napi_get_typedarray_info(env, argv[1], &tu, &nu, &pu, &ab, &off));
   CHECK(napi_get_typedarray_info(env, argv[2], &ti, &ni, &pi, &ab, &off));
-  int64_t width = num(env, argv[3]), rows = num(env, argv[4]);
+  int64_t n = num(env, argv[3]), width = num(env, argv[4]), rows = num(env, argv[5]);
   if (to != napi_float32_array || tu != napi_float32_array || ti != napi_int32_array) {
     napi_throw_type_error(env, NULL, "genlab_blas.scatterRows: expected Float32Array, Float32Array, Int32Array");
     return NULL;
   }
-  if (width < 0 || rows < 0) {
-    napi_throw_range_error(env, NULL, "genlab_blas.scatterRows: negative width or rows");
+  if (n < 0 || width < 0 || rows < 0) {
+    napi_throw_range_error(env, NULL, "genlab_blas.scatterRows: negative n, width or rows");
     return NULL;
   }
-  if (width == 0 || rows == 0 || ni == 0) return NULL; /* nothing to add (the JS loop does nothing either) */
-  /* rows·width ≤ no and ni·width ≤ nu, by division (no product can wrap) */
-  if ((size_t)rows > no / (size_t)width || ni > nu / (size_t)width) {
+  if (width == 0 || rows == 0 || n == 0) return NULL; /* nothing to add (the JS loop does nothing either) */
+  /* n ≤ ids, rows·width ≤ out and n·width ≤ upd, by division (no product can wrap); arrays may be longer */
+  if ((size_t)n > ni || (size_t)rows > no / (size_t)width || (size_t)n > nu / (size_t)width) {
     napi_throw_range_error(env, NULL, "genlab_blas.scatterRows: an operand does not fit in its array");
     return NULL;
   }
   float *o = (float *)po;
   const float *u = (const float *)pu;
   const int32_t *ids = (const int32_t *)pi;
-  for (size_t r = 0; r < ni; r++) {
+  for (size_t r = 0; r < (size_t)n; r++) {
     int32_t row = ids[r];
     if (row < 0 || row >= rows) continue;
     float *dst = o + (size_t)row * width;

@@ -12,6 +12,7 @@ import { BACKEND } from "../src/platform/backend.ts";
 import { keyFromSeed } from "../src/core/prng.ts";
 import { treeDispose, treeRef } from "../src/core/tree.ts";
 import { applyMlp, initMlp, mlpSpec } from "../src/nn/dense.ts";
+import { onCpu } from "./util/numeric.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -273,6 +274,17 @@ describe("patched jax-js Scatter (the gradient of take(table, ids, 0))", () => {
     assert.throws(() => applyMlp(spec, treeRef(params), np.array(ids, { shape: [3, 2], dtype: np.int32 })), /needs hotInput/);
     assert.throws(() => applyMlp({ ...spec, hotInput: true }, treeRef(params), np.array(onehot, { shape: [3, 16] })), /takes int32 positions/);
     treeDispose(params);
+  });
+
+  it("ids that are a slice of a larger array (a pooled buffer longer than the ids): only the slice's rows are added (float64 on the CPU backend too)", async () => {
+    const all = Int32Array.from([1, 2, 6, 3, 0, 6, 5, 5, 6]);
+    const want = globalThis.Array.from({ length: 28 }, (_, i) => [1, 2, 6].filter((r) => r === Math.floor(i / 4)).length);
+    // the first row: a prefix of the ids' buffer, which jax-js hands to the routine whole
+    const f = (table: Array, idx: Array) => np.take(table, idx.slice([0, 1]).reshape([3]), 0).sum();
+    const run = async (t: Array) => [...(await grad(f)(t, np.array(all, { shape: [3, 3], dtype: np.int32 })).data())];
+    assert.deepEqual(await run(np.array(host(7 * 4, 11), { shape: [7, 4] })), want, "float32: rows 1, 2 and 6 counted once each");
+    const f64 = await onCpu(() => run(np.array(Float64Array.from(host(7 * 4, 11)), { shape: [7, 4], dtype: np.float64 })));
+    assert.deepEqual(f64, want, "float64 on the CPU backend");
   });
 
   it("a scatter it does not claim (ids of shape [n, 2] into a 3-D table's middle axis) keeps jax-js's loop", async () => {

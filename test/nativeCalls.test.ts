@@ -135,13 +135,18 @@ describe("native-calls", { skip: BACKEND.name !== "native" ? "not on the native 
     const upd = Float32Array.from({ length: n * width }, (_, i) => Math.sin(i) * 10 ** ((i % 7) - 3));
     const ids = Int32Array.from({ length: n }, (_, r) => (r % 11 === 0 ? -1 : r % 13 === 0 ? rows : (r * 5) % rows));
     const out = new Float32Array(rows * width);
-    blas.scatterRows(out, upd, ids, width, rows);
+    // ids and updates longer than the n rows used (jax-js's pooled buffers): the tail must be ignored
+    const longIds = Int32Array.from([...ids, 0, 0, 0]);
+    const longUpd = Float32Array.from([...upd, ...new globalThis.Array<number>(3 * width).fill(NaN)]);
+    blas.scatterRows(out, longUpd, longIds, n, width, rows);
     const want = new Float32Array(rows * width);
     for (let r = 0; r < n; r++) if (ids[r] >= 0 && ids[r] < rows) for (let t = 0; t < width; t++) want[ids[r] * width + t] += upd[r * width + t];
     assert.deepEqual([...new Uint32Array(out.buffer)], [...new Uint32Array(want.buffer)]);
-    assert.throws(() => blas.scatterRows(new Float32Array(rows * width - 1), upd, ids, width, rows), /does not fit/, "output too small");
-    assert.throws(() => blas.scatterRows(out, new Float32Array(n * width - 1), ids, width, rows), /does not fit/, "updates too short for the ids");
-    assert.throws(() => blas.scatterRows(out, upd, Float32Array.from(ids), width, rows), /Int32Array/, "float ids");
+    assert.throws(() => blas.scatterRows(new Float32Array(rows * width - 1), upd, ids, n, width, rows), /does not fit/, "output too small");
+    assert.throws(() => blas.scatterRows(out, new Float32Array(n * width - 1), ids, n, width, rows), /does not fit/, "updates too short for n rows");
+    assert.throws(() => blas.scatterRows(out, upd, ids, n + 1, width, rows), /does not fit/, "more rows than ids");
+    assert.throws(() => blas.scatterRows(out, upd, Float32Array.from(ids), n, width, rows), /Int32Array/, "float ids");
+    assert.throws(() => blas.scatterRows(out, upd, ids, width, rows), /6 arguments/);
   });
 
   it("the addon checks every operand's extent before calling OpenBLAS", () => {
