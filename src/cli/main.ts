@@ -156,7 +156,7 @@ function printEntries(entries: ReportEntry[], json: boolean, title: string): voi
     const ctl = o.control?.verdict ? ` · control ${o.control.verdict.verdict === "PASS" ? "PASSES (WARNING)" : `${o.control.verdict.verdict}${o.control.failed.length ? ` (fails ${o.control.failed.length})` : ""}`}` : "";
     return [
       `${exp.paper}. ${exp.id}`,
-      `${label}${exp.coverage.level === "partial" ? " (partial coverage)" : ""}${o.seeds.length > 1 ? ` · seeds ${o.seeds[0]}–${o.seeds[o.seeds.length - 1]}` : ` · seed ${o.seeds[0]}`}${missed.length ? ` · ${missed.slice(0, 2).join(", ")}` : ""}${ctl} · ${formatDuration([...o.points, ...o.controlPoints].reduce((b, p) => b + p.seconds, 0))}${o.error ? ` · ${o.error}` : ""}`,
+      `${label}${exp.coverage.level === "partial" ? " (partial coverage)" : ""}${o.seeds.length > 1 ? ` · seeds ${o.seeds[0]}–${o.seeds[o.seeds.length - 1]}` : ` · seed ${o.seeds[0]}`}${missed.length ? ` · ${missed.slice(0, 2).join(", ")}` : ""}${ctl} · ${formatDuration([...o.points, ...o.controlPoints].reduce((b, p) => b + (p.reused ? 0 : p.seconds), 0))}${o.error ? ` · ${o.error}` : ""}`,
     ];
   });
   rows.push(["verdicts", ["PASS", "FAIL", "INCONCLUSIVE", "ERROR", "not run", "interrupted"].filter((k) => counts[k]).map((k) => `${counts[k]} ${k}`).join(" · ")]);
