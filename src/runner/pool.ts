@@ -176,7 +176,8 @@ export async function runPoints(registry: readonly Experiment[], points: PointSp
 
   // Equivalent points (an experiment's `computes`) share one run: the first runs it, the others wait for it and
   // reuse it from the store, even under --force (which reruns what finished before this call, not within it).
-  const keyOf = (i: number): string => pointKey(points[i], registry);
+  const keys = points.map((p) => pointKey(p, registry)); // hashed once: the ETA and pick read them often
+  const keyOf = (i: number): string => keys[i];
   const ranHere = new Set<string>();
   const inFlight = new Map<string, Promise<void>>();
   const forceOf = (i: number) => !!opts.force && !ranHere.has(keyOf(i));
