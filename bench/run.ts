@@ -11,7 +11,8 @@
  *
  * Each side runs in its own process: genlab with JAX_THREADS (0 = no worker pool; 2 = the shim's pool of
  * 2 Wasm threads), torch with torch.set_num_threads and OMP/OPENBLAS_NUM_THREADS, and with
- * OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (they force a slower OpenBLAS kernel on these machines).
+ * the same OpenBLAS kernels: OPENBLAS_CORETYPE as genlab chooses it (the user's, else from the CPU's flags,
+ * src/platform/backend.ts) for both sides, OPENBLAS_L2_SIZE unset.
  * genlab is timed on each matmul backend (`--backends wasm,native`, default both where the native addon
  * built) against the same torch run.
  * Timing: one or two warm-up runs (compilation happens there), then the median over a fixed number of
@@ -21,6 +22,15 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { cpuCoreType } from "../src/platform/backend.ts";
+
+/** Both sides on the same OpenBLAS kernels (Debian's 0.3.21 falls back to generic SSE3 ones on CPUs newer than it). */
+const KERNELS = process.env.OPENBLAS_CORETYPE || cpuCoreType();
+function sameKernels(env: NodeJS.ProcessEnv): void {
+  if (KERNELS) env.OPENBLAS_CORETYPE = KERNELS;
+  else delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+}
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PYTHON = "/usr/bin/python3";
@@ -118,8 +128,7 @@ let blas = "";
 for (const threads of threadList) {
   log(`threads ${threads}: torch…`);
   const tenv: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-  delete tenv.OPENBLAS_CORETYPE;
-  delete tenv.OPENBLAS_L2_SIZE;
+  sameKernels(tenv);
   const t = wantW ? runLines(PYTHON, ["bench/torch_bench.py", `--threads=${threads}`, ...extra], tenv, "the torch benchmark") : { lines: [], meta: {} };
   blas = String(t.meta.blas ?? blas);
   // E1: the quick grokking reproduction end to end; both sides train from the same exported split and init.
@@ -129,8 +138,7 @@ for (const threads of threadList) {
       for (const backend of backends) {
         log(`threads ${threads}: E1 (quick grokking) on genlab ${backend}…`);
         const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend, JAX_THREADS: String(threads === 1 ? 0 : threads) };
-        delete env.OPENBLAS_CORETYPE;
-        delete env.OPENBLAS_L2_SIZE;
+        sameKernels(env);
         const g = runLines(process.execPath, ["--import", "tsx", "bench/e1.ts", dir], env, "E1 on genlab");
         e1.push({ side: `genlab ${backend}`, threads, ...(g.lines[0] as unknown as E1Line) });
       }
@@ -145,8 +153,7 @@ for (const threads of threadList) {
           log(`E1×2: genlab reproduce --jobs 2 of two seeds on ${backend}…`);
           const out = join(dir, `reproduce-${backend}`);
           const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend };
-          delete env.OPENBLAS_CORETYPE;
-          delete env.OPENBLAS_L2_SIZE;
+          sameKernels(env);
           delete env.JAX_THREADS;
           const t0 = performance.now();
           const r = spawnSync(process.execPath, ["bin/genlab.js", "reproduce", "--quick", "--only", "grokking-modular", "--seeds", "2", "--jobs", "2", "--no-control", "--out", out, "--report", join(out, "report"), "--json"], { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 24 });
@@ -170,8 +177,7 @@ for (const threads of threadList) {
       for (const backend of backends) {
         log(`threads ${threads}: E2 (Data Diet scoring + one retraining) on genlab ${backend}…`);
         const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend, JAX_THREADS: String(threads === 1 ? 0 : threads) };
-        delete env.OPENBLAS_CORETYPE;
-        delete env.OPENBLAS_L2_SIZE;
+        sameKernels(env);
         const g = runLines(process.execPath, ["--import", "tsx", "bench/e2.ts", dir], env, "E2 on genlab");
         e2.push({ side: `genlab ${backend}`, threads, ...(g.lines[0] as unknown as E2Line) });
       }
@@ -188,8 +194,7 @@ for (const threads of threadList) {
     // --baseline is the engine before the performance work: also without the patched matmul kernel.
     // JAX_THREADS: the wasm worker pool's threads, or OpenBLAS's on the native backend.
     const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend, JAX_THREADS: String(threads === 1 ? 0 : threads), ...(baseline ? { GENLAB_JAX_MATMUL: "0" } : {}) };
-    delete env.OPENBLAS_CORETYPE;
-    delete env.OPENBLAS_L2_SIZE;
+    sameKernels(env);
     const g = runLines(process.execPath, ["--import", "tsx", "bench/genlab.ts", ...(baseline ? ["--baseline"] : []), ...extra], env, "the genlab benchmark");
     for (const gl of g.lines) {
       const tl = t.lines.find((l) => l.id === gl.id);

@@ -1,6 +1,6 @@
 """PyTorch side of `npm run bench`: the same workloads W1-W7 as bench/genlab.ts, same shapes, float32.
 
-Run by bench/run.ts as /usr/bin/python3 (Debian's python3-torch) with OPENBLAS_CORETYPE and
+Run by bench/run.ts as /usr/bin/python3 (Debian's python3-torch) with OPENBLAS_CORETYPE as genlab chooses it,
 OPENBLAS_L2_SIZE unset and OMP/OPENBLAS thread counts set to --threads. Prints one JSON line per
 workload: {id, cpu_ms, wall_ms, reps, check}, after a first line {"blas": ..., "torch": ...}.
 Each workload uses its best ordinary PyTorch implementation: plain autograd steps, ghost norms with

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ADDON_PATH } from "../src/platform/backend.ts";
+import { ADDON_PATH, chooseCoreType } from "../src/platform/backend.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const BIN = resolve(ROOT, "bin/genlab.js");
@@ -51,7 +51,10 @@ describe("native matmul backend", { skip: built ? false : `the addon did not bui
 
   it("genlab --version names the backend and why; an unknown or unmet request is one line", () => {
     const v = run([BIN, "--version"], { GENLAB_BACKEND: "native" });
-    assert.match(v.stdout, /^\d+\.\d+\.\d+\nmatmul backend: native \(OpenBLAS [\d.]+, 1 thread\): GENLAB_BACKEND=native\n$/);
+    assert.match(v.stdout, /^\d+\.\d+\.\d+\nmatmul backend: native \(OpenBLAS [\d.]+( \w+)?, 1 thread\): GENLAB_BACKEND=native(; OpenBLAS kernels \w+: chosen by genlab from the CPU's flags .*)?\n$/);
+    // a user's OPENBLAS_CORETYPE is kept, and OpenBLAS runs those kernels
+    const user = run([BIN, "--version"], { GENLAB_BACKEND: "native", OPENBLAS_CORETYPE: "Haswell", GENLAB_CORETYPE_CHOSEN: "" });
+    assert.match(user.stdout, /matmul backend: native \(OpenBLAS [\d.]+ Haswell, 1 thread\): GENLAB_BACKEND=native; OpenBLAS kernels Haswell: OPENBLAS_CORETYPE set by the user\n$/);
     assert.match(run([BIN, "--backend", "wasm", "--version"], {}).stdout, /matmul backend: wasm \(1 thread\): GENLAB_BACKEND=wasm/);
     const bad = run([BIN, "list", "--backend", "gpu"], {});
     assert.equal(bad.status, 1);
@@ -68,6 +71,18 @@ describe("native matmul backend", { skip: built ? false : `the addon did not bui
     assert.equal(wrong.stderr, `✖ run ${id} started on the wasm backend and this process runs native; resume it with --backend wasm (or GENLAB_BACKEND=wasm) → at --backend\n`);
     const right = run([BIN, "resume", id, "--out", out, "--force"], { GENLAB_BACKEND: "wasm" });
     assert.equal(right.status, 0, right.stderr);
+  });
+});
+
+describe("OpenBLAS's kernels from the CPU's flags", () => {
+  it("AVX-512 with BF16 → Cooperlake, AVX-512 → SkylakeX, AVX2 + FMA → Haswell, else OpenBLAS's own choice", () => {
+    const avx512 = ["avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"];
+    assert.equal(chooseCoreType(new Set([...avx512, "avx512_bf16"])), "Cooperlake");
+    assert.equal(chooseCoreType(new Set(avx512)), "SkylakeX");
+    assert.equal(chooseCoreType(new Set(avx512.filter((f) => f !== "avx512vl"))), "Haswell");
+    assert.equal(chooseCoreType(new Set(["avx2", "fma"])), "Haswell");
+    assert.equal(chooseCoreType(new Set(["avx2", "sse4_2"])), null);
+    assert.equal(chooseCoreType(new Set()), null);
   });
 });
 

@@ -14,6 +14,8 @@ export type BackendInfo = {
   why: string;
   /** OpenBLAS's build (native only). */
   blas?: string;
+  /** OpenBLAS's kernel family when genlab chose it, and why (native only; see chooseCoreType). */
+  coretype?: { name: string; why: string };
   /** OpenBLAS threads (native) or wasm worker threads (0: none). */
   threads: number;
   /** A request that cannot be met (GENLAB_BACKEND=native without the addon, or an unknown name). */
@@ -25,12 +27,61 @@ type Blas = { sgemm: (...a: unknown[]) => void; setThreads(n: number): void; inf
 /** The addon's path (GENLAB_NATIVE_ADDON overrides it: the tests point it nowhere to see an install without it). */
 export const ADDON_PATH = process.env.GENLAB_NATIVE_ADDON || resolve(import.meta.dirname, "../../native/build/Release/genlab_blas.node");
 
+/**
+ * OpenBLAS's kernel family for this CPU, from its feature flags (Linux's /proc/cpuinfo), or null to leave
+ * the choice to OpenBLAS. Why: Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not know CPUs newer than it
+ * and falls back to its generic SSE3 kernels ("Prescott") on them. Measured 2026-12-06 on the Xeon of
+ * these machines (family 6, model 207, AVX-512 with BF16), one thread, ms per sgemm:
+ *
+ * | M×K×N | Prescott (OpenBLAS's own choice) | SkylakeX | Cooperlake |
+ * |---|---|---|---|
+ * | 60×8000×64 | 2.20 | 0.83 | 0.88 |
+ * | 64×60×8000, A transposed | 2.35 | 0.76 | 0.64 |
+ * | 500×8000×64 | 19.0 | 6.37 | 6.21 |
+ * | 1024×1024×1024 | 91.1 | 21.0 | 17.2 |
+ *
+ * "Cooperlake" needs AVX512-BF16 besides AVX512F/BW/DQ/VL/CD ("SkylakeX"); "Haswell" AVX2 and FMA.
+ * Every one of them is a kernel OpenBLAS ships and picks itself on the CPUs it knows; a user's
+ * OPENBLAS_CORETYPE is always kept.
+ */
+export function chooseCoreType(flags: ReadonlySet<string>): string | null {
+  const avx512 = ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"].every((f) => flags.has(f));
+  if (avx512 && flags.has("avx512_bf16")) return "Cooperlake";
+  if (avx512) return "SkylakeX";
+  if (flags.has("avx2") && flags.has("fma")) return "Haswell";
+  return null;
+}
+
+/** chooseCoreType for this machine's CPU (Linux's /proc/cpuinfo flags), or null where they cannot be read. */
+export function cpuCoreType(): string | null {
+  if (process.platform !== "linux") return null;
+  try {
+    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => /^flags\s*:/.test(l));
+    return line ? chooseCoreType(new Set(line.slice(line.indexOf(":") + 1).trim().split(/\s+/))) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Sets OPENBLAS_CORETYPE before OpenBLAS loads (it reads it once, when the library loads). */
+function setCoreType(): BackendInfo["coretype"] {
+  const set = process.env.OPENBLAS_CORETYPE;
+  // GENLAB_CORETYPE_CHOSEN: a parent genlab chose it (a --jobs worker inherits its environment)
+  const name = set && process.env.GENLAB_CORETYPE_CHOSEN !== set ? null : cpuCoreType();
+  if (set && name !== set) return { name: set, why: "OPENBLAS_CORETYPE set by the user" };
+  if (!name) return undefined;
+  process.env.OPENBLAS_CORETYPE = name;
+  process.env.GENLAB_CORETYPE_CHOSEN = name;
+  return { name, why: `chosen by genlab from the CPU's flags (${name === "Haswell" ? "AVX2 + FMA" : name === "SkylakeX" ? "AVX-512" : "AVX-512 with BF16"}); set OPENBLAS_CORETYPE to choose another` };
+}
+
 function select(): BackendInfo {
   const requested = (process.env.GENLAB_BACKEND ?? "auto").trim() || "auto";
   const threads = Math.max(0, Number(process.env.JAX_THREADS ?? 0) || 0);
   if (!["auto", "wasm", "native"].includes(requested)) return { name: "wasm", requested, threads, why: "an unknown backend was requested", error: `expected GENLAB_BACKEND (or --backend) to be wasm, native or auto, got ${JSON.stringify(requested)}` };
   if (requested === "wasm") return { name: "wasm", requested, threads, why: "GENLAB_BACKEND=wasm" };
   let blas: Blas;
+  const coretype = setCoreType();
   try {
     blas = createRequire(import.meta.url)(ADDON_PATH) as Blas;
   } catch (e) {
@@ -48,13 +99,21 @@ function select(): BackendInfo {
   const t = Math.max(1, threads);
   blas.setThreads(t);
   (globalThis as Record<string, unknown>).__genlabBlas = blas;
-  return { name: "native", requested, threads: t, why: requested === "native" ? "GENLAB_BACKEND=native" : "the native addon loaded (auto)", blas: blas.info().config };
+  return { name: "native", requested, threads: t, why: requested === "native" ? "GENLAB_BACKEND=native" : "the native addon loaded (auto)", blas: blas.info().config, ...(coretype ? { coretype } : {}) };
 }
 
 export const BACKEND: BackendInfo = select();
 
-/** One line for --version and logs: `native (OpenBLAS 0.3.21 …, 1 thread): the native addon loaded (auto)`. */
+/** The kernel family in OpenBLAS's config string ("OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64"). */
+function coreName(config: string | undefined): string {
+  const words = (config ?? "").split(" ");
+  const i = words.findIndex((w) => w.startsWith("MAX_THREADS"));
+  return i > 0 && !/^[A-Z_]+$/.test(words[i - 1]) ? words[i - 1] : "";
+}
+
+/** One line for --version and logs: `native (OpenBLAS 0.3.21 SkylakeX, 1 thread): the native addon loaded (auto); kernels …`. */
 export function describeBackend(b: BackendInfo = BACKEND): string {
-  const detail = b.name === "native" ? `${b.blas?.split(" ").slice(0, 2).join(" ")}, ${b.threads} thread${b.threads === 1 ? "" : "s"}` : b.threads ? `${b.threads} worker threads` : "1 thread";
-  return `${b.name} (${detail}): ${b.why}`;
+  const detail = b.name === "native" ? `${b.blas?.split(" ").slice(0, 2).join(" ")} ${coreName(b.blas)}, ${b.threads} thread${b.threads === 1 ? "" : "s"}` : b.threads ? `${b.threads} worker threads` : "1 thread";
+  const kernels = b.name === "native" && b.coretype ? `; OpenBLAS kernels ${b.coretype.name}: ${b.coretype.why}` : "";
+  return `${b.name} (${detail.replace(" ,", ",")}): ${b.why}${kernels}`;
 }

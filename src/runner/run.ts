@@ -367,7 +367,7 @@ export async function runPoint(registry: readonly Experiment[], spec: PointSpec,
       device,
       node_version: process.version,
       jax_threads: Number(process.env.JAX_THREADS ?? 0),
-      backend: { name: BACKEND.name, why: BACKEND.why, threads: BACKEND.threads, ...(BACKEND.blas ? { blas: BACKEND.blas } : {}) },
+      backend: { name: BACKEND.name, why: BACKEND.why, threads: BACKEND.threads, ...(BACKEND.blas ? { blas: BACKEND.blas } : {}), ...(BACKEND.coretype ? { coretype: BACKEND.coretype } : {}) },
       command: `genlab run ${exp.id} --seed ${spec.seed}${spec.size === "full" ? "" : ` --size ${spec.size}`}${Object.entries(spec.hparams)
         .map(([k, v]) => ` --set ${k}=${v}`)
         .join("")}`,
