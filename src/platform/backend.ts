@@ -113,7 +113,8 @@ function coreName(config: string | undefined): string {
 
 /** One line for --version and logs: `native (OpenBLAS 0.3.21 SkylakeX, 1 thread): the native addon loaded (auto); kernels …`. */
 export function describeBackend(b: BackendInfo = BACKEND): string {
-  const detail = b.name === "native" ? `${b.blas?.split(" ").slice(0, 2).join(" ")} ${coreName(b.blas)}, ${b.threads} thread${b.threads === 1 ? "" : "s"}` : b.threads ? `${b.threads} worker threads` : "1 thread";
+  const blas = [...(b.blas?.split(" ").slice(0, 2) ?? []), coreName(b.blas)].filter(Boolean).join(" ");
+  const detail = b.name === "native" ? `${blas}, ${b.threads} thread${b.threads === 1 ? "" : "s"}` : b.threads ? `${b.threads} worker threads` : "1 thread";
   const kernels = b.name === "native" && b.coretype ? `; OpenBLAS kernels ${b.coretype.name}: ${b.coretype.why}` : "";
-  return `${b.name} (${detail.replace(" ,", ",")}): ${b.why}${kernels}`;
+  return `${b.name} (${detail}): ${b.why}${kernels}`;
 }
