@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { DType, numpy as np, type Array } from "@jax-js/jax";
+import { DType, numpy as np, random, type Array } from "@jax-js/jax";
 import { keyFromData, keyFromSeed, keyToData, splitKey } from "./prng.ts";
 import { packHostTree, treeAdd, treeFromHost, treeGlobalNorm, treeRef, treeScale, treeSize, treeToHost, treeVdot, unpackHostTree, type Tree } from "./tree.ts";
 
@@ -37,6 +37,17 @@ describe("PRNG keys", () => {
     const [a2] = splitKey(keyFromSeed(5), 2);
     assert.deepEqual(keyToData(a2), da);
     assert.deepEqual(keyToData(keyFromData(da)), da);
+  });
+
+  it("a key from a seed has exactly random.key's bits, dtype and shape (it is built on the host, not by a kernel)", () => {
+    for (const seed of [0, 1, 5, 0x5bd1e995, 0xffffffff]) {
+      const ours = keyFromSeed(seed);
+      const theirs = random.key(seed);
+      assert.equal(ours.dtype, theirs.dtype, `dtype for seed ${seed}`);
+      assert.deepEqual(ours.shape, theirs.shape, `shape for seed ${seed}`);
+      assert.deepEqual(keyToData(ours.ref), keyToData(theirs.ref), `bits for seed ${seed}`);
+      assert.deepEqual([...(random.uniform(ours, [5]).dataSync() as Float32Array)], [...(random.uniform(theirs, [5]).dataSync() as Float32Array)], `draws for seed ${seed}`);
+    }
   });
 
   it("rejects seeds that are not 32-bit unsigned integers", () => {
