@@ -17,24 +17,40 @@ export function kthLargest(x: Array, c: number): Array {
     throw new RangeError(`kthLargest: c must be an integer in [1, ${b}], got ${c}`);
   }
   const neg = -3.0e38;
+  const fixed = 3.0e38; // `remaining` of a coordinate whose answer is known: remaining ≤ count never holds again
+  const row = [1, ...x.shape.slice(1)];
   let cur = x; // entries not yet passed over; passed-over ones are set to −∞
   let result: Array | null = null;
   let remaining = np.full(x.shape.slice(1), c, { dtype: x.dtype });
-  for (let i = 0; i < c; i++) {
+  for (let i = 0; ; i++) {
     const m = cur.ref.max(0); // current maximum per coordinate
-    const isMax = cur.ref.equal(m.ref.reshape([1, ...m.shape]));
+    if (i === c - 1) {
+      // the last pass: every coordinate still open has its answer here (each earlier pass removed ≥ 1 entry,
+      // so remaining ≤ 1 ≤ count), and no count is needed
+      cur.dispose();
+      if (result === null) remaining.dispose();
+      result = result === null ? m : np.where(remaining.less(fixed), m, result);
+      break;
+    }
+    const isMax = cur.ref.equal(m.ref.reshape(row));
     const count = isMax.ref.astype(x.dtype).sum(0);
-    // the answer is m where remaining ≤ count and no answer was fixed before
-    const hit = remaining.ref.lessEqual(count.ref).astype(x.dtype);
-    result = result === null ? m.ref.mul(hit.ref) : result.add(m.ref.mul(hit.ref).mul(remaining.ref.greater(0).astype(x.dtype)));
-    // fixed coordinates get remaining ≤ 0 so they never add again
-    remaining = remaining.sub(count).sub(hit.mul(1e9));
+    // the answer is m where remaining ≤ count (never again once fixed)
+    const hit = remaining.ref.lessEqual(count.ref);
+    result = np.where(hit.ref, m, result ?? 0);
+    remaining = np.where(hit, fixed, remaining.sub(count));
     cur = np.where(isMax, neg, cur);
-    m.dispose();
   }
-  cur.dispose();
-  remaining.dispose();
-  return result!;
+  return c === 1 ? result : materialized(result);
+}
+
+/**
+ * x, computed into a buffer of its own inside a jitted function (a max over a new axis of length 1: exact).
+ * jax-js fuses an array's lazy elementwise ops into every kernel that reads it, so a [P] expression read by a
+ * [B, P] kernel is recomputed B times: the where-chain of an order statistic made the winsorized mean's clip
+ * ~6× slower than the clip itself. Consumes x.
+ */
+export function materialized(x: Array): Array {
+  return x.reshape([1, ...x.shape]).max(0);
 }
 
 /** The c-th smallest along axis 0. Consumes x. */

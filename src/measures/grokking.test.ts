@@ -2,7 +2,7 @@
 // classifier, and (below) coherence, alignment and pathway metrics. Each formula on a case with a known answer.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { DType, numpy as np, type Array as JArray } from "@jax-js/jax";
+import { DType, jit, numpy as np, type Array as JArray } from "@jax-js/jax";
 import { keyFromSeed, splitKey } from "../core/prng.ts";
 import { treeDispose, treeRef } from "../core/tree.ts";
 import { gradCheck, onCpu, toF64Cpu } from "../../test/util/numeric.ts";
@@ -242,8 +242,12 @@ describe("robust aggregation: winsorized and median-of-means gradients (optim/ro
     for (const c of [1, 2, 3, 5, 9]) {
       const got = await kthLargest(np.array(vals, { shape: [b, w] }), c).data();
       const lo = await kthSmallest(np.array(vals, { shape: [b, w] }), c).data();
+      const kth = jit((a: JArray) => kthLargest(a, c)) as unknown as ((a: JArray) => JArray) & { dispose(): void };
+      const jitted = await kth(np.array(vals, { shape: [b, w] })).data(); // one program: where-chains fused, then materialized
+      kth.dispose();
       for (let j = 0; j < w; j++) {
         assert.equal(got[j], hostKth(col(j), c), `c ${c} column ${j} largest`);
+        assert.equal(jitted[j], got[j], `c ${c} column ${j} largest, jitted`);
         assert.equal(lo[j], -hostKth(col(j).map((v) => -v), c), `c ${c} column ${j} smallest`);
       }
     }
