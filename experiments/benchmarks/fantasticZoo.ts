@@ -27,7 +27,7 @@
  * Quick size: 64 synthetic models (widths 16/64, weight decay 0), the loss criterion 0.05, a lighter measurement
  * budget (250 examples, σ' depth 6, 10 trace probes).
  * Calibration: the quick size PASSes on each of seeds 100–102 (see `calibration`).
- * Cost on one core: smoke ~15 s, quick (64 synthetic models) 141–145 s measured 2026-12-06 (over the 2-minute budget; 88–124 s of it training) with the control (other core idle), full (128 synthetic + 128 Fashion-MNIST) ~35 min
+ * Cost on one core: smoke ~15 s, quick (64 synthetic models) 72 s measured 2026-12-07 with the control (other core idle; 141–145 s on 2026-12-06, before jitted kernels kept their executables), full (128 synthetic + 128 Fashion-MNIST) ~35 min
  * (18 min wall at --jobs 2 on two cores, native backend: docs/results/2026-12-02-fantastic-zoo-full.txt).
  * Run: genlab run fantastic-zoo --quick --jobs 2
  */
@@ -218,7 +218,7 @@ export const fantasticZoo = defineExperiment({
     smoke: { maxEpochs: 5, nTrain: 100, subset: 100, searchDepth: 4 },
     quick: { maxEpochs: 200, lossCriterion: 0.05, subset: 250, searchDepth: 6, traceProbes: 10 },
   },
-  cost: { smoke: "~15 s", quick: "~143 s measured, with the control", full: "~35 min (256 models)" },
+  cost: { smoke: "~15 s", quick: "~72 s measured, with the control", full: "~35 min (256 models)" },
   seeds: { smoke: 1, quick: 1, full: 1 },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 (2026-12-06; the quick zoo of 64 synthetic models: 37 reach the loss criterion; best |τ| 0.60, 0.58, 0.66 ≥ 0.4; bootstrap lower ends 0.39, 0.38, 0.48 > 0)" },
 

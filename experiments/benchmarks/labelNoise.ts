@@ -28,7 +28,7 @@
  * between the last two sizes that miss and the full size; no size within the 2-minute budget reaches it, so
  * quick is INCONCLUSIVE by the gate (its other five checks still judged), and the full size — PASS on seed 0,
  * clean accuracy 0.850, a margin of 0.010 — is the verdict of record.
- * Cost on one core: smoke ~10 s, quick 24 s measured 2026-12-06 (3,000 images, 8 epochs), full ~5 min (10,000, 15 epochs).
+ * Cost on one core: smoke ~10 s, quick 19 s measured 2026-12-07 (3,000 images, 8 epochs), full ~5 min (10,000, 15 epochs).
  * Run: genlab run label-noise-bench --quick
  */
 import { roleKeys, permutationFromKey, uniformFromKey } from "../../src/core/prng.ts";
@@ -161,7 +161,7 @@ export const labelNoiseBench = defineExperiment({
   validate: (h) => (/^(symmetric|structured):(0(\.\d+)?|1)$/.test(h.noise) ? [] : [{ key: "noise", message: "expected symmetric:<rate> or structured:<rate> with a rate in [0, 1]" }]),
   sweep: () => [{ noise: [...CONDITIONS] }],
   sizes: { smoke: { n: 300, epochs: 2, folds: 2, batchSize: 50, model: "mlp:16" }, quick: { n: 3000, epochs: 8 } },
-  cost: { smoke: "~10 s", quick: "~24 s measured, with the control", full: "~5 min" },
+  cost: { smoke: "~10 s", quick: "~19 s measured, with the control", full: "~5 min" },
   seeds: { smoke: 1, quick: 1, full: 1 },
   calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102 at the quick size (2026-12-06; 3,000 images, 8 epochs): the gate misses (clean out-of-sample accuracy 0.817, 0.795, 0.783 < 0.84) and the five ungated checks pass; ungated, 10% flag precision 0.48, 0.41, 0.43 < 0.5, structured AUROC 0.834, 0.828 < 0.85 on seeds 100–101 and structured precision 0.48, 0.46 < 0.5 would have failed. Larger sizes on seed 100: 6,000 × 10 epochs (~110 s) 0.833 / 0.493; 10,000 × 5 (~140 s) 0.826 / 0.491; the full size 0.851 / 0.536 PASSes. The gate was added after the quick FAIL and its threshold fitted on these runs; no quick size within the budget reaches it; the full size is the verdict of record" },
 

@@ -17,7 +17,7 @@
  * influence estimates then predict nothing (LDS ≈ 0), so the LDS check must fail.
  * Seeds: one per run (all randomness from the run's seed: --seed s).
  * Calibration: the quick size PASSes on each of seeds 100–102 (see `calibration`; seed 100 by a thin LDS margin).
- * Cost on one core: smoke ~5 s, quick 49 s measured 2026-12-06 (n = 1,000, 64 + 64 + 32 models), full ~8 min (n = 2,000,
+ * Cost on one core: smoke ~5 s, quick 29 s measured 2026-12-07 (n = 1,000, 64 + 64 + 32 models), full ~8 min (n = 2,000,
  * 64 + 64 + 32 models).
  * Run: genlab run memorization-estimator-bench --quick
  */
@@ -140,7 +140,7 @@ export const memEstimatorBench = defineExperiment({
   },
   validate: (h) => (parseList(h.ks).length < 2 ? [{ key: "ks", message: "expected at least two pool sizes" }] : []),
   sizes: { smoke: { N: 100, n: 100, targets: 10, model: "mlp:16", epochs: 3, batchSize: 25, ks: "2,4", refModels: 4, ldsModels: 3 }, quick: { N: 1000, n: 1000, model: "mlp:128,128", epochs: 30, ks: "2,4,8,16,32,64", refModels: 64, ldsModels: 32 } },
-  cost: { smoke: "~5 s", quick: "~49 s measured, with the control", full: "~8 min" },
+  cost: { smoke: "~5 s", quick: "~29 s measured, with the control", full: "~8 min" },
   seeds: { smoke: 1, quick: 1, full: 1 },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 (2026-12-06): rmse_ratio 0.27, 0.31, 0.31 ≤ 0.75; lds_lower 0.004, 0.025, 0.021 > 0 (seed 100's margin is thin)" },
 

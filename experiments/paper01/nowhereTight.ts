@@ -20,7 +20,7 @@
  * on both (the Gaussian PAC-Bayes-kl bound with σ' from Jiang's search, the spectral-margin bound, VC-style
  * √(P/n), worst-case sharpness, path norm).
  * Seeds: one per run (all randomness from the run's seed: --seed s).
- * Cost on one core: smoke ~10 s, quick 44 s measured 2026-12-06, full ~5 min.
+ * Cost on one core: smoke ~10 s, quick 30 s measured 2026-12-07, full ~5 min.
  * Run: genlab run nowhere-tight --quick
  */
 import { maxOf, minOf } from "../../src/core/order.ts";
@@ -150,7 +150,7 @@ export const nowhereTight = defineExperiment({
     smoke: { domain: 500, n: 50, draws: 40, netTrain: 100, netWidth: 16, netEpochs: 3 },
     quick: { netTrain: 1000, netWidth: 256, netEpochs: 60 },
   },
-  cost: { smoke: "~10 s", quick: "~44 s measured, with the control", full: "~5 min" },
+  cost: { smoke: "~10 s", quick: "~30 s measured, with the control", full: "~5 min" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 (loss gap ≥ 0.45, every bound's KS p > 0.01, coupled draws identical; ~110 s a seed)" },
   seeds: { smoke: 1, quick: 1, full: 1 },
 

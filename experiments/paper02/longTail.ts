@@ -16,7 +16,7 @@
  * it (measured: seed 0 gave a 10% miss), as large as the tolerance, so quick uses 200 trials and full 1,000
  * (≈ 1.6% and 0.7% of the Zipf(2) gap; drawn as the figure's error bars). Both sides have the same
  * expectation exactly.
- * Cost on one core: smoke ~1 s, quick 8 s measured 2026-12-06, full ~20 s.
+ * Cost on one core: smoke ~1 s, quick 4 s measured 2026-12-07, full ~20 s.
  * Run: genlab run long-tail --quick
  */
 import { keyFromSeed, splitKey } from "../../src/core/prng.ts";
@@ -115,7 +115,7 @@ export const longTail = defineExperiment({
     trials: integer(1000, "independent draws of labels and sample", { min: 1, max: 100000 }),
   },
   sizes: { smoke: { N: 5000, uniformN: 100, n: 1000, trials: 3 }, quick: { trials: 200 } },
-  cost: { smoke: "~1 s", quick: "~8 s measured, with the control", full: "~20 s" },
+  cost: { smoke: "~1 s", quick: "~4 s measured, with the control", full: "~20 s" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 (a few seconds a seed)" },
   sweep: () => [{ zipf: [1, 2, 0] }],
 

@@ -14,7 +14,7 @@
  * Negative control (run, hparams): a learner that cannot memorise, linear softmax regression on the same data
  * with the same estimator, every seed run again: its singletons' memorization is no higher than the
  * frequent ones' (mem_delta must fail).
- * Cost on one core: smoke ~10 s, quick 68 s measured 2026-12-06 (95 s on OpenBLAS's generic kernels) with the control and the other core idle (126 s with it busy) (2 seeds, K = 12, 30 epochs; the linear control adds a few
+ * Cost on one core: smoke ~10 s, quick 44 s measured 2026-12-07 (95 s on OpenBLAS's generic kernels) with the control and the other core idle (126 s with it busy) (2 seeds, K = 12, 30 epochs; the linear control adds a few
  * seconds), full ~16 min (3 seeds, K = 20, 200 epochs).
  * Run: genlab run memorization-longtail --quick
  */
@@ -156,7 +156,7 @@ export const memorizationLongTail = defineExperiment({
     smoke: { N: 200, n: 200, nTest: 500, model: "mlp:32", epochs: 5, memModels: 4, batchSize: 50 },
     quick: { epochs: 30, memModels: 12 },
   },
-  cost: { smoke: "~10 s", quick: "~68 s measured, with the control", full: "~16 min" },
+  cost: { smoke: "~10 s", quick: "~44 s measured, with the control", full: "~16 min" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS over seeds 100–102 (mean Δmem and the gap's relative error within their thresholds; ~80 s a seed)" },
 
   async run(ctx): Promise<MemorizationResults> {

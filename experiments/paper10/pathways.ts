@@ -22,7 +22,7 @@
  * Criterion 5 reads its |ρ|; the negative control judges it with the same checks (it must not pass the gate).
  * Quick stops at 1,500 steps, before calibration-a.md §3 saw test accuracy rise (step 1,800), so its gate
  * makes it INCONCLUSIVE unless it groks; the full size (20,000 steps) is the verdict of record.
- * Cost on one core: smoke ~4 s, quick 91 s measured 2026-12-06 (1,500 steps, twice: the run and its null arm), full ~50 min
+ * Cost on one core: smoke ~4 s, quick 54 s measured 2026-12-07 (1,500 steps, twice: the run and its null arm), full ~50 min
  * (20,000 steps, twice).
  * Run: genlab run moe-pathways --quick
  */
@@ -313,7 +313,7 @@ export const moePathways = defineExperiment({
     smoke: { p: 7, dModel: 8, hidden: 16, experts: 4, steps: 30, probe: 20, logEvery: 10 },
     quick: { steps: 1500 },
   },
-  cost: { smoke: "~4 s", quick: "~91 s measured, with the control", full: "~50 min" },
+  cost: { smoke: "~4 s", quick: "~54 s measured, with the control", full: "~50 min" },
   calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102: no group reached test 0.9 in 1,500 steps (calibration-a.md §3 saw no rise before ~1,800): no quick size within ~2 minutes reaches the regime, so the full size is the verdict of record" },
 
   async run(ctx): Promise<PathwayResults> {

@@ -21,7 +21,7 @@
  * both sizes use the spec's proposed "tighter gate" n = 60, d = 8,000; quick stops at 1,500 steps, which
  * passes on each calibration seed 100–104 (see `calibration`). The checks are unchanged.
  * Seeds: 5 (2 at smoke size), from --seed on.
- * Cost on one core: smoke ~1 s, quick 76 s measured 2026-12-06 (OpenBLAS kernels chosen from the CPU; 146 s on its generic ones) with the other core idle (5 seeds + 5 control runs), full ~6 min (5 seeds + 5 control runs).
+ * Cost on one core: smoke ~1 s, quick 51 s measured 2026-12-07 (OpenBLAS kernels chosen from the CPU; 146 s on its generic ones) with the other core idle (5 seeds + 5 control runs), full ~6 min (5 seeds + 5 control runs).
  * Run: genlab run xor-benign --quick
  */
 import { numpy as np, type Array as JArray } from "@jax-js/jax";
@@ -193,7 +193,7 @@ export const xorBenign = defineExperiment({
     smoke: { d: 400, n: 20, nTest: 100, width: 16, muNormSq: 200, steps: 30, logEvery: 10 },
     quick: { steps: 1500 },
   },
-  cost: { smoke: "~1 s", quick: "~76 s measured, with the control", full: "~6 min" },
+  cost: { smoke: "~1 s", quick: "~51 s measured, with the control", full: "~6 min" },
   calibration: {
     seeds: [100, 101, 102, 103, 104],
     outcome:

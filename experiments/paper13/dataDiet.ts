@@ -15,7 +15,7 @@
  * Negative control (in every run, the `grand_init` arm): GraNd at initialisation as the score in place of
  * EL2N@2, for every check (noise detection on the noisy copy, pruning at keep 50% and 30% against the same
  * random arm, Spearman against the late EL2N); calibration-b measured it at −5.7 points at keep 50%.
- * Cost on one core: smoke ~10 s, quick 29 s measured 2026-12-06, full ~40 min. Run: genlab run data-diet --quick
+ * Cost on one core: smoke ~10 s, quick 24 s measured 2026-12-07, full ~40 min. Run: genlab run data-diet --quick
  *
  * Phases: score (clean), score (noisy), one retrain phase per (method, keep, replicate): each resumable.
  * The scores come from the per-example dynamics logger (every example after every epoch of every scoring
@@ -273,7 +273,7 @@ export const dataDiet = defineExperiment({
     quick: { trainSize: 5000, testSize: 5000, hidden: "128", scoreRuns: 3, scoreEpochs: 10, retrainEpochs: 8, keeps: "0.7,0.5,0.3", retrainings: 5 },
   },
   seeds: { smoke: 1, quick: 1, full: 1 },
-  cost: { smoke: "~10 s", quick: "~29 s measured, with the control", full: "~40 min" },
+  cost: { smoke: "~10 s", quick: "~24 s measured, with the control", full: "~40 min" },
   calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on seeds 100–102: noise detection and rank stability PASS, the pruning claims are gated (5,000 images, 8-epoch retraining; calibrated only at 20,000 and 20): the full size is the verdict of record" },
 
   async run(ctx): Promise<DataDietResults> {

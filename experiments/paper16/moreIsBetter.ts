@@ -16,7 +16,7 @@
  * Negative control (inRun): the ridge-0 arm that every point solves: the same checks with the model's ridge
  * fixed at 0 instead of tuned (the one ingredient, ridge tuning, removed). The interpolation peak at k = n
  * must break monotonicity in k (worst_rise_in_k); a simulation without the peak would pass.
- * Cost on one core: smoke ~3 s, quick 55 s measured 2026-12-06 (16 points, 3 trials each, 40 at k = n = 256), full ~11 min.
+ * Cost on one core: smoke ~3 s, quick 43 s measured 2026-12-07 (16 points, 3 trials each, 40 at k = n = 256), full ~11 min.
  * Run: genlab run more-is-better --quick
  */
 import { keyFromSeed, splitKey } from "../../src/core/prng.ts";
@@ -224,7 +224,7 @@ export const moreIsBetter = defineExperiment({
     smoke: { modes: 200, n: 32, ridges: 6, trials: 1, trialsPeak: 1 },
     quick: { modes: 3000, trials: 3 },
   },
-  cost: { smoke: "~3 s", quick: "~55 s measured, with the control", full: "~11 min" },
+  cost: { smoke: "~3 s", quick: "~43 s measured, with the control", full: "~11 min" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 and over the three (3 trials a point, 40 at k = n: theory within 2·SE to 0.9–3.8%); an earlier FAIL of the monotonicity checks over several seeds was a bug (points of different seeds compared as neighbours), fixed" },
   sweep: (size, h) => {
     const ks = size === "smoke" ? [8, 16, 32, 64] : [16, 32, 64, 128, 256, 512, 1024, 2048];

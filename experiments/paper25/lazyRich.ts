@@ -21,7 +21,7 @@
  * control's α = 1 arm is the main one (the same computation). The same checks judge the control; in
  * calibration-a t₂(0.25) is then never reached while t₂(4) = 3,600, so the α-ordering must fail. A bug
  * that did not change the step would make the control pass.
- * Cost on one core: smoke ~3 s, quick 82 s measured 2026-12-06 (OpenBLAS kernels chosen from the CPU; 124 s on its generic ones) with the other core idle (1 seed, 25,000 steps, 3 α + twin + 2 control arms), full
+ * Cost on one core: smoke ~3 s, quick 61 s measured 2026-12-07 (OpenBLAS kernels chosen from the CPU; 124 s on its generic ones) with the other core idle (1 seed, 25,000 steps, 3 α + twin + 2 control arms), full
  * ~5 min (2 seeds, 30,000 steps, 3 α + twin + 2 control arms).
  * Run: genlab run lazy-rich --quick
  */
@@ -271,7 +271,7 @@ export const lazyRich = defineExperiment({
     smoke: { d: 40, width: 16, n: 220, nTest: 60, probe: 30, steps: 200, logEvery: 20 },
     quick: { steps: 25000 },
   },
-  cost: { smoke: "~3 s", quick: "~82 s measured, with the control", full: "~5 min" },
+  cost: { smoke: "~3 s", quick: "~61 s measured, with the control", full: "~5 min" },
   calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on seeds 100–102: at α = 1 the network did not generalise within the quick steps (test error 0.31 > 0.15): the regime needs the full size" },
   sweep: () => [
     { alpha: [0.25, 4], twin: [false] },

@@ -20,7 +20,7 @@
  * Adam on the first `probeResamples` resamples and, for (d), at every ρ on resample 0's images — judged by the
  * same checks: its kl bound is vacuous, so (b) must fail (it would pass with a class small enough for the bound).
  * Seeds: one per run (all randomness from the run's seed: --seed s).
- * Cost on one core: smoke ~5 s, quick 68 s measured 2026-12-06 (the control's linear probes: a few seconds of it), full ~5 min.
+ * Cost on one core: smoke ~5 s, quick 57 s measured 2026-12-07 (the control's linear probes: a few seconds of it), full ~5 min.
  * Run: genlab run prompt-bounds --quick
  */
 import { numpy as np, random, type Array } from "@jax-js/jax";
@@ -266,7 +266,7 @@ export const promptBounds = defineExperiment({
     smoke: { trainSize: 300, resamples: 2, maxLength: 2, vocab: 16, features: 32, pcaDim: 8, namesPerClass: 5, rhos: "0,0.75", corpusTokens: 2000, probeResamples: 1, probeEpochs: 2 },
     quick: { trainSize: 5000, resamples: 8, features: 256 },
   },
-  cost: { smoke: "~5 s", quick: "~68 s measured, with the control", full: "~5 min" },
+  cost: { smoke: "~5 s", quick: "~57 s measured, with the control", full: "~5 min" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102 (~90 s a seed)" },
   seeds: { smoke: 1, quick: 1, full: 1 },
 

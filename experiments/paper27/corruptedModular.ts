@@ -22,7 +22,7 @@
  * computation, so they share the wd 0 point's run (`computes`; checked bit for bit in test/contract.test.ts);
  * judged by the same checks (calibration-a.md §1c: it must fail the wd 5, wd 15 and ordering checks).
  * Seeds: 1 at each size (quick had 2 until 2026-12-06: 460 s, 4× the 2-minute budget).
- * Cost on one core (measured 2026-12-06, `genlab run grok-corrupted --quick`): smoke ~3 s, quick 39 s (90–108 s on OpenBLAS's generic kernels)
+ * Cost on one core (measured 2026-12-07, `genlab run grok-corrupted --quick`): smoke ~3 s, quick 34 s (90–108 s on OpenBLAS's generic kernels)
  * user CPU (3 trainings of 1,500 steps at ~25 ms; the control reuses the wd 0 run); full ~10 min (3 wd).
  * Calibration (seeds 100, 101, 102, one seed each): PASS on each. The reported seed 0 FAILs ci.wd15_test
  * (0.889 < 0.9; every other check holds): the wd 15 arm oscillates at the CI ladder's edge (test 0.84–0.93
@@ -425,7 +425,7 @@ export const corruptedModular = defineExperiment({
     smoke: { p: 23, hidden: 32, steps: 60, logEvery: 20 },
     quick: { p: 59, hidden: 256, steps: 1500 },
   },
-  cost: { smoke: "~3 s", quick: "~39 s measured, with the control", full: "~10 min" },
+  cost: { smoke: "~3 s", quick: "~34 s measured, with the control", full: "~10 min" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102, one seed each (2026-12-06; the CI-size ladder; pruning is judged at full size only; 90–108 s each on one core). The reported seed 0 FAILs ci.wd15_test (0.889 < 0.9): the wd 15 arm oscillates at the CI ladder's edge; the full size (PASS) is the verdict of record" },
   sweep: () => [{ weightDecay: [0, 5, 15] }],
   run: (ctx) => runCorrupted(ctx),

@@ -8,7 +8,7 @@
  * ≥ 5× on the conservative ends of the logging-grid brackets, final test ≥ 95%), gated on the training set
  * being fitted at all.
  * Negative control: weightDecay = 0, every point run again without weight decay (judged by the same checks).
- * Cost on one core: smoke ~3 s, quick 73 s measured 2026-12-06 (110 s on OpenBLAS's generic kernels) with the control (182 s before the first layer
+ * Cost on one core: smoke ~3 s, quick 65 s measured 2026-12-07 (110 s on OpenBLAS's generic kernels) with the control (182 s before the first layer
  * became a row gather that day), full ~7 min
  * (+ the control).
  * Run: genlab run grokking-modular --quick [--seed N] [--set p=59]
@@ -180,7 +180,7 @@ export const grokkingModular = defineExperiment({
     smoke: { p: 23, hidden: 32, steps: 40, trainFraction: 0.5 },
     quick: { hidden: 128, steps: 2500 },
   },
-  cost: { smoke: "~3 s", quick: "~73 s measured, with the control", full: "~7 min" },
+  cost: { smoke: "~3 s", quick: "~65 s measured, with the control", full: "~7 min" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102" },
 
   async run(ctx) {

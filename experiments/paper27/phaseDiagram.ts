@@ -9,7 +9,7 @@
  * Negative control: a linear network (φ = identity), which cannot represent modular addition: every cell run
  * again with it and judged by the same checks; no cell may generalise, so (a) must fail. (Weight decay 0 is no
  * control here: measured, its most-data cell generalises.)
- * Cost on one core: smoke ~6 s, quick 69 s measured 2026-12-06 (OpenBLAS kernels chosen from the CPU; 179 s on its generic ones) with the other core idle (9 cells + 9 control cells), full 52 min of runs (16 cells + 16 control
+ * Cost on one core: smoke ~6 s, quick 66 s measured 2026-12-07 (OpenBLAS kernels chosen from the CPU; 179 s on its generic ones) with the other core idle (9 cells + 9 control cells), full 52 min of runs (16 cells + 16 control
  * cells at ~1.6 min each; 26 min wall at --jobs 2), measured by the record of 2026-12-06.
  * Run: genlab run grok-phase-diagram --quick
  */
@@ -130,7 +130,7 @@ export const phaseDiagram = defineExperiment({
     smoke: { p: 23, hidden: 32, steps: 40, logEvery: 20, prune: false },
     quick: { p: 59, hidden: 128, steps: 1000, logEvery: 200, perDecade: 4, prune: false },
   },
-  cost: { smoke: "~6 s", quick: "~69 s measured, with the control", full: "~52 min measured (26 min at --jobs 2)" },
+  cost: { smoke: "~6 s", quick: "~66 s measured, with the control", full: "~52 min measured (26 min at --jobs 2)" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS on each of seeds 100–102" },
   sweep: (size) =>
     size === "full"

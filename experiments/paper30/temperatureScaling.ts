@@ -19,7 +19,7 @@
  * ≥ 2 × Mixup ECE" is shown in the figure, not judged (calibration: not reproduced with a converged TS).
  * Negative control (the `mixup_unmixed` arm of every run): Mixup with its labels not mixed (the same mixed
  * inputs, the loss on the first labels), judged by the same checks in Mixup's place.
- * Cost on one core: smoke ~10 s, quick 53 s measured 2026-12-06 (99 s on OpenBLAS's generic kernels) with the other core idle (128 s with it busy; 147 s with Fashion-MNIST
+ * Cost on one core: smoke ~10 s, quick 53 s measured 2026-12-07 (99 s on OpenBLAS's generic kernels) with the other core idle (128 s with it busy; 147 s with Fashion-MNIST
  * at 10 epochs; 5 since: (b)'s gate is reached only beyond the budget — 3,000 images × 30 epochs gave T 2.11–2.19
  * in 3 min 11 s, × 10 gave 1.24, × 5 gives 1.07 — so its arm only measures that, and the
  * Gaussian (a) points are unchanged), full ~14 min. The control is an arm of every run.

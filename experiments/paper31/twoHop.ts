@@ -20,8 +20,9 @@
  * within the budget"), unless OOD accuracy already exceeded 30% (a FAIL at any length).
  * Negative control: random tails for the inferred training facts (inferredTails = random): every point run
  * again with nothing to compose, judged by the same checks; ID composition must not be reached.
- * Cost on one core: smoke ~4 s (+ ~4 s control), quick 82 s (105–123 s on OpenBLAS's generic kernels) measured 2026-12-06 with the control and the
- * other core busy (165 s at 800 steps, the quick size until then: nothing is fitted at either), full ~50 min
+ * Cost on one core: smoke ~4 s (+ ~4 s control), quick 67 s measured 2026-12-07 with the control and the
+ * other core idle (82 s on 2026-12-06 with it busy; 105–123 s on OpenBLAS's generic kernels; 165 s at 800 steps, the
+ * quick size until then: nothing is fitted at either), full ~50 min
  * (+ ~50 min control; estimates from the quick step time, not run yet).
  * Run: genlab run two-hop --quick
  */
@@ -199,7 +200,7 @@ export const twoHop = defineExperiment({
     smoke: { entities: 30, relations: 6, outDegree: 3, oodFraction: 0.3, dModel: 16, heads: 2, layers: 1, batch: 64, steps: 20, logEvery: 10 },
     quick: { steps: 500, batch: 128, logEvery: 100 },
   },
-  cost: { smoke: "~4 s", quick: "~82 s measured, with the control", full: "~50 min (estimate)" },
+  cost: { smoke: "~4 s", quick: "~67 s measured, with the control", full: "~50 min (estimate)" },
   calibration: { seeds: [100, 101, 102], outcome: "INCONCLUSIVE on each of seeds 100–102: nothing fitted in 800 steps, nor in 500 (the quick size since 2026-12-06, measured on seeds 100–101 and the reported seed 0); the paper needs ≥ 10⁵: the regime is beyond any quick size" },
   sweep: () => [{ phi: [3.6, 7.2] }],
 

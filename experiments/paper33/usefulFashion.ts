@@ -17,7 +17,7 @@
  * Negative control (the `control` arm of every run): USEFUL with the cluster choice inverted at matched size —
  * per class, as many examples as USEFUL upsamples, drawn at random from the lower-loss cluster of the same
  * 2-means — judged by the same checks in USEFUL's place.
- * Cost on one core: smoke ~10 s, quick 58 s measured 2026-12-06 (115 s on OpenBLAS's generic kernels) with the control (5,000 images, 10 epochs, 5 seeds, no SAM arms), full ~12 min
+ * Cost on one core: smoke ~10 s, quick 45 s measured 2026-12-07 (115 s on OpenBLAS's generic kernels) with the control (5,000 images, 10 epochs, 5 seeds, no SAM arms), full ~12 min
  * (3 seeds, all arms). Run: genlab run useful-fmnist --quick
  */
 import { DType, numpy as np, type Array } from "@jax-js/jax";
@@ -158,7 +158,7 @@ export const usefulFashion = defineExperiment({
     quick: { trainSize: 5000, testSize: 5000, epochs: 10, arms: "sgd,useful,random,control" },
   },
   seeds: { smoke: 2, quick: 5, full: 3 },
-  cost: { smoke: "~10 s", quick: "~58 s measured, with the control", full: "~12 min" },
+  cost: { smoke: "~10 s", quick: "~45 s measured, with the control", full: "~12 min" },
   calibration: { seeds: [100, 101, 102], outcome: "FAIL on seeds 100–102 (USEFUL 0.46 points worse than SGD, 1.27 worse than random, each less 2·SE): a faithful miss, as the full size's earlier FAIL (docs/results/notebook.md)" },
 
   async run(ctx): Promise<UsefulFashionResults> {

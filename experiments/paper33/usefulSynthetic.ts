@@ -18,7 +18,7 @@
  * Negative control (the `control` arm of every run): USEFUL with the cluster choice inverted and the size
  * matched — per class, as many examples as USEFUL upsamples, drawn from the lower-loss cluster of the same
  * 2-means — judged by the same checks in USEFUL's place.
- * Cost on one core: smoke ~3 s, quick 45 s measured 2026-12-06 (5 seeds), full the same set-up (quick = full here).
+ * Cost on one core: smoke ~3 s, quick 41 s measured 2026-12-07 (5 seeds), full the same set-up (quick = full here).
  * Run: genlab run useful-synthetic --quick
  */
 import { numpy as np, type Array } from "@jax-js/jax";
@@ -200,7 +200,7 @@ export const usefulSynthetic = defineExperiment({
   validate: (h) => [...(h.tSep >= h.iterations ? [{ key: "tSep" as const, message: `must be below the ${h.iterations} iterations` }] : [])],
   sizes: { smoke: { n: 200, nTest: 1000, iterations: 20, tSep: 5 }, quick: {} },
   seeds: { smoke: 1, quick: 5, full: 5 },
-  cost: { smoke: "~3 s", quick: "~45 s measured, with the control", full: "~40 s" },
+  cost: { smoke: "~3 s", quick: "~41 s measured, with the control", full: "~40 s" },
   calibration: { seeds: [100, 101, 102], outcome: "PASS over seeds 100–102 (purity, recall, gain over absent examples, random gain within thresholds)" },
 
   async run(ctx): Promise<UsefulSyntheticResults> {
