@@ -6,4 +6,4 @@
  */
 export const TOUR: readonly string[] = ["long-tail", "xor-benign", "coherence", "grokking-modular"];
 /** What the whole quick reproduction costs (measured; README and the tour's closing line say it). */
-export const TOUR_NOTE = "every quick reproduction and its control: 167 points (164 runs), 11 min 37 s at --jobs 2 on 2 cores with the native backend (2026-12-06)";
+export const TOUR_NOTE = "every quick reproduction and its control: 167 points (164 runs), 8 min 59 s at --jobs 2 on 2 cores with the native backend (2026-12-07)";
