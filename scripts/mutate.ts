@@ -53,6 +53,13 @@ export const MUTATIONS: Mutation[] = [
   { id: "merge-sources-readwrite", file: "src/cli/main.ts", find: "new RunStore(p, { readonly: true, upgradeCopy: true })", replace: "new RunStore(p)", what: "merge opens its sources read-write (a v2 source upgraded in place)", only: "issue21-store" },
   { id: "merge-unknown-column", file: "src/runner/store.ts", find: 'if (what) throw userError("incompatible_store"', replace: 'if (false) throw userError("incompatible_store"', what: "a source with unknown columns merged (exit 70, the target touched)", only: "issue21-store" },
   { id: "near-duplicate-exact", file: "src/scores/nearDuplicates.ts", find: "    if (copy[i] < 0) continue;\n", replace: "    continue;\n", what: "exact duplicates not found on the host (zero rows under cosine, a majority of copies)", only: "issue21-scores" },
+  // issue 23 (dispatch): the jax-js patch's executable cache and pending programs, and what changed with them
+  { id: "pending-program-stale-exe", file: "node_modules/@jax-js/jax/dist/index.js", find: "\t\t\texes.push(exe);\n", replace: "\t\t\texes.push(exes[0] ?? exe);\n", what: "a jitted run dispatches its first kernel's cached executable for every kernel", only: "executableCache" },
+  { id: "pending-program-held", file: "node_modules/@jax-js/jax/dist/index.js", find: "\t\tfor (const id of this.plan.held) backend.decRef(scope[id]);\n", replace: "", what: "a submitted run keeps its inputs and outputs (a leak per call)", only: "executableCache" },
+  { id: "pending-program-temporaries", file: "node_modules/@jax-js/jax/dist/index.js", find: "\t\t\t\tbackend.decRef(scope[step.input]);\n\t\t\t\tscope[step.input] = void 0;\n", replace: "\t\t\t\tscope[step.input] = void 0;\n", what: "a run's temporaries never freed", only: "executableCache" },
+  { id: "key-from-seed-order", file: "src/core/prng.ts", find: "new Uint32Array([0, seed])", replace: "new Uint32Array([seed, 0])", what: "a key from a seed with its two words swapped (not random.key's bits)" },
+  { id: "kth-last-pass", file: "src/core/order.ts", find: "result = result === null ? m : np.where(remaining.less(fixed), m, result);", replace: "result = m;", what: "the last pass of an order statistic overwrites answers fixed earlier (ties)", only: "grokking.test" },
+  { id: "cmi-pair-code", file: "src/measures/rankCorrelation.ts", find: "out[p] = c[pi[p]] * V + c[pj[p]];", replace: "out[p] = c[pi[p]] + c[pj[p]];", what: "CMI's pair codes collide ((a, b) and (b, a) in one cell)", only: "rankCorrelation" },
   { id: "checkpoint-b64-length", file: "src/train/checkpoint.ts", find: "    if (bytes !== n * BYTES[dtype]) throw", replace: "    if (false) throw", what: "a checkpoint leaf's bytes not checked against its shape" },
 ];
 
