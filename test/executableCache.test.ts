@@ -92,4 +92,21 @@ describe("jax-js's prepared-kernel cache (patched)", () => {
       f.dispose();
     }
   });
+
+  it("a gather whose array and indices are outputs of one run, disposed unread, releases the run (it was counted twice)", () => {
+    const f = jit((x: np.Array) => [x.ref.mul(2), x.astype(np.int32)]) as unknown as ((x: np.Array) => np.Array[]) & { dispose(): void };
+    try {
+      f(np.array(Float32Array.from([3, 1, 2, 0]), { shape: [4] })).forEach((o) => o.dispose());
+      const before = liveSlots();
+      for (let i = 0; i < 10; i++) {
+        const [a, idx] = f(np.array(Float32Array.from([3, 1, 2, 0]), { shape: [4] }));
+        np.take(a, idx, 0).dispose();
+      }
+      assert.equal(liveSlots(), before, "live buffers after 10 unread gathers");
+      const [a, idx] = f(np.array(Float32Array.from([3, 1, 2, 0]), { shape: [4] }));
+      assert.deepEqual([...np.take(a, idx, 0).dataSync()], [0, 2, 4, 6], "the gather's values");
+    } finally {
+      f.dispose();
+    }
+  });
 });
