@@ -10,7 +10,7 @@ export type Key = JArray;
 export function keyFromSeed(seed: number): Key {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
   // the bits of random.key(seed) ([0, seed] as uint32), made from host memory: random.key builds them with a
-  // stack kernel, which cost ~70 µs a call where a loop draws a key per step (test/prng.test.ts checks the bits)
+  // stack kernel, which cost ~70 µs a call where a loop draws a key per step (src/core/core.test.ts checks the bits)
   return np.array(new Uint32Array([0, seed]), { dtype: DType.Uint32 });
 }
 

@@ -53,9 +53,10 @@ export function granulatedKendall(models: ZooModel[]): { psi: number; perHparam:
     const groupOf = groupKeys(codes, ki);
     const groups = new Map<number | string, number[]>();
     models.forEach((_, i) => {
-      const g = groups.get(groupOf(i));
+      const key = groupOf(i);
+      const g = groups.get(key);
       if (g) g.push(i);
-      else groups.set(groupOf(i), [i]);
+      else groups.set(key, [i]);
     });
     const ck = codes[ki].c;
     const taus = [...groups.values()].filter((g) => g.some((i) => ck[i] !== ck[g[0]])).map((g) => kendallTau(g.map((i) => models[i]))).filter(Number.isFinite);
