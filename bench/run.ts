@@ -13,13 +13,13 @@
  * 2 Wasm threads), torch with torch.set_num_threads and OMP/OPENBLAS_NUM_THREADS, and with
  * the same OpenBLAS kernels: OPENBLAS_CORETYPE as genlab chooses it (the user's, else from the CPU's flags,
  * src/platform/backend.ts) for both sides, OPENBLAS_L2_SIZE unset.
- * genlab is timed on each matmul backend (`--backends wasm,native`, default both where the native addon
- * built) against the same torch run.
+ * genlab is timed on each matmul backend (`--backends wasm,native,native-own`: native-own is the native
+ * backend on genlab's own GEMM; default all that the native addon's build offers) against the same torch run.
  * Timing: one or two warm-up runs (compilation happens there), then the median over a fixed number of
  * repetitions (10 for the fast workloads, 3 for W4 and W5; `--rep-scale 0.3` for a quicker look).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { cpuCoreType } from "../src/platform/backend.ts";
@@ -48,12 +48,22 @@ const only = opt("--only");
 const repScale = opt("--rep-scale");
 const known = ["--json", "--baseline", "--threads", "--only", "--rep-scale", "--backends"];
 // genlab's matmul backends to time (default: both where the native addon built), each against the same torch run.
+// "native-own": the native backend on genlab's own GEMM (GENLAB_GEMM=own), what a machine without OpenBLAS runs.
 const addonBuilt = existsSync(resolve(import.meta.dirname, "../native/build/Release/genlab_blas.node"));
-const backends = (opt("--backends") ?? (addonBuilt ? "wasm,native" : "wasm")).split(",").map((b) => b.trim());
-if (backends.some((b) => b !== "wasm" && b !== "native")) {
-  console.error(`✖ --backends expects a comma-separated list of wasm and native, got "${opt("--backends")}"`);
+const withOpenblas = (() => {
+  try {
+    return JSON.parse(readFileSync(resolve(import.meta.dirname, "../native/build-status.json"), "utf8")).gemm === "openblas";
+  } catch {
+    return false;
+  }
+})();
+const backends = (opt("--backends") ?? (addonBuilt ? (withOpenblas ? "wasm,native,native-own" : "wasm,native") : "wasm")).split(",").map((b) => b.trim());
+if (backends.some((b) => b !== "wasm" && b !== "native" && b !== "native-own")) {
+  console.error(`✖ --backends expects a comma-separated list of wasm, native and native-own, got "${opt("--backends")}"`);
   process.exit(2);
 }
+/** The environment that selects a backend in a genlab child process. */
+const backendEnv = (backend: string): NodeJS.ProcessEnv => (backend === "native-own" ? { GENLAB_BACKEND: "native", GENLAB_GEMM: "own" } : { GENLAB_BACKEND: backend, GENLAB_GEMM: "auto" });
 for (const a of args) {
   if (a.startsWith("--") && !known.includes(a.split("=")[0])) {
     console.error(`✖ unknown option ${a} → expected one of ${known.join(", ")}`);
@@ -137,7 +147,7 @@ for (const threads of threadList) {
     try {
       for (const backend of backends) {
         log(`threads ${threads}: E1 (quick grokking) on genlab ${backend}…`);
-        const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend, JAX_THREADS: String(threads === 1 ? 0 : threads) };
+        const env: NodeJS.ProcessEnv = { ...process.env, ...backendEnv(backend), JAX_THREADS: String(threads === 1 ? 0 : threads) };
         sameKernels(env);
         const g = runLines(process.execPath, ["--import", "tsx", "bench/e1.ts", dir], env, "E1 on genlab");
         e1.push({ side: `genlab ${backend}`, threads, ...(g.lines[0] as unknown as E1Line) });
@@ -152,7 +162,7 @@ for (const threads of threadList) {
         for (const backend of backends) {
           log(`E1×2: genlab reproduce --jobs 2 of two seeds on ${backend}…`);
           const out = join(dir, `reproduce-${backend}`);
-          const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend };
+          const env: NodeJS.ProcessEnv = { ...process.env, ...backendEnv(backend) };
           sameKernels(env);
           delete env.JAX_THREADS;
           const t0 = performance.now();
@@ -176,7 +186,7 @@ for (const threads of threadList) {
     try {
       for (const backend of backends) {
         log(`threads ${threads}: E2 (Data Diet scoring + one retraining) on genlab ${backend}…`);
-        const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend, JAX_THREADS: String(threads === 1 ? 0 : threads) };
+        const env: NodeJS.ProcessEnv = { ...process.env, ...backendEnv(backend), JAX_THREADS: String(threads === 1 ? 0 : threads) };
         sameKernels(env);
         const g = runLines(process.execPath, ["--import", "tsx", "bench/e2.ts", dir], env, "E2 on genlab");
         e2.push({ side: `genlab ${backend}`, threads, ...(g.lines[0] as unknown as E2Line) });
@@ -193,7 +203,7 @@ for (const threads of threadList) {
     log(`threads ${threads}: genlab on ${backend}${baseline ? " (baseline engine)" : ""}…`);
     // --baseline is the engine before the performance work: also without the patched matmul kernel.
     // JAX_THREADS: the wasm worker pool's threads, or OpenBLAS's on the native backend.
-    const env: NodeJS.ProcessEnv = { ...process.env, GENLAB_BACKEND: backend, JAX_THREADS: String(threads === 1 ? 0 : threads), ...(baseline ? { GENLAB_JAX_MATMUL: "0" } : {}) };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...backendEnv(backend), JAX_THREADS: String(threads === 1 ? 0 : threads), ...(baseline ? { GENLAB_JAX_MATMUL: "0" } : {}) };
     sameKernels(env);
     const g = runLines(process.execPath, ["--import", "tsx", "bench/genlab.ts", ...(baseline ? ["--baseline"] : []), ...extra], env, "the genlab benchmark");
     for (const gl of g.lines) {

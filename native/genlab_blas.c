@@ -1,5 +1,7 @@
 /*
- * genlab's native matmul: an N-API function over OpenBLAS's cblas_sgemm, computing in place on the
+ * genlab's native matmul: an N-API function over a float32 GEMM — OpenBLAS's cblas_sgemm where the addon was
+ * built with OpenBLAS (GENLAB_OPENBLAS), genlab's own packed GEMM (genlab_gemm.c) otherwise or when
+ * setGemm("own") chose it — computing in place on the
  * memory of jax-js's Wasm backend (a typed array over the WebAssembly.Memory buffer, shared or not), so
  * nothing is copied. Row-major C[m×n] = op(A)[m×k] · op(B)[k×n] + beta·C, with the operands given as
  * (typed array, byte offset, leading dimension, transposed?). Every offset and extent is checked against
@@ -8,11 +10,18 @@
 #include <node_api.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
+#ifdef GENLAB_OPENBLAS
 #include <cblas.h>
-
 extern void openblas_set_num_threads(int);
 extern int openblas_get_num_threads(void);
 extern char *openblas_get_config(void);
+static int own = 0; /* 1: genlab's own GEMM (setGemm("own")) */
+#else
+static const int own = 1;
+#endif
+int genlab_sgemm(int tA, int tB, int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+const char *genlab_gemm_describe(void);
 
 #define CHECK(call)                                                   \
   if ((call) != napi_ok) {                                            \
@@ -78,8 +87,15 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "genlab_blas.sgemm: an operand does not fit in its array");
     return NULL;
   }
-  cblas_sgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, (const float *)(A + aOff), (int)lda,
-              (const float *)(B + bOff), (int)ldb, (float)beta, (float *)(C + cOff), (int)ldc);
+#ifdef GENLAB_OPENBLAS
+  if (!own) {
+    cblas_sgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, (const float *)(A + aOff), (int)lda,
+                (const float *)(B + bOff), (int)ldb, (float)beta, (float *)(C + cOff), (int)ldc);
+    return NULL;
+  }
+#endif
+  if (genlab_sgemm(tA, tB, m, n, k, (const float *)(A + aOff), lda, (const float *)(B + bOff), ldb, (float)beta, (float *)(C + cOff), ldc) != 0)
+    napi_throw_error(env, NULL, "genlab_blas.sgemm: out of memory for the GEMM's packing buffers");
   return NULL;
 }
 
@@ -234,17 +250,50 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int64_t t = argc ? num(env, argv[0]) : 1;
+#ifdef GENLAB_OPENBLAS
   openblas_set_num_threads(t < 1 ? 1 : (int)t);
+#else
+  (void)t; /* genlab's own GEMM runs on one thread */
+#endif
   return NULL;
 }
 
+/* setGemm("openblas" | "own"): which GEMM sgemm calls; false (nothing changed) where OpenBLAS is not linked. */
+static napi_value SetGemm(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out;
+  if (!args(env, info, 1, argv, "genlab_blas.setGemm: expected 1 argument")) return NULL;
+  char name[16] = {0};
+  size_t len = 0;
+  CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
+  int ok = 0;
+  if (strcmp(name, "own") == 0) ok = 1;
+#ifdef GENLAB_OPENBLAS
+  if (strcmp(name, "own") == 0) own = 1;
+  else if (strcmp(name, "openblas") == 0) own = 0, ok = 1;
+#endif
+  CHECK(napi_get_boolean(env, ok, &out));
+  return out;
+}
+
 static napi_value Info(napi_env env, napi_callback_info info) {
-  napi_value out, s, t;
+  /* config: the GEMM that sgemm calls (OpenBLAS's config string, or genlab-gemm's ISA and tile);
+     threads: its threads; gemm: "openblas" | "own"; openblas: whether OpenBLAS is linked */
+  napi_value out, s, t, g, o;
   CHECK(napi_create_object(env, &out));
-  CHECK(napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &s));
-  CHECK(napi_create_int32(env, openblas_get_num_threads(), &t));
+#ifdef GENLAB_OPENBLAS
+  CHECK(napi_create_string_utf8(env, own ? genlab_gemm_describe() : openblas_get_config(), NAPI_AUTO_LENGTH, &s));
+  CHECK(napi_create_int32(env, own ? 1 : openblas_get_num_threads(), &t));
+  CHECK(napi_get_boolean(env, 1, &o));
+#else
+  CHECK(napi_create_string_utf8(env, genlab_gemm_describe(), NAPI_AUTO_LENGTH, &s));
+  CHECK(napi_create_int32(env, 1, &t));
+  CHECK(napi_get_boolean(env, 0, &o));
+#endif
+  CHECK(napi_create_string_utf8(env, own ? "own" : "openblas", NAPI_AUTO_LENGTH, &g));
   CHECK(napi_set_named_property(env, out, "config", s));
   CHECK(napi_set_named_property(env, out, "threads", t));
+  CHECK(napi_set_named_property(env, out, "gemm", g));
+  CHECK(napi_set_named_property(env, out, "openblas", o));
   return out;
 }
 
@@ -298,8 +347,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
       {"materialize", NULL, Materialize, NULL, NULL, NULL, napi_default, NULL},
       {"scatterRows", NULL, ScatterRows, NULL, NULL, NULL, napi_default, NULL},
+      {"setGemm", NULL, SetGemm, NULL, NULL, NULL, napi_default, NULL},
   };
-  CHECK(napi_define_properties(env, exports, 5, props));
+  CHECK(napi_define_properties(env, exports, 6, props));
   napi_value ops;
   CHECK(napi_create_int32(env, OP_COUNT, &ops));
   CHECK(napi_set_named_property(env, exports, "materializeOps", ops));

@@ -6,8 +6,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { ADDON_PATH, chooseCoreType } from "../src/platform/backend.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -50,7 +51,7 @@ describe("native matmul backend", { skip: built ? false : `the addon did not bui
   });
 
   it("genlab --version names the backend and why; an unknown or unmet request is one line", () => {
-    const v = run([BIN, "--version"], { GENLAB_BACKEND: "native" });
+    const v = run([BIN, "--version"], { GENLAB_BACKEND: "native", OPENBLAS_CORETYPE: "" });
     assert.match(v.stdout, /^\d+\.\d+\.\d+\nmatmul backend: native \(OpenBLAS [\d.]+( \w+)?, 1 thread\): GENLAB_BACKEND=native(; OpenBLAS kernels \w+: chosen by genlab from the CPU's flags .*)?\n$/);
     // a user's OPENBLAS_CORETYPE is kept, and OpenBLAS runs those kernels
     const user = run([BIN, "--version"], { GENLAB_BACKEND: "native", OPENBLAS_CORETYPE: "Haswell", GENLAB_CORETYPE_CHOSEN: "" });
@@ -71,6 +72,71 @@ describe("native matmul backend", { skip: built ? false : `the addon did not bui
     assert.equal(wrong.stderr, `✖ run ${id} started on the wasm backend and this process runs native; resume it with --backend wasm (or GENLAB_BACKEND=wasm) → at --backend\n`);
     const right = run([BIN, "resume", id, "--out", out, "--force"], { GENLAB_BACKEND: "wasm" });
     assert.equal(right.status, 0, right.stderr);
+  });
+});
+
+describe("the native backend on genlab's own GEMM (GENLAB_GEMM=own: what a machine without OpenBLAS runs)", { skip: built ? false : `the addon did not build here (${ADDON_PATH} missing)` }, () => {
+  it("the numeric tests and every matmul layout pass on it; runs record wasm+genlab-gemm, same numbers twice, round-off from OpenBLAS", () => {
+    const r = run(["--import", "tsx", "test/all.test.ts"], { GENLAB_BACKEND: "native", GENLAB_GEMM: "own", GENLAB_TEST_ONLY: NUMERIC });
+    const pass = Number(/^# pass (\d+)/m.exec(r.stdout)?.[1] ?? 0);
+    const fail = Number(/^# fail (\d+)/m.exec(r.stdout)?.[1] ?? -1);
+    assert.equal(fail, 0, `failing on the own GEMM:\n${r.stdout.split("\n").filter((l) => /not ok/.test(l)).join("\n")}\n${r.stderr.slice(-2000)}`);
+    assert.ok(pass > 50, `${pass} tests passed on the own GEMM`);
+    const v = run([BIN, "--version"], { GENLAB_BACKEND: "native", GENLAB_GEMM: "own" });
+    assert.match(v.stdout, /matmul backend: native \(genlab-gemm (avx512|avx2|vec128) \d+x\d+, 1 thread\): GENLAB_BACKEND=native; GENLAB_GEMM=own\n$/);
+    const smoke = (gemm: string) => {
+      const r = run([BIN, "run", "grokking-modular", "--size", "smoke", "--no-control", "--json", "--force", "--out", resolve(process.env.TMPDIR ?? "/tmp", `native-gemm-${gemm}`)], { GENLAB_BACKEND: "native", GENLAB_GEMM: gemm });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { results: { final_train_loss: number; train_seconds: number }; device: string; dir: string };
+    };
+    const [a, b] = [smoke("own"), smoke("own")];
+    assert.equal(a.device, "wasm+genlab-gemm");
+    assert.deepEqual(a.results, { ...b.results, train_seconds: a.results.train_seconds }, "same numbers twice on the own GEMM");
+    assert.equal(JSON.parse(readFileSync(resolve(a.dir, "config.json"), "utf8")).backend.gemm, "own", "config.json records the GEMM");
+    if (JSON.parse(readFileSync(resolve(ROOT, "native/build-status.json"), "utf8")).gemm === "openblas") {
+      const o = smoke("openblas");
+      const rel = Math.abs(a.results.final_train_loss - o.results.final_train_loss) / o.results.final_train_loss;
+      assert.ok(rel < 1e-3, `own GEMM and OpenBLAS agree to round-off after 40 steps: ${a.results.final_train_loss} vs ${o.results.final_train_loss}`);
+    }
+  });
+
+  it("a run started on one GEMM resumes only on that GEMM", () => {
+    const out = resolve(process.env.TMPDIR ?? "/tmp", "native-gemm-resume");
+    const k = run([BIN, "run", "grokking-modular", "--size", "smoke", "--no-control", "--set", "checkpointEvery=10", "--set", "steps=60", "--out", out], { GENLAB_BACKEND: "native", GENLAB_GEMM: "own", GENLAB_FAULT: "checkpoint:2" });
+    assert.equal(k.signal, "SIGKILL", k.stderr);
+    const id = JSON.parse(run([BIN, "runs", "--out", out, "--json"], {}).stdout)[0].id as string;
+    if (JSON.parse(readFileSync(resolve(ROOT, "native/build-status.json"), "utf8")).gemm === "openblas") {
+      const wrong = run([BIN, "resume", id, "--out", out, "--force"], { GENLAB_BACKEND: "native", GENLAB_GEMM: "openblas" });
+      assert.equal(wrong.status, 1, wrong.stderr);
+      assert.equal(wrong.stderr, `✖ run ${id} started on the native backend with genlab's own GEMM and this process uses OpenBLAS; resume it with GENLAB_GEMM=own → at GENLAB_GEMM\n`);
+    }
+    const right = run([BIN, "resume", id, "--out", out, "--force"], { GENLAB_BACKEND: "native", GENLAB_GEMM: "own" });
+    assert.equal(right.status, 0, right.stderr);
+  });
+});
+
+describe("npm install on a machine without OpenBLAS", () => {
+  it("builds the addon with genlab's own GEMM, and genlab runs on it by default", { skip: built ? false : "no addon built here (no compiler or Node headers)" }, () => {
+    // the install's own script, in a copy of native/ and scripts/, as on a machine where cblas.h is absent
+    const dir = mkdtempSync(join(tmpdir(), "genlab-own-build-"));
+    try {
+      cpSync(resolve(ROOT, "scripts/build-native.mjs"), join(dir, "scripts/build-native.mjs"));
+      for (const f of ["binding.gyp", "genlab_blas.c", "genlab_gemm.c"]) cpSync(resolve(ROOT, "native", f), join(dir, "native", f));
+      const b = run([join(dir, "scripts/build-native.mjs")], { GENLAB_NATIVE_BLAS: "own" });
+      assert.equal(b.status, 0, b.stderr);
+      const st = JSON.parse(readFileSync(join(dir, "native/build-status.json"), "utf8"));
+      assert.equal(st.ok, true, b.stdout);
+      assert.equal(st.gemm, "own");
+      assert.match(st.why, /^with genlab's own GEMM: GENLAB_NATIVE_BLAS=own$/);
+      const addon = join(dir, "native/build/Release/genlab_blas.node");
+      const v = run([BIN, "--version"], { GENLAB_NATIVE_ADDON: addon, GENLAB_BACKEND: "auto", GENLAB_GEMM: "" });
+      assert.match(v.stdout, /matmul backend: native \(genlab-gemm (avx512|avx2|vec128) \d+x\d+, 1 thread\): the native addon loaded \(auto\); genlab's own GEMM \(the addon was built without OpenBLAS\)\n$/);
+      const bad = run([BIN, "list"], { GENLAB_NATIVE_ADDON: addon, GENLAB_BACKEND: "auto", GENLAB_GEMM: "openblas" });
+      assert.equal(bad.status, 1);
+      assert.equal(bad.stderr, "✖ GENLAB_GEMM=openblas, but the native addon was built without OpenBLAS (install libopenblas-dev, then npm run build:native) → at GENLAB_GEMM\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

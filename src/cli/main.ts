@@ -590,7 +590,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const program = buildProgram();
   try {
-    if (BACKEND.error) throw new GenlabError({ code: "backend", path: [process.env.GENLAB_BACKEND_FROM_FLAG ? "--backend" : "GENLAB_BACKEND"], message: BACKEND.error });
+    if (BACKEND.error) throw new GenlabError({ code: "backend", path: [BACKEND.errorAt ?? (process.env.GENLAB_BACKEND_FROM_FLAG ? "--backend" : "GENLAB_BACKEND")], message: BACKEND.error });
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {

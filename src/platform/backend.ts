@@ -1,7 +1,8 @@
-// Which engine runs float32 matmuls on Node: "native" (genlab's OpenBLAS addon, native/, built at
-// npm install when libopenblas-dev and a compiler are there) or "wasm" (jax-js's Wasm kernels with
-// genlab's patch). GENLAB_BACKEND=wasm|native|auto chooses (the CLI's --backend sets it); auto takes
-// native when the addon loads. Imported by nodeShim.ts BEFORE @jax-js/jax: the patched backend reads
+// Which engine runs float32 matmuls on Node: "native" (genlab's addon, native/, built at npm install
+// where a C compiler is there: over OpenBLAS where libopenblas-dev is installed, else with genlab's own
+// GEMM compiled for the CPU) or "wasm" (jax-js's Wasm kernels with genlab's patch).
+// GENLAB_BACKEND=wasm|native|auto chooses (the CLI's --backend sets it); auto takes native when the
+// addon loads. GENLAB_GEMM=own|openblas|auto chooses the native GEMM (auto: OpenBLAS where linked). Imported by nodeShim.ts BEFORE @jax-js/jax: the patched backend reads
 // globalThis.__genlabBlas when it is created. The choice and the reason are recorded, never guessed:
 // `genlab --version` and every run's config.json print them.
 import { readFileSync } from "node:fs";
@@ -12,17 +13,26 @@ export type BackendInfo = {
   name: "wasm" | "native";
   requested: string;
   why: string;
-  /** OpenBLAS's build (native only). */
+  /** The native GEMM's build: OpenBLAS's config string, or genlab-gemm's ISA and tile (native only). */
   blas?: string;
+  /** Which GEMM the native backend calls: OpenBLAS or genlab's own (native/genlab_gemm.c). */
+  gemm?: "openblas" | "own";
   /** OpenBLAS's kernel family when genlab chose it, and why (native only; see chooseCoreType). */
   coretype?: { name: string; why: string };
   /** OpenBLAS threads (native) or wasm worker threads (0: none). */
   threads: number;
   /** A request that cannot be met (GENLAB_BACKEND=native without the addon, or an unknown name). */
   error?: string;
+  /** The setting the error is about, when it is not GENLAB_BACKEND. */
+  errorAt?: "GENLAB_GEMM";
 };
 
-type Blas = { sgemm: (...a: unknown[]) => void; setThreads(n: number): void; info(): { config: string; threads: number } };
+type Blas = {
+  sgemm: (...a: unknown[]) => void;
+  setThreads(n: number): void;
+  setGemm(name: "own" | "openblas"): boolean;
+  info(): { config: string; threads: number; gemm: "own" | "openblas"; openblas: boolean };
+};
 
 /** The addon's path (GENLAB_NATIVE_ADDON overrides it: the tests point it nowhere to see an install without it). */
 export const ADDON_PATH = process.env.GENLAB_NATIVE_ADDON || resolve(import.meta.dirname, "../../native/build/Release/genlab_blas.node");
@@ -80,6 +90,8 @@ function select(): BackendInfo {
   const threads = Math.max(0, Number(process.env.JAX_THREADS ?? 0) || 0);
   if (!["auto", "wasm", "native"].includes(requested)) return { name: "wasm", requested, threads, why: "an unknown backend was requested", error: `expected GENLAB_BACKEND (or --backend) to be wasm, native or auto, got ${JSON.stringify(requested)}` };
   if (requested === "wasm") return { name: "wasm", requested, threads, why: "GENLAB_BACKEND=wasm" };
+  const gemm = (process.env.GENLAB_GEMM ?? "auto").trim() || "auto";
+  if (!["auto", "own", "openblas"].includes(gemm)) return { name: "wasm", requested, threads, why: "an unknown GEMM was requested", error: `expected GENLAB_GEMM to be own, openblas or auto, got ${JSON.stringify(gemm)}`, errorAt: "GENLAB_GEMM" };
   let blas: Blas;
   const coretype = setCoreType();
   try {
@@ -92,14 +104,20 @@ function select(): BackendInfo {
     } catch {
       built = ": it was never built";
     }
-    const why = `the native addon is not available${built || ` (${(e as Error).message.split("\n")[0]})`}; install libopenblas-dev and a C compiler, then npm run build:native`;
+    const why = `the native addon is not available${built || ` (${(e as Error).message.split("\n")[0]})`}; install a C compiler (and libopenblas-dev for OpenBLAS), then npm run build:native`;
     if (requested === "native") return { name: "wasm", requested, threads, why, error: `GENLAB_BACKEND=native, but ${why}` };
     return { name: "wasm", requested, threads, why };
   }
-  const t = Math.max(1, threads);
-  blas.setThreads(t);
+  if (gemm !== "auto" && !blas.setGemm(gemm as "own" | "openblas")) {
+    const why = `GENLAB_GEMM=${gemm}, but the native addon was built without OpenBLAS (install libopenblas-dev, then npm run build:native)`;
+    return { name: "wasm", requested, threads, why, error: why, errorAt: "GENLAB_GEMM" };
+  }
+  blas.setThreads(Math.max(1, threads));
   (globalThis as Record<string, unknown>).__genlabBlas = blas;
-  return { name: "native", requested, threads: t, why: requested === "native" ? "GENLAB_BACKEND=native" : "the native addon loaded (auto)", blas: blas.info().config, ...(coretype ? { coretype } : {}) };
+  const info = blas.info();
+  const why = requested === "native" ? "GENLAB_BACKEND=native" : "the native addon loaded (auto)";
+  const own = info.gemm === "own" ? (gemm === "own" ? "; GENLAB_GEMM=own" : "; genlab's own GEMM (the addon was built without OpenBLAS)") : "";
+  return { name: "native", requested, threads: info.threads, why: why + own, blas: info.config, gemm: info.gemm, ...(coretype && info.gemm === "openblas" ? { coretype } : {}) };
 }
 
 export const BACKEND: BackendInfo = select();
@@ -113,7 +131,7 @@ function coreName(config: string | undefined): string {
 
 /** One line for --version and logs: `native (OpenBLAS 0.3.21 SkylakeX, 1 thread): the native addon loaded (auto); kernels …`. */
 export function describeBackend(b: BackendInfo = BACKEND): string {
-  const blas = [...(b.blas?.split(" ").slice(0, 2) ?? []), coreName(b.blas)].filter(Boolean).join(" ");
+  const blas = b.gemm === "own" ? (b.blas ?? "genlab-gemm") : [...(b.blas?.split(" ").slice(0, 2) ?? []), coreName(b.blas)].filter(Boolean).join(" ");
   const detail = b.name === "native" ? `${blas}, ${b.threads} thread${b.threads === 1 ? "" : "s"}` : b.threads ? `${b.threads} worker threads` : "1 thread";
   const kernels = b.name === "native" && b.coretype ? `; OpenBLAS kernels ${b.coretype.name}: ${b.coretype.why}` : "";
   return `${b.name} (${detail}): ${b.why}${kernels}`;

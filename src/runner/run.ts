@@ -95,9 +95,9 @@ export function runIdFor(exp: string, hparamsHash: string, seed: number): string
   return `${exp}-${hparamsHash.slice(0, 8)}-s${seed}-${stamp}${String(t.getMilliseconds()).padStart(3, "0")}-${randomBytes(3).toString("hex")}`;
 }
 
-/** The device and matmul engine a run computes on: "wasm", "wasm+openblas" (the native backend), "cpu". */
+/** The device and matmul engine a run computes on: "wasm", "wasm+openblas" or "wasm+genlab-gemm" (the native backend, by its GEMM), "cpu". */
 export function engineOf(device: string): string {
-  return device === "wasm" && BACKEND.name === "native" ? "wasm+openblas" : device;
+  return device === "wasm" && BACKEND.name === "native" ? (BACKEND.gemm === "own" ? "wasm+genlab-gemm" : "wasm+openblas") : device;
 }
 
 const currentDeviceName = () => {
@@ -367,7 +367,7 @@ export async function runPoint(registry: readonly Experiment[], spec: PointSpec,
       device,
       node_version: process.version,
       jax_threads: Number(process.env.JAX_THREADS ?? 0),
-      backend: { name: BACKEND.name, why: BACKEND.why, threads: BACKEND.threads, ...(BACKEND.blas ? { blas: BACKEND.blas } : {}), ...(BACKEND.coretype ? { coretype: BACKEND.coretype } : {}) },
+      backend: { name: BACKEND.name, why: BACKEND.why, threads: BACKEND.threads, ...(BACKEND.blas ? { blas: BACKEND.blas } : {}), ...(BACKEND.gemm ? { gemm: BACKEND.gemm } : {}), ...(BACKEND.coretype ? { coretype: BACKEND.coretype } : {}) },
       command: `genlab run ${exp.id} --seed ${spec.seed}${spec.size === "full" ? "" : ` --size ${spec.size}`}${Object.entries(spec.hparams)
         .map(([k, v]) => ` --set ${k}=${v}`)
         .join("")}`,
@@ -456,9 +456,14 @@ export async function resumeRun(registry: readonly Experiment[], runId: string, 
     // A run continues on the backend it started on: the backends store layer widths differently (padded
     // to 4 on the Wasm kernels, unpadded with OpenBLAS) and round differently, so "resume equals an
     // uninterrupted run" holds only there.
-    const started = (readRunJson(join(row.dir, "config.json"), "config.json") as { backend?: { name?: string } }).backend?.name;
+    const startedOn = (readRunJson(join(row.dir, "config.json"), "config.json") as { backend?: { name?: string; gemm?: string } }).backend;
+    const started = startedOn?.name;
     if (started && started !== BACKEND.name)
       throw new GenlabError({ code: "backend_mismatch", path: ["--backend"], message: `run ${runId} started on the ${started} backend and this process runs ${BACKEND.name}; resume it with --backend ${started} (or GENLAB_BACKEND=${started})` });
+    // …and on the GEMM it started on (OpenBLAS and genlab's own round differently)
+    const gemmOf = (g: string | undefined) => (g === "own" ? "own" : "openblas");
+    if (started === "native" && gemmOf(startedOn?.gemm) !== gemmOf(BACKEND.gemm))
+      throw new GenlabError({ code: "backend_mismatch", path: ["GENLAB_GEMM"], message: `run ${runId} started on the native backend with ${gemmOf(startedOn?.gemm) === "own" ? "genlab's own GEMM" : "OpenBLAS"} and this process uses ${BACKEND.gemm === "own" ? "genlab's own GEMM" : "OpenBLAS"}; resume it with GENLAB_GEMM=${gemmOf(startedOn?.gemm)}` });
     // With no checkpoint and no finished phase the run starts over in its folder (same numbers, by seed).
     const resume = readResumeState(row.dir, row.seconds ?? 0);
     await initDevices();
