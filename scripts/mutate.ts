@@ -12,7 +12,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 
-type Mutation = { id: string; file: string; find: string; replace: string; what: string; only?: string; pattern?: string };
+/** native: the file is C code of the addon, rebuilt (npm run build:native) after the mutation and again after the restore. */
+type Mutation = { id: string; file: string; find: string; replace: string; what: string; only?: string; pattern?: string; native?: boolean };
 
 const UNIT = "core.test,nn.test,optim.test,data.test,train.test,measures.test,scores.test,runner.test,web.test,gaps.test,fuzz.test";
 
@@ -61,6 +62,10 @@ export const MUTATIONS: Mutation[] = [
   { id: "key-from-seed-order", file: "src/core/prng.ts", find: "new Uint32Array([0, seed])", replace: "new Uint32Array([seed, 0])", what: "a key from a seed with its two words swapped (not random.key's bits)" },
   { id: "kth-last-pass", file: "src/core/order.ts", find: "result = result === null ? m : np.where(remaining.less(fixed), m, result);", replace: "result = m;", what: "the last pass of an order statistic overwrites answers fixed earlier (ties)", only: "grokking.test" },
   { id: "cmi-pair-code", file: "src/measures/rankCorrelation.ts", find: "out[p] = c[pi[p]] * V + c[pj[p]];", replace: "out[p] = c[pi[p]] + c[pj[p]];", what: "CMI's pair codes collide ((a, b) and (b, a) in one cell)", only: "rankCorrelation" },
+  { id: "gemm-k-blocks-overwrite", file: "native/genlab_gemm.c", find: "int mode = pc > 0 ? 1 : beta == 0.0f", replace: "int mode = beta == 0.0f", what: "the own GEMM's later K blocks overwrite C instead of adding to it", only: "gemm.test", native: true },
+  { id: "gemm-beta0-reads-c", file: "native/genlab_gemm.c", find: "        if (mode == 0) VSTORE(cp, acc[i][v]);", replace: "        if (mode == 0) VSTORE(cp, VADD(VLOAD(cp), acc[i][v]));", what: "the own GEMM reads C when beta = 0 (a NaN left in the output propagates)", only: "gemm.test", native: true },
+  { id: "gemm-tail-unmasked", file: "native/genlab_gemm.c", find: "        if (mode == 0) VMSTORE(cp, acc[i][v], n);", replace: "        if (mode == 0) VSTORE(cp, acc[i][v]);", what: "the own GEMM stores whole vectors at the last columns (writes past C's row)", only: "gemm.test", native: true },
+  { id: "gemm-packb-t-offset", file: "native/genlab_gemm.c", find: "const float *src = B + (j0 + s + j) * ldb + p0;", replace: "const float *src = B + (j0 + s + j) * ldb;", what: "the own GEMM packs a transposed B from its first K block every time", only: "gemm.test", native: true },
   { id: "checkpoint-b64-length", file: "src/train/checkpoint.ts", find: "    if (bytes !== n * BYTES[dtype]) throw", replace: "    if (false) throw", what: "a checkpoint leaf's bytes not checked against its shape" },
 ];
 
@@ -76,8 +81,14 @@ function run(m: Mutation): { killed: boolean; seconds: number; note: string } {
   };
   process.once("SIGINT", onSigint);
   writeFileSync(path, original.replace(m.find, m.replace));
+  const root = resolve(import.meta.dirname, "..");
+  const rebuild = () => {
+    const b = spawnSync(process.execPath, ["scripts/build-native.mjs"], { cwd: root, encoding: "utf8" });
+    if (!/addon built/.test(b.stdout)) throw new Error(`${m.id}: the addon did not rebuild: ${b.stdout.trim()}`);
+  };
   const t0 = performance.now();
   try {
+    if (m.native) rebuild();
     const args = ["--import", "tsx", ...(m.pattern ? [`--test-name-pattern=${m.pattern}`] : []), "test/all.test.ts"];
     const r = spawnSync(process.execPath, args, { cwd: resolve(import.meta.dirname, ".."), env: { ...process.env, GENLAB_TEST_ONLY: m.only ?? UNIT }, encoding: "utf8", timeout: 600_000 });
     const fail = /^# fail (\d+)/m.exec(r.stdout ?? "")?.[1];
@@ -85,6 +96,7 @@ function run(m: Mutation): { killed: boolean; seconds: number; note: string } {
     return { killed, seconds: (performance.now() - t0) / 1000, note: fail ? `${fail} failing` : `exit ${r.status ?? r.signal}` };
   } finally {
     restore();
+    if (m.native) rebuild();
     process.off("SIGINT", onSigint);
   }
 }
