@@ -26,6 +26,6 @@ export function printProfile(id: string, wallMs: number, top = 25): void {
   const total = all.reduce((a, s) => a + s.ms, 0);
   const calls = all.reduce((a, s) => a + s.n, 0);
   console.error(`${id}: ${calls} kernel calls, ${total.toFixed(1)} ms in kernels of ${wallMs.toFixed(1)} ms wall (${((100 * total) / wallMs).toFixed(0)}%)`);
-  for (const s of all.slice(0, top)) console.error(`  ${s.ms.toFixed(2).padStart(9)} ms ${String(s.n).padStart(6)}× ${s.label} ${s.exp.slice(0, 220)}`);
+  for (const s of all.slice(0, top)) console.error(`  ${s.ms.toFixed(2).padStart(9)} ms ${String(s.n).padStart(6)}× ${s.label} ${s.exp.slice(0, Number(process.env.PROFILE_WIDTH ?? 220))}`);
   kernelStats.clear();
 }

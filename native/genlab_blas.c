@@ -104,11 +104,12 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
  * program (Int32Array of opcode, operand pairs) over float32 values: the A side that jax-js fused into a
  * matmul (an activation derivative, a ReLU mask), which the dispatch used to evaluate in a JS loop.
  * Loads read mem (the Wasm memory) at byte offset offs[k] + 4t (a Float64Array: offsets past 2 GiB), as float32 (LOAD_F) or as an int32 bool
- * (LOAD_B: 1 where ≠ 0); every load's extent is checked first. Each operation rounds to float32 (the
+ * (LOAD_B: 1 where ≠ 0), a row vector (LOAD_ROW: element t mod rowLength) or a column (LOAD_COL: element
+ * ⌊t / rowLength⌋); every load's extent is checked first. Each operation rounds to float32 (the
  * file is compiled with -ffp-contract=off: no fused multiply-add), so the result equals the JS loop's
  * Math.fround after every operation bit for bit. Evaluated in blocks of 256 elements on a small stack.
  */
-enum { OP_LOAD_F = 0, OP_LOAD_B = 1, OP_CONST = 2, OP_ADD = 3, OP_SUB = 4, OP_MUL = 5, OP_LT = 6, OP_WHERE = 7, OP_LOAD_ROW = 8, OP_MAX = 9, OP_MIN = 10, OP_COUNT = 11 };
+enum { OP_LOAD_F = 0, OP_LOAD_B = 1, OP_CONST = 2, OP_ADD = 3, OP_SUB = 4, OP_MUL = 5, OP_LT = 6, OP_WHERE = 7, OP_LOAD_ROW = 8, OP_MAX = 9, OP_MIN = 10, OP_COUNT_V1 = 11, OP_LOAD_COL = 12, OP_COUNT = 13 };
 #define BLOCK 256
 #define DEPTH 16
 
@@ -158,8 +159,8 @@ static napi_value Materialize(napi_env env, napi_callback_info info) {
   int depth = 0;
   for (size_t i = 0; i < plen; i += 2) {
     int op = prog[i], a = prog[i + 1];
-    if (op == OP_LOAD_F || op == OP_LOAD_B || op == OP_LOAD_ROW) {
-      uint64_t extent = 4 * (uint64_t)(op == OP_LOAD_ROW ? (row < n ? row : n) : n);
+    if (op == OP_LOAD_F || op == OP_LOAD_B || op == OP_LOAD_ROW || op == OP_LOAD_COL) {
+      uint64_t extent = 4 * (uint64_t)(op == OP_LOAD_ROW ? (row < n ? row : n) : op == OP_LOAD_COL ? (n + row - 1) / row : n);
       if (a < 0 || (size_t)a >= nleaves || offs[a] < 0 || (offs[a] & 3) || offs[a] != offd[a] || (uint64_t)offs[a] + extent > memBytes) depth = -100;
       depth++;
     } else if (op == OP_CONST) {
@@ -223,6 +224,12 @@ static napi_value Materialize(napi_env env, napi_callback_info info) {
             st[sp][j] = src[r];
             if (++r == row) r = 0;
           }
+          sp++;
+          break;
+        }
+        case OP_LOAD_COL: { /* one value a row: element ⌊t / rowLength⌋ (a column term of an epilogue) */
+          const float *src = (const float *)(mem + offs[a]);
+          for (int j = 0; j < len; j++) st[sp][j] = src[(t0 + j) / row];
           sp++;
           break;
         }

@@ -13,7 +13,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 /** native: the file is C code of the addon, rebuilt (npm run build:native) after the mutation and again after the restore. */
-type Mutation = { id: string; file: string; find: string; replace: string; what: string; only?: string; pattern?: string; native?: boolean };
+/** env: extra environment of the test run (GENLAB_BACKEND=native for the tests that run only there). */
+type Mutation = { id: string; file: string; find: string; replace: string; what: string; only?: string; pattern?: string; native?: boolean; env?: Record<string, string> };
 
 const UNIT = "core.test,nn.test,optim.test,data.test,train.test,measures.test,scores.test,runner.test,web.test,gaps.test,fuzz.test";
 
@@ -66,6 +67,8 @@ export const MUTATIONS: Mutation[] = [
   { id: "gemm-beta0-reads-c", file: "native/genlab_gemm.c", find: "        if (mode == 0) VSTORE(cp, acc[i][v]);", replace: "        if (mode == 0) VSTORE(cp, VADD(VLOAD(cp), acc[i][v]));", what: "the own GEMM reads C when beta = 0 (a NaN left in the output propagates)", only: "gemm.test", native: true },
   { id: "gemm-tail-unmasked", file: "native/genlab_gemm.c", find: "        if (mode == 0) VMSTORE(cp, acc[i][v], n);", replace: "        if (mode == 0) VSTORE(cp, acc[i][v]);", what: "the own GEMM stores whole vectors at the last columns (writes past C's row)", only: "gemm.test", native: true },
   { id: "gemm-packb-t-offset", file: "native/genlab_gemm.c", find: "const float *src = B + (j0 + s + j) * ldb + p0;", replace: "const float *src = B + (j0 + s + j) * ldb;", what: "the own GEMM packs a transposed B from its first K block every time", only: "gemm.test", native: true },
+  { id: "epilogue-no-column", file: "node_modules/@jax-js/jax/dist/backend-CnjgxpXq.js", find: '\t\telse if (fits("col")) out.push({ arg: t.arg[0], off, row: false, col: true });\n', replace: "", what: "a matmul epilogue with a column term (an HVP's tangent logits) left to jax-js's generic kernel", only: "nativeCalls", env: { GENLAB_BACKEND: "native" } },
+  { id: "materialize-col-index", file: "native/genlab_blas.c", find: "st[sp][j] = src[(t0 + j) / row];", replace: "st[sp][j] = src[(t0 + j) % row];", what: "the addon's LOAD_COL reads a row vector's element", only: "nativeCalls", native: true, env: { GENLAB_BACKEND: "native" } },
   { id: "checkpoint-b64-length", file: "src/train/checkpoint.ts", find: "    if (bytes !== n * BYTES[dtype]) throw", replace: "    if (false) throw", what: "a checkpoint leaf's bytes not checked against its shape" },
 ];
 
@@ -90,7 +93,7 @@ function run(m: Mutation): { killed: boolean; seconds: number; note: string } {
   try {
     if (m.native) rebuild();
     const args = ["--import", "tsx", ...(m.pattern ? [`--test-name-pattern=${m.pattern}`] : []), "test/all.test.ts"];
-    const r = spawnSync(process.execPath, args, { cwd: resolve(import.meta.dirname, ".."), env: { ...process.env, GENLAB_TEST_ONLY: m.only ?? UNIT }, encoding: "utf8", timeout: 600_000 });
+    const r = spawnSync(process.execPath, args, { cwd: resolve(import.meta.dirname, ".."), env: { ...process.env, GENLAB_TEST_ONLY: m.only ?? UNIT, ...m.env }, encoding: "utf8", timeout: 600_000 });
     const fail = /^# fail (\d+)/m.exec(r.stdout ?? "")?.[1];
     const killed = r.status !== 0 || (fail !== undefined && fail !== "0");
     return { killed, seconds: (performance.now() - t0) / 1000, note: fail ? `${fail} failing` : `exit ${r.status ?? r.signal}` };

@@ -97,6 +97,41 @@ describe("native-calls", { skip: BACKEND.name !== "native" ? "not on the native 
     assert.ok(inC[0].some(Number.isNaN), "the NaN bias column propagates");
   });
 
+  it("an epilogue with a column term (x·W + D + b − r[i], the log-softmax form of an HVP's tangent logits) goes native, with the JS loop's bits", async () => {
+    const [m, k, n] = [57, 19, 11];
+    const x = Float32Array.from({ length: m * k }, (_, i) => Math.sin(0.3 * i));
+    const w = Float32Array.from({ length: k * n }, (_, i) => Math.cos(0.7 * i));
+    const d = Float32Array.from({ length: m * n }, (_, i) => Math.sin(1.1 * i) / 3);
+    const b = Float32Array.from({ length: n }, (_, i) => Math.cos(i) / 5);
+    const r = Float32Array.from({ length: m }, (_, i) => (i === 5 ? NaN : Math.sin(2.3 * i)));
+    const g = Float32Array.from({ length: m * n }, (_, i) => Math.cos(0.9 * i));
+    // chain form (acc + D + b − r) and a general one (g ⊙ (acc + D + b − r))
+    const chain = jit((xx: Array, ww: Array, dd: Array, bb: Array, rr: Array) => np.matmul(xx, ww).add(dd).add(bb).sub(rr.reshape([m, 1])));
+    const general = jit((gg: Array, xx: Array, ww: Array, dd: Array, bb: Array, rr: Array) => gg.mul(np.matmul(xx, ww).add(dd).add(bb).sub(rr.reshape([m, 1]))));
+    const arr = (a: Float32Array, shape: number[]) => np.array(a, { shape });
+    const both = async () => [
+      (await chain(arr(x, [m, k]), arr(w, [k, n]), arr(d, [m, n]), arr(b, [n]), arr(r, [m])).data()) as Float32Array,
+      (await general(arr(g, [m, n]), arr(x, [m, k]), arr(w, [k, n]), arr(d, [m, n]), arr(b, [n]), arr(r, [m])).data()) as Float32Array,
+    ];
+    const inC = await counted(async (calls) => {
+      const out = await both();
+      assert.equal(calls(), 2, "both products went to the native GEMM");
+      return out;
+    });
+    const inJs = await counted(() => both(), { withoutMaterialize: true });
+    const bits = (a: Float32Array) => [...a].map((v) => (Number.isNaN(v) ? "NaN" : Object.is(v, -0) ? "-0" : v));
+    assert.deepEqual(bits(inC[1]), bits(inJs[1]), "the general epilogue: LOAD_COL in C = the JS loop");
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let acc = 0;
+        for (let p = 0; p < k; p++) acc += x[i * k + p] * w[p * n + j];
+        const want = acc + d[i * n + j] + b[j] - r[i];
+        const got = inC[0][i * n + j];
+        if (i === 5) assert.ok(Number.isNaN(got), `row 5 (r = NaN) is NaN, got ${got}`);
+        else assert.ok(Math.abs(got - want) <= 1e-5 * (1 + Math.abs(want)), `chain C[${i}, ${j}] = ${got}, float64 ${want}`);
+      }
+  });
+
   it("materialize (the fused A side in C) gives the JS loop's float32 bits, and refuses bad programs", () => {
     const blas = (globalThis as { __genlabBlas?: { materialize: (...a: unknown[]) => void } }).__genlabBlas!;
     const n = 1000;
