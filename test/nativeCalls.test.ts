@@ -108,7 +108,7 @@ describe("native-calls", { skip: BACKEND.name !== "native" ? "not on the native 
     // chain form (acc + D + b − r) and a general one (g ⊙ (acc + D + b − r))
     const chain = jit((xx: Array, ww: Array, dd: Array, bb: Array, rr: Array) => np.matmul(xx, ww).add(dd).add(bb).sub(rr.reshape([m, 1])));
     const general = jit((gg: Array, xx: Array, ww: Array, dd: Array, bb: Array, rr: Array) => gg.mul(np.matmul(xx, ww).add(dd).add(bb).sub(rr.reshape([m, 1]))));
-    const arr = (a: Float32Array, shape: number[]) => np.array(a, { shape });
+    const arr = (a: Float32Array<ArrayBuffer>, shape: number[]) => np.array(a, { shape });
     const both = async () => [
       (await chain(arr(x, [m, k]), arr(w, [k, n]), arr(d, [m, n]), arr(b, [n]), arr(r, [m])).data()) as Float32Array,
       (await general(arr(g, [m, n]), arr(x, [m, k]), arr(w, [k, n]), arr(d, [m, n]), arr(b, [n]), arr(r, [m])).data()) as Float32Array,
