@@ -2,12 +2,13 @@
  * `npm run bench`: times the standard workloads W1–W6 (W4p: W4 by power iteration) and the end-to-end
  * jobs E1 (the quick grokking reproduction), E2 (the Data Diet quick reproduction's scoring and one
  * retraining) and E1x2 (two seeds of E1: genlab's reproduce --jobs 2 against torch running them one after
- * the other) in genlab and in PyTorch (Debian's
+ * the other), E3 (a tiny causal Transformer, 200 steps) and E4 (a small CNN, one epoch of Fashion-MNIST) in
+ * genlab and in PyTorch (Debian's
  * python3-torch on OpenBLAS) side by side, at 1 and 2 threads, and prints per workload the CPU and wall
  * milliseconds of both, the ratio genlab/torch of CPU time, and achieved GFLOP/s (useful FLOPs of the
  * workload / wall time). `--json` prints the table as JSON on stdout instead. `--baseline` times the
  * genlab engine as it was before the performance work (see bench/genlab.ts). `--threads 1,2`,
- * `--only W1,W3,E2` (W ids, E1, E2, E1x2).
+ * `--only W1,W3,E2` (W ids, E1, E2, E1x2, E3, E4).
  *
  * Each side runs in its own process: genlab with JAX_THREADS (0 = no worker pool; 2 = the shim's pool of
  * 2 Wasm threads), torch with torch.set_num_threads and OMP/OPENBLAS_NUM_THREADS, and with
@@ -124,7 +125,13 @@ const onlyList = only ? only.split(",").map((x) => x.trim()) : null;
 const wantE1x2 = !onlyList || onlyList.includes("E1x2");
 const wantE1 = !onlyList || onlyList.includes("E1") || wantE1x2; // E1x2's torch side reads E1's exported split
 const wantE2 = !onlyList || onlyList.includes("E2");
-const wOnly = onlyList?.filter((x) => !["E1", "E2", "E1x2"].includes(x));
+// E3 / E4: training jobs of the sizes users run (a tiny causal Transformer, a small CNN on Fashion-MNIST),
+// each side its own script printing {cpu_ms, wall_ms, step_ms, check}.
+const TRAIN_JOBS = [
+  { id: "E3", genlab: "bench/e3.ts", torch: "bench/e3_transformer.py", name: "tiny causal Transformer, 200 Adam steps (d 64, 2 layers, 4 heads, batch 32, length 48)", check: "mean loss of the last 10 steps" },
+  { id: "E4", genlab: "bench/e4.ts", torch: "bench/e4_cnn.py", name: "small CNN on Fashion-MNIST, one epoch (2 conv layers, batch 128) + test accuracy", check: "test accuracy" },
+].filter((j) => !onlyList || onlyList.includes(j.id));
+const wOnly = onlyList?.filter((x) => !["E1", "E2", "E1x2", "E3", "E4"].includes(x));
 const wantW = !onlyList || (wOnly?.length ?? 0) > 0;
 const extra = [...(wOnly?.length ? [`--only=${wOnly.join(",")}`] : []), ...(repScale ? [`--rep-scale=${repScale}`] : [])];
 type Row = { id: string; backend: string; threads: number; genlab_cpu_ms: number; genlab_wall_ms: number; torch_cpu_ms: number; torch_wall_ms: number; ratio_cpu: number; ratio_wall: number; genlab_gflops: number; torch_gflops: number; genlab_check: number; torch_check: number; reference?: number };
@@ -134,6 +141,8 @@ const e1: ({ side: string; threads: number } & E1Line)[] = [];
 type E2Line = { cpu_ms: number; wall_ms: number; score_ms: number; retrain_ms: number; check: number; run_test_acc: number };
 const e2: ({ side: string; threads: number } & E2Line)[] = [];
 const e1x2: { side: string; wall_ms: number; runs: number }[] = [];
+type JobLine = { cpu_ms: number; wall_ms: number; step_ms: number; check: number };
+const jobs: ({ id: string; side: string; threads: number } & JobLine)[] = [];
 let blas = "";
 for (const threads of threadList) {
   log(`threads ${threads}: torch…`);
@@ -198,6 +207,17 @@ for (const threads of threadList) {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  if (!baseline)
+    for (const j of TRAIN_JOBS) {
+      for (const backend of backends) {
+        log(`threads ${threads}: ${j.id} on genlab ${backend}…`);
+        const env: NodeJS.ProcessEnv = { ...process.env, ...backendEnv(backend), JAX_THREADS: String(threads === 1 ? 0 : threads) };
+        sameKernels(env);
+        jobs.push({ id: j.id, side: `genlab ${backend}`, threads, ...(runLines(process.execPath, ["--import", "tsx", j.genlab], env, `${j.id} on genlab`).lines[0] as unknown as JobLine) });
+      }
+      log(`threads ${threads}: ${j.id} on torch…`);
+      jobs.push({ id: j.id, side: "torch", threads, ...(runLines(PYTHON, [j.torch, `--threads=${threads}`], tenv, `${j.id} on torch`).lines[0] as unknown as JobLine) });
+    }
   if (!wantW) continue;
   for (const backend of baseline ? ["wasm"] : backends) {
     log(`threads ${threads}: genlab on ${backend}${baseline ? " (baseline engine)" : ""}…`);
@@ -244,6 +264,7 @@ if (json) {
   out.push({ id: "W0", threads: 1, wasm_simd128_peak_gflops: ceiling.mulAdd, wasm_relaxed_fma_peak_gflops: ceiling.fma });
   for (const r of e2) out.push({ id: "E2", ...r, ratio_cpu_vs_torch: r.side === "torch" ? 1 : r.cpu_ms / (e2.find((x) => x.side === "torch" && x.threads === r.threads)?.cpu_ms ?? NaN) });
   for (const r of e1x2) out.push({ id: "E1x2", ...r, ratio_wall_vs_torch: r.wall_ms / (e1x2.find((x) => x.side === "torch")?.wall_ms ?? NaN) });
+  for (const r of jobs) out.push({ ...r, ratio_cpu_vs_torch: r.cpu_ms / (jobs.find((x) => x.id === r.id && x.side === "torch" && x.threads === r.threads)?.cpu_ms ?? NaN) });
   for (const r of e1) out.push({ id: "E1", ...r, ratio_cpu_vs_torch: r.side === "torch" ? 1 : r.cpu_ms / (e1.find((x) => x.side === "torch" && x.threads === r.threads)?.cpu_ms ?? NaN) });
   console.log(JSON.stringify(out, null, 1));
 } else {
@@ -292,6 +313,12 @@ if (json) {
     const torch = e2.find((x) => x.side === "torch" && x.threads === r.threads);
     const ratio = (k: "cpu_ms" | "wall_ms") => (torch && r.side !== "torch" ? ` (${(r[k] / torch[k]).toFixed(2)}× torch)` : "");
     console.log(`E2 Data Diet scoring + one retraining, ${r.side}, ${r.threads} thread${r.threads > 1 ? "s" : ""}: cpu ${(r.cpu_ms / 1000).toFixed(1)} s${ratio("cpu_ms")}, wall ${(r.wall_ms / 1000).toFixed(1)} s${ratio("wall_ms")} (scoring ${(r.score_ms / 1000).toFixed(1)} s, retraining ${(r.retrain_ms / 1000).toFixed(1)} s); scoring runs' test accuracy ${r.run_test_acc.toFixed(4)}, retrained on the top 50% by EL2N ${r.check.toFixed(4)}`);
+  }
+  for (const r of jobs) {
+    const j = TRAIN_JOBS.find((x) => x.id === r.id)!;
+    const torch = jobs.find((x) => x.id === r.id && x.side === "torch" && x.threads === r.threads);
+    const ratio = (k: "cpu_ms" | "wall_ms" | "step_ms") => (torch && r.side !== "torch" ? ` (${(r[k] / torch[k]).toFixed(2)}× torch)` : "");
+    console.log(`${r.id} ${j.name}, ${r.side}, ${r.threads} thread${r.threads > 1 ? "s" : ""}: cpu ${(r.cpu_ms / 1000).toFixed(1)} s${ratio("cpu_ms")}, wall ${(r.wall_ms / 1000).toFixed(1)} s${ratio("wall_ms")}, step ${r.step_ms.toFixed(2)} ms${ratio("step_ms")}; ${j.check} ${r.check.toFixed(4)}`);
   }
   const torch2 = e1x2.find((x) => x.side === "torch");
   for (const r of e1x2.filter((x) => x.side !== "torch"))

@@ -2,7 +2,7 @@
  * A small conv net for 28×28 single-channel images (Fashion-MNIST): two [conv 3×3 SAME → act → 2×2 mean
  * pool] stages and a dense head. Layout NCHW with OIHW kernels (lax.conv's convention).
  */
-import { lax, numpy as np, random, type Array } from "@jax-js/jax";
+import { numpy as np, random, type Array } from "@jax-js/jax";
 import { splitKey, type Key } from "../core/prng.ts";
 import { activationGain, applyActivation, type Activation } from "./activations.ts";
 
@@ -43,24 +43,58 @@ export function initCnn(spec: CnnSpec, key: Key): CnnParams {
   };
 }
 
+/** 2×2 mean pool over the last two axes of a 4-d array. */
 function pool2(x: Array): Array {
-  const [n, c, h, w] = x.shape;
-  return x.reshape([n, c, h / 2, 2, w / 2, 2]).mean([3, 5]);
+  const [a, b, h, w] = x.shape;
+  return x.reshape([a, b, h / 2, 2, w / 2, 2]).mean([3, 5]);
 }
 
+/**
+ * A 3×3 convolution, stride 1, SAME padding, on channel-major activations: x [C, N, H, W], w [O, C, 3, 3]
+ * (OIHW) → [O, N, H, W] — as one matmul over the image patches (im2col): W [O, C·9] · P [C·9, N·H·W], P
+ * stacked from nine shifted slices of the zero-padded input. Channel-major keeps every operand of the
+ * matmul and of its two backward products (dW = dY·Pᵀ, dP = Wᵀ·dY) contiguous, so all three run on the
+ * matmul kernels (native GEMM or Wasm), where jax-js's convolution is a generic reduction ~50× slower than
+ * PyTorch (E4 of `npm run bench`). Consumes x and w.
+ */
+function conv3x3Cnhw(x: Array, w: Array): Array {
+  const [c, n, h, wd] = x.shape;
+  const o = w.shape[0];
+  if (w.shape[1] !== c || w.shape[2] !== 3 || w.shape[3] !== 3) throw new RangeError(`conv3x3: expected a [O, ${c}, 3, 3] kernel, got [${w.shape.join(", ")}]`);
+  const xp = np.pad(x, [
+    [0, 0],
+    [0, 0],
+    [1, 1],
+    [1, 1],
+  ]);
+  const shifted: Array[] = [];
+  for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) shifted.push(xp.ref.slice([], [], [dy, dy + h], [dx, dx + wd]));
+  xp.dispose();
+  // [C, 9, N, H, W] → [C·9, N·H·W]: rows in the (c, dy, dx) order of the flattened OIHW kernel
+  const patches = np.stack(shifted, 1).reshape([c * 9, n * h * wd]);
+  return np.matmul(w.reshape([o, c * 9]), patches).reshape([o, n, h, wd]);
+}
+
+/** lax.conv(x, w, [1, 1], "SAME") for NCHW x and OIHW w, by conv3x3Cnhw (equal up to the order of the C·9 products; tested in float64). Consumes x and w. */
+export function conv3x3Same(x: Array, w: Array): Array {
+  return conv3x3Cnhw(x.transpose([1, 0, 2, 3]), w).transpose([1, 0, 2, 3]);
+}
+
+/** conv → activation → 2×2 mean pool on channel-major [C, N, H, W]. */
 function convBlock(act: Activation, p: { w: Array; b: Array }, x: Array): Array {
-  const y = lax.conv(x, p.w, [1, 1], "SAME");
-  const c = y.shape[1];
-  return pool2(applyActivation(act, y.add(p.b.reshape([1, c, 1, 1]))));
+  const y = conv3x3Cnhw(x, p.w);
+  const c = y.shape[0];
+  return pool2(applyActivation(act, y.add(p.b.reshape([c, 1, 1, 1]))));
 }
 
 /** x: [N, C, H, W] (or [N, H·W] for one channel) → logits [N, outDim]. Consumes params and x. */
 export function applyCnn(spec: CnnSpec, params: CnnParams, x: Array): Array {
   const n = x.shape[0];
-  let h = x.ndim === 2 ? x.reshape([n, spec.inChannels, spec.height, spec.width]) : x;
-  h = convBlock(spec.activation, params.conv1, h);
+  const nchw = x.ndim === 2 ? x.reshape([n, spec.inChannels, spec.height, spec.width]) : x;
+  // channel-major inside the conv stages (see conv3x3Cnhw), back to NCHW's (c, h, w) flattening for the head
+  let h = convBlock(spec.activation, params.conv1, nchw.transpose([1, 0, 2, 3]));
   h = convBlock(spec.activation, params.conv2, h);
-  h = h.reshape([n, h.size / n]);
+  h = h.transpose([1, 0, 2, 3]).reshape([n, h.size / n]);
   h = applyActivation(spec.activation, np.matmul(h, params.fc.w).add(params.fc.b));
   const out = np.matmul(h, params.out.w).add(params.out.b);
   return spec.outputScale === 1 ? out : out.mul(spec.outputScale);

@@ -7,7 +7,7 @@ import { gradCheck, onCpu, toF64Cpu } from "../../test/util/numeric.ts";
 import { ACTIVATIONS, applyActivation } from "./activations.ts";
 import { adamw } from "../optim/aliases.ts";
 import { applyUpdates } from "../optim/transform.ts";
-import { applyCnn, cnnSpec, initCnn, type CnnParams } from "./cnn.ts";
+import { applyCnn, cnnSpec, conv3x3Same, initCnn, type CnnParams } from "./cnn.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "./dense.ts";
 import { applySeq, seqDeviceParams, seqShapes, type SeqNetwork, type SeqParams } from "./sequential.ts";
 import { hostForwardLayers } from "../io/modelFiles.ts";
@@ -196,6 +196,29 @@ describe("float64 gradient checks (cpu)", () => {
       const r = gradCheck((p) => softmaxCrossEntropy(lastPosition(applyTransformer(spec, p as unknown as TransformerParams, tokens.ref)), y.ref), params);
       treeDispose([tokens, y]);
       assert.ok(r.maxRelErr < RTOL, `relative error ${r.maxRelErr}`);
+    });
+  });
+
+  it("conv3x3Same (im2col matmul) equals lax.conv SAME in float64, value and gradient", async () => {
+    await onCpu(async () => {
+      const x = normal(41, [2, 3, 6, 5]);
+      const w = normal(42, [4, 3, 3, 3]);
+      const g = normal(43, [2, 4, 6, 5]); // a cotangent: ⟨g, conv(x, w)⟩
+      const viaMatmul = (xx: Array, ww: Array) => conv3x3Same(xx, ww).mul(g.ref).sum();
+      const viaLax = (xx: Array, ww: Array) => lax.conv(xx, ww, [1, 1], "SAME").mul(g.ref).sum();
+      const [va, ga] = valueAndGrad(viaMatmul, { argnums: [0, 1] } as never)(x.ref, w.ref) as unknown as [Array, [Array, Array]];
+      const [vb, gb] = valueAndGrad(viaLax, { argnums: [0, 1] } as never)(x.ref, w.ref) as unknown as [Array, [Array, Array]];
+      const [a, b] = [(await va.data())[0], (await vb.data())[0]];
+      assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `value: ${a} vs ${b}`);
+      for (let i = 0; i < 2; i++) {
+        const [da, db] = [await ga[i].data(), await gb[i].data()];
+        let worst = 0;
+        for (let j = 0; j < da.length; j++) worst = Math.max(worst, Math.abs(da[j] - db[j]));
+        assert.ok(worst <= 1e-12, `gradient ${i ? "w" : "x"}: max |difference| ${worst}`);
+      }
+      const y = conv3x3Same(x.ref, w.ref);
+      assert.deepEqual(y.shape, [2, 4, 6, 5], "NCHW out");
+      treeDispose([x, w, g, y]);
     });
   });
 

@@ -1,0 +1,43 @@
+/**
+ * The fixed cost of a jitted call (issue 23): µs per call of a jitted n × n × n matmul (n = 8, 64) and of a
+ * fused elementwise kernel (tanh(2x + 1) over 1,024 floats), each (a) read back after every call, as a
+ * training loop reads its loss, and (b) chained 20 deep (each call's output is the next call's input) and
+ * read once, the dispatch alone. Median of 15 timings. Run on each backend:
+ *   GENLAB_BACKEND=wasm|native node --import tsx bench/dispatch.ts
+ */
+import "../src/platform/nodeShim.ts";
+import { jit, numpy as np, type Array } from "@jax-js/jax";
+import { initDevices } from "../src/core/jax.ts";
+import { describeBackend } from "../src/platform/backend.ts";
+
+await initDevices();
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+async function perCall(f: (x: Array) => Array, x0: () => Array, reps: number): Promise<{ read: number; chained: number }> {
+  for (let i = 0; i < 20; i++) await f(x0()).data();
+  const read: number[] = [];
+  const chained: number[] = [];
+  for (let t = 0; t < 15; t++) {
+    let t0 = performance.now();
+    for (let r = 0; r < reps; r++) await f(x0()).data();
+    read.push(((performance.now() - t0) * 1000) / reps);
+    t0 = performance.now();
+    let y = x0();
+    for (let r = 0; r < 20; r++) y = f(y);
+    await y.data();
+    chained.push(((performance.now() - t0) * 1000) / 20);
+  }
+  return { read: median(read), chained: median(chained) };
+}
+const out: Record<string, { read: number; chained: number }> = {};
+for (const n of [8, 64]) {
+  const w = np.array(Float32Array.from({ length: n * n }, (_, i) => Math.sin(i) / n), { shape: [n, n] });
+  const f = jit((x: Array) => np.matmul(x, w.ref));
+  out[`matmul ${n}³`] = await perCall(f, () => np.array(Float32Array.from({ length: n * n }, (_, i) => Math.cos(i)), { shape: [n, n] }), 200);
+  f.dispose();
+  w.dispose();
+}
+const g = jit((x: Array) => np.tanh(x.mul(2).add(1)));
+out["elementwise tanh(2x + 1), 1,024"] = await perCall(g, () => np.array(Float32Array.from({ length: 1024 }, (_, i) => Math.sin(i))), 200);
+g.dispose();
+console.log(describeBackend());
+for (const [k, v] of Object.entries(out)) console.log(`${k.padEnd(34)} read back every call ${v.read.toFixed(1).padStart(7)} µs   chained ${v.chained.toFixed(1).padStart(7)} µs`);
