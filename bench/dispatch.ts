@@ -1,7 +1,8 @@
 /**
  * The fixed cost of a jitted call (issue 23): µs per call of a jitted n × n × n matmul (n = 8, 64) and of a
- * fused elementwise kernel (tanh(2x + 1) over 1,024 floats), each (a) read back after every call, as a
- * training loop reads its loss, and (b) chained 20 deep (each call's output is the next call's input) and
+ * fused elementwise kernel (tanh(2x + 1) over 1,024 floats), each (a) with its input uploaded from the same
+ * host array and its output read back at every call, as a training loop feeds a batch and reads its loss,
+ * and (b) chained 20 deep (each call's output is the next call's input) and
  * read once, the dispatch alone. Median of 15 timings. Run on each backend:
  *   GENLAB_BACKEND=wasm|native node --import tsx bench/dispatch.ts
  */
@@ -32,12 +33,14 @@ const out: Record<string, { read: number; chained: number }> = {};
 for (const n of [8, 64]) {
   const w = np.array(Float32Array.from({ length: n * n }, (_, i) => Math.sin(i) / n), { shape: [n, n] });
   const f = jit((x: Array) => np.matmul(x, w.ref));
-  out[`matmul ${n}³`] = await perCall(f, () => np.array(Float32Array.from({ length: n * n }, (_, i) => Math.cos(i)), { shape: [n, n] }), 200);
+  const host = Float32Array.from({ length: n * n }, (_, i) => Math.cos(i));
+  out[`matmul ${n}³`] = await perCall(f, () => np.array(host, { shape: [n, n] }), 200);
   f.dispose();
   w.dispose();
 }
 const g = jit((x: Array) => np.tanh(x.mul(2).add(1)));
-out["elementwise tanh(2x + 1), 1,024"] = await perCall(g, () => np.array(Float32Array.from({ length: 1024 }, (_, i) => Math.sin(i))), 200);
+const host = Float32Array.from({ length: 1024 }, (_, i) => Math.sin(i));
+out["elementwise tanh(2x + 1), 1,024"] = await perCall(g, () => np.array(host), 200);
 g.dispose();
 console.log(describeBackend());
 for (const [k, v] of Object.entries(out)) console.log(`${k.padEnd(34)} read back every call ${v.read.toFixed(1).padStart(7)} µs   chained ${v.chained.toFixed(1).padStart(7)} µs`);
