@@ -12,12 +12,10 @@ import torch
 
 STEPS, BATCH, HALF, VOCAB, D, HEADS, DMLP, LAYERS, LR = 200, 32, 24, 18, 64, 4, 256, 2, 1e-3
 T = 2 * HALF
-threads = 1
-for a in sys.argv[1:]:
-    if a.startswith("--threads="):
-        threads = int(a.split("=")[1])
-torch.set_num_threads(threads)
-torch.manual_seed(0)
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from torch_job import set_threads  # noqa: E402
+
+set_threads()
 
 
 def token(s, j):

@@ -14,12 +14,10 @@ import torch
 
 BATCH, LR = 128, 0.05
 DIR = os.environ.get("GENLAB_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
-threads = 1
-for a in sys.argv[1:]:
-    if a.startswith("--threads="):
-        threads = int(a.split("=")[1])
-torch.set_num_threads(threads)
-torch.manual_seed(0)
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from torch_job import set_threads  # noqa: E402
+
+set_threads()
 
 
 def idx(name):
