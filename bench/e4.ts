@@ -6,6 +6,7 @@
  * images (batches of 1,000). Initial weights are each side's own; bench/e4_cnn.py is PyTorch's side.
  * Prints {id, cpu_ms, wall_ms, step_ms, check (test accuracy), train_ms}: cpu and wall of the epoch and
  * the evaluation (jit compilation included), step_ms the median training step after the first 10.
+ * E4_STEPS=N trains N steps instead of the epoch (a quicker look, e.g. with --profile).
  *   node --import tsx bench/e4.ts [--profile]
  */
 import "../src/platform/nodeShim.ts";

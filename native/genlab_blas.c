@@ -272,10 +272,9 @@ static napi_value SetGemm(napi_env env, napi_callback_info info) {
   char name[16] = {0};
   size_t len = 0;
   CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
-  int ok = 0;
-  if (strcmp(name, "own") == 0) ok = 1;
+  int ok = strcmp(name, "own") == 0;
 #ifdef GENLAB_OPENBLAS
-  if (strcmp(name, "own") == 0) own = 1;
+  if (ok) own = 1;
   else if (strcmp(name, "openblas") == 0) own = 0, ok = 1;
 #endif
   CHECK(napi_get_boolean(env, ok, &out));

@@ -206,35 +206,32 @@ static float *bufA, *bufB;
 
 /* One MR-row slab × the NR-wide slivers of a block: A packed (ap: its sliver, ais 1, aps MR) or in place. */
 static void slab(int64_t kc, const float *a, int64_t ais, int64_t aps, const float *b, int64_t bps, int64_t bstep, float *c, int64_t ldc, int mode, float beta, int64_t mr, int64_t nc) {
+/* the kernel with w vectors a row on the nr columns at jr, its A strides constant where it is inlined */
+#define CALL(w, nr)                                                                                                          \
+  do {                                                                                                                       \
+    const float *bj = b + (jr / NR) * bstep;                                                                                 \
+    if (ais == 1 && aps == MR) kernel(w, kc, a, 1, MR, bj, bps, c + jr, ldc, mode, beta, mr, nr);                           \
+    else if (aps == 1) kernel(w, kc, a, ais, 1, bj, bps, c + jr, ldc, mode, beta, mr, nr);                                 \
+    else kernel(w, kc, a, 1, aps, bj, bps, c + jr, ldc, mode, beta, mr, nr);                                               \
+  } while (0)
   int64_t jr = 0;
-  for (; jr + NR <= nc; jr += NR) {
-    if (ais == 1 && aps == MR) kernel(NV, kc, a, 1, MR, b + (jr / NR) * bstep, bps, c + jr, ldc, mode, beta, mr, NR);
-    else if (aps == 1) kernel(NV, kc, a, ais, 1, b + (jr / NR) * bstep, bps, c + jr, ldc, mode, beta, mr, NR);
-    else kernel(NV, kc, a, 1, aps, b + (jr / NR) * bstep, bps, c + jr, ldc, mode, beta, mr, NR);
-  }
+  for (; jr + NR <= nc; jr += NR) CALL(NV, NR);
   if (jr < nc) { /* the last columns: as few vectors a row as they fit in */
     int64_t nr = nc - jr;
-    const float *bj = b + (jr / NR) * bstep;
     switch ((nr + VL - 1) / VL) {
-#define TAIL(w)                                                                                                      \
-  case w:                                                                                                            \
-    if (ais == 1 && aps == MR) kernel(w, kc, a, 1, MR, bj, bps, c + jr, ldc, mode, beta, mr, nr);                     \
-    else if (aps == 1) kernel(w, kc, a, ais, 1, bj, bps, c + jr, ldc, mode, beta, mr, nr);                           \
-    else kernel(w, kc, a, 1, aps, bj, bps, c + jr, ldc, mode, beta, mr, nr);                                         \
-    break;
-      TAIL(1)
+      case 1: CALL(1, nr); break;
 #if NV > 1
-      TAIL(2)
+      case 2: CALL(2, nr); break;
 #endif
 #if NV > 2
-      TAIL(3)
+      case 3: CALL(3, nr); break;
 #endif
 #if NV > 3
-      TAIL(4)
+      case 4: CALL(4, nr); break;
 #endif
-#undef TAIL
     }
   }
+#undef CALL
 }
 
 /* Returns 0, or −1 when the packing buffers cannot be allocated (C untouched). */
