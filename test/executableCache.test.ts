@@ -109,4 +109,22 @@ describe("jax-js's prepared-kernel cache (patched)", () => {
       f.dispose();
     }
   });
+  it("a matmul that packs B into a scratch buffer (B ≥ 512 wide) frees it after every call, read or not", async () => {
+    const f = jit((x: np.Array, w: np.Array) => np.matmul(x, w)) as unknown as ((x: np.Array, w: np.Array) => np.Array) & { dispose(): void };
+    const W = np.array(new Float32Array(16 * 600).fill(0.5), { shape: [16, 600] });
+    try {
+      const x = () => np.array(new Float32Array(24 * 16).fill(1), { shape: [24, 16] });
+      f(x(), W.ref).dispose();
+      const before = liveSlots();
+      for (let call = 0; call < 12; call++) {
+        const y = f(x(), W.ref);
+        if (call % 3 === 0) y.dispose();
+        else assert.equal((call % 3 === 1 ? y.dataSync() : await y.data())[599], 8, `call ${call}: Σ 16 × 0.5`);
+      }
+      assert.equal(liveSlots(), before, "live buffers after 12 packed matmuls");
+    } finally {
+      W.dispose();
+      f.dispose();
+    }
+  });
 });

@@ -170,6 +170,41 @@ describe("patched jax-js matmul kernel", () => {
     assert.ok(maxRelErr(got2, want2, k) < 1e-6, `Where: error ${maxRelErr(got2, want2, k)}`);
   });
 
+  // B at least 512 floats wide is packed into k-major strips of 8 columns before the 4 × 8 blocks read it
+  // (the patch's genlabMatmulPacking): each element must still be one sequential float32 sum over k, the
+  // bits of the host loop below. The cases cross the packed and in-place parts: a last strip of 4 columns,
+  // rows past the last 4-row block, A transposed, a bias, several K blocks and a short last one.
+  for (const [name, m, k, n, aT, withBias] of [
+    ["packed B: 29×100×516 + bias (N % 8 = 4, 1 trailing row)", 29, 100, 516, false, true],
+    ["packed B: A transposed, 40×70×520", 40, 70, 520, true, false],
+    ["packed B: 12×700×1024, 11 K blocks, the last one short", 12, 700, 1024, false, false],
+  ] as [string, number, number, number, boolean, boolean][]) {
+    it(`${name}: the sequential float32 sum's bits`, async () => {
+      if (BACKEND.name === "native") return; // the addon's GEMM, not the Wasm kernel, runs these there
+      const a = host(m * k, m + 5 * k);
+      const b = host(k * n, n + 3);
+      const bias = withBias ? host(n, 17) : new Float32Array(n);
+      const f = jit((x: Array, w: Array, c: Array) => {
+        const y = np.matmul(aT ? x.reshape([k, m]).transpose() : x.reshape([m, k]), w);
+        return withBias ? y.add(c) : (c.dispose(), y);
+      });
+      const got = (await f(np.array(a), np.array(b, { shape: [k, n] }), np.array(bias)).data()) as Float32Array;
+      let wrong = 0;
+      let first = "";
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let r = 0; r < k; r++) s = Math.fround(s + Math.fround((aT ? a[r * m + i] : a[i * k + r]) * b[r * n + j]));
+          if (withBias) s = Math.fround(s + bias[j]);
+          if (!Object.is(got[i * n + j], s)) {
+            if (!wrong) first = `C[${i}, ${j}] = ${got[i * n + j]}, want ${s}`;
+            wrong++;
+          }
+        }
+      assert.equal(wrong, 0, `${wrong} of ${m * n} elements differ from the sequential sum; first: ${first}`);
+    });
+  }
+
   // On the native backend JAX_THREADS sets OpenBLAS's threads, whose split changes round-off: there the
   // promise is the same bits for the same thread count (test/native.test.ts).
   it("gives the same bits with the 2-thread worker pool as on one thread", { skip: BACKEND.name === "native" ? "native: OpenBLAS's thread split changes round-off" : false }, () => {

@@ -5,7 +5,13 @@ import { DType, jit, numpy as np, type Array } from "@jax-js/jax";
 const a = np.arange(4704 * 196).mod(97).astype(DType.Float32).mul(0.01);
 const b = np.arange(196 * 256).mod(89).astype(DType.Float32).mul(0.02);
 const y = (await jit((x: Array, w: Array) => np.matmul(x, w))(a.reshape([4704, 196]), b.reshape([196, 256])).data()) as Float32Array;
-const bits = new Int32Array(y.buffer, y.byteOffset, y.length);
+// and one whose B (1,024 wide) the kernel packs into a scratch buffer, one part per worker
+const a2 = np.arange(64 * 300).mod(83).astype(DType.Float32).mul(0.01);
+const b2 = np.arange(300 * 1024).mod(79).astype(DType.Float32).mul(0.02);
+const y2 = (await jit((x: Array, w: Array) => np.matmul(x, w))(a2.reshape([64, 300]), b2.reshape([300, 1024])).data()) as Float32Array;
 let h = 0;
-for (let i = 0; i < bits.length; i++) h = (Math.imul(h, 31) + bits[i]) | 0;
+for (const v of [y, y2]) {
+  const bits = new Int32Array(v.buffer, v.byteOffset, v.length);
+  for (let i = 0; i < bits.length; i++) h = (Math.imul(h, 31) + bits[i]) | 0;
+}
 console.log(h);
