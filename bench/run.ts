@@ -8,7 +8,9 @@
  * milliseconds of both, the ratio genlab/torch of CPU time, and achieved GFLOP/s (useful FLOPs of the
  * workload / wall time). `--json` prints the table as JSON on stdout instead. `--baseline` times the
  * genlab engine as it was before the performance work (see bench/genlab.ts). `--threads 1,2`,
- * `--only W1,W3,E2` (W ids, E1, E2, E1x2, E3, E4).
+ * `--only W1,W3,E2` (W ids, E1, E2, E1x2, E3, E4, E5). E5 (bench/e5.ts, genlab alone, only when named in
+ * --only: it runs the whole quick suite, 8–25 minutes a backend) is the runner's own overhead:
+ * `genlab reproduce --quick --jobs 1` against the sum of its runs' own times (`--e5-jobs 2` for CI's split).
  *
  * Each side runs in its own process: genlab with JAX_THREADS (0 = no worker pool; 2 = the shim's pool of
  * 2 Wasm threads), torch with torch.set_num_threads and OMP/OPENBLAS_NUM_THREADS, and with
@@ -131,7 +133,11 @@ const TRAIN_JOBS = [
   { id: "E3", genlab: "bench/e3.ts", torch: "bench/e3_transformer.py", name: "tiny causal Transformer, 200 Adam steps (d 64, 2 layers, 4 heads, batch 32, length 48)", check: "mean loss of the last 10 steps" },
   { id: "E4", genlab: "bench/e4.ts", torch: "bench/e4_cnn.py", name: "small CNN on Fashion-MNIST, one epoch (2 conv layers, batch 128) + test accuracy", check: "test accuracy" },
 ].filter((j) => !onlyList || onlyList.includes(j.id));
-const wOnly = onlyList?.filter((x) => !["E1", "E2", "E1x2", "E3", "E4"].includes(x));
+const wantE5 = !!onlyList?.includes("E5");
+const e5Jobs = opt("--e5-jobs") ?? "1";
+type E5Line = { jobs: number; wall_ms: number; parts_ms: number; runs: number; overhead_ms: number; overhead_frac: number; verdicts: Record<string, number> };
+const e5: ({ side: string } & E5Line)[] = [];
+const wOnly = onlyList?.filter((x) => !["E1", "E2", "E1x2", "E3", "E4", "E5"].includes(x));
 const wantW = !onlyList || (wOnly?.length ?? 0) > 0;
 const extra = [...(wOnly?.length ? [`--only=${wOnly.join(",")}`] : []), ...(repScale ? [`--rep-scale=${repScale}`] : [])];
 type Row = { id: string; backend: string; threads: number; genlab_cpu_ms: number; genlab_wall_ms: number; torch_cpu_ms: number; torch_wall_ms: number; ratio_cpu: number; ratio_wall: number; genlab_gflops: number; torch_gflops: number; genlab_check: number; torch_check: number; reference?: number };
@@ -207,6 +213,13 @@ for (const threads of threadList) {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  if (wantE5 && !baseline && threads === threadList[0])
+    for (const backend of backends) {
+      log(`E5 (the whole quick suite, --jobs ${e5Jobs}, against the sum of its runs) on genlab ${backend}…`);
+      const env: NodeJS.ProcessEnv = { ...process.env, ...backendEnv(backend), E5_JOBS: e5Jobs };
+      sameKernels(env);
+      e5.push({ side: `genlab ${backend}`, ...(runLines(process.execPath, ["--import", "tsx", "bench/e5.ts"], env, "E5").lines[0] as unknown as E5Line) });
+    }
   if (!baseline)
     for (const j of TRAIN_JOBS) {
       for (const backend of backends) {
@@ -265,6 +278,7 @@ if (json) {
   for (const r of e2) out.push({ id: "E2", ...r, ratio_cpu_vs_torch: r.side === "torch" ? 1 : r.cpu_ms / (e2.find((x) => x.side === "torch" && x.threads === r.threads)?.cpu_ms ?? NaN) });
   for (const r of e1x2) out.push({ id: "E1x2", ...r, ratio_wall_vs_torch: r.wall_ms / (e1x2.find((x) => x.side === "torch")?.wall_ms ?? NaN) });
   for (const r of jobs) out.push({ ...r, ratio_cpu_vs_torch: r.cpu_ms / (jobs.find((x) => x.id === r.id && x.side === "torch" && x.threads === r.threads)?.cpu_ms ?? NaN) });
+  for (const r of e5) out.push({ id: "E5", ...r });
   for (const r of e1) out.push({ id: "E1", ...r, ratio_cpu_vs_torch: r.side === "torch" ? 1 : r.cpu_ms / (e1.find((x) => x.side === "torch" && x.threads === r.threads)?.cpu_ms ?? NaN) });
   console.log(JSON.stringify(out, null, 1));
 } else {
@@ -320,6 +334,10 @@ if (json) {
     const ratio = (k: "cpu_ms" | "wall_ms" | "step_ms") => (torch && r.side !== "torch" ? ` (${(r[k] / torch[k]).toFixed(2)}× torch)` : "");
     console.log(`${r.id} ${j.name}, ${r.side}, ${r.threads} thread${r.threads > 1 ? "s" : ""}: cpu ${(r.cpu_ms / 1000).toFixed(1)} s${ratio("cpu_ms")}, wall ${(r.wall_ms / 1000).toFixed(1)} s${ratio("wall_ms")}, step ${r.step_ms.toFixed(2)} ms${ratio("step_ms")}; ${j.check} ${r.check.toFixed(4)}`);
   }
+  for (const r of e5)
+    console.log(
+      `E5 the runner's overhead, ${r.side}: reproduce --quick --jobs ${r.jobs}, wall ${(r.wall_ms / 1000).toFixed(1)} s; its ${r.runs} runs' own times sum to ${(r.parts_ms / 1000).toFixed(1)} s${r.jobs > 1 ? ` (÷ ${r.jobs} = ${(r.parts_ms / r.jobs / 1000).toFixed(1)} s, a perfect split)` : ""} → overhead ${(r.overhead_ms / 1000).toFixed(1)} s (${(100 * r.overhead_frac).toFixed(1)}% of the wall); verdicts ${Object.entries(r.verdicts).map(([k, v]) => `${v} ${k}`).join(", ")}`,
+    );
   const torch2 = e1x2.find((x) => x.side === "torch");
   for (const r of e1x2.filter((x) => x.side !== "torch"))
     console.log(`E1×2 two seeds of the quick grokking reproduction: ${r.side} reproduce --jobs 2, wall ${(r.wall_ms / 1000).toFixed(1)} s for ${r.runs} runs (2 seeds, --no-control); torch, 2 runs one after the other at 1 thread, wall ${torch2 ? (torch2.wall_ms / 1000).toFixed(1) : "?"} s → ${torch2 ? (r.wall_ms / torch2.wall_ms).toFixed(2) : "?"}× torch's wall time`);
