@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { grad, jit, numpy as np, type Array } from "@jax-js/jax";
+import { grad, jit, nn, numpy as np, type Array } from "@jax-js/jax";
 import { BACKEND } from "../src/platform/backend.ts";
 import { keyFromSeed } from "../src/core/prng.ts";
 import { treeDispose, treeRef } from "../src/core/tree.ts";
@@ -204,6 +204,83 @@ describe("patched jax-js matmul kernel", () => {
       assert.equal(wrong, 0, `${wrong} of ${m * n} elements differ from the sequential sum; first: ${first}`);
     });
   }
+
+  // Batched products (attention's Q·Kᵀ, P·V and their gradients) run as one kernel with a loop over the
+  // matrices (genlabMatmulPlanBatched): per-batch operand offsets on up to two batch axes, A or B
+  // transposed, a broadcast operand; layouts it cannot map (strided rows) stay on jax-js's kernel.
+  // Each case against float64 on the host; `plan` says whether the batched plan should take it.
+  type Batched = { name: string; shapeA: number[]; shapeB: number[]; f: (x: Array, y: Array) => Array; want: (a: Float32Array, b: Float32Array) => Float64Array };
+  const bmm = (nb: number, m: number, k: number, n: number, A: (q: number, i: number, r: number) => number, B: (q: number, r: number, j: number) => number) => {
+    const c = new Float64Array(nb * m * n);
+    for (let q = 0; q < nb; q++) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let r = 0; r < k; r++) s += A(q, i, r) * B(q, r, j);
+      c[(q * m + i) * n + j] = s;
+    }
+    return c;
+  };
+  const batched: Batched[] = [
+    { name: "A·B, 6 matrices of 13×7 · 7×12 (N % 8 = 4, rows past the last 4-row block)", shapeA: [6, 13, 7], shapeB: [6, 7, 12], f: (x, y) => np.matmul(x, y), want: (a, b) => bmm(6, 13, 7, 12, (q, i, r) => a[(q * 13 + i) * 7 + r], (q, r, j) => b[(q * 7 + r) * 12 + j]) },
+    { name: "Q·Kᵀ over batch × heads (3 × 4 of 9×16 · (10×16)ᵀ)", shapeA: [3, 4, 9, 16], shapeB: [3, 4, 10, 16], f: (x, y) => np.matmul(x, y.transpose([0, 1, 3, 2])), want: (a, b) => bmm(12, 9, 16, 10, (q, i, r) => a[(q * 9 + i) * 16 + r], (q, r, j) => b[(q * 10 + j) * 16 + r]) },
+    { name: "Q·Kᵀ with K % 4 = 3 (5 of 6×7 · (4×7)ᵀ)", shapeA: [5, 6, 7], shapeB: [5, 4, 7], f: (x, y) => np.matmul(x, y.transpose([0, 2, 1])), want: (a, b) => bmm(5, 6, 7, 4, (q, i, r) => a[(q * 6 + i) * 7 + r], (q, r, j) => b[(q * 4 + j) * 7 + r]) },
+    { name: "one column a matrix (5 of 6×7 · (1×7)ᵀ; left to jax-js)", shapeA: [5, 6, 7], shapeB: [5, 1, 7], f: (x, y) => np.matmul(x, y.transpose([0, 2, 1])), want: (a, b) => bmm(5, 6, 7, 1, (q, i, r) => a[(q * 6 + i) * 7 + r], (q, r) => b[q * 7 + r]) },
+    { name: "two batch axes with their own strides (A's axes swapped: 2 × 3 of 5×8 · 8×12)", shapeA: [3, 2, 5, 8], shapeB: [2, 3, 8, 12], f: (x, y) => np.matmul(x.transpose([1, 0, 2, 3]), y), want: (a, b) => bmm(6, 5, 8, 12, (q, i, r) => a[(((q % 3) * 2 + Math.floor(q / 3)) * 5 + i) * 8 + r], (q, r, j) => b[(q * 8 + r) * 12 + j]) },
+    { name: "Aᵀ·B per matrix (dW of a batched product: 4 of (11×6)ᵀ · 11×8)", shapeA: [4, 11, 6], shapeB: [4, 11, 8], f: (x, y) => np.matmul(x.transpose([0, 2, 1]), y), want: (a, b) => bmm(4, 6, 11, 8, (q, i, r) => a[(q * 11 + r) * 6 + i], (q, r, j) => b[(q * 11 + r) * 8 + j]) },
+    // (np.broadcastTo: jax-js's np.matmul of a [8, 5] and a [7, 5, 16] returns [8, 7, 16], not NumPy's [7, 8, 16])
+    { name: "A broadcast over the batch (8×5 · 7 of 5×16)", shapeA: [8, 5], shapeB: [7, 5, 16], f: (x, y) => np.matmul(np.broadcastTo(x, [7, 8, 5]), y), want: (a, b) => bmm(7, 8, 5, 16, (_q, i, r) => a[i * 5 + r], (q, r, j) => b[(q * 5 + r) * 16 + j]) },
+    { name: "heads strided in the rows ([B, T, H, d] → [B, H, T, d]; left to jax-js)", shapeA: [2, 9, 3, 8], shapeB: [2, 3, 8, 12], f: (x, y) => np.matmul(x.transpose([0, 2, 1, 3]), y), want: (a, b) => bmm(6, 9, 8, 12, (q, i, r) => a[((Math.floor(q / 3) * 9 + i) * 3 + (q % 3)) * 8 + r], (q, r, j) => b[(q * 8 + r) * 12 + j]) },
+  ];
+  for (const c of batched) {
+    it(`batched: ${c.name}`, async () => {
+      const size = (sh: number[]) => sh.reduce((x, y) => x * y, 1);
+      const a = host(size(c.shapeA), 7 + c.shapeA.length);
+      const b = host(size(c.shapeB), 13 + c.shapeB.length);
+      const got = (await jit(c.f)(np.array(a, { shape: c.shapeA }), np.array(b, { shape: c.shapeB })).data()) as Float32Array;
+      const want = c.want(a, b);
+      assert.equal(got.length, want.length, "output size");
+      const k = c.shapeA[c.shapeA.length - 1];
+      assert.ok(maxRelErr(got, want, k) < 1e-6, `error ${maxRelErr(got, want, k)}`);
+    });
+  }
+  it("batched: the gradient of softmax(Q·Kᵀ)·V with respect to Q, K and V (the attention backward's batched products)", async () => {
+    const [nb, t, d] = [6, 10, 8];
+    const q = host(nb * t * d, 3), k = host(nb * t * d, 5), v = host(nb * t * d, 9);
+    const loss = (qq: Array, kk: Array, vv: Array) => {
+      const att = nn.softmax(np.matmul(qq, kk.transpose([0, 2, 1])).mul(0.5), -1);
+      return np.square(np.matmul(att, vv)).sum();
+    };
+    const gf = jit(grad(loss, { argnums: [0, 1, 2] }) as never) as unknown as (a: Array, b: Array, c: Array) => Array[];
+    const outs = gf(np.array(q, { shape: [nb, t, d] }), np.array(k, { shape: [nb, t, d] }), np.array(v, { shape: [nb, t, d] }));
+    const g = (await Promise.all(outs.map((x) => x.data()))) as Float32Array[];
+    // float64 on the host: forward, then the backward by hand
+    const gq = new Float64Array(nb * t * d), gk = new Float64Array(nb * t * d), gv = new Float64Array(nb * t * d);
+    for (let b = 0; b < nb; b++) {
+      const o = b * t * d;
+      const P: number[][] = [];
+      for (let i = 0; i < t; i++) {
+        const s = globalThis.Array.from({ length: t }, (_, j) => 0.5 * globalThis.Array.from({ length: d }, (_, r) => q[o + i * d + r] * k[o + j * d + r]).reduce((x, y) => x + y, 0));
+        const mx = Math.max(...s);
+        const e = s.map((x) => Math.exp(x - mx));
+        const z = e.reduce((x, y) => x + y, 0);
+        P.push(e.map((x) => x / z));
+      }
+      const Y = P.map((row) => globalThis.Array.from({ length: d }, (_, r) => row.reduce((acc, p, j) => acc + p * v[o + j * d + r], 0)));
+      const dY = Y.map((row) => row.map((y) => 2 * y));
+      for (let j = 0; j < t; j++) for (let r = 0; r < d; r++) gv[o + j * d + r] = P.reduce((acc, row, i) => acc + row[j] * dY[i][r], 0);
+      for (let i = 0; i < t; i++) {
+        const dP = globalThis.Array.from({ length: t }, (_, j) => dY[i].reduce((acc, y, r) => acc + y * v[o + j * d + r], 0));
+        const dot = P[i].reduce((acc, p, j) => acc + p * dP[j], 0);
+        const dS = P[i].map((p, j) => 0.5 * p * (dP[j] - dot));
+        for (let r = 0; r < d; r++) gq[o + i * d + r] = dS.reduce((acc, x, j) => acc + x * k[o + j * d + r], 0);
+        for (let j = 0; j < t; j++) for (let r = 0; r < d; r++) gk[o + j * d + r] += dS[j] * q[o + i * d + r];
+      }
+    }
+    for (const [name, got, want] of [["dQ", g[0], gq], ["dK", g[1], gk], ["dV", g[2], gv]] as [string, Float32Array, Float64Array][]) {
+      let e = 0;
+      for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
+      assert.ok(e < 1e-5, `${name}: error ${e}`);
+    }
+  });
 
   // On the native backend JAX_THREADS sets OpenBLAS's threads, whose split changes round-off: there the
   // promise is the same bits for the same thread count (test/native.test.ts).
