@@ -205,6 +205,38 @@ describe("patched jax-js matmul kernel", () => {
     });
   }
 
+  // ReLU(x·W + b), an MLP's forward pass: on Wasm the kernels apply f32x4.max(·, 0) after the bias (jax-js's
+  // own f32.max); the bits of the sequential float32 sum, + b, then max with 0, NaN kept (a NaN in row 3).
+  // x·Wᵀ's kernel keeps 4 partial sums (patches/README.md) and native GEMMs block k: within 1e-5 there,
+  // never below 0, NaN where the row has one.
+  for (const bt of [false, true]) {
+    it(`ReLU(x·W${bt ? "ᵀ" : ""} + b): the bits of the sequential sum, the bias, then max(·, 0)`, async () => {
+      const [m, k, n] = [29, 33, 24];
+      const a = host(m * k, 41);
+      a[3 * k + 5] = NaN;
+      const w = host(k * n, 43);
+      const bias = host(n, 47);
+      const f = jit((x: Array, ww: Array, c: Array) => np.maximum(np.matmul(x, bt ? ww.reshape([n, k]).transpose() : ww.reshape([k, n])).add(c), 0));
+      const got = (await f(np.array(a, { shape: [m, k] }), np.array(w), np.array(bias)).data()) as Float32Array;
+      let wrong = 0;
+      let first = "";
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let r = 0; r < k; r++) s = Math.fround(s + Math.fround(a[i * k + r] * (bt ? w[j * k + r] : w[r * n + j])));
+          const want = Math.max(Math.fround(s + bias[j]), 0);
+          const v = got[i * n + j];
+          const exact = !bt && BACKEND.name !== "native";
+          const ok = exact ? Object.is(v, want) : Number.isNaN(want) ? Number.isNaN(v) : v >= 0 && Math.abs(v - want) <= 1e-5 * (1 + Math.abs(want));
+          if (!ok) {
+            if (!wrong) first = `C[${i}, ${j}] = ${got[i * n + j]}, want ${want}`;
+            wrong++;
+          }
+        }
+      assert.equal(wrong, 0, `${wrong} of ${m * n} differ; first: ${first}`);
+    });
+  }
+
   // Batched products (attention's Q·Kᵀ, P·V and their gradients) run as one kernel with a loop over the
   // matrices (genlabMatmulPlanBatched): per-batch operand offsets on up to two batch axes, A or B
   // transposed, a broadcast operand; layouts it cannot map (strided rows) stay on jax-js's kernel.
