@@ -74,6 +74,7 @@ export const MUTATIONS: Mutation[] = [
   { id: "batched-inner-stride", file: "node_modules/@jax-js/jax/dist/backend-CnjgxpXq.js", find: "get(L.BB); i32(batch.inner); c.push(112); i32(st[1] * 4);", replace: "get(L.BB); i32(batch.inner); c.push(112); i32(st[0] * 4);", what: "the Wasm batched matmul steps the inner batch axis by the outer axis's stride", only: "matmul" },
   { id: "batched-native-offset", file: "node_modules/@jax-js/jax/dist/backend-CnjgxpXq.js", find: "return Math.floor(b / inner) * st[0] + (b % inner) * st[1];", replace: "return b * st[1];", what: "the native batched matmul treats two batch axes as one", only: "matmul", env: { GENLAB_BACKEND: "native" } },
   { id: "wasm-relu-min", file: "node_modules/@jax-js/jax/dist/backend-CnjgxpXq.js", find: "simd(233); // f32x4.max", replace: "simd(232); // f32x4.max", what: "the Wasm matmul's ReLU epilogue takes min(·, 0)", only: "matmul" },
+  { id: "wasm-packed-a-rows", file: "node_modules/@jax-js/jax/dist/backend-CnjgxpXq.js", find: "c.push(56, 2, ...uleb(r * 4)); // f32.store", replace: "c.push(56, 2, ...uleb((3 - r) * 4)); // f32.store", what: "the Wasm matmul packs A's 4 rows in reverse order", only: "matmul" },
   { id: "checkpoint-b64-length", file: "src/train/checkpoint.ts", find: "    if (bytes !== n * BYTES[dtype]) throw", replace: "    if (false) throw", what: "a checkpoint leaf's bytes not checked against its shape" },
 ];
 

@@ -237,6 +237,52 @@ describe("patched jax-js matmul kernel", () => {
     });
   }
 
+  // Up to 3 epilogue terms on the Wasm kernels, in the chain's order: ((x·W + D) + b) + c[i], a full matrix,
+  // a bias row and a column (the forward of a Hessian-vector product). Bits of the host's sequential sum
+  // then the three additions (x·Wᵀ and native: within 1e-5, see above).
+  for (const bt of [false, true]) {
+    it(`x·W${bt ? "ᵀ" : ""} + D + b + c[i]: three epilogue terms added in order`, async () => {
+      const [m, k, n] = [21, 19, 28];
+      const a = host(m * k, 51), w = host(k * n, 53), d = host(m * n, 57), bias = host(n, 59), col = host(m, 61);
+      const f = jit((x: Array, ww: Array, dd: Array, b: Array, c: Array) => np.matmul(x, bt ? ww.reshape([n, k]).transpose() : ww.reshape([k, n])).add(dd).add(b).add(c.reshape([m, 1])));
+      const got = (await f(np.array(a, { shape: [m, k] }), np.array(w), np.array(d, { shape: [m, n] }), np.array(bias), np.array(col)).data()) as Float32Array;
+      let wrong = 0;
+      let first = "";
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let r = 0; r < k; r++) s = Math.fround(s + Math.fround(a[i * k + r] * (bt ? w[j * k + r] : w[r * n + j])));
+          const want = Math.fround(Math.fround(Math.fround(s + d[i * n + j]) + bias[j]) + col[i]);
+          const v = got[i * n + j];
+          const ok = !bt && BACKEND.name !== "native" ? Object.is(v, want) : Math.abs(v - want) <= 1e-5 * (1 + Math.abs(want));
+          if (!ok) {
+            if (!wrong) first = `C[${i}, ${j}] = ${v}, want ${want}`;
+            wrong++;
+          }
+        }
+      assert.equal(wrong, 0, `${wrong} of ${m * n} differ; first: ${first}`);
+    });
+  }
+
+  // K ≥ 1024 packs too, and then A's 4-row strips are evaluated once into the scratch buffer (a fused A
+  // expression included): Where(mask, 0, g)ᵀ · x over k = 1,100 rows, the bits of the host's sequential sum.
+  it("a fused A expression packed once per 4 rows (K = 1,100): the sequential float32 sum's bits", async () => {
+    const [n, h, din] = [1100, 23, 20];
+    const g = host(n * h, 71), x = host(n * din, 73);
+    const maskBits = Int32Array.from(host(n * h, 79), (v) => (v < 0 ? 1 : 0));
+    const f = jit((gg: Array, mb: Array, xx: Array) => np.matmul(np.where(mb.astype("bool" as never), 0, gg).transpose(), xx));
+    const got = (await f(np.array(g, { shape: [n, h] }), np.array(maskBits, { shape: [n, h], dtype: "int32" as never }), np.array(x, { shape: [n, din] })).data()) as Float32Array;
+    let wrong = 0;
+    for (let i = 0; i < h; i++)
+      for (let j = 0; j < din; j++) {
+        let s = 0;
+        for (let r = 0; r < n; r++) s = Math.fround(s + Math.fround((maskBits[r * h + i] ? 0 : g[r * h + i]) * x[r * din + j]));
+        const ok = BACKEND.name === "native" ? Math.abs(got[i * din + j] - s) <= 1e-4 : Object.is(got[i * din + j], s);
+        if (!ok) wrong++;
+      }
+    assert.equal(wrong, 0, `${wrong} of ${h * din} elements differ from the sequential sum`);
+  });
+
   // Batched products (attention's Q·Kᵀ, P·V and their gradients) run as one kernel with a loop over the
   // matrices (genlabMatmulPlanBatched): per-batch operand offsets on up to two batch axes, A or B
   // transposed, a broadcast operand; layouts it cannot map (strided rows) stay on jax-js's kernel.
