@@ -6,12 +6,13 @@
  * the parts run one after the other, so wall − Σ parts is what the runner adds around them: process start,
  * engine set-up, planning, the store, the report rewritten while runs finish, and the final report. With
  * J > 1, Σ parts / J is the wall time of a perfect split (no runner, no waiting on the longest run).
- * E5_ONLY=a,b limits it to those experiments (reproduce --only).
+ * E5_ONLY=a,b limits it to those experiments (reproduce --only); E5_JSON=file keeps reproduce's --json
+ * output (every experiment's verdict and measured values), e.g. to compare verdicts across backends.
  * Prints {id: "E5", jobs, wall_ms, parts_ms, runs, overhead_ms, overhead_frac, verdicts}.
  *   node --import tsx bench/e5.ts            (the backend from GENLAB_BACKEND / GENLAB_GEMM, as genlab reads them)
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -26,6 +27,7 @@ try {
   const r = spawnSync(process.execPath, ["bin/genlab.js", "reproduce", "--quick", "--jobs", String(jobs), ...(process.env.E5_ONLY ? ["--only", process.env.E5_ONLY] : []), "--out", out, "--report", join(out, "report"), "--json"], { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 26 });
   const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`genlab reproduce failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-4).join(" | ")}`);
+  if (process.env.E5_JSON) writeFileSync(process.env.E5_JSON, r.stdout);
   const listed = spawnSync(process.execPath, ["bin/genlab.js", "runs", "--out", out, "--json"], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 26 });
   if (listed.status !== 0) throw new Error(`genlab runs failed (exit ${listed.status}): ${listed.stderr.trim()}`);
   const runs = JSON.parse(listed.stdout) as { status: string; seconds: number | null }[];
