@@ -45,6 +45,28 @@ function maxRelErr(got: Float32Array, want: Float64Array, k: number): number {
   return e;
 }
 
+/**
+ * The elements of `got` (m × n) that differ from the host's sequential float32 sum Σ_r A[i, r]·B[r, j]
+ * (B[j, r] when bt), passed through `finish(s, i, j)`: compared bit for bit, or by `close` where given.
+ * Returns "" when none differ, else how many and the first.
+ */
+function sequentialMismatches(got: Float32Array, a: Float32Array, b: Float32Array, [m, k, n]: number[], bt: boolean, finish: (s: number, i: number, j: number) => number, close?: (v: number, want: number) => boolean): string {
+  let wrong = 0;
+  let first = "";
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let r = 0; r < k; r++) s = Math.fround(s + Math.fround(a[i * k + r] * (bt ? b[j * k + r] : b[r * n + j])));
+      const want = finish(s, i, j);
+      const v = got[i * n + j];
+      if (!(close ? close(v, want) : Object.is(v, want))) {
+        if (!wrong) first = `C[${i}, ${j}] = ${v}, want ${want}`;
+        wrong++;
+      }
+    }
+  return wrong ? `${wrong} of ${m * n} differ; first: ${first}` : "";
+}
+
 describe("patched jax-js matmul kernel", () => {
   it("is applied (postinstall: patch-package)", () => {
     const require = createRequire(import.meta.url);
@@ -218,22 +240,10 @@ describe("patched jax-js matmul kernel", () => {
       const bias = host(n, 47);
       const f = jit((x: Array, ww: Array, c: Array) => np.maximum(np.matmul(x, bt ? ww.reshape([n, k]).transpose() : ww.reshape([k, n])).add(c), 0));
       const got = (await f(np.array(a, { shape: [m, k] }), np.array(w), np.array(bias)).data()) as Float32Array;
-      let wrong = 0;
-      let first = "";
-      for (let i = 0; i < m; i++)
-        for (let j = 0; j < n; j++) {
-          let s = 0;
-          for (let r = 0; r < k; r++) s = Math.fround(s + Math.fround(a[i * k + r] * (bt ? w[j * k + r] : w[r * n + j])));
-          const want = Math.max(Math.fround(s + bias[j]), 0);
-          const v = got[i * n + j];
-          const exact = !bt && BACKEND.name !== "native";
-          const ok = exact ? Object.is(v, want) : Number.isNaN(want) ? Number.isNaN(v) : v >= 0 && Math.abs(v - want) <= 1e-5 * (1 + Math.abs(want));
-          if (!ok) {
-            if (!wrong) first = `C[${i}, ${j}] = ${got[i * n + j]}, want ${want}`;
-            wrong++;
-          }
-        }
-      assert.equal(wrong, 0, `${wrong} of ${m * n} differ; first: ${first}`);
+      const exact = !bt && BACKEND.name !== "native";
+      const close = (v: number, want: number) => (Number.isNaN(want) ? Number.isNaN(v) : v >= 0 && Math.abs(v - want) <= 1e-5 * (1 + Math.abs(want)));
+      const bad = sequentialMismatches(got, a, w, [m, k, n], bt, (s, _i, j) => Math.max(Math.fround(s + bias[j]), 0), exact ? undefined : close);
+      assert.equal(bad, "", bad);
     });
   }
 
@@ -246,21 +256,9 @@ describe("patched jax-js matmul kernel", () => {
       const a = host(m * k, 51), w = host(k * n, 53), d = host(m * n, 57), bias = host(n, 59), col = host(m, 61);
       const f = jit((x: Array, ww: Array, dd: Array, b: Array, c: Array) => np.matmul(x, bt ? ww.reshape([n, k]).transpose() : ww.reshape([k, n])).add(dd).add(b).add(c.reshape([m, 1])));
       const got = (await f(np.array(a, { shape: [m, k] }), np.array(w), np.array(d, { shape: [m, n] }), np.array(bias), np.array(col)).data()) as Float32Array;
-      let wrong = 0;
-      let first = "";
-      for (let i = 0; i < m; i++)
-        for (let j = 0; j < n; j++) {
-          let s = 0;
-          for (let r = 0; r < k; r++) s = Math.fround(s + Math.fround(a[i * k + r] * (bt ? w[j * k + r] : w[r * n + j])));
-          const want = Math.fround(Math.fround(Math.fround(s + d[i * n + j]) + bias[j]) + col[i]);
-          const v = got[i * n + j];
-          const ok = !bt && BACKEND.name !== "native" ? Object.is(v, want) : Math.abs(v - want) <= 1e-5 * (1 + Math.abs(want));
-          if (!ok) {
-            if (!wrong) first = `C[${i}, ${j}] = ${v}, want ${want}`;
-            wrong++;
-          }
-        }
-      assert.equal(wrong, 0, `${wrong} of ${m * n} differ; first: ${first}`);
+      const close = !bt && BACKEND.name !== "native" ? undefined : (v: number, want: number) => Math.abs(v - want) <= 1e-5 * (1 + Math.abs(want));
+      const bad = sequentialMismatches(got, a, w, [m, k, n], bt, (s, i, j) => Math.fround(Math.fround(Math.fround(s + d[i * n + j]) + bias[j]) + col[i]), close);
+      assert.equal(bad, "", bad);
     });
   }
 
