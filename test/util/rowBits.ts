@@ -1,8 +1,9 @@
 // Child of test/rowKernels.test.ts: data-movement kernels (pads, slices, transposes, stacks, concats, an
 // im2col convolution, its gradient with the mean pool's) through jitted jax-js kernels, on odd sizes, NaN
 // and ±Inf; the exact copies are checked against the host here (exit 1 on a mismatch). Prints each
-// result's bits and the number of kernels compiled row by row as JSON. Run with GENLAB_JAX_ROWS=0 and =1
-// (and JAX_THREADS=2, whose workers split rows) and compare.
+// result's bits and the numbers of kernels compiled row by row (and with SIMD rows) as JSON. Run with
+// GENLAB_JAX_ROWS=0, GENLAB_JAX_ROW_SIMD=0 and neither (and JAX_THREADS=2, whose workers split rows) and
+// compare.
 import "../../src/platform/nodeShim.ts";
 import { DType, grad, jit, numpy as np, type Array } from "@jax-js/jax";
 import { initDevices } from "../../src/core/jax.ts";
@@ -126,6 +127,18 @@ const out: Record<string, number[]> = {};
   out.intPad = [...padded];
   out.boolPad = await bits(jit((x: Array) => np.pad(x.greater(0), [[0, 0], [2, 2]]).astype(DType.Float32))(np.array(ints, { shape: [4, 10], dtype: DType.Int32 })));
 }
+// arithmetic on gathered values (a transpose feeding exp, log, max with NaN and ±Inf, a comparison and
+// an integer index computed per element): compared across the configurations by the test
+{
+  const s = [4, 9, 13];
+  const x = np.array(hostData(4 * 9 * 13, 12), { shape: s });
+  const f = jit((v: Array) => {
+    const t = v.transpose([0, 2, 1]);
+    const e = np.maximum(np.exp(t.ref), t.ref.mul(2)).add(np.log(np.abs(t.ref).add(0.5)));
+    return np.where(t.greater(0.25), e, np.arange(4 * 13 * 9).reshape([4, 13, 9]).mod(7).astype(DType.Float32));
+  });
+  out.gatheredMath = await bits(f(x));
+}
 // the conv net's gradient (col2im of both convolutions, the mean pool's upsampling fused with ReLU's
 // mask) and a lone 3×3 convolution's: compared across GENLAB_JAX_ROWS and thread counts by the test
 {
@@ -143,4 +156,5 @@ if (failures.length) {
   console.error(failures.join("\n"));
   process.exit(1);
 }
-console.log(JSON.stringify({ rowKernels: (globalThis as { __genlabRowStats?: { kernels: number } }).__genlabRowStats?.kernels ?? 0, out }));
+const stats = (globalThis as { __genlabRowStats?: { kernels: number; simd: number } }).__genlabRowStats;
+console.log(JSON.stringify({ rowKernels: stats?.kernels ?? 0, simdKernels: stats?.simd ?? 0, out }));
