@@ -222,6 +222,39 @@ describe("float64 gradient checks (cpu)", () => {
     });
   });
 
+  it("conv net (first block in 2×2-phase order, pool as four phases) equals lax.conv + ReLU + mean pool in float64, value and gradient", async () => {
+    await onCpu(async () => {
+      const spec = cnnSpec({ height: 8, width: 12, channels: [3, 4], hidden: 5, outDim: 3 });
+      const params = toF64Cpu(initCnn(spec, keyFromSeed(17)) as unknown as Tree) as unknown as CnnParams;
+      const x = normal(18, [2, 96]);
+      const pool = (a: Array) => {
+        const [n, c, h, w] = a.shape;
+        return a.reshape([n, c, h / 2, 2, w / 2, 2]).mean([3, 5]);
+      };
+      const block = (a: Array, p: { w: Array; b: Array }) => pool(applyActivation("relu", lax.conv(a, p.w, [1, 1], "SAME").add(p.b.reshape([1, p.b.shape[0], 1, 1]))));
+      const reference = (p: CnnParams) => {
+        let h = block(x.ref.reshape([2, 1, 8, 12]), p.conv1);
+        h = block(h, p.conv2).reshape([2, -1]);
+        h = applyActivation("relu", np.matmul(h, p.fc.w).add(p.fc.b));
+        return np.square(np.matmul(h, p.out.w).add(p.out.b)).sum();
+      };
+      const ours = (p: CnnParams) => np.square(applyCnn(spec, p, x.ref)).sum();
+      const [va, ga] = valueAndGrad(ours)(treeRef(params as unknown as Tree) as unknown as CnnParams);
+      const [vb, gb] = valueAndGrad(reference)(params);
+      const [a, b] = [(await va.data())[0], (await vb.data())[0]];
+      assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `value: ${a} vs ${b}`);
+      const [ha, hb] = [treeToHost(ga as unknown as Tree), treeToHost(gb as unknown as Tree)];
+      for (const layer of ["conv1", "conv2", "fc", "out"] as const)
+        for (const leaf of ["w", "b"] as const) {
+          const [da, db] = [(ha as unknown as Record<string, Record<string, { data: number[] }>>)[layer][leaf].data, (hb as unknown as Record<string, Record<string, { data: number[] }>>)[layer][leaf].data];
+          let worst = 0;
+          for (let j = 0; j < db.length; j++) worst = Math.max(worst, Math.abs(da[j] - db[j]) / Math.max(1, Math.abs(db[j])));
+          assert.ok(worst <= 1e-10, `gradient ${layer}.${leaf}: max relative difference ${worst}`);
+        }
+      x.dispose();
+    });
+  });
+
   it("conv net on 8×8 images", async () => {
     await onCpu(() => {
       const spec = cnnSpec({ height: 8, width: 8, channels: [2, 3], hidden: 5, outDim: 3, activation: "tanh" });

@@ -20,7 +20,7 @@ function hostData(n: number, seed: number): Float32Array<ArrayBuffer> {
 }
 const bits = async (a: Array) => {
   const d = await a.data();
-  return [...(d instanceof Float32Array ? new Uint32Array(d.buffer, d.byteOffset, d.length) : Array.from(d as Int32Array))];
+  return [...(d instanceof Float32Array ? new Uint32Array(d.buffer, d.byteOffset, d.length) : (d as Int32Array))];
 };
 // ±0 compare equal: jax-js builds a stack or concat as a sum of masked parts (−0 + 0 = +0, with or without rows)
 const same = (x: number, y: number) => x === y || (Number.isNaN(x) && Number.isNaN(y));
@@ -36,7 +36,7 @@ async function exact(name: string, out: Array, want: (i: number) => number): Pro
   return bits(out);
 }
 const unravel = (i: number, shape: number[]) => {
-  const idx = new Array(shape.length);
+  const idx: number[] = [];
   for (let d = shape.length - 1; d >= 0; d--) {
     idx[d] = i % shape[d];
     i = Math.floor(i / shape[d]);
