@@ -41,7 +41,10 @@ export function applyAttention(spec: AttentionSpec, p: AttentionParams, x: Array
   const q = split(np.matmul(x.ref, p.wq));
   const k = split(np.matmul(x.ref, p.wk));
   const v = split(np.matmul(x, p.wv));
-  const scores = np.matmul(q, k.transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(dh));
+  // scores = QKᵀ computed as (K·Qᵀ)ᵀ: the same dot products, but jax-js cannot fuse the scale and mask into a
+  // product it reads transposed, so the product stays a plain batched matmul (the genlab patch's kernels,
+  // where a fused epilogue sent it to jax-js's generic reduction: 5× slower in E3 of `npm run bench`)
+  const scores = np.matmul(k, q.transpose([0, 1, 3, 2])).transpose([0, 1, 3, 2]).mul(1 / Math.sqrt(dh));
   const att = nn.softmax(scores.add(causalMask(t, scores.dtype)), -1);
   const out = np.matmul(att, v).transpose([0, 2, 1, 3]).reshape([b, t, d]);
   return np.matmul(out, p.wo);

@@ -139,6 +139,20 @@ const out: Record<string, number[]> = {};
   });
   out.gatheredMath = await bits(f(x));
 }
+// row maximum and minimum over a contiguous axis of 48 (the patch's SIMD Max/Min reductions: exact in any
+// order), NaN, ±Inf and ±0 included, against the host
+{
+  const h = hostData(37 * 48, 13);
+  h[5] = -0;
+  h[6] = 0;
+  h[48 * 3 + 10] = -Infinity;
+  const x = np.array(h, { shape: [37, 48] });
+  const rowOf = (i: number) => h.subarray(i * 48, (i + 1) * 48);
+  const hostMax = (i: number) => rowOf(i).reduce((m, v) => (Number.isNaN(m) || Number.isNaN(v) ? NaN : Math.max(m, v)), -Infinity);
+  const hostMin = (i: number) => rowOf(i).reduce((m, v) => (Number.isNaN(m) || Number.isNaN(v) ? NaN : Math.min(m, v)), Infinity);
+  out.rowMax = await exact("rowMax", jit((v: Array) => v.max(-1))(x.ref), hostMax);
+  out.rowMin = await exact("rowMin", jit((v: Array) => v.min(-1))(x), hostMin);
+}
 // the conv net's gradient (col2im of both convolutions, the mean pool's upsampling fused with ReLU's
 // mask) and a lone 3×3 convolution's: compared across GENLAB_JAX_ROWS and thread counts by the test
 {
