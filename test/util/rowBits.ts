@@ -139,6 +139,12 @@ const out: Record<string, number[]> = {};
   });
   out.gatheredMath = await bits(f(x));
 }
+// a float remainder by 2³² and by 2³² + 8 (constants no row length may come from: a review found them taken)
+{
+  const h = hostData(4 * 48, 14).map((v) => v * 1e9);
+  const x = np.array(h, { shape: [4, 48] });
+  out.floatMod = await bits(jit((v: Array) => np.remainder(v.ref, 2 ** 32).add(np.remainder(v, 2 ** 32 + 8)))(x));
+}
 // row maximum and minimum over a contiguous axis of 48 (the patch's SIMD Max/Min reductions: exact in any
 // order), NaN, ±Inf and ±0 included, against the host
 {
