@@ -6,4 +6,4 @@
  */
 export const TOUR: readonly string[] = ["long-tail", "xor-benign", "coherence", "grokking-modular"];
 /** What the whole quick reproduction costs (measured; README and the tour's closing line say it). */
-export const TOUR_NOTE = "every quick reproduction and its control: 167 points (164 runs), 6 min 32 s at --jobs 2 on 2 cores on the native backend (genlab's own GEMM; 7 min 06 s on OpenBLAS, 21 min 25 s on Wasm; 2026-12-07)";
+export const TOUR_NOTE = "every quick reproduction and its control: 167 points (164 runs), 6 min 36 s at --jobs 2 on 2 cores on the native backend (genlab's own GEMM; 6 min 54 s on OpenBLAS, 19 min 10 s on Wasm; 2026-12-07)";
