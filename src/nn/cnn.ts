@@ -50,6 +50,24 @@ function pool2(x: Array): Array {
 }
 
 /**
+ * The nine windows [:, :, dy … dy + H − 1, dx … dx + W − 1] of the zero-padded channel-major input
+ * [C, N, H, W] (views), in (dy, dx) order, each passed through `view`. Consumes x.
+ */
+function shiftedWindows(x: Array, view: (win: Array) => Array = (win) => win): Array[] {
+  const [, , h, wd] = x.shape;
+  const xp = np.pad(x, [
+    [0, 0],
+    [0, 0],
+    [1, 1],
+    [1, 1],
+  ]);
+  const out: Array[] = [];
+  for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) out.push(view(xp.ref.slice([], [], [dy, dy + h], [dx, dx + wd])));
+  xp.dispose();
+  return out;
+}
+
+/**
  * A 3×3 convolution, stride 1, SAME padding, on channel-major activations: x [C, N, H, W], w [O, C, 3, 3]
  * (OIHW) → [O, N, H, W] — as one matmul over the image patches (im2col): W [O, C·9] · P [C·9, N·H·W], P
  * stacked from nine shifted slices of the zero-padded input. Channel-major keeps every operand of the
@@ -61,17 +79,8 @@ function conv3x3Cnhw(x: Array, w: Array): Array {
   const [c, n, h, wd] = x.shape;
   const o = w.shape[0];
   if (w.shape[1] !== c || w.shape[2] !== 3 || w.shape[3] !== 3) throw new RangeError(`conv3x3: expected a [O, ${c}, 3, 3] kernel, got [${w.shape.join(", ")}]`);
-  const xp = np.pad(x, [
-    [0, 0],
-    [0, 0],
-    [1, 1],
-    [1, 1],
-  ]);
-  const shifted: Array[] = [];
-  for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) shifted.push(xp.ref.slice([], [], [dy, dy + h], [dx, dx + wd]));
-  xp.dispose();
   // [C, 9, N, H, W] → [C·9, N·H·W]: rows in the (c, dy, dx) order of the flattened OIHW kernel
-  const patches = np.stack(shifted, 1).reshape([c * 9, n * h * wd]);
+  const patches = np.stack(shiftedWindows(x), 1).reshape([c * 9, n * h * wd]);
   return np.matmul(w.reshape([o, c * 9]), patches).reshape([o, n, h, wd]);
 }
 
@@ -100,21 +109,9 @@ function convBlock(act: Activation, p: { w: Array; b: Array }, x: Array): Array 
 function convBlockPhased(act: Activation, p: { w: Array; b: Array }, x: Array): Array {
   const [c, n, h, wd] = x.shape;
   const o = p.w.shape[0];
-  const xp = np.pad(x, [
-    [0, 0],
-    [0, 0],
-    [1, 1],
-    [1, 1],
-  ]);
-  const byShift: Array[] = [];
-  for (let dy = 0; dy < 3; dy++)
-    for (let dx = 0; dx < 3; dx++) {
-      // rows dy … dy + h − 1 and columns dx … dx + w − 1 of the padded input, split by parity (a view): [C, N, 2, 2, H/2, W/2]
-      const win = xp.ref.slice([], [], [dy, dy + h], [dx, dx + wd]).reshape([c, n, h / 2, 2, wd / 2, 2]);
-      byShift.push(win.transpose([0, 1, 3, 5, 2, 4]));
-    }
-  xp.dispose();
-  const patches = np.stack(byShift, 1).reshape([c * 9, n * h * wd]);
+  // each window split by parity (a view): [C, N, 2, 2, H/2, W/2]
+  const byParity = (win: Array) => win.reshape([c, n, h / 2, 2, wd / 2, 2]).transpose([0, 1, 3, 5, 2, 4]);
+  const patches = np.stack(shiftedWindows(x, byParity), 1).reshape([c * 9, n * h * wd]);
   const y = np.matmul(p.w.reshape([o, c * 9]), patches).reshape([o, n, 2, 2, h / 2, wd / 2]);
   // the mean of the four phases as ((a + b) + c + d) · ¼ (mean's order and scale): elementwise, fused with the activation
   const a = applyActivation(act, y.add(p.b.reshape([o, 1, 1, 1, 1, 1])));
