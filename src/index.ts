@@ -9,6 +9,7 @@
  */
 export * from "./core/prng.ts";
 export * from "./core/tree.ts";
+export * from "./core/linalg.ts";
 export { initDevices } from "./core/jax.ts";
 export { GenlabError, DivergenceError, type ErrorIssue } from "./core/errors.ts";
 export * from "./nn/dense.ts";

@@ -48,8 +48,10 @@ describe("genlab CLI", () => {
       [["reproduce", "--shard", "0/0"], 1, '✖ expected a shard i/n with 0 ≤ i < n (e.g. 0/4), got "0/0": n must be at least 1 → at --shard\n'],
       [["reproduce", "--jobs", "0"], 1, "✖ option '--jobs <n>' argument '0' is invalid. expected a number of worker processes in [1, 256], got \"0\"\n(run with --help for usage)\n"],
       [["calc", "rf-risk", "--set", "k=64"], 1, "✖ missing parameter n (training samples); give it as --set n=… → at --set n\n"],
-      [["calc", "rf-risk", "--set", "n=64", "--set", "k=x", "--set", "bogus=1"], 1, '✖ expected an integer in [1, 1000000000] (random features), got "x" → at --set k\n✖ unknown parameter "bogus"; parameters of rf-risk: modes, alpha, beta, noise, ridge, n, k → at --set bogus\n'],
-      [["calc", "nope"], 1, '✖ unknown calculator "nope"; valid calculators: rf-risk, krr-risk → at <calculator>\n'],
+      [["calc", "rf-risk", "--set", "n=64", "--set", "k=x", "--set", "bogus=1"], 1, '✖ unknown key "bogus"; valid keys: modes, alpha, beta, noise, ridge, n, k → at --set bogus\n✖ expected an integer in [1, 1000000000], got "x" → at --set k\n'],
+      [["calc", "nope"], 1, '✖ unknown calculator "nope"; valid calculators: rf-risk, krr-risk, linear-dynamics → at <calculator>\n'],
+      [["calc", "linear-dynamics", "--set", "ratio=0", "--set", "rati=1"], 1, '✖ unknown key "rati" (did you mean "ratio"?); valid keys: ratio, snr, init, t, tMax → at --set rati\n✖ expected a number in [0.01, 100], got 0 → at --set ratio\n'],
+      [["calc", "--list", "nope"], 1, '✖ unknown calculator "nope"; valid calculators: rf-risk, krr-risk, linear-dynamics → at <calculator>\n'],
     ];
     const out = mkdtempSync(join(tmpdir(), "genlab-cli-"));
     for (const [args, code, stderr] of cases) {
@@ -267,5 +269,31 @@ describe("genlab CLI", () => {
     assert.equal(j.inputs.n, 256);
     assert.ok(j.outputs.test_mse > 0.05 && j.outputs.test_mse < 1, String(j.outputs.test_mse));
     assert.ok(j.outputs.train_mse < j.outputs.test_mse, "j.outputs.train_mse < j.outputs.test_mse");
+  });
+
+  it("calc --list names every calculator's paper, parameters with units and defaults, and outputs", () => {
+    const r = genlab(["calc", "--list", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const all = JSON.parse(r.stdout) as { id: string; paper: number; params: string[]; outputs: string[] }[];
+    assert.deepEqual(all.map((c) => [c.id, c.paper]), [["rf-risk", 16], ["krr-risk", 16], ["linear-dynamics", 5]]);
+    const ld = all.find((c) => c.id === "linear-dynamics")!;
+    assert.ok(ld.params.some((l) => l.startsWith("t [time]: default 10, a number in [0, 1000000000]")), ld.params.join("\n"));
+    assert.ok(all[0].params.some((l) => l.startsWith("n [samples]: required")), all[0].params.join("\n"));
+    const text = genlab(["calc"]);
+    assert.ok(text.code === 0 && text.stdout.includes("linear-dynamics (paper 5)"), text.stdout);
+  });
+
+  it("calc linear-dynamics: the Marchenko–Pastur theory's outputs with units (E_g(∞) closed form, the frozen term)", () => {
+    const r = genlab(["calc", "linear-dynamics", "--set", "ratio=2", "--set", "init=1", "--set", "t=1e6", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    // α = P/N = 0.5, SNR 5: E_g(∞) = σ_ε²/(1 − α) + (1 − α)(σ_w̄² + σ₀²) = (1/6)/0.5 + 0.5·(5/6 + 1)
+    assert.ok(Math.abs(j.outputs.test_error_converged - (1 / 3 + 0.5 * (5 / 6 + 1))) < 1e-12, String(j.outputs.test_error_converged));
+    assert.ok(Math.abs(j.outputs.test_error / j.outputs.test_error_converged - 1) < 1e-9, "E_g(t = 1e6) = E_g(∞) (rtol 1e-9)");
+    assert.equal(j.outputs.frozen_term, 0.5);
+    assert.equal(j.units.test_error, "output variance");
+    assert.equal(j.paper, 5);
+    const text = genlab(["calc", "linear-dynamics", "--set", "ratio=1"]);
+    assert.ok(text.code === 0 && /→ overtraining \[output variance\]\s+│ 10\.6/.test(text.stdout), text.stdout);
   });
 });

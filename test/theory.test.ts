@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { keyFromSeed, splitKey } from "../src/core/prng.ts";
 import { krrRisk, powerLawTask, rfRisk } from "../src/theory/eigenframework.ts";
-import { choleskySolve, simulateRf } from "../src/theory/rfSimulation.ts";
+import { choleskySolve } from "../src/core/linalg.ts";
+import { simulateRf } from "../src/theory/rfSimulation.ts";
 
 const task = powerLawTask(400, 1.2, 1.4, 0.05);
 

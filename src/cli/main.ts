@@ -28,7 +28,7 @@ import { defaultStorePath, openStore, outcomeTable, resumeRun, runExperiment, su
 import { reindexStore, runFolders } from "../runner/reindex.ts";
 import { describeField } from "../declare/schema.ts";
 import { RunStore, fileKind } from "../runner/store.ts";
-import { runCalculator, CALCULATORS } from "../theory/calculators.ts";
+import { describeCalculator, runCalculator, CALCULATORS } from "../declare/calculators.ts";
 import { BACKEND, describeBackend } from "../platform/backend.ts";
 import { addDataCommands } from "./dataCommands.ts";
 import { addMeasureCommand } from "./measureCommand.ts";
@@ -251,18 +251,25 @@ export function buildProgram(): Command {
 
   program
     .command("calc")
-    .description("a closed-form theory calculator: prints its outputs for the given parameters")
+    .description("a closed-form theory calculator: prints its outputs for the given parameters (--list: every calculator, its parameters, units and paper)")
     .argument("[calculator]", `calculator id (${Object.keys(CALCULATORS).join(", ")})`)
     .option("--set <key=value>", "a parameter (repeatable)", collect, [])
+    .option("--list", "list the calculators with their parameters, units and papers")
     .option("--json", "print JSON")
-    .action((id: string | undefined, o: { set: string[]; json?: boolean }) => {
-      if (!id) {
-        out(formatTable(Object.entries(CALCULATORS).map(([k, c]) => [k, c.doc]), "calculators"));
+    .action((id: string | undefined, o: { set: string[]; list?: boolean; json?: boolean }) => {
+      if (!id || o.list) {
+        const all = (id ? [id] : Object.keys(CALCULATORS)).map((k) => {
+          if (!CALCULATORS[k]) runCalculator(k, []); // the unknown-calculator error
+          return describeCalculator(k);
+        });
+        if (o.json) out(JSON.stringify(all, null, 2) + "\n");
+        else for (const c of all) out(`${c.id} (paper ${c.paper}): ${c.doc}\n  parameters:\n${c.params.map((l) => `    ${l}\n`).join("")}  outputs:\n${c.outputs.map((l) => `    ${l}\n`).join("")}\n`);
         return;
       }
       const r = runCalculator(id, o.set);
+      const unit = (k: string) => (r.units[k] ? ` [${r.units[k]}]` : "");
       if (o.json) out(JSON.stringify(r, null, 2) + "\n");
-      else out(formatTable([...Object.entries(r.inputs).map(([k, v]) => [k, String(v)] as [string, string]), ...Object.entries(r.outputs).map(([k, v]) => [`→ ${k}`, formatMeasured(v)] as [string, string])], id));
+      else out(formatTable([...Object.entries(r.inputs).map(([k, v]) => [`${k}${unit(k)}`, String(v)] as [string, string]), ...Object.entries(r.outputs).map(([k, v]) => [`→ ${k}${unit(k)}`, formatMeasured(v)] as [string, string])], `${id} (paper ${r.paper})`));
     });
 
   program
@@ -575,6 +582,8 @@ Examples:
   genlab reproduce --shard 0/4 --out runs-0           one share of a cluster array job
   genlab merge runs-*/genlab.db --into all.db && genlab report --store all.db
   genlab calc rf-risk --set n=256 --set k=512 --set ridge=0.01
+  genlab calc linear-dynamics --set ratio=1.25 --set t=100
+  genlab calc --list
 
 Runs go to ./runs (--out DIR). Matmuls run on OpenBLAS when the native addon built (--backend native),
 else on jax-js's Wasm kernels (--backend wasm); genlab --version says which and why. JAX_THREADS=2 uses

@@ -16,7 +16,7 @@ import { applyMoe, initMoe, topKGates, type MoeParams } from "../nn/moe.ts";
 import { editDistance, pathwayConsistency, pathwayDistance, pathwayMetrics, pathways, routingOf } from "./pathway.ts";
 import { applyFixedReadout, applyMeanReadout, initFixedReadout, initMeanReadout, meanReadoutJacobian, meanReadoutNtk, readoutSigns } from "../nn/twoLayer.ts";
 import { kernelGdCurve, symmetricEigen } from "../theory/kernelGd.ts";
-import { choleskySolve } from "../theory/rfSimulation.ts";
+import { choleskySolve } from "../core/linalg.ts";
 import { empiricalNtk, kernelTargetAlignment, ntkFeatures } from "./alignment.ts";
 import { expectedSingletons, longTailTrial, tau1, zipfFrequencies } from "../theory/longTail.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../nn/dense.ts";

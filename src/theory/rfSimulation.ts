@@ -6,71 +6,15 @@
  *
  * The predictor is linear in x, f(x) = w·x, so the test risk is exact, with no test sample:
  * E(f(x) − y)² = ‖w − v‖² + σ². The big product Z = X Gᵀ runs in jax-js (float32); Gram matrices and the
- * ridge solves are float64 on the host (Cholesky), which keeps the ridge-0 interpolation peak at k = n
+ * ridge solves are float64 on the host (Cholesky, core/linalg.ts), which keeps the ridge-0 interpolation peak at k = n
  * resolvable.
  */
 import { numpy as np, random } from "@jax-js/jax";
 import { splitKey, type Key } from "../core/prng.ts";
 import type { Task } from "./eigenframework.ts";
+import { choleskySolve, gram64 as gram, transpose64 as transpose } from "../core/linalg.ts";
 
 export type RfSimulation = { ridges: number[]; test: number[]; train: number[] };
-
-/** Solve (A + δI) X = B for SPD A (m×m, row-major) and B (m×r), in place on copies. Returns null if not PD. */
-export function choleskySolve(A: Float64Array, m: number, ridge: number, B: Float64Array, r: number): Float64Array | null {
-  const L = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * m + j] + (i === j ? ridge : 0);
-      for (let t = 0; t < j; t++) s -= L[i * m + t] * L[j * m + t];
-      if (i === j) {
-        if (!(s > 0)) return null;
-        L[i * m + i] = Math.sqrt(s);
-      } else L[i * m + j] = s / L[j * m + j];
-    }
-  }
-  const X = Float64Array.from(B);
-  for (let c = 0; c < r; c++) {
-    for (let i = 0; i < m; i++) {
-      let s = X[i * r + c];
-      for (let t = 0; t < i; t++) s -= L[i * m + t] * X[t * r + c];
-      X[i * r + c] = s / L[i * m + i];
-    }
-    for (let i = m - 1; i >= 0; i--) {
-      let s = X[i * r + c];
-      for (let t = i + 1; t < m; t++) s -= L[t * m + i] * X[t * r + c];
-      X[i * r + c] = s / L[i * m + i];
-    }
-  }
-  return X;
-}
-
-/** A Aᵀ for row-major A (p×d), float64 (symmetric: each dot product once, four accumulators). */
-function gram(A: Float64Array, p: number, d: number): Float64Array {
-  const out = new Float64Array(p * p);
-  const d4 = d - (d % 4);
-  for (let i = 0; i < p; i++)
-    for (let j = 0; j <= i; j++) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      const ai = i * d;
-      const bj = j * d;
-      let t = 0;
-      for (; t < d4; t += 4) {
-        s0 += A[ai + t] * A[bj + t];
-        s1 += A[ai + t + 1] * A[bj + t + 1];
-        s2 += A[ai + t + 2] * A[bj + t + 2];
-        s3 += A[ai + t + 3] * A[bj + t + 3];
-      }
-      for (; t < d; t++) s0 += A[ai + t] * A[bj + t];
-      out[i * p + j] = out[j * p + i] = s0 + s1 + s2 + s3;
-    }
-  return out;
-}
-
-function transpose(A: Float64Array, p: number, q: number): Float64Array {
-  const out = new Float64Array(p * q);
-  for (let i = 0; i < p; i++) for (let j = 0; j < q; j++) out[j * p + i] = A[i * q + j];
-  return out;
-}
 
 /**
  * One trial at n samples and k features (Infinity: the kernel limit) for each ridge. Consumes `key`.

@@ -1,0 +1,162 @@
+/**
+ * Theory calculators callable on their own (`genlab calc <id> --set key=value …`, `genlab calc --list`): each
+ * declares its parameters with the experiments' schema (declare/schema.ts: the same fields, bounds, coercion of
+ * `--set` strings and error messages), a unit per parameter and per output, and the paper it implements. A
+ * required parameter has no default (`required`). A calculator whose numerics did not converge reports its
+ * residual and fails (a `not_converged` error); it never returns a silently wrong number.
+ */
+import { GenlabError, type ErrorIssue } from "../core/errors.ts";
+import { krrRisk, powerLawTask, rfRisk } from "../theory/eigenframework.ts";
+import { linearTheory, linearTheoryAsymptote, logTimes, overtrainingOf } from "../theory/linearDynamics.ts";
+import { coerceValue, describeField, integer, number, parseValues, unknownKeyIssue, type NumberField, type Schema } from "./schema.ts";
+
+/** A calculator parameter: a schema field, its unit ("" for a pure number) and whether it must be given. */
+type Param = { field: NumberField; unit: string; required?: boolean };
+export type Calculator = {
+  doc: string;
+  /** The seed paper's number (README's table). */
+  paper: number;
+  params: Record<string, Param>;
+  outputs: Record<string, { doc: string; unit: string }>;
+  /** Returns every declared output, and `residual` when `converged` is false. */
+  compute(p: Record<string, number>): { values: Record<string, number>; converged?: boolean; residual?: number };
+};
+
+const p = (field: NumberField, unit = "", required = false): Param => ({ field, unit, ...(required ? { required } : {}) });
+
+const TASK: Record<string, Param> = {
+  modes: p(integer(3000, "number of eigenmodes M", { min: 1, max: 1_000_000 })),
+  alpha: p(number(1.2, "eigenvalue exponent: λᵢ = i^(−alpha)", { min: 0, max: 10 })),
+  beta: p(number(1.4, "target exponent: vᵢ² ∝ i^(−beta)", { min: 0, max: 10 })),
+  noise: p(number(0, "label noise variance σ²", { min: 0, max: 1e6 }), "target units²"),
+  ridge: p(number(0, "ridge δ (0: ridgeless)", { min: 0, max: 1e12 })),
+};
+
+export const CALCULATORS: Record<string, Calculator> = {
+  "rf-risk": {
+    doc: "random-feature ridge regression test risk on a power-law task (Simon et al. 2023, eigenframework)",
+    paper: 16,
+    params: { ...TASK, n: p(integer(0, "training samples", { min: 1, max: 1e9 }), "samples", true), k: p(integer(0, "random features", { min: 1, max: 1e9 }), "features", true) },
+    outputs: {
+      test_mse: { doc: "expected test MSE", unit: "target units²" },
+      kappa: { doc: "the effective regularisation κ", unit: "" },
+      gamma: { doc: "the feature-side constant γ", unit: "" },
+      e0: { doc: "the overfitting coefficient E₀", unit: "" },
+    },
+    compute(v) {
+      const r = rfRisk(powerLawTask(v.modes, v.alpha, v.beta, v.noise), v.n, v.k, v.ridge);
+      return { values: { test_mse: r.test, kappa: r.kappa, gamma: r.gamma, e0: r.e0 } };
+    },
+  },
+  "krr-risk": {
+    doc: "kernel ridge regression (k → ∞) test and train risk on a power-law task (Simon et al. 2023)",
+    paper: 16,
+    params: { ...TASK, n: p(integer(0, "training samples", { min: 1, max: 1e9 }), "samples", true) },
+    outputs: {
+      test_mse: { doc: "expected test MSE", unit: "target units²" },
+      train_mse: { doc: "expected train MSE", unit: "target units²" },
+      fitting_ratio: { doc: "train / test MSE", unit: "" },
+      kappa: { doc: "the effective regularisation κ", unit: "" },
+      e0: { doc: "the overfitting coefficient E₀", unit: "" },
+    },
+    compute(v) {
+      const r = krrRisk(powerLawTask(v.modes, v.alpha, v.beta, v.noise), v.n, v.ridge);
+      return { values: { test_mse: r.test, train_mse: r.train, fitting_ratio: r.train / r.test, kappa: r.kappa, e0: r.e0 } };
+    },
+  },
+  "linear-dynamics": {
+    doc: "linear teacher–student gradient flow averaged over the Marchenko–Pastur spectrum: test and train error at time t, the converged error, overtraining and the early-stopping time (Advani & Saxe 2017)",
+    paper: 5,
+    params: {
+      ratio: p(number(1, "N/P, parameters over samples", { min: 0.01, max: 100 })),
+      snr: p(number(5, "signal-to-noise ratio σ_w̄²/σ_ε², with σ_w̄² + σ_ε² = 1", { min: 0, max: 1e6, minExclusive: true })),
+      init: p(number(0, "initial weight variance σ₀²", { min: 0, max: 100 }), "per-weight variance"),
+      t: p(number(10, "gradient-flow time (learning rate × steps on ½‖y − Xw‖²)", { min: 0, max: 1e9 }), "time"),
+      tMax: p(number(1e4, "end of the log time grid over which overtraining and t* are read (from 0.1)", { min: 0.2, max: 1e9 }), "time"),
+    },
+    outputs: {
+      test_error: { doc: "E_g(t) = ‖w(t) − w̄‖²/N + σ_ε²", unit: "output variance" },
+      train_error: { doc: "E_train(t) = ‖y − Xw(t)‖²/P", unit: "output variance" },
+      test_error_converged: { doc: "E_g(∞) in closed form (∞ at N = P with noise)", unit: "output variance" },
+      frozen_term: { doc: "(1 − P/N)₊σ₀²: what the initial weights add to E_g(∞)", unit: "output variance" },
+      overtraining: { doc: "E_g(tMax) − min E_g over 201 log-spaced times in [0.1, tMax]", unit: "output variance" },
+      t_star: { doc: "the time of that minimum (optimal early stopping)", unit: "time" },
+      test_error_min: { doc: "E_g(t*)", unit: "output variance" },
+    },
+    compute(v) {
+      const s = { alpha: 1 / v.ratio, snr: v.snr, init: v.init };
+      const times = logTimes(0.1, v.tMax, 201);
+      const grid = linearTheory(s, times);
+      const at = linearTheory(s, [v.t]);
+      const i = grid.test.indexOf(Math.min(...grid.test));
+      const residual = Math.max(grid.error, at.error);
+      const scale = Math.max(1e-300, Math.min(...grid.test));
+      return {
+        values: {
+          test_error: at.test[0],
+          train_error: at.train[0],
+          test_error_converged: linearTheoryAsymptote(s),
+          frozen_term: Math.max(0, 1 - s.alpha) * v.init,
+          overtraining: overtrainingOf(grid.test),
+          t_star: times[i],
+          test_error_min: grid.test[i],
+        },
+        converged: residual <= 1e-8 * scale,
+        residual,
+      };
+    },
+  },
+};
+
+/** The calculator's parameters as a schema (required ones checked separately, since a schema field has a default). */
+const schemaOf = (c: Calculator): Schema => Object.fromEntries(Object.entries(c.params).map(([k, q]) => [k, q.field]));
+
+/** One line per parameter for `genlab calc --list`: name, unit, default or "required", range, doc. */
+export function describeCalculator(id: string): { id: string; paper: number; doc: string; params: string[]; outputs: string[] } {
+  const c = CALCULATORS[id];
+  return {
+    id,
+    paper: c.paper,
+    doc: c.doc,
+    params: Object.entries(c.params).map(([k, q]) => `${k}${q.unit ? ` [${q.unit}]` : ""}: ${q.required ? "required" : `default ${q.field.default}`}, ${describeField(q.field)} — ${q.field.doc}`),
+    outputs: Object.entries(c.outputs).map(([k, o]) => `${k}${o.unit ? ` [${o.unit}]` : ""} — ${o.doc}`),
+  };
+}
+
+export function runCalculator(id: string, set: string[]): { calculator: string; paper: number; inputs: Record<string, number>; outputs: Record<string, number>; units: Record<string, string>; residual?: number } {
+  const calc = CALCULATORS[id];
+  if (!calc) throw new GenlabError({ code: "unknown_calculator", path: ["<calculator>"], message: `unknown calculator ${JSON.stringify(id)}; valid calculators: ${Object.keys(CALCULATORS).join(", ")}` });
+  const issues: ErrorIssue[] = [];
+  const given: Record<string, unknown> = {};
+  for (const pair of set) {
+    const eq = pair.indexOf("=");
+    const key = eq > 0 ? pair.slice(0, eq).trim() : "";
+    if (!key) {
+      issues.push({ code: "invalid_flag", path: ["--set"], message: `expected key=value, got ${JSON.stringify(pair)}` });
+      continue;
+    }
+    const q = calc.params[key];
+    if (!q) {
+      issues.push(unknownKeyIssue(key, Object.keys(calc.params), ["--set", key]));
+      continue;
+    }
+    given[key] = coerceValue(q.field, pair.slice(eq + 1));
+  }
+  for (const [k, q] of Object.entries(calc.params))
+    if (q.required && !(k in given) && !issues.some((i) => i.path[1] === k)) issues.push({ code: "missing_key", path: ["--set", k], message: `missing parameter ${k} (${q.field.doc}); give it as --set ${k}=…` });
+  const known = Object.fromEntries(Object.entries(given).filter(([k]) => !issues.some((i) => i.path[1] === k)));
+  const parsed = parseValues(schemaOf(calc), known, ["--set"]);
+  if (!parsed.ok) issues.push(...parsed.issues.filter((i) => !calc.params[String(i.path[1])]?.required || String(i.path[1]) in given));
+  if (issues.length || !parsed.ok) throw new GenlabError(issues);
+  const inputs = parsed.value as Record<string, number>;
+  let r: ReturnType<Calculator["compute"]>;
+  try {
+    r = calc.compute(inputs);
+  } catch (e) {
+    if (e instanceof RangeError) throw new GenlabError({ code: "invalid_value", path: ["--set"], message: e.message });
+    throw e;
+  }
+  if (r.converged === false) throw new GenlabError({ code: "not_converged", path: [id], message: `the calculation did not converge: residual ${r.residual?.toExponential(3)} (${Object.entries(inputs).map(([k, v]) => `${k}=${v}`).join(", ")})` });
+  const units = Object.fromEntries([...Object.entries(calc.params).map(([k, q]) => [k, q.unit]), ...Object.entries(calc.outputs).map(([k, o]) => [k, o.unit])]);
+  return { calculator: id, paper: calc.paper, inputs, outputs: r.values, units, ...(r.residual !== undefined ? { residual: r.residual } : {}) };
+}
