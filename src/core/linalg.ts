@@ -233,6 +233,16 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, zt: Float64Array, n: nu
   }
 }
 
+/** The plane rotation (x, y) ← (c·x − s·y, s·x + c·y) of the `len` entries at offsets p and q of a. */
+function rotatePair(a: Float64Array, p: number, q: number, len: number, c: number, s: number): void {
+  for (let i = 0; i < len; i++) {
+    const x = a[p + i];
+    const y = a[q + i];
+    a[p + i] = c * x - s * y;
+    a[q + i] = s * x + c * y;
+  }
+}
+
 export type Svd = { u: Float64Array; s: Float64Array; v: Float64Array; k: number };
 
 /**
@@ -275,20 +285,8 @@ export function svd(A: Float64Array, m: number, n: number): Svd {
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t);
         const s = c * t;
-        for (let i = 0; i < m; i++) {
-          const x = W[cp + i];
-          const y = W[cq + i];
-          W[cp + i] = c * x - s * y;
-          W[cq + i] = s * x + c * y;
-        }
-        const vp = p * n;
-        const vq = q * n;
-        for (let i = 0; i < n; i++) {
-          const x = V[vp + i];
-          const y = V[vq + i];
-          V[vp + i] = c * x - s * y;
-          V[vq + i] = s * x + c * y;
-        }
+        rotatePair(W, cp, cq, m, c, s);
+        rotatePair(V, p * n, q * n, n, c, s);
       }
   }
   if (!converged) throw new RangeError(`svd: one-sided Jacobi did not converge in 80 sweeps (${m} × ${n})`);
