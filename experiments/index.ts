@@ -13,6 +13,7 @@ import { moePathways } from "./paper10/pathways.ts";
 import { xorBenign } from "./paper12/xorBenign.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
 import { moreIsBetter } from "./paper16/moreIsBetter.ts";
+import { subgradientSensing } from "./paper22/subgradientSensing.ts";
 import { lazyRich } from "./paper25/lazyRich.ts";
 import { promptBounds } from "./paper26/promptBounds.ts";
 import { corruptedModular } from "./paper27/corruptedModular.ts";
@@ -34,6 +35,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [xorBenign, 12],
   [dataDiet, 13],
   [moreIsBetter, 16],
+  [subgradientSensing, 22],
   [lazyRich, 25],
   [promptBounds, 26],
   [corruptedModular, 27],

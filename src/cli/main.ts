@@ -256,17 +256,14 @@ export function buildProgram(): Command {
     .option("--set <key=value>", "a parameter (repeatable)", collect, [])
     .option("--list", "list the calculators with their parameters, units and papers")
     .option("--json", "print JSON")
-    .action((id: string | undefined, o: { set: string[]; list?: boolean; json?: boolean }) => {
+    .action(async (id: string | undefined, o: { set: string[]; list?: boolean; json?: boolean }) => {
       if (!id || o.list) {
-        const all = (id ? [id] : Object.keys(CALCULATORS)).map((k) => {
-          if (!CALCULATORS[k]) runCalculator(k, []); // the unknown-calculator error
-          return describeCalculator(k);
-        });
+        const all = (id ? [id] : Object.keys(CALCULATORS)).map(describeCalculator);
         if (o.json) out(JSON.stringify(all, null, 2) + "\n");
         else for (const c of all) out(`${c.id} (paper ${c.paper}): ${c.doc}\n  parameters:\n${c.params.map((l) => `    ${l}\n`).join("")}  outputs:\n${c.outputs.map((l) => `    ${l}\n`).join("")}\n`);
         return;
       }
-      const r = runCalculator(id, o.set);
+      const r = await runCalculator(id, o.set);
       const unit = (k: string) => (r.units[k] ? ` [${r.units[k]}]` : "");
       if (o.json) out(JSON.stringify(r, null, 2) + "\n");
       else out(formatTable([...Object.entries(r.inputs).map(([k, v]) => [`${k}${unit(k)}`, String(v)] as [string, string]), ...Object.entries(r.outputs).map(([k, v]) => [`→ ${k}${unit(k)}`, formatMeasured(v)] as [string, string])], `${id} (paper ${r.paper})`));

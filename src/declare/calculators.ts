@@ -8,6 +8,8 @@
 import { GenlabError, type ErrorIssue } from "../core/errors.ts";
 import { krrRisk, powerLawTask, rfRisk } from "../theory/eigenframework.ts";
 import { linearTheory, linearTheoryAsymptote, logTimes, overtrainingOf } from "../theory/linearDynamics.ts";
+import { robustMatrixSensing, smallInit, subgradientMethod } from "../theory/matrixSensing.ts";
+import { keyFromSeed, splitKey } from "../core/prng.ts";
 import { coerceValue, describeField, integer, number, parseValues, unknownKeyIssue, type NumberField, type Schema } from "./schema.ts";
 
 /** A calculator parameter: a schema field, its unit ("" for a pure number) and whether it must be given. */
@@ -19,8 +21,9 @@ export type Calculator = {
   params: Record<string, Param>;
   outputs: Record<string, { doc: string; unit: string }>;
   /** Returns every declared output, and `residual` when `converged` is false. */
-  compute(p: Record<string, number>): { values: Record<string, number>; converged?: boolean; residual?: number };
+  compute(p: Record<string, number>): Computed | Promise<Computed>;
 };
+type Computed = { values: Record<string, number>; converged?: boolean; residual?: number };
 
 const p = (field: NumberField, unit = "", required = false): Param => ({ field, unit, ...(required ? { required } : {}) });
 
@@ -106,6 +109,34 @@ export const CALCULATORS: Record<string, Calculator> = {
       };
     },
   },
+  "subgradient-recovery": {
+    doc: "robust low-rank matrix recovery: draws an ℓ₁ matrix-sensing problem with outliers and runs the sub-gradient method from U₀ = αB with steps η₀ρᵗ; the relative error of UUᵀ (Ma & Fattahi 2022)",
+    paper: 22,
+    params: {
+      d: p(integer(20, "matrix size d", { min: 2, max: 200 })),
+      r: p(integer(3, "true rank r", { min: 1, max: 200 })),
+      rank: p(integer(20, "search rank r′ (≥ r: over-parameterised)", { min: 1, max: 200 })),
+      m: p(integer(1200, "symmetric Gaussian measurements m", { min: 1, max: 100000 }), "measurements"),
+      alpha: p(number(1e-6, "initial scale α (B ~ N(0, 1))", { min: 0, max: 10, minExclusive: true })),
+      outliers: p(number(0.2, "fraction p of measurements with an outlier", { min: 0, max: 1, maxExclusive: true })),
+      outlierScale: p(number(10, "outlier standard deviation", { min: 0, max: 1e6 }), "y units"),
+      eta0: p(number(0.5, "initial step η₀", { min: 0, max: 100, minExclusive: true })),
+      rho: p(number(0.99, "step decay ρ", { min: 0, max: 1, minExclusive: true })),
+      iterations: p(integer(1000, "iterations T", { min: 1, max: 1_000_000 })),
+      seed: p(integer(0, "seed of the problem and of B", { min: 0, max: 2 ** 31 - 1 })),
+    },
+    outputs: {
+      final_error: { doc: "‖UUᵀ − X*‖_F / ‖X*‖_F after T iterations (∞ if the iterates diverged)", unit: "relative" },
+      min_error: { doc: "the smallest relative error logged (every 10 iterations)", unit: "relative" },
+    },
+    async compute(v) {
+      if (v.r > v.d || v.rank > v.d) throw new RangeError(`expected r, r′ ≤ d = ${v.d}, got r = ${v.r}, r′ = ${v.rank}`);
+      const [kp, ki] = splitKey(keyFromSeed(v.seed), 2);
+      const problem = await robustMatrixSensing({ d: v.d, r: v.r, m: v.m, outlierFraction: v.outliers, outlierScale: v.outlierScale }, kp);
+      const run = subgradientMethod(problem, await smallInit(v.d, v.rank, v.alpha, ki), v.rank, { eta0: v.eta0, rho: v.rho, iterations: v.iterations });
+      return { values: { final_error: run.final, min_error: Math.min(...run.errors) } };
+    },
+  },
 };
 
 /** The calculator's parameters as a schema (required ones checked separately, since a schema field has a default). */
@@ -113,7 +144,7 @@ const schemaOf = (c: Calculator): Schema => Object.fromEntries(Object.entries(c.
 
 /** One line per parameter for `genlab calc --list`: name, unit, default or "required", range, doc. */
 export function describeCalculator(id: string): { id: string; paper: number; doc: string; params: string[]; outputs: string[] } {
-  const c = CALCULATORS[id];
+  const c = calculatorOf(id);
   return {
     id,
     paper: c.paper,
@@ -123,9 +154,15 @@ export function describeCalculator(id: string): { id: string; paper: number; doc
   };
 }
 
-export function runCalculator(id: string, set: string[]): { calculator: string; paper: number; inputs: Record<string, number>; outputs: Record<string, number>; units: Record<string, string>; residual?: number } {
+/** The calculator of that id, or the one-line error listing the valid ids. */
+export function calculatorOf(id: string): Calculator {
   const calc = CALCULATORS[id];
   if (!calc) throw new GenlabError({ code: "unknown_calculator", path: ["<calculator>"], message: `unknown calculator ${JSON.stringify(id)}; valid calculators: ${Object.keys(CALCULATORS).join(", ")}` });
+  return calc;
+}
+
+export async function runCalculator(id: string, set: string[]): Promise<{ calculator: string; paper: number; inputs: Record<string, number>; outputs: Record<string, number>; units: Record<string, string>; residual?: number }> {
+  const calc = calculatorOf(id);
   const issues: ErrorIssue[] = [];
   const given: Record<string, unknown> = {};
   for (const pair of set) {
@@ -151,7 +188,7 @@ export function runCalculator(id: string, set: string[]): { calculator: string; 
   const inputs = parsed.value as Record<string, number>;
   let r: ReturnType<Calculator["compute"]>;
   try {
-    r = calc.compute(inputs);
+    r = await calc.compute(inputs);
   } catch (e) {
     if (e instanceof RangeError) throw new GenlabError({ code: "invalid_value", path: ["--set"], message: e.message });
     throw e;
