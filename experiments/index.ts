@@ -13,6 +13,7 @@ import { moePathways } from "./paper10/pathways.ts";
 import { xorBenign } from "./paper12/xorBenign.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
 import { moreIsBetter } from "./paper16/moreIsBetter.ts";
+import { pretrainAdvantage } from "./paper19/pretrainAdvantage.ts";
 import { subgradientSensing } from "./paper22/subgradientSensing.ts";
 import { lazyRich } from "./paper25/lazyRich.ts";
 import { promptBounds } from "./paper26/promptBounds.ts";
@@ -35,6 +36,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [xorBenign, 12],
   [dataDiet, 13],
   [moreIsBetter, 16],
+  [pretrainAdvantage, 19],
   [subgradientSensing, 22],
   [lazyRich, 25],
   [promptBounds, 26],
