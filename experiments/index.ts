@@ -12,6 +12,7 @@ import { linearDynamics } from "./paper05/linearDynamics.ts";
 import { moePathways } from "./paper10/pathways.ts";
 import { xorBenign } from "./paper12/xorBenign.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
+import { taskDifficulty } from "./paper15/taskDifficulty.ts";
 import { moreIsBetter } from "./paper16/moreIsBetter.ts";
 import { pretrainAdvantage } from "./paper19/pretrainAdvantage.ts";
 import { subgradientSensing } from "./paper22/subgradientSensing.ts";
@@ -35,6 +36,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [moePathways, 10],
   [xorBenign, 12],
   [dataDiet, 13],
+  [taskDifficulty, 15],
   [moreIsBetter, 16],
   [pretrainAdvantage, 19],
   [subgradientSensing, 22],

@@ -9,6 +9,7 @@ import { GenlabError, type ErrorIssue } from "../core/errors.ts";
 import { krrRisk, powerLawTask, rfRisk } from "../theory/eigenframework.ts";
 import { linearTheory, linearTheoryAsymptote, logTimes, overtrainingOf } from "../theory/linearDynamics.ts";
 import { robustMatrixSensing, smallInit, subgradientMethod } from "../theory/matrixSensing.ts";
+import { inductiveBiasComplexity } from "../theory/taskDifficulty.ts";
 import { bayesOf, drawFactorModel, excessRisk, olsExcessTheory, olsOnFeatures, pretrainPca, ridgePath, sampleFactorModel, subspaceError } from "../theory/pretraining.ts";
 import { keyFromSeed, splitKey } from "../core/prng.ts";
 import { coerceValue, describeField, integer, number, parseValues, unknownKeyIssue, type NumberField, type Schema } from "./schema.ts";
@@ -182,6 +183,31 @@ export const CALCULATORS: Record<string, Calculator> = {
       }
       key.dispose();
       return { values: { pretrained_excess: acc.pre, ridge_excess: acc.ridge, ratio: acc.pre / acc.ridge, theory_excess: acc.theory, bayes_risk: acc.bayes, subspace_sin2: acc.sub } };
+    },
+  },
+  "task-difficulty": {
+    doc: "inductive bias complexity Ĩ: the bits needed to pick a well-generalizing hypothesis among those fitting the data, the official formula (Boopathy et al. 2023); for classification D = classes − 1, prodD = classes, B = 1",
+    paper: 15,
+    params: {
+      error: p(number(0.01, "desired error rate ε", { min: 0, max: 1, minExclusive: true })),
+      n: p(integer(60000, "training set size", { min: 1, max: 1e15 }), "samples"),
+      m: p(number(14, "intrinsic dimension of the data", { min: 0, max: 1000, minExclusive: true })),
+      R: p(number(17.179045827183984, "maximum norm of the inputs", { min: 0, max: 1e9, minExclusive: true }), "input units"),
+      delta: p(number(2.3987084824335305, "spatial resolution δ: the minimum distance between classes", { min: 0, max: 1e9, minExclusive: true }), "input units"),
+      prodD: p(number(10, "number of combinations of discrete features (classes)", { min: 1, max: 1e9 })),
+      D: p(number(9, "output dimension (classes − 1)", { min: 0, max: 1e9, minExclusive: true })),
+      B: p(number(1, "bound on the output's ∞-norm", { min: 0, max: 1e9, minExclusive: true })),
+    },
+    outputs: {
+      bits: { doc: "Ĩ = dim Θ_q × log-ratio", unit: "bits" },
+      eigenfunctions: { doc: "E = C(m + K, m) + C(m + K − 1, m), the eigenfunctions below the frequency cut-off K", unit: "" },
+      dim_theta_q: { doc: "dim Θ − n·D: the hypothesis dimensions the training data leave free", unit: "" },
+      log2_ratio: { doc: "bits per free dimension", unit: "bits" },
+      K: { doc: "frequency cut-off for M = 2πR/δ", unit: "" },
+    },
+    compute(v) {
+      const r = inductiveBiasComplexity({ error: v.error, n: v.n, m: v.m, R: v.R, prodD: v.prodD, delta: v.delta, D: v.D, B: v.B });
+      return { values: { bits: r.bits, eigenfunctions: r.eigenfunctions, dim_theta_q: r.dimThetaQ, log2_ratio: r.log2Ratio, K: r.K } };
     },
   },
 };

@@ -101,8 +101,9 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
 
 export function formatMeasured(v: number | null): string {
   if (v === null) return "not reached";
-  if (Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
+  // integers up to 1e12 as they are; beyond, digits past float64's precision would be shown as exact
+  if (Number.isInteger(v) && a < 1e12) return String(v);
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toFixed(4);
 }
 
