@@ -8,6 +8,7 @@ import { nowhereTight } from "./paper01/nowhereTight.ts";
 import { longTail } from "./paper02/longTail.ts";
 import { memorizationLongTail } from "./paper02/memorizationNN.ts";
 import { coherence } from "./paper03/coherence.ts";
+import { universalityLens } from "./paper04/universalityLens.ts";
 import { linearDynamics } from "./paper05/linearDynamics.ts";
 import { moePathways } from "./paper10/pathways.ts";
 import { xorBenign } from "./paper12/xorBenign.ts";
@@ -32,6 +33,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [longTail, 2],
   [memorizationLongTail, 2],
   [coherence, 3],
+  [universalityLens, 4],
   [linearDynamics, 5],
   [moePathways, 10],
   [xorBenign, 12],

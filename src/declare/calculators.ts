@@ -10,6 +10,7 @@ import { krrRisk, powerLawTask, rfRisk } from "../theory/eigenframework.ts";
 import { linearTheory, linearTheoryAsymptote, logTimes, overtrainingOf } from "../theory/linearDynamics.ts";
 import { robustMatrixSensing, smallInit, subgradientMethod } from "../theory/matrixSensing.ts";
 import { inductiveBiasComplexity } from "../theory/taskDifficulty.ts";
+import { ktLog2Prob, markovSource, mixtureLog2Prob, resolvabilityBound, sampleMarkov, sourceLog2Prob } from "../theory/universalMixture.ts";
 import { bayesOf, drawFactorModel, excessRisk, olsExcessTheory, olsOnFeatures, pretrainPca, ridgePath, sampleFactorModel, subspaceError } from "../theory/pretraining.ts";
 import { keyFromSeed, splitKey } from "../core/prng.ts";
 import { coerceValue, describeField, integer, number, parseValues, unknownKeyIssue, type NumberField, type Schema } from "./schema.ts";
@@ -208,6 +209,42 @@ export const CALCULATORS: Record<string, Calculator> = {
     compute(v) {
       const r = inductiveBiasComplexity({ error: v.error, n: v.n, m: v.m, R: v.R, prodD: v.prodD, delta: v.delta, D: v.D, B: v.B });
       return { values: { bits: r.bits, eigenfunctions: r.eigenfunctions, dim_theta_q: r.dimThetaQ, log2_ratio: r.log2Ratio, K: r.K } };
+    },
+  },
+  "universal-mixture": {
+    doc: "a Bayesian mixture over binary Markov orders 0…K (KT per order, uniform prior) on sequences of an order-1 source: its regret, the oracle KT's, and the index-of-resolvability bound inf_ε [nε + log₂(1/w_ε)] with w_ε by Monte Carlo over the prior (Feder, Urbanke, Fogel 2025)",
+    paper: 4,
+    params: {
+      p0: p(number(0.2, "P(1 | previous symbol 0) of the order-1 source", { min: 0, max: 1, minExclusive: true, maxExclusive: true })),
+      p1: p(number(0.7, "P(1 | previous symbol 1)", { min: 0, max: 1, minExclusive: true, maxExclusive: true })),
+      n: p(integer(2000, "sequence length", { min: 1, max: 10_000_000 }), "symbols"),
+      maxOrder: p(integer(10, "largest order K of the class", { min: 1, max: 14 })),
+      trials: p(integer(20, "sequences averaged", { min: 1, max: 100000 })),
+      priorSamples: p(integer(100000, "prior samples for w_ε", { min: 100, max: 10_000_000 })),
+      seed: p(integer(0, "seed of the sequences and prior samples", { min: 0, max: 2 ** 31 - 1 })),
+    },
+    outputs: {
+      mixture_regret: { doc: "log₂ P_θ₀(xⁿ)/Q_mix(xⁿ), mean over the sequences", unit: "bits" },
+      oracle_regret: { doc: "the same for the KT estimator of the true order", unit: "bits" },
+      bound: { doc: "inf_ε [nε + log₂(1/w_ε)]", unit: "bits" },
+      epsilon: { doc: "the minimising KL radius ε", unit: "bits/symbol" },
+    },
+    async compute(v) {
+      const src = markovSource(1, [v.p0, v.p1]);
+      const prior = Array(v.maxOrder + 1).fill(1 / (v.maxOrder + 1));
+      let key = keyFromSeed(v.seed);
+      let mix = 0;
+      let orc = 0;
+      for (let t = 0; t < v.trials; t++) {
+        const [next, kx] = splitKey(key, 2);
+        key = next;
+        const x = await sampleMarkov(src, v.n, kx);
+        const truth = sourceLog2Prob(src, x)[v.n - 1];
+        mix += (truth - mixtureLog2Prob(x, prior)[v.n - 1]) / v.trials;
+        orc += (truth - ktLog2Prob(x, 1)[v.n - 1]) / v.trials;
+      }
+      const b = await resolvabilityBound(src, prior, v.n, v.priorSamples, key);
+      return { values: { mixture_regret: mix, oracle_regret: orc, bound: b.bound, epsilon: b.epsilon } };
     },
   },
 };
