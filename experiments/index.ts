@@ -26,6 +26,7 @@ import { temperatureScaling } from "./paper30/temperatureScaling.ts";
 import { twoHop } from "./paper31/twoHop.ts";
 import { usefulFashion } from "./paper33/usefulFashion.ts";
 import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
+import { coordinateCheckExperiment } from "./paper36/coordinateCheck.ts";
 
 /** Reproductions with the paper number of their folder. */
 export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
@@ -51,6 +52,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [twoHop, 31],
   [usefulFashion, 33],
   [usefulSynthetic, 33],
+  [coordinateCheckExperiment, 36],
 ];
 
 /** Benchmarks (experiments/benchmarks/): a measurement kept in the repository, not a paper's reproduction. */
