@@ -85,6 +85,10 @@ describe("svd (one-sided Jacobi)", () => {
       assert.ok(orthError(v, n, k) < 1e-13, `${m}×${n}: VᵀV = I (atol 1e-13)`);
       assert.ok(maxAbs(sub(recompose(u, s, v, m, n, k), A)) < 1e-13 * Math.max(1, maxAbs(A)), `${m}×${n}: U diag(s) Vᵀ = A (rtol 1e-13)`);
     }
+    // a matrix whose columns are all parallel and whose other rows are zero (a numerically zero column appears
+    // after the first rotation): converges, rank 1
+    const flat = svd(Float64Array.from([1, 2, 3, 0, 0, 0, 0, 0, 0]), 3, 3);
+    assert.ok(Math.abs(flat.s[0] - Math.sqrt(14)) < 1e-14 && flat.s[1] < 1e-15, `rank-1 with zero rows: s = ${Array.from(flat.s)}`);
     const r1 = svd(outer, 4, 3).s;
     assert.ok(r1[1] < 1e-14 * r1[0] && r1[2] < 1e-14 * r1[0], "rank 1: two zero singular values (rtol 1e-14)");
     assert.ok(Math.abs(r1[0] - Math.sqrt(30) * Math.sqrt(6)) < 1e-13, "rank 1: s₀ = ‖a‖‖b‖ = √30·√6 (atol 1e-13)");

@@ -264,6 +264,9 @@ export function svd(A: Float64Array, m: number, n: number): Svd {
   const V = new Float64Array(n * n); // column j at j·n
   for (let j = 0; j < n; j++) V[j * n + j] = 1;
   const tol = 1e-15;
+  // A column whose norm is at rounding level of the whole matrix counts as zero: orthogonality relative to its
+  // own norm cannot be reached there (rank-deficient inputs would rotate forever).
+  const tiny = (Number.EPSILON * Number.EPSILON * W.reduce((acc, x) => acc + x * x, 0)) || Number.MIN_VALUE;
   let converged = n < 2;
   for (let sweep = 0; sweep < 80 && !converged; sweep++) {
     converged = true;
@@ -279,7 +282,7 @@ export function svd(A: Float64Array, m: number, n: number): Svd {
           beta += y * y;
           gamma += x * y;
         }
-        if (gamma === 0 || Math.abs(gamma) <= tol * Math.sqrt(alpha * beta)) continue;
+        if (gamma === 0 || alpha <= tiny || beta <= tiny || Math.abs(gamma) <= tol * Math.sqrt(alpha * beta)) continue;
         converged = false;
         const zeta = (beta - alpha) / (2 * gamma);
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));

@@ -10,6 +10,7 @@ import { krrRisk, powerLawTask, rfRisk } from "../theory/eigenframework.ts";
 import { linearTheory, linearTheoryAsymptote, logTimes, overtrainingOf } from "../theory/linearDynamics.ts";
 import { robustMatrixSensing, smallInit, subgradientMethod } from "../theory/matrixSensing.ts";
 import { inductiveBiasComplexity } from "../theory/taskDifficulty.ts";
+import { attentionData, frobeniusSvm, linearInit, matrixCorrelation, nuclearSvm, svmConstraints, trainKQ, trainW } from "../theory/attentionSvm.ts";
 import { ktLog2Prob, markovSource, mixtureLog2Prob, resolvabilityBound, sampleMarkov, sourceLog2Prob } from "../theory/universalMixture.ts";
 import { bayesOf, drawFactorModel, excessRisk, olsExcessTheory, olsOnFeatures, pretrainPca, ridgePath, sampleFactorModel, subspaceError } from "../theory/pretraining.ts";
 import { keyFromSeed, splitKey } from "../core/prng.ts";
@@ -245,6 +246,33 @@ export const CALCULATORS: Record<string, Calculator> = {
       }
       const b = await resolvabilityBound(src, prior, v.n, v.priorSamples, key);
       return { values: { mixture_regret: mix, oracle_regret: orc, bound: b.bound, epsilon: b.epsilon } };
+    },
+  },
+  "attention-svm": {
+    doc: "one-layer softmax cross-attention on a seeded random task, trained by normalised GD in W and as QᵀK, against the Frobenius and nuclear attention SVMs: the correlations of the trained directions with each (Tarzanagh et al. 2023)",
+    paper: 44,
+    params: {
+      n: p(integer(6, "sequences", { min: 1, max: 1000 })),
+      T: p(integer(8, "tokens per sequence", { min: 2, max: 1000 })),
+      d: p(integer(10, "token dimension", { min: 2, max: 100 })),
+      steps: p(integer(2000, "normalised GD steps", { min: 1, max: 1_000_000 })),
+      lr: p(number(0.1, "normalised step η", { min: 0, max: 100, minExclusive: true })),
+      seed: p(integer(0, "seed of the task and the initialisations", { min: 0, max: 2 ** 31 - 1 })),
+    },
+    outputs: {
+      w_corr_fro: { doc: "W-parametrized GD: corr with the Frobenius Att-SVM", unit: "" },
+      kq_corr_nuc: { doc: "QᵀK-parametrized GD: corr with the nuclear Att-SVM", unit: "" },
+      kq_corr_fro: { doc: "QᵀK-parametrized GD: corr with the Frobenius Att-SVM", unit: "" },
+      nuclear_residual: { doc: "relative change of the nuclear SVM's last FISTA iteration", unit: "" },
+    },
+    async compute(v) {
+      const [kd, kw, kk, kq] = splitKey(keyFromSeed(v.seed), 4);
+      const data = await attentionData(v.n, v.T, v.d, kd);
+      const w = trainW(data, await linearInit(v.d, kw), { steps: v.steps, lr: v.lr });
+      const kqRun = trainKQ(data, await linearInit(v.d, kk), await linearInit(v.d, kq), { steps: v.steps, lr: v.lr, lambda: 2.22e-16 });
+      const A = svmConstraints(data, kqRun.W).A;
+      const nuc = nuclearSvm(A, v.d);
+      return { values: { w_corr_fro: matrixCorrelation(w.W, frobeniusSvm(svmConstraints(data, w.W).A).W), kq_corr_nuc: matrixCorrelation(kqRun.W, nuc.W), kq_corr_fro: matrixCorrelation(kqRun.W, frobeniusSvm(A).W), nuclear_residual: nuc.change } };
     },
   },
 };
