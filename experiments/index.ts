@@ -27,6 +27,7 @@ import { twoHop } from "./paper31/twoHop.ts";
 import { usefulFashion } from "./paper33/usefulFashion.ts";
 import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
 import { coordinateCheckExperiment } from "./paper36/coordinateCheck.ts";
+import { wideCnnKernels } from "./paper40/wideCnnKernels.ts";
 import { attentionSvmExperiment } from "./paper44/attentionSvm.ts";
 
 /** Reproductions with the paper number of their folder. */
@@ -54,6 +55,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [usefulFashion, 33],
   [usefulSynthetic, 33],
   [coordinateCheckExperiment, 36],
+  [wideCnnKernels, 40],
   [attentionSvmExperiment, 44],
 ];
 

@@ -97,6 +97,28 @@ export function choleskySolve(A: Float64Array, m: number, ridge: number, B: Floa
   return X;
 }
 
+/**
+ * The lower Cholesky factor L of A + δI (n × n, symmetric positive definite): A + δI = L Lᵀ, row-major, upper
+ * triangle 0. Returns null when a pivot is ≤ 0 in float64.
+ */
+export function cholesky(A: Float64Array, n: number, ridge = 0): Float64Array | null {
+  check("cholesky", A, n * n);
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const li = i * n;
+    for (let j = 0; j <= i; j++) {
+      const lj = j * n;
+      let s = A[li + j] + (i === j ? ridge : 0);
+      for (let t = 0; t < j; t++) s -= L[li + t] * L[lj + t];
+      if (i === j) {
+        if (!(s > 0)) return null;
+        L[li + i] = Math.sqrt(s);
+      } else L[li + j] = s / L[lj + j];
+    }
+  }
+  return L;
+}
+
 export type SymEig = { values: Float64Array; vectors: Float64Array };
 
 /**
