@@ -13,6 +13,7 @@
 import { random } from "@jax-js/jax";
 import { cholesky, choleskySolve } from "../core/linalg.ts";
 import { splitKey, type Key } from "../core/prng.ts";
+import { logLogSlope } from "./abcParametrization.ts";
 
 export const kappa0 = (t: number) => (Math.PI - Math.acos(t)) / Math.PI;
 export const kappa1 = (t: number) => (Math.sqrt(Math.max(0, 1 - t * t)) + (Math.PI - Math.acos(t)) * t) / Math.PI;
@@ -94,19 +95,9 @@ export async function sampleGaussianField(K: Float64Array, N: number, key: Key, 
   return f;
 }
 
-/** Least-squares slope of log y on log x, negated: the learning-curve exponent β of ε(P) ~ P^{−β}. */
+/** The learning-curve exponent β of ε(P) ~ P^{−β}: the negated log-log least-squares slope. */
 export function learningCurveExponent(P: number[], err: number[]): number {
-  const lx = P.map(Math.log);
-  const ly = err.map(Math.log);
-  const mx = lx.reduce((a, b) => a + b, 0) / lx.length;
-  const my = ly.reduce((a, b) => a + b, 0) / ly.length;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < lx.length; i++) {
-    num += (lx[i] - mx) * (ly[i] - my);
-    den += (lx[i] - mx) ** 2;
-  }
-  return -num / den;
+  return -logLogSlope(P, err);
 }
 
 /**
