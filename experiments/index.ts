@@ -28,6 +28,7 @@ import { usefulFashion } from "./paper33/usefulFashion.ts";
 import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
 import { coordinateCheckExperiment } from "./paper36/coordinateCheck.ts";
 import { wideCnnKernels } from "./paper40/wideCnnKernels.ts";
+import { scoreEstimation } from "./paper43/scoreEstimation.ts";
 import { attentionSvmExperiment } from "./paper44/attentionSvm.ts";
 
 /** Reproductions with the paper number of their folder. */
@@ -56,6 +57,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [usefulSynthetic, 33],
   [coordinateCheckExperiment, 36],
   [wideCnnKernels, 40],
+  [scoreEstimation, 43],
   [attentionSvmExperiment, 44],
 ];
 

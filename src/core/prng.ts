@@ -41,6 +41,11 @@ export function uniformFromKey(key: Key, n: number): Float32Array {
   return Float32Array.from(u.dataSync() as ArrayLike<number>);
 }
 
+/** Host-side standard normals in float64 (drawn in float32 by jax-js) from a key (consumes it). */
+export function normalFromKey(key: Key, n: number): Float64Array {
+  return Float64Array.from(random.normal(key, [n]).dataSync() as ArrayLike<number>);
+}
+
 /**
  * One key per role (data, init, shuffle, …) from a run's seed, in one place, so that no two roles of an
  * experiment ever share a stream (using the data key for the init too is a silent, plausible bug). The

@@ -28,3 +28,91 @@ export function lnBinomial(n: number, k: number): number {
 export function binomial(n: number, k: number): number {
   return Math.exp(lnBinomial(n, k));
 }
+
+/** log(e^a + e^b) without overflow. */
+export function logAddExp(a: number, b: number): number {
+  if (a === -Infinity) return b;
+  if (b === -Infinity) return a;
+  const m = Math.max(a, b);
+  return m + Math.log1p(Math.exp(-Math.abs(a - b)));
+}
+
+/**
+ * ln P(a, x), the log of the regularised lower incomplete gamma function, for a > 0, x ≥ 0 (Numerical Recipes'
+ * scheme): the series x^a e^{−x}/Γ(a + 1) Σ x^k/((a + 1)…(a + k)) for x < a + 1 — accurate in the far left tail,
+ * where P underflows but its log does not — and 1 − Q from Lentz's continued fraction for Q otherwise. Throws if
+ * either does not converge in 10,000 terms.
+ */
+export function lnGammaP(a: number, x: number): number {
+  if (!(a > 0) || !(x >= 0) || !Number.isFinite(x)) throw new RangeError(`lnGammaP: expected a > 0 and finite x ≥ 0, got a = ${a}, x = ${x}`);
+  if (x === 0) return -Infinity;
+  const lnPre = a * Math.log(x) - x - lnGamma(a);
+  if (x < a + 1) {
+    let term = 1 / a, sum = term;
+    for (let k = 1; k < 10000; k++) {
+      term *= x / (a + k);
+      sum += term;
+      if (term < sum * 1e-17) return lnPre + Math.log(sum);
+    }
+    throw new RangeError(`lnGammaP: the series did not converge (a = ${a}, x = ${x})`);
+  }
+  return Math.log1p(-Math.exp(lnGammaQcf(a, x, lnPre)));
+}
+
+/** ln Q(a, x) = ln(1 − P(a, x)) for x ≥ a + 1 by the continued fraction (modified Lentz). */
+function lnGammaQcf(a: number, x: number, lnPre: number): number {
+  const tiny = 1e-300;
+  let b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+  for (let i = 1; i < 10000; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = b + an / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-16) return lnPre + Math.log(h);
+  }
+  throw new RangeError(`lnGammaP: the continued fraction did not converge (a = ${a}, x = ${x})`);
+}
+
+/**
+ * Sum over the Poisson(λ = nc/2) mixture index j of exp(ln w_j + term(j)), in log space: from the Poisson mode
+ * outwards in both directions until the terms fall 40 nats below the largest (a unimodal sum in j).
+ */
+function poissonMixtureLog(nc: number, term: (j: number) => number): number {
+  const lam = nc / 2;
+  const lnW = (j: number) => (lam === 0 ? (j === 0 ? 0 : -Infinity) : -lam + j * Math.log(lam) - lnGamma(j + 1));
+  const mode = Math.floor(lam);
+  let total = -Infinity, best = -Infinity;
+  for (const dir of [1, -1]) {
+    for (let j = dir === 1 ? mode : mode - 1; j >= 0 && j < mode + 100000; j += dir) {
+      const v = lnW(j) + term(j);
+      total = logAddExp(total, v);
+      best = Math.max(best, v);
+      if (v < best - 40 && Math.abs(j - mode) > Math.sqrt(lam) + 5) break;
+      if (lam === 0) break;
+    }
+  }
+  return total;
+}
+
+/** ln of the non-central χ² density with df > 0 degrees of freedom and non-centrality nc ≥ 0 at x > 0 (Poisson mixture of central χ²). */
+export function ncx2LogPdf(x: number, df: number, nc: number): number {
+  if (!(df > 0) || !(nc >= 0)) throw new RangeError(`ncx2: expected df > 0 and nc ≥ 0, got df = ${df}, nc = ${nc}`);
+  if (!(x > 0)) return -Infinity;
+  return poissonMixtureLog(nc, (j) => {
+    const k = df / 2 + j;
+    return (k - 1) * Math.log(x) - x / 2 - k * Math.LN2 - lnGamma(k);
+  });
+}
+
+/** ln of the non-central χ² CDF at x: ln Σ_j Poisson(j; nc/2) P(df/2 + j, x/2), finite far into the left tail. */
+export function ncx2LogCdf(x: number, df: number, nc: number): number {
+  if (!(df > 0) || !(nc >= 0)) throw new RangeError(`ncx2: expected df > 0 and nc ≥ 0, got df = ${df}, nc = ${nc}`);
+  if (!(x > 0)) return -Infinity;
+  if (x === Infinity) return 0;
+  return Math.min(0, poissonMixtureLog(nc, (j) => lnGammaP(df / 2 + j, x / 2)));
+}

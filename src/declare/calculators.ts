@@ -13,6 +13,7 @@ import { inductiveBiasComplexity } from "../theory/taskDifficulty.ts";
 import { attentionData, frobeniusSvm, linearInit, matrixCorrelation, nuclearSvm, svmConstraints, trainKQ, trainW } from "../theory/attentionSvm.ts";
 import { ktLog2Prob, markovSource, mixtureLog2Prob, resolvabilityBound, sampleMarkov, sourceLog2Prob } from "../theory/universalMixture.ts";
 import { bayesOf, drawFactorModel, excessRisk, olsExcessTheory, olsOnFeatures, pretrainPca, ridgePath, sampleFactorModel, subspaceError } from "../theory/pretraining.ts";
+import { linearizedScoreCurve } from "../theory/scoreMatching.ts";
 import { keyFromSeed, splitKey } from "../core/prng.ts";
 import { coerceValue, describeField, integer, number, parseValues, unknownKeyIssue, type NumberField, type Schema } from "./schema.ts";
 
@@ -273,6 +274,29 @@ export const CALCULATORS: Record<string, Calculator> = {
       const A = svmConstraints(data, kqRun.W).A;
       const nuc = nuclearSvm(A, v.d);
       return { values: { w_corr_fro: matrixCorrelation(w.W, frobeniusSvm(svmConstraints(data, w.W).A).W), kq_corr_nuc: matrixCorrelation(kqRun.W, nuc.W), kq_corr_fro: matrixCorrelation(kqRun.W, frobeniusSvm(A).W), nuclear_residual: nuc.change } };
+    },
+  },
+  "score-ntk": {
+    doc: "denoising score matching with noisy labels on the 4-Gaussian square mixture, solved exactly for a two-layer ReLU network's linearisation (empirical NTK at a seeded init) trained by GD: where the true-score error is smallest and how far it rises by the last step (Han, Razaviyayn, Xu 2024)",
+    paper: 43,
+    params: {
+      n: p(integer(32, "clean samples (8 noisy labels each; the kernel is 16n × 16n)", { min: 1, max: 256 })),
+      width: p(integer(1024, "hidden width of the network whose NTK is used (even)", { min: 2, max: 16384 })),
+      lr: p(number(2, "GD step size on (1/N) Σ ‖g − y‖²", { min: 0, max: 100, minExclusive: true })),
+      steps: p(integer(10000, "GD steps", { min: 1, max: 100_000_000 })),
+      evalSamples: p(integer(256, "fresh samples × 8 for the true-score error", { min: 1, max: 100_000 })),
+      seed: p(integer(0, "seed of the data and the initialisation", { min: 0, max: 2 ** 31 - 1 })),
+    },
+    outputs: {
+      t_star: { doc: "GD step of the smallest weighted score error E‖g − σ_t∇log p_t‖² (on a ×1.25 grid)", unit: "steps" },
+      error_min: { doc: "the smallest weighted score error", unit: "" },
+      late_over_min: { doc: "score error at the last step / the minimum (> 1: overfitting the label noise)", unit: "" },
+      dsm_constant: { doc: "the irreducible DSM constant C (held-out DSM loss = score error + C)", unit: "" },
+      stability: { doc: "2η λ_max(Θ)/N (GD on the linearised model diverges at ≥ 2)", unit: "" },
+    },
+    async compute(v) {
+      const r = await linearizedScoreCurve({ n: v.n, width: v.width, lr: v.lr, steps: v.steps, evalSamples: v.evalSamples }, keyFromSeed(v.seed));
+      return { values: { t_star: r.tStar, error_min: r.errorMin, late_over_min: r.lateRatio, dsm_constant: r.dsmConstant, stability: r.stability } };
     },
   },
 };
