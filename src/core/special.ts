@@ -99,14 +99,41 @@ function poissonMixtureLog(nc: number, term: (j: number) => number): number {
   return total;
 }
 
-/** ln of the non-central χ² density with df > 0 degrees of freedom and non-centrality nc ≥ 0 at x > 0 (Poisson mixture of central χ²). */
+/**
+ * ln of the non-central χ² density with df > 0 degrees of freedom and non-centrality nc ≥ 0 at x > 0: the Poisson(nc/2)
+ * mixture of central χ²(df + 2j) densities, summed in log space outwards from the Poisson mode. Consecutive terms
+ * differ by ln(λ/(j + 1)) + ln(x/2) − ln(df/2 + j), so only the first term needs ln Γ (fast enough for MLE loops).
+ */
 export function ncx2LogPdf(x: number, df: number, nc: number): number {
   if (!(df > 0) || !(nc >= 0)) throw new RangeError(`ncx2: expected df > 0 and nc ≥ 0, got df = ${df}, nc = ${nc}`);
   if (!(x > 0)) return -Infinity;
-  return poissonMixtureLog(nc, (j) => {
-    const k = df / 2 + j;
-    return (k - 1) * Math.log(x) - x / 2 - k * Math.LN2 - lnGamma(k);
-  });
+  const h = df / 2;
+  const central = (k: number) => (k - 1) * Math.log(x) - x / 2 - k * Math.LN2 - lnGamma(k);
+  if (nc === 0) return central(h);
+  const lam = nc / 2, lnLam = Math.log(lam), lnHalfX = Math.log(x / 2);
+  const mode = Math.floor(lam);
+  const first = -lam + mode * lnLam - lnGamma(mode + 1) + central(h + mode);
+  // Σ exp(v_j) as ref + ln(sum), sum rescaled whenever a larger term appears (no log per term)
+  let ref = first, sum = 1;
+  const add = (v: number) => {
+    if (v > ref) {
+      sum = sum * Math.exp(ref - v) + 1;
+      ref = v;
+    } else sum += Math.exp(v - ref);
+  };
+  let v = first;
+  for (let j = mode; ; j++) {
+    v += lnLam - Math.log(j + 1) + lnHalfX - Math.log(h + j); // term j + 1
+    add(v);
+    if ((v < ref - 40 && j + 1 - mode > Math.sqrt(lam) + 5) || j > mode + 100000) break;
+  }
+  v = first;
+  for (let j = mode; j > 0; j--) {
+    v -= lnLam - Math.log(j) + lnHalfX - Math.log(h + j - 1); // term j − 1
+    add(v);
+    if (v < ref - 40 && mode - (j - 1) > Math.sqrt(lam) + 5) break;
+  }
+  return ref + Math.log(sum);
 }
 
 /** ln of the non-central χ² CDF at x: ln Σ_j Poisson(j; nc/2) P(df/2 + j, x/2), finite far into the left tail. */

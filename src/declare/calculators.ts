@@ -14,6 +14,8 @@ import { attentionData, frobeniusSvm, linearInit, matrixCorrelation, nuclearSvm,
 import { ktLog2Prob, markovSource, mixtureLog2Prob, resolvabilityBound, sampleMarkov, sourceLog2Prob } from "../theory/universalMixture.ts";
 import { bayesOf, drawFactorModel, excessRisk, olsExcessTheory, olsOnFeatures, pretrainPca, ridgePath, sampleFactorModel, subspaceError } from "../theory/pretraining.ts";
 import { linearizedScoreCurve } from "../theory/scoreMatching.ts";
+import { fitNcx2, inductiveBias, ncx2FromNormals, ncx2Quantile } from "../theory/inductiveBias.ts";
+import { normalFromKey } from "../core/prng.ts";
 import { keyFromSeed, splitKey } from "../core/prng.ts";
 import { coerceValue, describeField, integer, number, parseValues, unknownKeyIssue, type NumberField, type Schema } from "./schema.ts";
 
@@ -274,6 +276,39 @@ export const CALCULATORS: Record<string, Calculator> = {
       const A = svmConstraints(data, kqRun.W).A;
       const nuc = nuclearSvm(A, v.d);
       return { values: { w_corr_fro: matrixCorrelation(w.W, frobeniusSvm(svmConstraints(data, w.W).A).W), kq_corr_nuc: matrixCorrelation(kqRun.W, nuc.W), kq_corr_fro: matrixCorrelation(kqRun.W, frobeniusSvm(A).W), nuclear_residual: nuc.change } };
+    },
+  },
+  "inductive-bias": {
+    doc: "the inductive-bias estimator checked against a known answer: K errors drawn from a scaled non-central χ², refitted by maximum likelihood (location 0, as the official code), IB = −ln P(e ≤ ε) at the true q-quantile ε against the exact −ln q, over repeats (Boopathy et al. 2024; spec §6 test (i))",
+    paper: 6,
+    params: {
+      df: p(integer(50, "degrees of freedom of the drawn errors", { min: 1, max: 10000 })),
+      nc: p(number(20, "non-centrality", { min: 0, max: 1e6 })),
+      scale: p(number(0.01, "scale", { min: 0, max: 1e6, minExclusive: true })),
+      q: p(number(0.01, "target quantile (ε is the true q-quantile)", { min: 0, max: 1, minExclusive: true, maxExclusive: true })),
+      K: p(integer(100, "errors per repeat (sampled hypotheses)", { min: 3, max: 100000 })),
+      repeats: p(integer(50, "repeats", { min: 1, max: 10000 })),
+      seed: p(integer(0, "seed of the draws", { min: 0, max: 2 ** 31 - 1 })),
+    },
+    outputs: {
+      true_ib: { doc: "−ln q", unit: "nats" },
+      median_ib: { doc: "median estimated IB over the repeats", unit: "nats" },
+      within_15pct: { doc: "fraction of repeats within ±15% of the true IB (spec: ≥ 0.9)", unit: "" },
+      epsilon: { doc: "the target error ε (the true q-quantile)", unit: "" },
+    },
+    async compute(v) {
+      const eps = ncx2Quantile(v.q, v.df, v.nc, v.scale);
+      const truth = -Math.log(v.q);
+      const ibs: number[] = [];
+      for (const [r, k] of splitKey(keyFromSeed(v.seed), v.repeats + 1).entries()) {
+        if (r === v.repeats) {
+          k.dispose();
+          break;
+        }
+        ibs.push(inductiveBias(eps, fitNcx2(ncx2FromNormals(normalFromKey(k, v.K * v.df), v.df, v.nc, v.scale))).nats);
+      }
+      const sorted = [...ibs].sort((a, b) => a - b);
+      return { values: { true_ib: truth, median_ib: sorted[Math.floor(sorted.length / 2)], within_15pct: ibs.filter((x) => Math.abs(x - truth) <= 0.15 * truth).length / ibs.length, epsilon: eps } };
     },
   },
   "score-ntk": {

@@ -28,20 +28,27 @@ export function fitNcx2(errors: ArrayLike<number>): Ncx2Fit {
     for (const v of x) ll += ncx2LogPdf(v / s, df, nc) - Math.log(s);
     return -ll;
   };
-  let best = nelderMead(negLogLik, [Math.log(df0), Math.log(df0 / 2), Math.log(s0)], { step: 0.5, ftol: 1e-12 });
-  best = nelderMead(negLogLik, best.x, { step: 0.1, ftol: 1e-12 }); // a restart, against early collapse
+  let best = nelderMead(negLogLik, [Math.log(df0), Math.log(df0 / 2), Math.log(s0)], { step: 0.5, ftol: 1e-9 });
+  best = nelderMead(negLogLik, best.x, { step: 0.1, ftol: 1e-9 }); // a restart, against early collapse
   const [df, nc, scale] = best.x.map(Math.exp);
   return { df, nc, scale, logLik: -best.f, converged: best.converged };
 }
 
-/** IB(ε) = −ln P(e ≤ ε) under the fit, nats; the official tail approximation where the exact log-CDF underflows. */
+/**
+ * IB(ε) = −ln P(e ≤ ε) under the fit, nats. The log-CDF is summed in log space, so it stays finite far into the
+ * tail where scipy's underflows; the official tail approximation is the fallback only if it does not (ε ≤ 0).
+ */
 export function inductiveBias(eps: number, fit: Pick<Ncx2Fit, "df" | "nc" | "scale">): { nats: number; method: "exact" | "tail" } {
   const lc = ncx2LogCdf(eps / fit.scale, fit.df, fit.nc);
   if (Number.isFinite(lc)) return { nats: -lc, method: "exact" };
   return { nats: inductiveBiasAlt(eps, fit), method: "tail" };
 }
 
-/** The official `inductive_bias_alt` (spec §6): z²/2 from a normal approximation of (e/(df + nc))^h. */
+/**
+ * The official `inductive_bias_alt` (utils.py, read): z²/2 from a normal approximation of (e/(df + nc))^h, the leading
+ * term of −ln Φ(z). Measured against the exact IB at ncx2(50, 20): 0.69× at the 1e-3 quantile, 0.83× at 1e-20, 0.41×
+ * at 1e-100 (inductiveBias.test.ts) — kept for comparison with the official numbers, not used by genlab's estimate.
+ */
 export function inductiveBiasAlt(eps: number, fit: Pick<Ncx2Fit, "df" | "nc" | "scale">): number {
   const { df, nc } = fit;
   const e = eps / fit.scale;
