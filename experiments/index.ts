@@ -10,6 +10,7 @@ import { memorizationLongTail } from "./paper02/memorizationNN.ts";
 import { coherence } from "./paper03/coherence.ts";
 import { universalityLens } from "./paper04/universalityLens.ts";
 import { linearDynamics } from "./paper05/linearDynamics.ts";
+import { inductiveBiasExperiment } from "./paper06/inductiveBias.ts";
 import { moePathways } from "./paper10/pathways.ts";
 import { xorBenign } from "./paper12/xorBenign.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
@@ -39,6 +40,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [coherence, 3],
   [universalityLens, 4],
   [linearDynamics, 5],
+  [inductiveBiasExperiment, 6],
   [moePathways, 10],
   [xorBenign, 12],
   [dataDiet, 13],

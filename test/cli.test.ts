@@ -192,7 +192,7 @@ describe("genlab CLI", () => {
     assert.match(html, /Negative control[^<]*<\/b> weightDecay = 0/);
     assert.match(html, /Deviations from the paper/);
     // a paper without a reproduction shows its claim and the planned criterion from the spec
-    assert.match(html, /id="paper-6">(?:(?!<\/section>)[\s\S])*Planned criterion \(from the spec; not run\)/);
+    assert.match(html, /id="paper-7">(?:(?!<\/section>)[\s\S])*Planned criterion \(from the spec; not run\)/);
     assert.match(html, /C→B: a class-C paper reproduced here as a class-B analog/);
     assert.match(html, /genlab run grokking-modular --size smoke/);
     assert.ok(readFileSync(join(out, "report", "figures", "grokking-modular-grokking.png")).length > 1000, "readFileSync(join(out, \"report\", \"figures\", \"grokking-modular-grokking.png\")).length > 1000");

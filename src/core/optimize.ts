@@ -1,12 +1,12 @@
 /**
  * Derivative-free minimisation: Nelder–Mead with the standard coefficients (reflection 1, expansion 2,
  * contraction ½, shrink ½) and an initial simplex of `step` along each axis. Stops when the simplex's values
- * agree within `ftol` (absolute plus relative) or after `maxIter` iterations; reports whether it converged.
+ * agree within `ftol`·(1 + |f|) or within `atol`, or after `maxIter` iterations; reports whether it converged.
  */
 export type MinimizeResult = { x: number[]; f: number; iterations: number; converged: boolean };
 
-export function nelderMead(f: (x: number[]) => number, x0: number[], o: { step?: number; ftol?: number; maxIter?: number } = {}): MinimizeResult {
-  const n = x0.length, step = o.step ?? 0.5, ftol = o.ftol ?? 1e-10, maxIter = o.maxIter ?? 2000 * n;
+export function nelderMead(f: (x: number[]) => number, x0: number[], o: { step?: number; ftol?: number; atol?: number; maxIter?: number } = {}): MinimizeResult {
+  const n = x0.length, step = o.step ?? 0.5, ftol = o.ftol ?? 1e-10, atol = o.atol ?? 0, maxIter = o.maxIter ?? 2000 * n;
   const safe = (x: number[]) => {
     const v = f(x);
     return Number.isNaN(v) ? Infinity : v;
@@ -18,7 +18,7 @@ export function nelderMead(f: (x: number[]) => number, x0: number[], o: { step?:
     const order = vals.map((_, i) => i).sort((a, b) => vals[a] - vals[b]);
     pts = order.map((i) => pts[i]);
     vals = order.map((i) => vals[i]);
-    if (Math.abs(vals[n] - vals[0]) <= ftol * (1 + Math.abs(vals[0]))) return { x: pts[0], f: vals[0], iterations: it, converged: true };
+    if (Math.abs(vals[n] - vals[0]) <= Math.max(ftol * (1 + Math.abs(vals[0])), atol)) return { x: pts[0], f: vals[0], iterations: it, converged: true };
     const centroid = x0.map((_, j) => pts.slice(0, n).reduce((s, p) => s + p[j], 0) / n);
     const xr = combine(centroid, pts[n], -1), fr = safe(xr);
     if (fr < vals[0]) {

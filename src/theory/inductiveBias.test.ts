@@ -1,9 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { lnGammaP, ncx2LogCdf, ncx2LogPdf } from "../core/special.ts";
+import { symEig } from "../core/linalg.ts";
 import { nelderMead } from "../core/optimize.ts";
 import { keyFromSeed, normalFromKey, splitKey } from "../core/prng.ts";
-import { fitNcx2, inductiveBias, inductiveBiasAlt, ncx2FromNormals, ncx2Quantile } from "./inductiveBias.ts";
+import { fitNcx2, gpPosteriorErrors, inductiveBias, inductiveBiasAlt, medianPairwiseDistance, ncx2FromNormals, ncx2Quantile, rbfKernel } from "./inductiveBias.ts";
 
 const close = (a: number, b: number, rtol: number, what: string) => assert.ok(Math.abs(a - b) <= rtol * Math.abs(b), `${what}: ${a} against ${b} (rtol ${rtol})`);
 
@@ -66,4 +67,34 @@ describe("inductive bias by a non-central χ² fit (Boopathy et al.)", () => {
     // the spec's 50 repeats take ~10 s of MLE (the likelihood has a flat df–nc ridge): `genlab calc inductive-bias` runs them
     assert.ok(hits >= 10, `${hits}/12 repeats within ±15% of 4.605 nats (need ≥ 10)`);
   });
+
+  it("GP posterior errors: interpolation on the training points, and the mean error is ‖μ − y‖² + tr Σ per element", () => {
+    const n = 30, m = 20, d = 3, C = 4;
+    const z = normalFromKey(keyFromSeed(71), (n + m) * d);
+    const X = z.subarray(0, n * d), Xt = z.subarray(n * d);
+    const y = Array.from({ length: n }, (_, i) => i % C), yt = Array.from({ length: m }, (_, i) => (3 * i) % C);
+    const sigma = medianPairwiseDistance(X, n, d);
+    const self = gpPosteriorErrors({ xTrain: X, yTrain: y, nTrain: n, xTest: X, yTest: y, nTest: n, d, classes: C, sigma, ridge: 1e-10, samples: 50 }, keyFromSeed(72));
+    assert.ok(self.meanError < 1e-8 && Math.max(...self.errors) < 1e-6, `on the training points the posterior interpolates (mean error ${self.meanError}, largest sample ${Math.max(...self.errors)})`);
+    const S = 4000;
+    const r = gpPosteriorErrors({ xTrain: X, yTrain: y, nTrain: n, xTest: Xt, yTest: yt, nTest: m, d, classes: C, sigma, ridge: 1e-10, samples: S }, keyFromSeed(73));
+    // tr Σ = Σ_i [k(x_i, x_i) − k_iᵀ K⁻¹ k_i], computed directly
+    const K = rbfKernel(X, n, X, n, d, sigma), Kx = rbfKernel(Xt, m, X, n, d, sigma);
+    const Kinv = symEig(K, n);
+    let tr = 0;
+    for (let i = 0; i < m; i++) {
+      let q = 0;
+      for (let k = 0; k < n; k++) {
+        let p = 0;
+        for (let j = 0; j < n; j++) p += Kinv.vectors[j * n + k] * Kx[i * n + j];
+        q += (p * p) / (Kinv.values[k] + 1e-10);
+      }
+      tr += 1 - q;
+    }
+    const expected = r.meanError + tr / m; // per element: C outputs share Σ, so C·tr Σ/(m·C)
+    const mean = r.errors.reduce((a, b) => a + b, 0) / S;
+    const sd = Math.sqrt(r.errors.reduce((a, b) => a + (b - mean) ** 2, 0) / (S - 1));
+    assert.ok(Math.abs(mean - expected) < 4 * (sd / Math.sqrt(S)) + 1e-9, `mean sampled error ${mean} against ${expected} (4 standard errors ${4 * sd / Math.sqrt(S)})`);
+  });
 });
+
