@@ -134,7 +134,11 @@ export const inductiveBiasExperiment = defineExperiment({
     quick: { trials: 12, epochs: 15, gpSamples: 2000 },
   },
   cost: { smoke: "~10 s", quick: "not measured yet", full: "not measured yet" },
-  calibration: { seeds: [100, 101, 102], outcome: "not calibrated yet" },
+  calibration: {
+    seeds: [100, 101, 102],
+    outcome:
+      "quick: PASS on each seed — IB_kernel at 0.9 × the GP mean's error rises with resolution (7×7, 14×14, 28×28: 106, 211, 625 nats on seed 100; smallest step 104, 95, 103 nats), and the kernel–MLP gap at the MLPs' 10th-percentile error is ≥ 544 nats on every dataset (IB_MLP 1.7–2.6 nats, as a 10th percentile must give). The control FAILs nn_bias_gap on each seed: networks trained on shuffled labels reach only ε ≈ 0.10, where IB_kernel is 0–0.4 nats (480 at 7×7 on seed 101). The kernel IBs of hundreds of nats are the fitted ncx2's far tail: the GP class essentially never reaches the MLPs' errors",
+  },
   sweep: (size) => [{ resolution: size === "smoke" ? [7, 14] : [7, 14, 28] }],
 
   async run(ctx): Promise<IbPointResults> {
