@@ -189,6 +189,19 @@ export async function trainScoreNet(o: { init: ScoreNetInit; z: Float32Array<Arr
     const gW = np.matmul(np.where(u.greater(0), np.matmul(a, r), 0), z); // m × D
     return [dw.sub(gW.mul(o.lr)), da.sub(gA.mul(o.lr))];
   }) as unknown as ((w0: JArray, a0: JArray, dw: JArray, da: JArray, z: JArray, yt: JArray) => [JArray, JArray]) & { dispose(): void };
+  // outputs in blocks of 2,048 rows: an eval set of 16,384 rows at width 4,096 would otherwise hold ~270 MB hidden
+  // activations per product, at every checkpoint (full-size records with such evaluations ended in corrupted weights
+  // after ~15,000 steps, a run without them did not; the blocks keep every checkpoint's memory small)
+  const forwardRows = async (x: JArray): Promise<Float64Array> => {
+    const rows = x.shape[0], block = 2048;
+    const f = new Float64Array(rows * d);
+    for (let r0 = 0; r0 < rows; r0 += block) {
+      const r1 = Math.min(rows, r0 + block);
+      const part = (await forward(W0.ref, A0.ref, dW.ref, dA.ref, x.ref.slice([r0, r1], [0, D])).data()) as Float32Array;
+      f.set(part, r0 * d);
+    }
+    return f;
+  };
   const out: ScoreNetCurves = { checkpoints: o.checkpoints, trainLoss: [], preds: o.evals.map(() => []) };
   try {
     let done = 0;
@@ -197,12 +210,12 @@ export async function trainScoreNet(o: { init: ScoreNetInit; z: Float32Array<Arr
         [dW, dA] = step(W0.ref, A0.ref, dW, dA, Z.ref, Yt.ref);
         if (o.progress && done % 64 === 0) o.progress(done);
       }
-      const f = Float64Array.from((await forward(W0.ref, A0.ref, dW.ref, dA.ref, Z.ref).data()) as Float32Array);
+      const f = await forwardRows(Z);
       const y = o.y;
       const loss = meanSquaredRows(f, y, d);
       if (!Number.isFinite(loss)) throw new RangeError(`trainScoreNet: the training loss is ${loss} after ${c} steps (lr ${o.lr} too large?)`);
       out.trainLoss.push(loss);
-      for (const [e, x] of E.entries()) out.preds[e].push(Float64Array.from((await forward(W0.ref, A0.ref, dW.ref, dA.ref, x.ref).data()) as Float32Array));
+      for (const [e, x] of E.entries()) out.preds[e].push(await forwardRows(x));
     }
   } finally {
     step.dispose();
