@@ -22,7 +22,7 @@
  *   solved exactly at every step through Θ's eigendecomposition (as in kernelGd.ts).
  * jax-js float32 for the network and the kernel products, float64 on the host for the eigendecomposition.
  */
-import { DType, jit, nn, numpy as np, type Array as JArray } from "@jax-js/jax";
+import { blockUntilReady, DType, jit, nn, numpy as np, type Array as JArray } from "@jax-js/jax";
 import { symEig } from "../core/linalg.ts";
 import { normalFromKey, splitKey, uniformFromKey, type Key } from "../core/prng.ts";
 
@@ -208,6 +208,8 @@ export async function trainScoreNet(o: { init: ScoreNetInit; z: Float32Array<Arr
     for (const c of o.checkpoints) {
       for (; done < c; done++) {
         [dW, dA] = step(W0.ref, A0.ref, dW, dA, Z.ref, Yt.ref);
+        // jax-js is lazy: thousands of undrained steps between checkpoints pile up (docs/jax-js-notes.md)
+        if (done % 32 === 31) await blockUntilReady([dW, dA]);
         if (o.progress && done % 64 === 0) o.progress(done);
       }
       const f = await forwardRows(Z);
