@@ -49,10 +49,10 @@ describe("genlab CLI", () => {
       [["reproduce", "--jobs", "0"], 1, "✖ option '--jobs <n>' argument '0' is invalid. expected a number of worker processes in [1, 256], got \"0\"\n(run with --help for usage)\n"],
       [["calc", "rf-risk", "--set", "k=64"], 1, "✖ missing parameter n (training samples); give it as --set n=… → at --set n\n"],
       [["calc", "rf-risk", "--set", "n=64", "--set", "k=x", "--set", "bogus=1"], 1, '✖ unknown key "bogus"; valid keys: modes, alpha, beta, noise, ridge, n, k → at --set bogus\n✖ expected an integer in [1, 1000000000], got "x" → at --set k\n'],
-      [["calc", "nope"], 1, '✖ unknown calculator "nope"; valid calculators: rf-risk, krr-risk, linear-dynamics, subgradient-recovery, pretrain-advantage, task-difficulty, universal-mixture, attention-svm, inductive-bias, score-ntk → at <calculator>\n'],
+      [["calc", "nope"], 1, '✖ unknown calculator "nope"; valid calculators: rf-risk, krr-risk, linear-dynamics, subgradient-recovery, pretrain-advantage, task-difficulty, universal-mixture, attention-svm, abc-parametrization, cnn-learning-curve, inductive-bias, score-ntk → at <calculator>\n'],
       [["calc", "linear-dynamics", "--set", "ratio=0", "--set", "rati=1"], 1, '✖ unknown key "rati" (did you mean "ratio"?); valid keys: ratio, snr, init, t, tMax → at --set rati\n✖ expected a number in [0.01, 100], got 0 → at --set ratio\n'],
       [["calc", "subgradient-recovery", "--set", "rank=30"], 1, "✖ expected r, r′ ≤ d = 20, got r = 3, r′ = 30 → at --set\n"],
-      [["calc", "--list", "nope"], 1, '✖ unknown calculator "nope"; valid calculators: rf-risk, krr-risk, linear-dynamics, subgradient-recovery, pretrain-advantage, task-difficulty, universal-mixture, attention-svm, inductive-bias, score-ntk → at <calculator>\n'],
+      [["calc", "--list", "nope"], 1, '✖ unknown calculator "nope"; valid calculators: rf-risk, krr-risk, linear-dynamics, subgradient-recovery, pretrain-advantage, task-difficulty, universal-mixture, attention-svm, abc-parametrization, cnn-learning-curve, inductive-bias, score-ntk → at <calculator>\n'],
     ];
     const out = mkdtempSync(join(tmpdir(), "genlab-cli-"));
     for (const [args, code, stderr] of cases) {
@@ -276,7 +276,7 @@ describe("genlab CLI", () => {
     const r = genlab(["calc", "--list", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const all = JSON.parse(r.stdout) as { id: string; paper: number; params: string[]; outputs: string[] }[];
-    assert.deepEqual(all.map((c) => [c.id, c.paper]), [["rf-risk", 16], ["krr-risk", 16], ["linear-dynamics", 5], ["subgradient-recovery", 22], ["pretrain-advantage", 19], ["task-difficulty", 15], ["universal-mixture", 4], ["attention-svm", 44], ["inductive-bias", 6], ["score-ntk", 43]]);
+    assert.deepEqual(all.map((c) => [c.id, c.paper]), [["rf-risk", 16], ["krr-risk", 16], ["linear-dynamics", 5], ["subgradient-recovery", 22], ["pretrain-advantage", 19], ["task-difficulty", 15], ["universal-mixture", 4], ["attention-svm", 44], ["abc-parametrization", 36], ["cnn-learning-curve", 40], ["inductive-bias", 6], ["score-ntk", 43]]);
     // the task-difficulty calculator's defaults are MNIST's official constants (ε = 0.001 there)
     const mnist = genlab(["calc", "task-difficulty", "--set", "error=0.001", "--json"]);
     assert.ok(mnist.code === 0 && Math.abs(JSON.parse(mnist.stdout).outputs.bits / 1.485e16 - 1) < 1e-3, mnist.stdout + mnist.stderr);

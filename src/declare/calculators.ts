@@ -14,6 +14,8 @@ import { attentionData, frobeniusSvm, linearInit, matrixCorrelation, nuclearSvm,
 import { ktLog2Prob, markovSource, mixtureLog2Prob, resolvabilityBound, sampleMarkov, sourceLog2Prob } from "../theory/universalMixture.ts";
 import { bayesOf, drawFactorModel, excessRisk, olsExcessTheory, olsOnFeatures, pretrainPca, ridgePath, sampleFactorModel, subspaceError } from "../theory/pretraining.ts";
 import { linearizedScoreCurve } from "../theory/scoreMatching.ts";
+import { featureLearningIndex, isStable } from "../theory/abcParametrization.ts";
+import { learningCurveExponent, teacherStudentCurve } from "../theory/convKernels.ts";
 import { fitNcx2, inductiveBias, ncx2FromNormals, ncx2Quantile } from "../theory/inductiveBias.ts";
 import { normalFromKey } from "../core/prng.ts";
 import { keyFromSeed, splitKey } from "../core/prng.ts";
@@ -276,6 +278,50 @@ export const CALCULATORS: Record<string, Calculator> = {
       const A = svmConstraints(data, kqRun.W).A;
       const nuc = nuclearSvm(A, v.d);
       return { values: { w_corr_fro: matrixCorrelation(w.W, frobeniusSvm(svmConstraints(data, w.W).A).W), kq_corr_nuc: matrixCorrelation(kqRun.W, nuc.W), kq_corr_fro: matrixCorrelation(kqRun.W, frobeniusSvm(A).W), nuclear_residual: nuc.change } };
+    },
+  },
+  "abc-parametrization": {
+    doc: "Theorem 3.3 of Tensor Programs IV for an abc-parametrization of an MLP with L hidden layers (input layer a₁, b₁; hidden layers a, b; readout a_out, b_out; learning-rate exponent c): stable or not, and the feature-learning index r (r = 0: features evolve at infinite width; the form of r is unverified beyond μP, NTK and SP) (Yang & Hu 2021)",
+    paper: 36,
+    params: {
+      L: p(integer(2, "hidden layers", { min: 1, max: 100 })),
+      a1: p(number(-0.5, "input layer's multiplier exponent a₁ (μP −½, NTK 0, SP 0)", { min: -10, max: 10 })),
+      b1: p(number(0.5, "input layer's init exponent b₁ (μP ½, NTK 0, SP 0)", { min: -10, max: 10 })),
+      a: p(number(0, "hidden layers' a (μP 0, NTK ½, SP 0)", { min: -10, max: 10 })),
+      b: p(number(0.5, "hidden layers' b (μP ½, NTK 0, SP ½)", { min: -10, max: 10 })),
+      aOut: p(number(0.5, "readout's a (μP ½, NTK ½, SP 0)", { min: -10, max: 10 })),
+      bOut: p(number(0.5, "readout's b (μP ½, NTK 0, SP ½)", { min: -10, max: 10 })),
+      c: p(number(0, "learning-rate exponent c (rate η·n^{−c})", { min: -10, max: 10 })),
+    },
+    outputs: {
+      stable: { doc: "1 if Thm 3.3's stability conditions hold, else 0", unit: "" },
+      r: { doc: "feature-learning index r (0: feature learning; > 0: kernel regime)", unit: "" },
+    },
+    async compute(v) {
+      const abc = { a: [v.a1, ...Array(v.L - 1).fill(v.a), v.aOut], b: [v.b1, ...Array(v.L - 1).fill(v.b), v.bOut], c: v.c };
+      return { values: { stable: isStable(abc) ? 1 : 0, r: featureLearningIndex(abc) } };
+    },
+  },
+  "cnn-learning-curve": {
+    doc: "teacher–student ridgeless regression with the NTK of a wide hierarchical CNN (d = 8, patches of 2, student filters 2, 2, 2) on a Gaussian-field teacher of a given spatial scale: test MSE at P = 64 … maxP and the fitted exponent β (ε ~ P^{−β}) (Cagnetta, Favero, Wyart 2023)",
+    paper: 40,
+    params: {
+      teacherLevels: p(integer(1, "teacher's scale: 1 local (filters 2), 2 meta-patch (2, 2), 3 global (2, 2, 2)", { min: 1, max: 3 })),
+      maxP: p(integer(1024, "largest training set (P doubles from 64)", { min: 128, max: 8192 })),
+      test: p(integer(512, "test points", { min: 16, max: 8192 })),
+      seed: p(integer(0, "seed of the inputs and the teacher", { min: 0, max: 2 ** 31 - 1 })),
+    },
+    outputs: {
+      beta: { doc: "learning-curve exponent fitted on P ≥ 256 (the last two P when maxP < 512)", unit: "" },
+      mse_max_p: { doc: "test MSE at the largest P", unit: "" },
+    },
+    async compute(v) {
+      const Ps: number[] = [];
+      for (let P = 64; P <= v.maxP; P *= 2) Ps.push(P);
+      const mse = await teacherStudentCurve({ d: 8, s1: 2, teacher: Array(v.teacherLevels).fill(2), student: [2, 2, 2], Ps, test: v.test, ridge: 1e-10 }, keyFromSeed(v.seed));
+      const from = Math.min(256, Ps[Ps.length - 2]);
+      const idx = Ps.flatMap((P, i) => (P >= from ? [i] : []));
+      return { values: { beta: learningCurveExponent(idx.map((i) => Ps[i]), idx.map((i) => mse[i])), mse_max_p: mse[mse.length - 1] } };
     },
   },
   "inductive-bias": {
