@@ -20,7 +20,7 @@
  */
 import { defineExperiment, firstSeed, integer, oneOf, type CheckDecl, type Point } from "../../src/declare/kit.ts";
 import { keyFromSeed, splitKey } from "../../src/core/prng.ts";
-import { learningCurveExponent, teacherStudentCurve } from "../../src/theory/convKernels.ts";
+import { doublingSizes, tailExponent, teacherStudentCurve } from "../../src/theory/convKernels.ts";
 
 export type CurvePointResults = { teacher: string; student: string; Ps: number[]; mse: number[]; beta: number; fitFrom: number };
 type P = Point<Record<string, number | string>, CurvePointResults>;
@@ -81,8 +81,7 @@ export const wideCnnKernels = defineExperiment({
 
   async run(ctx): Promise<CurvePointResults> {
     const h = ctx.hparams;
-    const Ps: number[] = [];
-    for (let P = 64; P <= h.maxP; P *= 2) Ps.push(P);
+    const Ps = doublingSizes(h.maxP);
     const student = h.student === "tree" ? { student: [2, 2, 2] } : { student: [8], studentScale: 0.5 };
     const mse = Ps.map(() => 0);
     let key = keyFromSeed(ctx.seed);
@@ -94,9 +93,7 @@ export const wideCnnKernels = defineExperiment({
       ctx.progress(r + 1, h.reps);
     }
     key.dispose();
-    const fitFrom = Math.min(256, Ps[Ps.length - 2] ?? Ps[0]);
-    const idx = Ps.flatMap((P, i) => (P >= fitFrom ? [i] : []));
-    const beta = learningCurveExponent(idx.map((i) => Ps[i]), idx.map((i) => mse[i]));
+    const { beta, fitFrom } = tailExponent(Ps, mse);
     for (const [i, P] of Ps.entries()) await ctx.record({ test_mse: mse[i] }, { phase: "curve", axis: "P", x: P });
     return { teacher: h.teacher, student: h.student, Ps, mse, beta, fitFrom };
   },

@@ -15,7 +15,7 @@ import { ktLog2Prob, markovSource, mixtureLog2Prob, resolvabilityBound, sampleMa
 import { bayesOf, drawFactorModel, excessRisk, olsExcessTheory, olsOnFeatures, pretrainPca, ridgePath, sampleFactorModel, subspaceError } from "../theory/pretraining.ts";
 import { linearizedScoreCurve } from "../theory/scoreMatching.ts";
 import { featureLearningIndex, isStable } from "../theory/abcParametrization.ts";
-import { learningCurveExponent, teacherStudentCurve } from "../theory/convKernels.ts";
+import { doublingSizes, tailExponent, teacherStudentCurve } from "../theory/convKernels.ts";
 import { fitNcx2, inductiveBias, ncx2FromNormals, ncx2Quantile } from "../theory/inductiveBias.ts";
 import { normalFromKey } from "../core/prng.ts";
 import { keyFromSeed, splitKey } from "../core/prng.ts";
@@ -316,12 +316,9 @@ export const CALCULATORS: Record<string, Calculator> = {
       mse_max_p: { doc: "test MSE at the largest P", unit: "" },
     },
     async compute(v) {
-      const Ps: number[] = [];
-      for (let P = 64; P <= v.maxP; P *= 2) Ps.push(P);
+      const Ps = doublingSizes(v.maxP);
       const mse = await teacherStudentCurve({ d: 8, s1: 2, teacher: Array(v.teacherLevels).fill(2), student: [2, 2, 2], Ps, test: v.test, ridge: 1e-10 }, keyFromSeed(v.seed));
-      const from = Math.min(256, Ps[Ps.length - 2]);
-      const idx = Ps.flatMap((P, i) => (P >= from ? [i] : []));
-      return { values: { beta: learningCurveExponent(idx.map((i) => Ps[i]), idx.map((i) => mse[i])), mse_max_p: mse[mse.length - 1] } };
+      return { values: { beta: tailExponent(Ps, mse).beta, mse_max_p: mse[mse.length - 1] } };
     },
   },
   "inductive-bias": {

@@ -100,6 +100,20 @@ export function learningCurveExponent(P: number[], err: number[]): number {
   return -logLogSlope(P, err);
 }
 
+/** The training-set sizes P = 64, 128, … up to maxP. */
+export function doublingSizes(maxP: number): number[] {
+  const Ps: number[] = [];
+  for (let P = 64; P <= maxP; P *= 2) Ps.push(P);
+  return Ps;
+}
+
+/** β fitted on P ≥ 256 (from the second-largest P when the curve is shorter), and where the fit starts. */
+export function tailExponent(Ps: number[], mse: number[]): { beta: number; fitFrom: number } {
+  const fitFrom = Math.min(256, Ps[Ps.length - 2] ?? Ps[0]);
+  const idx = Ps.flatMap((P, i) => (P >= fitFrom ? [i] : []));
+  return { beta: learningCurveExponent(idx.map((i) => Ps[i]), idx.map((i) => mse[i])), fitFrom };
+}
+
 /**
  * One teacher–student learning curve: N = max(P) + test inputs (leaf patches of size s₁ on the sphere), a target
  * drawn as a Gaussian field with the teacher's tree NTK as covariance, and ridgeless (ridge) kernel regression
