@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { gzipSync } from "fflate";
 import { GenlabError, formatIssue } from "../src/core/errors.ts";
 import { encodeIdxUint8 } from "../src/data/idx.ts";
+import { DEFAULT_DIGITS_FILE, digitsAvailable, loadDigits } from "../src/io/digits.ts";
 import { loadFashionMnist } from "../src/io/fashionMnist.ts";
 
 function idxFloat32(dims: number[], n: number): Uint8Array {
@@ -63,5 +64,45 @@ describe("Fashion-MNIST loader on damaged folders", () => {
     } finally {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
+  });
+});
+
+describe("8×8 digits loader (python3-sklearn's digits.csv.gz)", () => {
+  const row = (px: number, label: number) => [...Array(64).fill(px), label].join(",");
+  const file = (name: string, data: string | Uint8Array) => {
+    const p = join(mkdtempSync(join(tmpdir(), "genlab-digits-")), name);
+    writeFileSync(p, data);
+    return p;
+  };
+  const msg = (p: string) => {
+    try {
+      const d = loadDigits(p);
+      return `loaded ${d.xShape.join("×")}`;
+    } catch (e) {
+      if (!(e instanceof GenlabError)) throw e;
+      return formatIssue(e.issues[0]).replace(p, "<file>");
+    }
+  };
+
+  it("loads gzipped and plain CSVs (pixels / 16, labels); refuses a short row, a pixel above 16, a label above 9, a damaged gzip, an empty file, a folder", () => {
+    const good = `${row(16, 3)}\n${row(8, 9)}\n`;
+    const gz = file("digits.csv.gz", gzipSync(new TextEncoder().encode(good)));
+    const d = loadDigits(gz);
+    assert.deepEqual([d.xShape, Array.from(d.y), d.x[0], d.x[64]], [[2, 64], [3, 9], 1, 0.5], "values as in the file");
+    assert.equal(msg(file("digits.csv", good)), "loaded 2×64");
+    assert.equal(msg(file("d.csv", `${row(1, 3)}\n1,2,3\n`)), "✖ row 2 has 3 fields; expected 64 pixel counts and a label → at <file>");
+    assert.equal(msg(file("d.csv", `${row(17, 3)}\n`)), '✖ row 1, field 1 is "17"; expected an integer in 0…16 (a pixel count) → at <file>');
+    assert.equal(msg(file("d.csv", `${row(1, 10)}\n`)), '✖ row 1, field 65 is "10"; expected an integer in 0…9 (the label) → at <file>');
+    assert.match(msg(file("d.csv.gz", new Uint8Array([0x1f, 0x8b, 1, 2, 3]))), /^✖ is not a readable gzip file/);
+    assert.equal(msg(file("d.csv", "")), "✖ is empty; expected rows of 64 pixel counts and a label → at <file>");
+    assert.equal(msg(mkdtempSync(join(tmpdir(), "genlab-digits-"))), "✖ is not a regular file; expected the digits CSV (digits.csv.gz) → at <file>");
+  });
+
+  it("Debian's file, where python3-sklearn is installed: 1,797 digits, about 180 of each class", (t) => {
+    if (!digitsAvailable(DEFAULT_DIGITS_FILE)) return t.skip("python3-sklearn is not installed");
+    const d = loadDigits(DEFAULT_DIGITS_FILE);
+    const counts = Array.from({ length: 10 }, (_, k) => d.y.filter((v) => v === k).length);
+    assert.equal(d.xShape[0], 1797, "rows");
+    assert.ok(counts.every((c) => c >= 170 && c <= 190), `class counts ${counts}`);
   });
 });

@@ -9,7 +9,7 @@ export { number, integer, oneOf, bool, string, type Infer, type Schema, type Val
 export type { FigureSpec, ChartSpec } from "./charts.ts";
 export { firstStepAtLeast, type Bracket } from "./grid.ts";
 export { fmtNum } from "./criteria.ts";
-export { fashionMnistNeed } from "./needs.ts";
+export { digitsNeed, fashionMnistNeed } from "./needs.ts";
 
 /** The points of the smallest seed: what a figure of one seed draws when the reproduction ran several. */
 export function firstSeed<P extends { seed: number }>(points: P[]): P[] {
