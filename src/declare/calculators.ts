@@ -14,7 +14,7 @@ import { attentionData, frobeniusSvm, linearInit, matrixCorrelation, nuclearSvm,
 import { ktLog2Prob, markovSource, mixtureLog2Prob, resolvabilityBound, sampleMarkov, sourceLog2Prob } from "../theory/universalMixture.ts";
 import { bayesOf, drawFactorModel, excessRisk, olsExcessTheory, olsOnFeatures, pretrainPca, ridgePath, sampleFactorModel, subspaceError } from "../theory/pretraining.ts";
 import { linearizedScoreCurve } from "../theory/scoreMatching.ts";
-import { featureLearningIndex, isStable } from "../theory/abcParametrization.ts";
+import { featureLearningIndex, isStable, lrWidthExponent } from "../theory/abcParametrization.ts";
 import { doublingSizes, tailExponent, teacherStudentCurve } from "../theory/convKernels.ts";
 import { fitNcx2, inductiveBias, ncx2FromNormals, ncx2Quantile } from "../theory/inductiveBias.ts";
 import { normalFromKey } from "../core/prng.ts";
@@ -281,7 +281,7 @@ export const CALCULATORS: Record<string, Calculator> = {
     },
   },
   "abc-parametrization": {
-    doc: "Theorem 3.3 of Tensor Programs IV for an abc-parametrization of an MLP with L hidden layers (input layer a₁, b₁; hidden layers a, b; readout a_out, b_out; learning-rate exponent c): stable or not, and the feature-learning index r (r = 0: features evolve at infinite width; the form of r is unverified beyond μP, NTK and SP) (Yang & Hu 2021)",
+    doc: "Theorem 3.3 of Tensor Programs IV for an abc-parametrization of an MLP with L hidden layers (input layer a₁, b₁; hidden layers a, b; readout a_out, b_out; learning-rate exponent c): stable or not, and the feature-learning index r (r = 0: features evolve at infinite width; the form of r is unverified beyond μP, NTK and SP), and the width exponent of the largest stable learning rate (μP's learning-rate transfer: 0) (Yang & Hu 2021)",
     paper: 36,
     params: {
       L: p(integer(2, "hidden layers", { min: 1, max: 100 })),
@@ -296,10 +296,11 @@ export const CALCULATORS: Record<string, Calculator> = {
     outputs: {
       stable: { doc: "1 if Thm 3.3's stability conditions hold, else 0", unit: "" },
       r: { doc: "feature-learning index r (0: feature learning; > 0: kernel regime)", unit: "" },
+      lr_width_exponent: { doc: "s: the largest stable learning rate scales like n^{−s} (the smallest extra learning-rate exponent that makes it stable; 0 for μP, 1 for SP with c = 0; NaN if none up to 4 does)", unit: "" },
     },
     async compute(v) {
       const abc = { a: [v.a1, ...Array(v.L - 1).fill(v.a), v.aOut], b: [v.b1, ...Array(v.L - 1).fill(v.b), v.bOut], c: v.c };
-      return { values: { stable: isStable(abc) ? 1 : 0, r: featureLearningIndex(abc) } };
+      return { values: { stable: isStable(abc) ? 1 : 0, r: featureLearningIndex(abc), lr_width_exponent: lrWidthExponent(abc) } };
     },
   },
   "cnn-learning-curve": {
