@@ -8,15 +8,18 @@ import { nowhereTight } from "./paper01/nowhereTight.ts";
 import { longTail } from "./paper02/longTail.ts";
 import { memorizationLongTail } from "./paper02/memorizationNN.ts";
 import { coherence } from "./paper03/coherence.ts";
+import { sgldEnsemble } from "./paper04/sgldEnsemble.ts";
 import { universalityLens } from "./paper04/universalityLens.ts";
 import { linearDynamics } from "./paper05/linearDynamics.ts";
 import { inductiveBiasExperiment } from "./paper06/inductiveBias.ts";
 import { moePathways } from "./paper10/pathways.ts";
 import { xorBenign } from "./paper12/xorBenign.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
+import { realTaskDifficulty } from "./paper15/realTaskDifficulty.ts";
 import { taskDifficulty } from "./paper15/taskDifficulty.ts";
 import { moreIsBetter } from "./paper16/moreIsBetter.ts";
 import { pretrainAdvantage } from "./paper19/pretrainAdvantage.ts";
+import { pretrainGmm } from "./paper19/pretrainGmm.ts";
 import { subgradientSensing } from "./paper22/subgradientSensing.ts";
 import { lazyRich } from "./paper25/lazyRich.ts";
 import { promptBounds } from "./paper26/promptBounds.ts";
@@ -28,6 +31,7 @@ import { twoHop } from "./paper31/twoHop.ts";
 import { usefulFashion } from "./paper33/usefulFashion.ts";
 import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
 import { coordinateCheckExperiment } from "./paper36/coordinateCheck.ts";
+import { lrTransferExperiment } from "./paper36/lrTransfer.ts";
 import { wideCnnKernels } from "./paper40/wideCnnKernels.ts";
 import { scoreEstimation } from "./paper43/scoreEstimation.ts";
 import { attentionSvmExperiment } from "./paper44/attentionSvm.ts";
@@ -38,15 +42,18 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [longTail, 2],
   [memorizationLongTail, 2],
   [coherence, 3],
+  [sgldEnsemble, 4],
   [universalityLens, 4],
   [linearDynamics, 5],
   [inductiveBiasExperiment, 6],
   [moePathways, 10],
   [xorBenign, 12],
   [dataDiet, 13],
+  [realTaskDifficulty, 15],
   [taskDifficulty, 15],
   [moreIsBetter, 16],
   [pretrainAdvantage, 19],
+  [pretrainGmm, 19],
   [subgradientSensing, 22],
   [lazyRich, 25],
   [promptBounds, 26],
@@ -58,6 +65,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [usefulFashion, 33],
   [usefulSynthetic, 33],
   [coordinateCheckExperiment, 36],
+  [lrTransferExperiment, 36],
   [wideCnnKernels, 40],
   [scoreEstimation, 43],
   [attentionSvmExperiment, 44],

@@ -17,7 +17,7 @@
  * nothing about where the optimum is: INCONCLUSIVE, never a pass).
  * Inputs: z ~ N(0, I₃₂), x = z/√32, target sin(z₁ + z₂ + z₃) on a fixed set of 256 points (the coordinate
  * check's task, coordinateCheck.ts); loss ½·mean (f − y)²; 100 steps of full-batch GD; the learning-rate grid
- * 2^k, k = −9 … 5 in half octaves; each rate's loss is the mean over 2 initialisations (4 at full size), the same
+ * 2^k, k = −9 … 5 in half octaves; each rate's loss is the mean over 2 initialisations, the same
  * draws for every rate. Every (rate, initialisation) network of one width trains side by side in batched matmuls
  * (`lrSweep`).
  * Negative control (hparams): μP with the standard readout (output multiplier 1 instead of n^{−1/2}), the SP arm
@@ -25,8 +25,8 @@
  * Deviation: one hidden layer (the width-n × n matmuls of deeper nets put a 25-rate grid out of a 2-minute
  * budget); full-batch GD rather than SGD on minibatches; the training loss after a fixed number of steps, as in
  * TP5's transfer plots.
- * Cost on one core: smoke ~10 s, quick ~87 s measured (widths 32–512, with the control), full ~15 min (widths
- * 32–2048, 4 initialisations, 3 seeds).
+ * Cost on one core: smoke ~10 s, quick ~87 s measured (widths 32–512, with the control), full ~10 min (widths
+ * 32–2048, 3 seeds).
  * Run: genlab run mup-lr-transfer --quick
  */
 import { random } from "@jax-js/jax";
@@ -123,15 +123,15 @@ export const lrTransferExperiment = defineExperiment({
     readout: oneOf(["own", "sp"], "own", "own: the parametrization's output layer; sp: μP with the standard readout (the control)"),
     minWidth: integer(32, "smallest width", { min: 4, max: 16384 }),
     maxWidth: integer(2048, "largest width (widths double from minWidth)", { min: 8, max: 16384 }),
-    inits: integer(4, "initialisations averaged per rate (the same draws for every rate)", { min: 1, max: 64 }),
+    inits: integer(2, "initialisations averaged per rate (the same draws for every rate)", { min: 1, max: 64 }),
     steps: integer(100, "full-batch GD steps", { min: 1, max: 100000 }),
     lrMin: integer(-9, "log₂ of the smallest learning rate", { min: -30, max: 30 }),
     lrMax: integer(5, "log₂ of the largest learning rate (the grid is in half octaves)", { min: -30, max: 30 }),
     batch: integer(256, "training points", { min: 1, max: 100000 }),
     d: integer(32, "input dimension", { min: 3, max: 4096 }),
   },
-  sizes: { smoke: { maxWidth: 128, inits: 1, steps: 40 }, quick: { maxWidth: 512, inits: 2 } },
-  cost: { smoke: "~10 s", quick: "~87 s measured, with the control", full: "~15 min (3 seeds, widths to 2048, 4 initialisations)" },
+  sizes: { smoke: { maxWidth: 128, inits: 1, steps: 40 }, quick: { maxWidth: 512 } },
+  cost: { smoke: "~10 s", quick: "~87 s measured, with the control", full: "~10 min (3 seeds, widths to 2048)" },
   calibration: {
     seeds: [100, 101, 102],
     outcome: "quick (widths 32–512, 2 initialisations): PASS on each seed; μP spread 0.5, 0.5, 0.5 octaves (≤ 1); SP shift 4, 4.5, 4 octaves (≥ 2; Thm 3.3 predicts 4 over 16×); worst slope gap to theory 0.10, 0.15, 0.10 (≤ 0.25); every optimum inside the grid; control (μP with the standard readout) FAIL on each (mup_lr_stable); 86–87 s alone",

@@ -143,3 +143,13 @@ export function ncx2LogCdf(x: number, df: number, nc: number): number {
   if (x === Infinity) return 0;
   return Math.min(0, poissonMixtureLog(nc, (j) => lnGammaP(df / 2 + j, x / 2)));
 }
+
+/**
+ * The standard normal CDF Φ(x) = ½(1 + sign(x)·P(½, x²/2)), from the regularized incomplete gamma function. Its
+ * relative accuracy is that of P near Φ's centre; in the far lower tail (x < −5) use a log-space form instead.
+ */
+export function normalCdf(x: number): number {
+  if (x === 0) return 0.5;
+  const p = Math.exp(lnGammaP(0.5, (x * x) / 2));
+  return x > 0 ? 0.5 + 0.5 * p : 0.5 - 0.5 * p;
+}

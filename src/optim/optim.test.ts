@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { blockUntilReady, grad, jit, numpy as np, type Array } from "@jax-js/jax";
 import { treeDispose, treeRef, type Tree } from "../core/tree.ts";
 import { adam, adamw, sgd } from "./aliases.ts";
+import { sgld } from "./sgld.ts";
+import { keyFromSeed } from "../core/prng.ts";
 import { constantSchedule, cosineDecaySchedule, exponentialDecaySchedule, linearSchedule, piecewiseConstantSchedule, scheduleValue, warmupCosineDecaySchedule } from "./schedules.ts";
 import { applyUpdates, chain, clipByGlobalNorm, recordUpdateNorm, scale, scaleByLearningRate, type GradientTransformation } from "./transform.ts";
 
@@ -278,5 +280,56 @@ describe("sharpness-aware minimisation (optim/sam.ts)", () => {
     // T g = [3, 8], ‖T g‖ = √73; ε = T² g / ‖T g‖ = [3, 16] / √73
     const e = eps.w.js() as number[];
     assert.ok(Math.abs(e[0] - 3 / Math.sqrt(73)) < 1e-6 && Math.abs(e[1] - 16 / Math.sqrt(73)) < 1e-6, `ε ${e}`);
+  });
+});
+
+describe("SGLD (src/optim/sgld.ts)", () => {
+  it("samples a Gaussian posterior: 64 chains' mean and variance match N(μ, A⁻¹) and T·A⁻¹; T = 0 is gradient descent to μ", async () => {
+    const a = [1, 4];
+    const energy = (th: Array) => {
+      const r = th.sub(np.array([1, -2]));
+      return r.ref.mul(r).mul(np.array(a)).sum().mul(0.5);
+    };
+    const C = 64;
+    const sums = [0, 0];
+    const sq = [0, 0];
+    let count = 0;
+    for (const T of [1, 0.25]) {
+      sums.fill(0);
+      sq.fill(0);
+      count = 0;
+      const { theta: last, configTemperature } = await sgld({
+        energy,
+        init: np.zeros([C, 2]),
+        step: 0.02,
+        steps: 3000,
+        temperature: T,
+        burnIn: 500,
+        every: 5,
+        key: keyFromSeed(11),
+        sample: async (th) => {
+          const v = (await th.data()) as Float32Array;
+          for (let c = 0; c < C; c++)
+            for (let j = 0; j < 2; j++) {
+              sums[j] += v[c * 2 + j];
+              sq[j] += v[c * 2 + j] ** 2;
+            }
+          count += C;
+        },
+      });
+      last.dispose();
+      // E[θ·∇U]/P = T at equilibrium; θ·∇U = (θ − μ)ᵀA(θ − μ) + μᵀA(θ − μ), so here T·(1 + 0) = T up to ε's bias
+      assert.ok(Math.abs(configTemperature / T - 1) < 0.1, `T = ${T}: configurational temperature ${configTemperature}`);
+      for (let j = 0; j < 2; j++) {
+        const m = sums[j] / count;
+        const v = sq[j] / count - m * m;
+        const want = T / a[j];
+        // ε = 0.02 biases the variance by O(ε·a) (≤ 4%); the samples are correlated, so the tolerances are loose in absolute terms
+        assert.ok(Math.abs(m - [1, -2][j]) < 0.05, `T = ${T}, mean ${j}: ${m}`);
+        assert.ok(Math.abs(v / want - 1) < 0.1, `T = ${T}, variance ${j}: ${v} against ${want}`);
+      }
+    }
+    const gd = (await (await sgld({ energy, init: np.zeros([1, 2]), step: 0.2, steps: 200, temperature: 0, key: keyFromSeed(1) })).theta.data()) as Float32Array;
+    assert.ok(Math.abs(gd[0] - 1) < 1e-4 && Math.abs(gd[1] + 2) < 1e-4, `T = 0 converges to μ: ${[...gd].join(", ")}`);
   });
 });

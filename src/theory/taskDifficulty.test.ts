@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { keyFromSeed, splitKey } from "../core/prng.ts";
 import { binomial, lnGamma } from "../core/special.ts";
-import { OFFICIAL_TASKS, classificationDifficulty, inductiveBiasComplexity, intrinsicDimMLE, manifoldSample } from "./taskDifficulty.ts";
+import { OFFICIAL_TASKS, classificationDifficulty, datasetDifficultyInputs, inductiveBiasComplexity, intrinsicDimMLE, manifoldSample } from "./taskDifficulty.ts";
 
 describe("special functions", () => {
   it("lnGamma and real binomials against known values", () => {
@@ -55,5 +55,21 @@ describe("the MLE intrinsic dimension", () => {
     assert.ok(Math.abs(torus / 3 - 1) < 0.15, `3-torus: ${torus} (within 15%)`);
     assert.ok(gauss > 8, `N(0, I₁₆): ${gauss} > 8`);
     assert.throws(() => intrinsicDimMLE(new Float64Array(10), 5, 2, 5, 5, keyFromSeed(4)), /expected an integer k in \[2, n\)/);
+  });
+});
+
+describe("a real task's inputs (datasetDifficultyInputs)", () => {
+  it("R, δ and the class count on a hand case; the MLE dimension equals the float64 estimator's with every point a query", async () => {
+    // 2-D points: classes 0, 0, 1, 1; the closest cross-class pair at distance 0.5 (< 1, skipped), the next at √2.
+    const X = Float32Array.from([0, 0, 3, 0, 0, 0.5, 1, 1]);
+    const r = await datasetDifficultyInputs(X, [0, 0, 1, 1], 4, 2, { k: 2, queries: 4, deltaSample: 4 }, keyFromSeed(1));
+    assert.ok(Math.abs(r.R - 3) < 1e-12 && Math.abs(r.delta - Math.SQRT2) < 1e-6 && r.classes === 2, `R ${r.R}, δ ${r.delta}, classes ${r.classes}`);
+    const n = 600;
+    const T = await manifoldSample("torus", 3, n, 16, keyFromSeed(2));
+    const got = await datasetDifficultyInputs(Float32Array.from(T), new Int32Array(n), n, 16, { k: 5, queries: n, deltaSample: 10 }, keyFromSeed(3));
+    const want = intrinsicDimMLE(T, n, 16, 5, n, keyFromSeed(4));
+    assert.ok(Math.abs(got.mRaw - want) < 1e-3 * want && got.m === Math.round(got.mRaw) && got.duplicates === 0, `float32 blocks ${got.mRaw} against float64 ${want}`);
+    const dup = await datasetDifficultyInputs(Float32Array.from([...T.subarray(0, 40 * 16), ...T.subarray(0, 16)]), new Int32Array(41), 41, 16, { k: 3, queries: 41 }, keyFromSeed(5));
+    assert.ok(dup.duplicates === 2 && Number.isFinite(dup.mRaw), `a duplicated point is skipped as a neighbour of its twin (both ways): ${dup.duplicates}, m̂ ${dup.mRaw}`);
   });
 });

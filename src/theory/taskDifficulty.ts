@@ -11,7 +11,7 @@
  *   Ĩ = dim Θ_q · [log₂B + ½log₂D + ½log₂prod_d − log₂ε + log₂L_f + ln W/ln 2]   bits.
  * For classification D = classes − 1, prod_d = classes, B = 1, R = max‖x‖.
  */
-import { random } from "@jax-js/jax";
+import { numpy as np, random } from "@jax-js/jax";
 import { qr } from "../core/linalg.ts";
 import { permutationFromKey, splitKey, type Key } from "../core/prng.ts";
 import { binomial, lnGamma } from "../core/special.ts";
@@ -126,4 +126,107 @@ export async function manifoldSample(kind: "torus" | "gaussian", m: number, n: n
       for (let t = 0; t < ambient; t++) X[i * ambient + t] += c * q[t * 2 * m + 2 * j] + s * q[t * 2 * m + 2 * j + 1];
     }
   return X;
+}
+
+export type DatasetInputs = {
+  /** max ‖x‖ over the data */
+  R: number;
+  /** the MLE intrinsic dimension before rounding, and rounded (the official code rounds it) */
+  mRaw: number;
+  m: number;
+  /** the sample δ: the smallest distance ≥ 1 between two points of different classes in the sample */
+  delta: number;
+  classes: number;
+  /** neighbours at distance 0 (exact duplicates) skipped by the MLE */
+  duplicates: number;
+};
+
+/** Squared distances between the rows `rows` of X and every row of Y (n × dim each, float32 matmuls in jax-js), one block of rows at a time, passed to `each(blockStart, d2)` with d2 row-major (block × nY). */
+async function sqDistanceBlocks(X: Float32Array, rows: ArrayLike<number>, Y: Float32Array<ArrayBuffer>, nY: number, dim: number, each: (start: number, size: number, d2: Float32Array) => void, block = 128): Promise<void> {
+  const yNorm = new Float64Array(nY);
+  for (let j = 0; j < nY; j++) for (let t = 0; t < dim; t++) yNorm[j] += Y[j * dim + t] ** 2;
+  const Yt = np.array(Y, { shape: [nY, dim] }).transpose();
+  try {
+    for (let s = 0; s < rows.length; s += block) {
+      const b = Math.min(block, rows.length - s);
+      const Q = new Float32Array(b * dim);
+      const qNorm = new Float64Array(b);
+      for (let i = 0; i < b; i++) {
+        Q.set(X.subarray(rows[s + i] * dim, (rows[s + i] + 1) * dim), i * dim);
+        for (let t = 0; t < dim; t++) qNorm[i] += Q[i * dim + t] ** 2;
+      }
+      const dot = (await np.matmul(np.array(Q, { shape: [b, dim] }), Yt.ref).data()) as Float32Array;
+      for (let i = 0; i < b; i++) for (let j = 0; j < nY; j++) dot[i * nY + j] = Math.max(0, qNorm[i] + yNorm[j] - 2 * dot[i * nY + j]);
+      each(s, b, dot);
+    }
+  } finally {
+    Yt.dispose();
+  }
+}
+
+/**
+ * The inputs of a real classification task's Ĩ, estimated as the official `classification_task_difficulty` does
+ * (FieteLab/inductive-bias-complexity task_difficulty.py): R = max‖x‖; m = round(MLE intrinsic dimension), from
+ * `queries` random points against every point (k nearest, `intrinsic_dim`); δ = the smallest distance ≥ 1 between
+ * points of different classes among `deltaSample` random points (`sample_delta`). Distances are float32 matmuls
+ * (jax-js). Exact duplicates are skipped as neighbours (the official log(0) would make m̂ = 0) and counted.
+ * X: n × dim, row-major. Consumes `key`.
+ */
+export async function datasetDifficultyInputs(X: Float32Array<ArrayBuffer>, y: ArrayLike<number>, n: number, dim: number, o: { k?: number; queries?: number; deltaSample?: number }, key: Key): Promise<DatasetInputs> {
+  const k = o.k ?? 5;
+  if (!(Number.isInteger(k) && k >= 2 && k < n)) {
+    key.dispose();
+    throw new RangeError(`intrinsic dimension: expected an integer k in [2, n), got ${k}`);
+  }
+  const [kq, kd] = splitKey(key, 2);
+  let R = 0;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let t = 0; t < dim; t++) s += X[i * dim + t] ** 2;
+    R = Math.max(R, Math.sqrt(s));
+  }
+  const queries = permutationFromKey(kq, n).subarray(0, Math.min(o.queries ?? 10000, n));
+  let sum = 0;
+  let count = 0;
+  let duplicates = 0;
+  const best = new Float64Array(k);
+  await sqDistanceBlocks(X, queries, X, n, dim, (s, b, d2) => {
+    for (let i = 0; i < b; i++) {
+      best.fill(Infinity);
+      const self = queries[s + i];
+      for (let j = 0; j < n; j++) {
+        const v = d2[i * n + j];
+        if (j === self || v >= best[k - 1]) continue;
+        if (v === 0) {
+          duplicates++;
+          continue;
+        }
+        let t = k - 1;
+        while (t > 0 && best[t - 1] > v) {
+          best[t] = best[t - 1];
+          t--;
+        }
+        best[t] = v;
+      }
+      const lk = 0.5 * Math.log(best[k - 1]);
+      for (let j = 0; j < k - 1; j++) {
+        sum += lk - 0.5 * Math.log(best[j]);
+        count++;
+      }
+    }
+  });
+  const mRaw = count / sum;
+  const sample = permutationFromKey(kd, n).subarray(0, Math.min(o.deltaSample ?? 30000, n));
+  const S = new Float32Array(sample.length * dim);
+  sample.forEach((r, i) => S.set(X.subarray(r * dim, (r + 1) * dim), i * dim));
+  let d2min = Infinity;
+  await sqDistanceBlocks(S, Int32Array.from(sample, (_, i) => i), S, sample.length, dim, (s, b, d2) => {
+    for (let i = 0; i < b; i++)
+      for (let j = 0; j < sample.length; j++) {
+        const v = d2[i * sample.length + j];
+        if (v >= 1 && v < d2min && y[sample[s + i]] !== y[sample[j]]) d2min = v;
+      }
+  });
+  const classes = new Set(Array.from(y as ArrayLike<number>)).size;
+  return { R, mRaw, m: Math.round(mRaw), delta: Math.sqrt(d2min), classes, duplicates };
 }
