@@ -17,11 +17,16 @@
  * numpy prototype on seeds 0–2 of its own (not the calibration or reported seeds). The predictive averages the
  * chains' states every 10 steps over the second half of the run.
  * Regime gates: the chains sample the posterior — their configurational temperature (mean θ·∇U / P over the
- * sampled states, = T at equilibrium: src/optim/sgld.ts) is within 20% of T — and the single solution's test
+ * sampled states, = T at equilibrium: src/optim/sgld.ts) is within 5% of T (tightened from 20% after review, before
+ * any record: with 1,000 weights and 200 examples, ≥ 800 directions are prior-only and relax within ~2/ε steps, so
+ * chains whose data directions had not moved would still read ≈ 0.8) — and the single solution's test
  * log-loss is ≥ 0.02 nats, so that an improvement of 0.02 is possible at all. Otherwise the claim about the
  * Bayesian mixture is not being tested: INCONCLUSIVE.
  * Negative control (hparams): the mixture removed — the predictive of one posterior sample (the last state of one
- * chain) instead of the ensemble's average — judged by the same checks.
+ * chain) instead of the ensemble's average — judged by the same checks. One posterior draw usually loses to the MAP,
+ * so this control can hardly pass; it matters only if the ensemble passes.
+ * The comparison is ensemble against MAP (the baseline minimises the same energy, prior included): an unpenalised
+ * SGD solution, as the spec may mean, would be overconfident with n = 200 < 1,000 weights and easier to beat.
  * Deviations: trials (fresh features and train/test split each) inside one run, 6 at quick size and 20 at full,
  * where the spec names one run; the test set is the 160 images of 0 and 1 not trained on.
  * Cost on one core: smoke ~8 s, quick ~85 s measured (6 trials; the control reads the same chains), full ~5 min
@@ -73,8 +78,8 @@ const CHECKS: CheckDecl<P>[] = [
     role: "gate",
     what: "|configurational temperature / T − 1| over the sampled states (mean θ·∇U / P; = T once the chains sample the posterior)",
     cmp: "<=",
-    threshold: 0.2,
-    source: "this experiment: an ensemble of chains that have not reached the posterior is not the Bayesian mixture the claim is about",
+    threshold: 0.05,
+    source: "this experiment: an ensemble of chains that have not reached the posterior is not the Bayesian mixture the claim is about (5%: the ≥ 800 prior-only directions of 1,000 relax within ~2/ε steps, so chains whose data directions had not moved at all would still read ≈ 0.8)",
     value: ({ points }) => Math.abs(one(points).config_temperature - 1),
   },
   { id: "room_to_improve", role: "gate", what: "the single solution's test log-loss (nats, mean over trials): an improvement of 0.02 must be possible", cmp: ">=", threshold: 0.02, source: "the claim's own margin (specs-01-22.md §4 PASS (iv))", value: ({ points }) => one(points).sgd_logloss },
@@ -97,7 +102,7 @@ export const sgldEnsemble = defineExperiment({
   id: "sgld-ensemble",
   paper: 4,
   title: "A Langevin ensemble as the Bayesian mixture learner: test log-loss against a single gradient-descent solution (digits 0 vs 1)",
-  claim: (h) => `On logistic regression over ${h.features} random ReLU features of the 8×8 digits 0 and 1 (n = ${h.n}, prior N(0, ${h.prior}²)), the posterior predictive of ${h.chains} Langevin chains (step ${h.step}, ${h.steps} steps, temperature ${h.temperature}) has a test log-loss ≥ 0.02 nats below a single gradient-descent solution's.`,
+  claim: (h) => `On logistic regression over ${h.features} random ReLU features of the 8×8 digits 0 and 1 (n = ${h.n}, prior N(0, ${h.prior}²)), the posterior predictive of ${h.chains} Langevin chains (step ${h.step}, ${h.steps} steps, temperature ${h.temperature}) has a test log-loss ≥ 0.02 nats below the single solution's (gradient descent on the same posterior energy: the MAP).`,
   coverage: {
     level: "partial",
     covered: ["(iv): an SGLD ensemble's posterior predictive against a single solution, on the spec's task and settings"],
@@ -200,6 +205,7 @@ export const sgldEnsemble = defineExperiment({
       const ensAt: number[] = [];
       const running = new Float64Array(nTe);
       let runCount = 0;
+      let restarted = false;
       const { theta: last, configTemperature } = await sgld({
         energy,
         data: () => [Ftr.ref, ytr.ref],
@@ -214,7 +220,8 @@ export const sgldEnsemble = defineExperiment({
         sample: async (th, step) => {
           const p = await probs(th);
           const C = p.length / nTe;
-          if (step === burnIn + every) {
+          if (step > burnIn && !restarted) {
+            restarted = true;
             running.fill(0);
             runCount = 0;
           }

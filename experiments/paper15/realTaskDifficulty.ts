@@ -4,7 +4,7 @@
  * δ estimated from the data as the official `classification_task_difficulty` does (src/theory/taskDifficulty.ts,
  * `datasetDifficultyInputs`; FieteLab/inductive-bias-complexity task_difficulty.py, read 2026-12-07: R = max‖x‖,
  * m = round(MLE with k = 5, `intrinsic_dim`), δ = the smallest distance ≥ 1 between classes in a sample,
- * `sample_delta`; pixels in [0, 1]).
+ * `sample_delta` — the official default is the extreme-value estimate `evt_delta`; pixels in [0, 1]).
  *
  * Claim: at the same ε, Ĩ(digits) < Ĩ(Fashion-MNIST) — the measure ranks the 8×8 digits as the easier task.
  * Criteria: CHECKS below, declared once (specs-01-22.md §15 PASS (iv)).
@@ -56,7 +56,7 @@ export const realTaskDifficulty = defineExperiment({
     covered: ["claim (iv): Ĩ of the 8×8 digits and Fashion-MNIST with data-estimated R, m and δ", "the sample-δ estimator"],
     notCovered: ["the extreme-value-theory δ (`evt_delta`)", "MNIST, SVHN, CIFAR-10 and ImageNet from data (their official constants are checked in task-difficulty)"],
   },
-  deviations: ["the quick size estimates m from 1,000 query points and δ from 5,000 (the official and the full size: 10,000 and 30,000)", "exact duplicate images are skipped as nearest neighbours (the official code would take log 0); their count is reported"],
+  deviations: ["the quick size estimates m from 1,000 query points and δ from 5,000 (the official and the full size: 10,000 and 30,000)", "δ is the official `sample_delta`, not its default `evt_delta` (extreme-value theory); a sample's minimum overestimates δ on Fashion-MNIST (5,000 or 30,000 of 60,000 points) while the digits use every point — a bias that lowers Ĩ(Fashion-MNIST), against the claim", "exact duplicate images (squared distance ≤ 1e-5 of the norms' sum in float32) are skipped as nearest neighbours (the official code would take log 0); their count is reported"],
   criterionSource: "specs-01-22.md §15 PASS (iv)",
   checks: CHECKS,
   negativeControl: { what: "the digits' pixels replaced by Gaussian noise with the digits' n, dimension, labels and mean norm, judged by the same check: the measure must then rank the noise task above Fashion-MNIST", hparams: { easy: "gaussian" } },

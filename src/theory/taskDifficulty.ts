@@ -180,9 +180,11 @@ export async function datasetDifficultyInputs(X: Float32Array<ArrayBuffer>, y: A
   }
   const [kq, kd] = splitKey(key, 2);
   let R = 0;
+  const sq = new Float64Array(n); // squared row norms
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let t = 0; t < dim; t++) s += X[i * dim + t] ** 2;
+    sq[i] = s;
     R = Math.max(R, Math.sqrt(s));
   }
   const queries = permutationFromKey(kq, n).subarray(0, Math.min(o.queries ?? 10000, n));
@@ -197,7 +199,8 @@ export async function datasetDifficultyInputs(X: Float32Array<ArrayBuffer>, y: A
       for (let j = 0; j < n; j++) {
         const v = d2[i * n + j];
         if (j === self || v >= best[k - 1]) continue;
-        if (v === 0) {
+        // a float32 matmul leaves identical rows at a squared distance of ~1e-7·‖x‖², not exactly 0
+        if (v <= 1e-5 * (sq[self] + sq[j])) {
           duplicates++;
           continue;
         }
