@@ -132,7 +132,7 @@ export const sgldEnsemble = defineExperiment({
   cost: { smoke: "~8 s", quick: "~85 s measured, with the control", full: "~5 min" },
   calibration: {
     seeds: [100, 101, 102],
-    outcome: "quick (6 trials): FAIL on each seed, both gates passing — gain −0.0010, −0.0015, +0.0002 nats (needs ≥ 0.02): the ensemble's predictive and the single solution's are within 0.002 nats (single ≈ 0.40 nats, accuracy 100%); configurational temperature 0.998 on seed 100 (seeds 101–102 were measured before the diagnostic skipped the first half: 0.951, 0.950); at the spec's step 1e-4 (seed 100) INCONCLUSIVE, temperature 0.13; 73–88 s alone. A numpy prototype with priors σ_p = 3 and 10 found the same (the ensemble 0.002–0.014 nats worse)",
+    outcome: "quick (6 trials): FAIL on each seed, both gates passing — gain −0.0010, −0.0015, +0.0002 nats (needs ≥ 0.02): the ensemble's predictive and the single solution's are within 0.002 nats (single ≈ 0.40 nats, accuracy 100%); configurational temperature 0.998, 0.998, 1.000 (gate: within 5%); at the spec's step 1e-4 (seed 100) INCONCLUSIVE, temperature 0.13; 73–88 s alone. A numpy prototype with priors σ_p = 3 and 10 found the same (the ensemble 0.002–0.014 nats worse)",
   },
 
   async run(ctx): Promise<SgldPointResults> {
