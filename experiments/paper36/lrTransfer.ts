@@ -34,7 +34,7 @@
 import { random } from "@jax-js/jax";
 import { defineExperiment, firstSeed, integer, oneOf, type CheckDecl, type Point } from "../../src/declare/kit.ts";
 import { keyFromSeed, splitKey } from "../../src/core/prng.ts";
-import { NAMED_ABC, lrSweep, lrWidthExponent, type Abc } from "../../src/theory/abcParametrization.ts";
+import { NAMED_ABC, lrSweep, lrWidthExponent, lsSlope, type Abc } from "../../src/theory/abcParametrization.ts";
 
 export type LrTransferPointResults = {
   param: string;
@@ -90,17 +90,6 @@ const abcOf = (param: string, readout: string): Abc => {
   return param === "mup" && readout === "sp" ? { ...p, a: [p.a[0], 0] } : p;
 };
 
-const slopeOf = (x: number[], y: number[]) => {
-  const mx = x.reduce((a, b) => a + b, 0) / x.length;
-  const my = y.reduce((a, b) => a + b, 0) / y.length;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < x.length; i++) {
-    num += (x[i] - mx) * (y[i] - my);
-    den += (x[i] - mx) ** 2;
-  }
-  return num / den;
-};
 
 export const lrTransferExperiment = defineExperiment({
   id: "mup-lr-transfer",
@@ -171,7 +160,7 @@ export const lrTransferExperiment = defineExperiment({
       ctx.progress(wi + 1, widths.length);
     }
     key.dispose();
-    return { param: h.param, readout: h.param === "mup" ? h.readout : "own", widths, log2_lrs: log2Lrs, loss, log2_best: best, unbracketed, predicted_s: lrWidthExponent(p), slope: slopeOf(widths.map(Math.log2), best) };
+    return { param: h.param, readout: h.param === "mup" ? h.readout : "own", widths, log2_lrs: log2Lrs, loss, log2_best: best, unbracketed, predicted_s: lrWidthExponent(p), slope: lsSlope(widths.map(Math.log2), best) };
   },
 
   figures(all: P[], v) {

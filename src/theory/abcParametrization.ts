@@ -167,17 +167,20 @@ export async function lrSweep(p: Abc, width: number, x: Float32Array<ArrayBuffer
   }
 }
 
-/** Least-squares slope of log y against log x. */
-export function logLogSlope(x: number[], y: number[]): number {
-  const lx = x.map(Math.log);
-  const ly = y.map(Math.log);
-  const mx = lx.reduce((a, b) => a + b, 0) / lx.length;
-  const my = ly.reduce((a, b) => a + b, 0) / ly.length;
+/** Least-squares slope of y against x. */
+export function lsSlope(x: number[], y: number[]): number {
+  const mx = x.reduce((a, b) => a + b, 0) / x.length;
+  const my = y.reduce((a, b) => a + b, 0) / y.length;
   let num = 0;
   let den = 0;
-  for (let i = 0; i < lx.length; i++) {
-    num += (lx[i] - mx) * (ly[i] - my);
-    den += (lx[i] - mx) ** 2;
+  for (let i = 0; i < x.length; i++) {
+    num += (x[i] - mx) * (y[i] - my);
+    den += (x[i] - mx) ** 2;
   }
   return num / den;
+}
+
+/** Least-squares slope of log y against log x. */
+export function logLogSlope(x: number[], y: number[]): number {
+  return lsSlope(x.map(Math.log), y.map(Math.log));
 }
