@@ -10,6 +10,7 @@ import { memorizationLongTail } from "./paper02/memorizationNN.ts";
 import { coherence } from "./paper03/coherence.ts";
 import { sgldEnsemble } from "./paper04/sgldEnsemble.ts";
 import { universalityLens } from "./paper04/universalityLens.ts";
+import { featureDynamics } from "./paper05/featureDynamics.ts";
 import { linearDynamics } from "./paper05/linearDynamics.ts";
 import { inductiveBiasExperiment } from "./paper06/inductiveBias.ts";
 import { moePathways } from "./paper10/pathways.ts";
@@ -44,6 +45,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [coherence, 3],
   [sgldEnsemble, 4],
   [universalityLens, 4],
+  [featureDynamics, 5],
   [linearDynamics, 5],
   [inductiveBiasExperiment, 6],
   [moePathways, 10],

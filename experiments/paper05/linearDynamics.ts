@@ -147,7 +147,7 @@ export const linearDynamics = defineExperiment({
   coverage: {
     level: "partial",
     covered: ["the linear teacher–student model: E_g(t) and E_train(t) from the Marchenko–Pastur average against finite-size simulation", "overtraining against N/P", "the frozen subspace and the initial scale"],
-    notCovered: ["the nonlinear two-layer ReLU networks (the spec's second experiment)", "the optimal early-stopping time as a criterion (reported, not judged)", "deep linear networks"],
+    notCovered: ["the nonlinear two-layer ReLU networks (the separate experiment nonlinear-dynamics)", "the optimal early-stopping time as a criterion (reported, not judged)", "deep linear networks"],
   },
   deviations: [
     "gradient flow is solved exactly per draw in XᵀX's eigenbasis (float64) instead of iterating gradient descent; a test checks the solution against explicit gradient-descent steps",

@@ -122,6 +122,10 @@ function select(): BackendInfo {
 
 export const BACKEND: BackendInfo = select();
 
+// GENLAB_HEAP_CHECK=1: jax-js's allocator (patched) guards every wasm-heap buffer and poisons freed ones, so an
+// out-of-bounds write or a write after free throws where it happens (slower; for debugging, docs/jax-js-notes.md)
+if (process.env.GENLAB_HEAP_CHECK === "1") (globalThis as Record<string, unknown>).__genlabHeapCheck = true;
+
 /** The kernel family in OpenBLAS's config string ("OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64"). */
 function coreName(config: string | undefined): string {
   const words = (config ?? "").split(" ");
