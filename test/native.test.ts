@@ -115,6 +115,30 @@ describe("the native backend on genlab's own GEMM (GENLAB_GEMM=own: what a machi
   });
 });
 
+describe("fused kernels with the wasm heap past 2 GiB (pointers ≥ 2³¹)", () => {
+  // CI's score-estimation NaN and the corrupted full-size records of paper 43: a signed `ptr >> 2` in the native
+  // path's epilogues once a worker's heap had grown past 2 GiB (test/util/highHeap.ts)
+  const backends: [string, Record<string, string>][] = [["wasm", { GENLAB_BACKEND: "wasm" }], ...(built ? ([["native", { GENLAB_BACKEND: "native" }], ["native, own GEMM", { GENLAB_BACKEND: "native", GENLAB_GEMM: "own" }]] as [string, Record<string, string>][]) : [])];
+  for (const [name, env] of backends)
+    it(`${name}: every fused pattern (row, column and matrix epilogues, a post-op, an A expression, batched) within float32 round-off`, () => {
+      const r = run(["--import", "tsx", "test/util/highHeap.ts"], env);
+      assert.equal(r.status, 0, `the child failed: ${r.stderr.slice(-2000)}`);
+      const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { heapGiB: number; worst: Record<string, number | null> };
+      assert.ok(out.heapGiB >= 2, `the heap reached ${out.heapGiB} GiB (expected ≥ 2: every array above 2³¹)`);
+      for (const [pattern, e] of Object.entries(out.worst)) assert.ok(e !== null && e < 1e-5, `${pattern}: worst error ${e} against the float64 reference (atol 1e-5)`);
+    });
+});
+
+describe("GENLAB_HEAP_CHECK=1: the allocator's guard mode (a debugging aid for memory faults)", () => {
+  it("catches a write past a buffer's end and a write into a freed block, naming the buffer", () => {
+    const r = run(["--import", "tsx", "test/util/heapCheck.ts"], { GENLAB_HEAP_CHECK: "1", GENLAB_BACKEND: "wasm" });
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const { caught } = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { caught: string[] };
+    assert.match(caught[0] ?? "", /genlab heap check: at free: the 40-byte buffer at \d+ was written past its end \(byte 41\)/);
+    assert.match(caught[1] ?? "", /genlab heap check: the freed \d+-byte block at \d+ was written after it was freed \(float 0 = 1\.5\)/);
+  });
+});
+
 describe("npm install on a machine without OpenBLAS", () => {
   it("builds the addon with genlab's own GEMM, and genlab runs on it by default", { skip: built ? false : "no addon built here (no compiler or Node headers)" }, () => {
     // the install's own script, in a copy of native/ and scripts/, as on a machine where cblas.h is absent
