@@ -1,5 +1,6 @@
 // Child of test/native.test.ts, run with GENLAB_HEAP_CHECK=1: the allocator's guard mode catches a write past a
 // buffer's end (at free) and a write into a freed block (at its reuse). Prints one JSON line with the messages.
+export {};
 const mems: WebAssembly.Memory[] = [];
 const Base = WebAssembly.Memory;
 (WebAssembly as { Memory: typeof WebAssembly.Memory }).Memory = class extends Base {

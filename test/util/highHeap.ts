@@ -14,11 +14,15 @@ const { s: getBackend } = await import("../../node_modules/@jax-js/jax/dist/back
 (getBackend("wasm") as { malloc(n: number): number }).malloc(2 ** 31 + 4096);
 
 const M = 12, K = 20, N = 16, B = 3;
-const fill = (n: number, f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
+const fill = (n: number, f: (i: number) => number): Float32Array<ArrayBuffer> => {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = f(i);
+  return a;
+};
 const x = fill(M * K, (i) => Math.sin(i)), w = fill(K * N, (i) => Math.cos(1.3 * i)), b = fill(N, (i) => i / 7 - 1);
 const R = fill(M * N, (i) => Math.sin(0.7 * i)), c = fill(M, (i) => 1 - i / 5), mask = fill(M * K, (i) => (i % 3 ? 1 : 0));
 const xb = fill(B * M * K, (i) => Math.cos(0.37 * i)), wb = fill(B * K * N, (i) => Math.sin(0.21 * i));
-const arr = (a: Float32Array, shape: number[]) => np.array(a, { shape });
+const arr = (a: Float32Array<ArrayBuffer>, shape: number[]) => np.array(a, { shape });
 const prod = (xs: ArrayLike<number>, ws: ArrayLike<number>, i: number, j: number, off = 0, woff = 0) => {
   let s = 0;
   for (let k = 0; k < K; k++) s += xs[off + i * K + k] * ws[woff + k * N + j];
