@@ -13,6 +13,7 @@ import { universalityLens } from "./paper04/universalityLens.ts";
 import { featureDynamics } from "./paper05/featureDynamics.ts";
 import { linearDynamics } from "./paper05/linearDynamics.ts";
 import { inductiveBiasExperiment } from "./paper06/inductiveBias.ts";
+import { inductiveBiasDigits } from "./paper06/inductiveBiasDigits.ts";
 import { moePathways } from "./paper10/pathways.ts";
 import { xorBenign } from "./paper12/xorBenign.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
@@ -48,6 +49,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [featureDynamics, 5],
   [linearDynamics, 5],
   [inductiveBiasExperiment, 6],
+  [inductiveBiasDigits, 6],
   [moePathways, 10],
   [xorBenign, 12],
   [dataDiet, 13],

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { lstsq, symEig } from "../core/linalg.ts";
 import { keyFromSeed, normalFromKey, splitKey } from "../core/prng.ts";
-import { drawInputs, drawReluTeacher, featureFlowCurves, featureModes, reluFeatures, teacherOutputs } from "./featureDynamics.ts";
+import { drawInputs, drawReluTeacher, featureFlowCurves, featureModes, reluFeatures, spectrumFloor, teacherOutputs } from "./featureDynamics.ts";
 
 const close = (a: number, b: number, rtol: number, what: string) => assert.ok(Math.abs(a - b) <= rtol * Math.abs(b), `${what}: ${a} vs ${b} (rtol ${rtol})`);
 
@@ -60,38 +60,52 @@ describe("random-feature student of a ReLU teacher (Advani, Saxe & Sompolinsky, 
     }
   });
 
-  it("the flat control: the same start and training fit at ∞, test predictions scaled by σ_k/σ̄ (explicit GD on F' = U σ̄ Vᵀ)", () => {
+  it("the floor control: unchanged above the floor, the same start and training fit at ∞; equal to explicit GD on F' = U σ' Vᵀ, h < P and h > P", () => {
+    for (const [P, h] of [[10, 4], [6, 11]]) {
+      const p = problem(5 + h, P, h, 6);
+      const modes = featureModes({ ...p, noise: 0 });
+      const [a, b] = [featureFlowCurves(modes, [0, 0.7, Infinity]), featureFlowCurves(modes, [0, 0.7, Infinity], 0)];
+      assert.deepEqual(b, a, "floor 0 is the model itself");
+      close(spectrumFloor(modes), 0.25 * spectrumFloor(modes, 1), 1e-12, "the default floor is a quarter of the median");
+      const floor = spectrumFloor(modes, 1); // the median: half the modes lifted
+      assert.ok(floor > 0 && modes.lam.some((l) => l < floor), `P = ${P}, h = ${h}: some eigenvalue lies below the floor ${floor}`);
+      const c = featureFlowCurves(modes, [0, Infinity], floor);
+      close(c.test[0], a.test[0], 1e-12, "E_g(0)");
+      close(c.train[1] + 1, a.train[2] + 1, 1e-9, "E_train(∞): both fit y's projection on the same column space");
+      // F' from F's SVD, explicit GD on it, tested on the real test features
+      const { F, y } = p;
+      const FtF = Float64Array.from({ length: h * h }, (_, q) => {
+        const i = Math.floor(q / h), j = q % h;
+        let s = 0;
+        for (let r = 0; r < P; r++) s += F[r * h + i] * F[r * h + j];
+        return s;
+      });
+      const { values, vectors } = symEig(FtF, h);
+      const cut = 1e-12 * values[h - 1];
+      const Fp = new Float64Array(P * h);
+      for (let k = 0; k < h; k++) {
+        if (!(values[k] > cut)) continue;
+        const s = Math.sqrt(values[k]), sp = Math.sqrt(Math.max(values[k], floor));
+        for (let r = 0; r < P; r++) {
+          let u = 0;
+          for (let j = 0; j < h; j++) u += F[r * h + j] * vectors[j * h + k];
+          for (let j = 0; j < h; j++) Fp[r * h + j] += (u / s) * sp * vectors[j * h + k];
+        }
+      }
+      const a2 = new Float64Array(h);
+      const eta = 1e-3, steps = 3000;
+      for (let k = 0; k < steps; k++) {
+        const f = Float64Array.from({ length: P }, (_, r) => a2.reduce((s, aj, j) => s + Fp[r * h + j] * aj, 0));
+        for (let j = 0; j < h; j++) {
+          let g = 0;
+          for (let r = 0; r < P; r++) g += Fp[r * h + j] * (y[r] - f[r]);
+          a2[j] += eta * g;
+        }
+      }
+      const ft = Float64Array.from({ length: p.T }, (_, r) => a2.reduce((s, aj, j) => s + p.Ftest[r * h + j] * aj, 0));
+      close(featureFlowCurves(modes, [eta * steps], floor).test[0], ft.reduce((s, v, r) => s + (v - p.yTest[r]) ** 2, 0) / p.T, 5e-3, `P = ${P}, h = ${h}: floor E_g(t = 3) against GD on F'`);
+    }
     const p = problem(5, 10, 4, 6);
-    const modes = featureModes({ ...p, noise: 0 });
-    const [a, b] = [featureFlowCurves(modes, [0, Infinity]), featureFlowCurves(modes, [0, Infinity], true)];
-    close(b.test[0], a.test[0], 1e-12, "E_g(0)");
-    close(b.train[1], a.train[1], 1e-9, "E_train(∞): both fit y's projection on the same column space");
-    // F' from F's SVD, by explicit GD on it, tested on the real test features
-    const { P, h, F, y } = p;
-    const lamMean = modes.lam.reduce((s, x) => s + x, 0) / modes.lam.length;
-    const Fp = new Float64Array(P * h);
-    const FtF = Float64Array.from({ length: h * h }, (_, q) => { const i = Math.floor(q / h), j = q % h; let s = 0; for (let r = 0; r < P; r++) s += F[r * h + i] * F[r * h + j]; return s; });
-    const { values, vectors } = symEig(FtF, h);
-    for (let k = 0; k < h; k++) {
-      const s = Math.sqrt(values[k]);
-      for (let r = 0; r < P; r++) {
-        let u = 0;
-        for (let j = 0; j < h; j++) u += F[r * h + j] * vectors[j * h + k];
-        for (let j = 0; j < h; j++) Fp[r * h + j] += (u / s) * Math.sqrt(lamMean) * vectors[j * h + k];
-      }
-    }
-    const a2 = new Float64Array(h);
-    const eta = 1e-3, steps = 3000;
-    for (let k = 0; k < steps; k++) {
-      const f = Float64Array.from({ length: P }, (_, r) => a2.reduce((s, aj, j) => s + Fp[r * h + j] * aj, 0));
-      for (let j = 0; j < h; j++) {
-        let g = 0;
-        for (let r = 0; r < P; r++) g += Fp[r * h + j] * (y[r] - f[r]);
-        a2[j] += eta * g;
-      }
-    }
-    const ft = Float64Array.from({ length: p.T }, (_, r) => a2.reduce((s, aj, j) => s + p.Ftest[r * h + j] * aj, 0));
-    close(featureFlowCurves(modes, [eta * steps], true).test[0], ft.reduce((s, v, r) => s + (v - p.yTest[r]) ** 2, 0) / p.T, 5e-3, "flat E_g(t = 3) against GD on F'");
     assert.throws(() => featureModes({ ...p, h: 5, noise: 0 }), /feature modes: F is 40 \(expected 10 × 5\)/);
   });
 });

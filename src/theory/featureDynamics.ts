@@ -130,23 +130,22 @@ export function featureModes(o: { F: Float64Array; y: Float64Array; Ftest: Float
 /**
  * Test error E_g(t) (mean over the test inputs of (f_t − y_clean)², plus σ_ε²) and training error (mean squared
  * residual) at each time of the exact gradient flow: mode k's output-weight coefficient is β_k(1 − e^{−λ_k t})/σ_k.
- * `flat` is the negative control's student: trained on features F' = U·σ̄·Vᵀ whose nonzero singular values are all
- * σ̄ = √(mean λ) (the same singular vectors and targets), so mode k's coefficient is β_k(1 − e^{−σ̄²t})/σ̄, and
- * tested on the real test features; its training error is its own (on F').
+ * `floor` (> 0) is the negative control's student: trained on features F' = U·diag(σ'_k)·Vᵀ with σ'_k² =
+ * max(λ_k, floor) (the same singular vectors and targets; only the eigenvalues below the floor are lifted), so mode k's
+ * coefficient is β_k(1 − e^{−σ'_k² t})/σ'_k, and tested on the real test features; its training error is its own.
  */
-export function featureFlowCurves(m: FeatureModes, times: number[], flat = false): { test: number[]; train: number[] } {
+export function featureFlowCurves(m: FeatureModes, times: number[], floor = 0): { test: number[]; train: number[] } {
   const K = m.lam.length;
-  const mean = K ? m.lam.reduce((s, x) => s + x, 0) / K : 0;
   const test: number[] = [];
   const train: number[] = [];
   const c = new Float64Array(K);
   for (const t of times) {
     let tr = m.yPerp2;
     for (let k = 0; k < K; k++) {
-      const l = flat ? mean : m.lam[k];
+      const l = Math.max(m.lam[k], floor);
       const e = t === Infinity ? 0 : Math.exp(-l * t);
       // test prediction per unit g_k: σ_k × (coefficient on v_k)
-      c[k] = m.beta[k] * (1 - e) * (flat ? Math.sqrt(m.lam[k] / mean) : 1);
+      c[k] = m.beta[k] * (1 - e) * Math.sqrt(m.lam[k] / l);
       tr += (m.beta[k] * e) ** 2;
     }
     let g = 0;
@@ -159,4 +158,12 @@ export function featureFlowCurves(m: FeatureModes, times: number[], flat = false
     train.push(tr / m.P);
   }
   return { test, train };
+}
+
+/** The control's floor: a quarter of the median nonzero eigenvalue (the bulk's scale; the spike of the ReLU mean excluded). */
+export function spectrumFloor(m: FeatureModes, fraction = 0.25): number {
+  if (!m.lam.length) return 0;
+  const s = [...m.lam].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return fraction * (s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2);
 }
