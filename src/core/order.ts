@@ -2,7 +2,7 @@
  * Order statistics along axis 0 of a jax-js array, jit-safe: c passes of max/where instead of a sort
  * (jax-js 0.1.25 cannot jit its sort routine: "routine primitive sort input is not imm"). For small c:
  * robust gradient aggregation (optim/robust.ts) and top-k routing (nn/moe.ts). And the minimum and maximum
- * of host numbers, for arrays of any length.
+ * of host numbers, for arrays of any length; average ranks and the AUROC (Mann–Whitney) of host numbers.
  */
 import { numpy as np, type Array } from "@jax-js/jax";
 
@@ -98,4 +98,32 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const lo = Math.floor(h);
   const hi = Math.min(m - 1, lo + 1);
   return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+/** Ranks (1-based) with ties given their average rank. */
+export function ranks(x: ArrayLike<number>): Float64Array {
+  const idx = globalThis.Array.from({ length: x.length }, (_, i) => i).sort((a, b) => x[a] - x[b]);
+  const r = new Float64Array(x.length);
+  for (let i = 0; i < idx.length; ) {
+    let j = i;
+    while (j + 1 < idx.length && x[idx[j + 1]] === x[idx[i]]) j++;
+    for (let t = i; t <= j; t++) r[idx[t]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return r;
+}
+
+/** Area under the ROC curve of `score` for detecting `positive` (Mann–Whitney U / (n₊ n₋), ties count ½). */
+export function auroc(score: ArrayLike<number>, positive: ArrayLike<number>): number {
+  const r = ranks(score);
+  let np = 0;
+  let sum = 0;
+  for (let i = 0; i < score.length; i++)
+    if (positive[i]) {
+      np++;
+      sum += r[i];
+    }
+  const nn = score.length - np;
+  if (np === 0 || nn === 0) return NaN;
+  return (sum - (np * (np + 1)) / 2) / (np * nn);
 }

@@ -4,18 +4,9 @@
  * events from per-epoch correctness. Plain numbers, float64.
  */
 
-/** Ranks (1-based) with ties given their average rank. */
-export function ranks(x: ArrayLike<number>): Float64Array {
-  const idx = Array.from({ length: x.length }, (_, i) => i).sort((a, b) => x[a] - x[b]);
-  const r = new Float64Array(x.length);
-  for (let i = 0; i < idx.length; ) {
-    let j = i;
-    while (j + 1 < idx.length && x[idx[j + 1]] === x[idx[i]]) j++;
-    for (let t = i; t <= j; t++) r[idx[t]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return r;
-}
+import { auroc, ranks } from "../core/order.ts";
+
+export { auroc, ranks };
 
 /** Spearman's rank correlation (Pearson on average ranks). */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -34,21 +25,6 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
     db += (rb[i] - mb) ** 2;
   }
   return num / Math.sqrt(da * db);
-}
-
-/** Area under the ROC curve of `score` for detecting `positive` (Mann–Whitney U / (n₊ n₋), ties count ½). */
-export function auroc(score: ArrayLike<number>, positive: ArrayLike<number>): number {
-  const r = ranks(score);
-  let np = 0;
-  let sum = 0;
-  for (let i = 0; i < score.length; i++)
-    if (positive[i]) {
-      np++;
-      sum += r[i];
-    }
-  const nn = score.length - np;
-  if (np === 0 || nn === 0) return NaN;
-  return (sum - (np * (np + 1)) / 2) / (np * nn);
 }
 
 /** Indices of the `k` highest scores (ties broken by index, so the result is deterministic). */
