@@ -37,6 +37,8 @@ import { lrTransferExperiment } from "./paper36/lrTransfer.ts";
 import { wideCnnKernels } from "./paper40/wideCnnKernels.ts";
 import { scoreEstimation } from "./paper43/scoreEstimation.ts";
 import { attentionSvmExperiment } from "./paper44/attentionSvm.ts";
+import { extremeSimplicityBias } from "./paper45/extremeSimplicityBias.ts";
+import { noisySimplicityBias } from "./paper45/noisySimplicityBias.ts";
 
 /** Reproductions with the paper number of their folder. */
 export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
@@ -73,6 +75,8 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [wideCnnKernels, 40],
   [scoreEstimation, 43],
   [attentionSvmExperiment, 44],
+  [extremeSimplicityBias, 45],
+  [noisySimplicityBias, 45],
 ];
 
 /** Benchmarks (experiments/benchmarks/): a measurement kept in the repository, not a paper's reproduction. */

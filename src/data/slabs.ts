@@ -21,9 +21,12 @@ export type SlabSpec = {
   d: number;
   /** slabs per complex coordinate (odd, ≥ 3) */
   k: number;
-  /** coordinate 0 linear (LMS-k) or a k-slab like the rest (MS-k) */
-  linear: boolean;
-  /** fraction of rows whose linear coordinate is drawn inside the margin, U[−m, m] (LMŜ-k); 0 by default */
+  /**
+   * coordinate 0 linear (LMS-k: true) or a k-slab like the rest (MS-k: false); a number L makes the first L
+   * coordinates linear, each drawn independently (L = d: no slab at all, e.g. a control without a simplicity gap)
+   */
+  linear: boolean | number;
+  /** fraction of rows whose linear coordinates are drawn inside the margin, U[−m, m] (LMŜ-k); 0 by default */
   corruptLinear?: number;
   /** apply a random orthogonal rotation (the paper's `random_transform`) */
   rotate?: boolean;
@@ -109,7 +112,9 @@ export function slabData(spec: SlabSpec, key: Key): SlabData {
   if (!(Number.isInteger(n) && n >= 2 && Number.isInteger(d) && d >= 1)) throw new RangeError(`slabs: expected integers n ≥ 2, d ≥ 1, got n = ${n}, d = ${d}`);
   const corrupt = spec.corruptLinear ?? 0;
   if (!(corrupt >= 0 && corrupt <= 1)) throw new RangeError(`slabs: corruptLinear must be in [0, 1], got ${corrupt}`);
-  if (corrupt > 0 && !spec.linear) throw new RangeError("slabs: corruptLinear needs a linear coordinate (linear: true)");
+  const nLinear = spec.linear === true ? 1 : spec.linear === false ? 0 : spec.linear;
+  if (!(Number.isInteger(nLinear) && nLinear >= 0 && nLinear <= d)) throw new RangeError(`slabs: linear must be a boolean or an integer in [0, ${d}], got ${spec.linear}`);
+  if (corrupt > 0 && !nLinear) throw new RangeError("slabs: corruptLinear needs a linear coordinate (linear: true)");
   const edges = slabEdges(k, width, margin);
   const [ky, kc, kr, ...kcols] = splitKey(key, 3 + d);
   const uy = uniformFromKey(ky, n);
@@ -118,7 +123,7 @@ export function slabData(spec: SlabSpec, key: Key): SlabData {
   for (let col = 0; col < d; col++) {
     const u = uniformFromKey(kcols[col], 3 * n);
     const [a, b, c] = [u.subarray(0, n), u.subarray(n, 2 * n), u.subarray(2 * n)];
-    if (col === 0 && spec.linear) for (let i = 0; i < n; i++) x[i * d] = (2 * y[i] - 1) * (margin + (width - margin) * a[i]);
+    if (col < nLinear) for (let i = 0; i < n; i++) x[i * d + col] = (2 * y[i] - 1) * (margin + (width - margin) * a[i]);
     else slabCoordinate(y, k, edges, a, b, c, x, d, col);
   }
   const uc = uniformFromKey(kc, 2 * n);
@@ -127,7 +132,7 @@ export function slabData(spec: SlabSpec, key: Key): SlabData {
     for (let i = 0; i < n; i++)
       if (uc[i] < corrupt) {
         corrupted.push(i);
-        x[i * d] = -margin + 2 * margin * uc[n + i];
+        for (let col = 0; col < nLinear; col++) x[i * d + col] = -margin + 2 * margin * uc[n + i];
       }
   let rotation: Float64Array | null = null;
   let xs: Float32Array<ArrayBuffer> = x;

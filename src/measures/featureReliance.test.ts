@@ -45,6 +45,15 @@ describe("slab data (Shah et al. 2020): every coordinate alone predicts y", () =
     const ms = slabData({ n: 500, d: 4, k: 7, linear: false }, keyFromSeed(3));
     for (let i = 0; i < 500; i++) for (let col = 0; col < 4; col++) assert.equal(slabRule(ms.data.x[i * 4 + col], 7), ms.data.y[i], `MS-7 row ${i}, column ${col}`);
     assert.throws(() => slabData({ n: 10, d: 2, k: 5, linear: false, corruptLinear: 0.1 }, keyFromSeed(4)), /corruptLinear needs a linear coordinate/);
+    // linear: L — the first L coordinates linear, each separating with the margin, drawn independently
+    const all = slabData({ n: 1000, d: 3, k: 5, linear: 3 }, keyFromSeed(8));
+    for (let i = 0; i < 1000; i++)
+      for (let c = 0; c < 3; c++) {
+        const v = all.data.x[i * 3 + c];
+        assert.ok(all.data.y[i] === 1 ? v >= 0.1 - 1e-6 && v <= 1 + 1e-6 : v <= -0.1 + 1e-6 && v >= -1 - 1e-6, `linear: 3, row ${i} column ${c}: ${v} on y = ${all.data.y[i]}'s side`);
+      }
+    assert.notDeepEqual(Array.from({ length: 50 }, (_, i) => all.data.x[i * 3]), Array.from({ length: 50 }, (_, i) => all.data.x[i * 3 + 1]), "linear columns are independent draws");
+    assert.throws(() => slabData({ n: 10, d: 2, k: 5, linear: 3 }, keyFromSeed(4)), /linear must be a boolean or an integer in \[0, 2\]/);
   });
 
   it("the rotation is orthogonal and rotating back recovers the coordinates", () => {

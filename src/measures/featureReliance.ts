@@ -14,7 +14,13 @@ import { rotateRows } from "../data/slabs.ts";
 
 export type FeatureGroup = { name: string; columns: number[] };
 
-export type RandomizedAuc = { auc: number; groups: { name: string; columns: number[]; auc: number }[] };
+export type RandomizedAuc = {
+  auc: number;
+  /** The scores of the unchanged rows (with `keepScores`). */
+  scores?: Float32Array;
+  /** Per group: the AUC after randomising it (and its scores, with `keepScores`). */
+  groups: { name: string; columns: number[]; auc: number; scores?: Float32Array }[];
+};
 
 /** Rows x (n × d) with the columns of S permuted across rows by `perm` (row i takes row perm[i]'s values there). */
 export function permuteColumns(x: Float32Array, n: number, d: number, columns: number[], perm: ArrayLike<number>): Float32Array<ArrayBuffer> {
@@ -35,6 +41,8 @@ export async function randomizedAuc(o: {
   groups: FeatureGroup[];
   rotation?: Float64Array | null;
   key: Key;
+  /** Also return every score (for histograms); default false. */
+  keepScores?: boolean;
 }): Promise<RandomizedAuc> {
   const { x, y, d } = o;
   const n = y.length;
@@ -53,14 +61,17 @@ export async function randomizedAuc(o: {
   }
   const keys = splitKey(o.key, Math.max(1, o.groups.length));
   if (!o.groups.length) keys[0].dispose();
-  const auc = auroc(await o.score(x, n), pos);
+  const keep = (s: ArrayLike<number>) => (o.keepScores ? { scores: Float32Array.from(s) } : {});
+  const s0 = await o.score(x, n);
+  const auc = auroc(s0, pos);
   const base = o.rotation ? rotateRows(x, n, d, o.rotation, true) : x;
   const groups: RandomizedAuc["groups"] = [];
   for (const [i, g] of o.groups.entries()) {
     const perm = permutationFromKey(keys[i], n);
     let xr = permuteColumns(base, n, d, g.columns, perm);
     if (o.rotation) xr = rotateRows(xr, n, d, o.rotation);
-    groups.push({ name: g.name, columns: g.columns, auc: auroc(await o.score(xr, n), pos) });
+    const s = await o.score(xr, n);
+    groups.push({ name: g.name, columns: g.columns, auc: auroc(s, pos), ...keep(s) });
   }
-  return { auc, groups };
+  return { auc, ...keep(s0), groups };
 }

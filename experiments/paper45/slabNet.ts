@@ -1,0 +1,113 @@
+/**
+ * Shared by paper 45's reproductions (extremeSimplicityBias.ts, noisySimplicityBias.ts): slab data split into train
+ * and test under one rotation, and the fully connected ReLU network the paper trains on it (the official
+ * `synth_models.get_fcn`: d → width × depth → 2, PyTorch's default init), trained by minibatch SGD with
+ * per-epoch accuracy logs. Host side: only typed arrays and numbers leave this file.
+ */
+import { random, type Array as JArray } from "@jax-js/jax";
+import { splitKey, type Key } from "../../src/core/prng.ts";
+import { treeDispose, type Tree } from "../../src/core/tree.ts";
+import { takeRows, type Dataset } from "../../src/data/dataset.ts";
+import { slabData, type SlabSpec } from "../../src/data/slabs.ts";
+import { applyMlp, mlpSpec, type MlpParams, type MlpSpec } from "../../src/nn/dense.ts";
+import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
+import { sgd } from "../../src/optim/aliases.ts";
+import { predictProbs } from "../../src/scores/pipeline.ts";
+import type { LogRecord } from "../../src/train/loop.ts";
+import type { RunContext } from "../../src/declare/kit.ts";
+
+export type SlabSplit = { train: Dataset; test: Dataset; rotation: Float64Array | null; d: number };
+
+/** nTrain + nTest rows of one slab distribution (one rotation for both), the first nTrain for training; consumes key. */
+export function slabSplit(spec: Omit<SlabSpec, "n">, nTrain: number, nTest: number, key: Key): SlabSplit {
+  const s = slabData({ ...spec, n: nTrain + nTest }, key);
+  const rows = (from: number, n: number) => takeRows(s.data, Int32Array.from({ length: n }, (_, i) => from + i));
+  return { train: rows(0, nTrain), test: rows(nTrain, nTest), rotation: s.rotation, d: spec.d };
+}
+
+export type FcnSettings = { width: number; depth: number; lr: number; momentum: number; weightDecay: number; batchSize: number; epochs: number };
+
+/** The paper's FCN: d → width (× depth, ReLU) → 2, unpadded. */
+export function fcnSpec(d: number, width: number, depth: number): MlpSpec {
+  return mlpSpec({ dims: [d, ...Array.from({ length: depth }, () => width), 2], activation: "relu", padTo: 1 });
+}
+
+/** PyTorch's default nn.Linear init, as the official FCN gets it: weights and biases U(−1/√fan_in, 1/√fan_in). Consumes key. */
+export function initTorchLinear(spec: MlpSpec, key: Key): MlpParams {
+  const n = spec.dims.length - 1;
+  const keys = splitKey(key, 2 * n);
+  const layers = Array.from({ length: n }, (_, i) => {
+    const bound = 1 / Math.sqrt(spec.dims[i]);
+    const u = (k: Key, shape: number[]) => random.uniform(k, shape).mul(2 * bound).sub(bound);
+    return { w: u(keys[2 * i], [spec.dims[i], spec.dims[i + 1]]), b: u(keys[2 * i + 1], [spec.dims[i + 1]]) };
+  });
+  return { layers };
+}
+
+export type SlabNetRun = {
+  /** One record per epoch (step = epochs × steps per epoch), with the accuracies of the evaluated sets. */
+  history: LogRecord[];
+  epochs: number;
+  /** The epoch at which `stopAt` was reached (null: never). */
+  stoppedAt: number | null;
+  seconds: number;
+  /** Logit difference l₁ − l₀ of any rows (n × d): the classifier's score for class 1. */
+  score: (x: Float32Array, n: number) => Promise<Float32Array>;
+  dispose: () => void;
+};
+
+/**
+ * Train the FCN on `split.train` by SGD (cross-entropy, minibatches reshuffled every epoch), logging the accuracy of
+ * `evalSets` after every epoch; `stopAt` ends training once train accuracy reaches it (the paper's "until train
+ * accuracy ≥ 99.9%"; needs a `train` eval set). Consumes key. The caller disposes the returned scorer.
+ */
+export async function trainSlabNet(ctx: RunContext, name: string, split: SlabSplit, f: FcnSettings, evalSets: Record<string, Dataset>, key: Key, stopAt?: number): Promise<SlabNetRun> {
+  const spec = fcnSpec(split.d, f.width, f.depth);
+  const [kInit, kData] = splitKey(key, 2);
+  const perEpoch = Math.floor(split.train.y.length / f.batchSize);
+  if (stopAt !== undefined && !evalSets.train) throw new Error("trainSlabNet: stopping on train accuracy needs a train eval set");
+  const out = await ctx.train<MlpParams>({
+    name,
+    params: initTorchLinear(spec, kInit),
+    loss: (p, x, y) => softmaxCrossEntropy(applyMlp(spec, p, x), y),
+    evaluate: (p, x, y: JArray) => ({ acc: accuracy(applyMlp(spec, p, x), y) }),
+    evalSets,
+    optimizer: sgd(f.lr, { momentum: f.momentum, weightDecay: f.weightDecay }),
+    train: split.train,
+    epochs: f.epochs,
+    batchSize: f.batchSize,
+    key: kData,
+    log: { every: perEpoch, perDecade: 0 },
+    ...(stopAt !== undefined ? { stopWhen: (r: LogRecord) => (r.train_acc as number) >= stopAt } : {}),
+    progressKeys: Object.keys(evalSets).map((s) => `${s}_acc`),
+  });
+  treeDispose(out.optState);
+  const params = out.params;
+  const apply = (p: Tree, x: JArray) => applyMlp(spec, p as MlpParams, x);
+  const history = out.history.filter((r) => r.step > 0);
+  return {
+    history,
+    epochs: Math.round(out.steps / perEpoch),
+    stoppedAt: out.criterionStep === null ? null : Math.round(out.criterionStep / perEpoch),
+    seconds: out.seconds,
+    async score(x, n) {
+      const lg = await predictProbs(apply, params, { x, xShape: [n, split.d], y: new Int32Array(n), numClasses: 2 }, 5000, { logits: true });
+      return Float32Array.from({ length: n }, (_, i) => lg[2 * i + 1] - lg[2 * i]);
+    },
+    dispose: () => treeDispose(params),
+  };
+}
+
+/** Accuracy of the sign of a score (> 0: class 1) against 0/1 labels. */
+export function scoreAccuracy(score: ArrayLike<number>, y: ArrayLike<number>): number {
+  let ok = 0;
+  for (let i = 0; i < y.length; i++) ok += (score[i] > 0 ? 1 : 0) === y[i] ? 1 : 0;
+  return ok / y.length;
+}
+
+/** Histogram counts of xs over [lo, hi] in `bins` equal bins (values outside clamp to the end bins). */
+export function histogram(xs: ArrayLike<number>, lo: number, hi: number, bins: number): number[] {
+  const h = new Array<number>(bins).fill(0);
+  for (let i = 0; i < xs.length; i++) h[Math.max(0, Math.min(bins - 1, Math.floor(((xs[i] - lo) / (hi - lo)) * bins)))]++;
+  return h;
+}
