@@ -149,7 +149,7 @@ export const extremeSimplicityBias = defineExperiment({
     smoke: { d: 10, nTrain: 2000, nTest: 1000, width: 32, maxEpochs: 2 },
     quick: {},
   },
-  cost: { smoke: "~2 s", quick: "29 s measured 2026-12-07 on one core (3 seeds + 3 control runs; training 0.3–1.2 s a run, the rest the 52 randomised-AUC probes)", full: "~50 s (5 seeds + 5 control runs)" },
+  cost: { smoke: "~2 s", quick: "29 s measured, with the control (3 seeds)", full: "57 s measured (5 seeds + 5 control runs, --jobs 2; training 0.3–1.2 s a run, the rest the 52 randomised-AUC probes)" },
   calibration: {
     seeds: [100, 101, 102],
     outcome:

@@ -131,7 +131,7 @@ export const noisySimplicityBias = defineExperiment({
     smoke: { d: 6, nTrain: 2000, nTest: 1000, width: 32, epochs: 2 },
     quick: { epochs: 20 },
   },
-  cost: { smoke: "~3 s", quick: "80 s measured 2026-12-07 on one core (2 seeds + 2 control runs, two 20-epoch trainings each, ~10 s a training)", full: "~5 min (5 seeds + 5 control runs, two 30-epoch trainings each, ~13 s a training)" },
+  cost: { smoke: "~3 s", quick: "80 s measured, with the control (2 seeds)", full: "6m51s of one core measured (5 seeds + 5 control runs, two 30-epoch trainings each)" },
   calibration: {
     seeds: [100, 101, 102, 103],
     outcome:

@@ -32,6 +32,7 @@ import { describeCalculator, runCalculator, CALCULATORS } from "../declare/calcu
 import { BACKEND, describeBackend } from "../platform/backend.ts";
 import { addDataCommands } from "./dataCommands.ts";
 import { addMeasureCommand } from "./measureCommand.ts";
+import { addRelianceCommand } from "./relianceCommand.ts";
 import { addCalibrateCommand } from "./calibrateCommand.ts";
 import { out, err } from "../io/console.ts";
 
@@ -564,6 +565,7 @@ export function buildProgram(): Command {
     });
   addDataCommands(program);
   addMeasureCommand(program);
+  addRelianceCommand(program);
   addCalibrateCommand(program);
   program.addHelpText(
     "after",

@@ -26,13 +26,12 @@ import { RunStore } from "../runner/store.ts";
 import { err, errStream, out } from "../io/console.ts";
 
 
-type MeasureFlags = {
+export type ModelDataFlags = {
   run?: string;
   runs: string;
   store?: string;
   model?: string;
   modelFile?: string;
-  init?: string;
   data?: string;
   labels?: string;
   xKey?: string;
@@ -43,6 +42,10 @@ type MeasureFlags = {
   numClasses?: number;
   classes?: number;
   normalize: Normalize;
+};
+
+type MeasureFlags = ModelDataFlags & {
+  init?: string;
   families: MeasureFamily[];
   subset: number;
   seed: number;
@@ -81,7 +84,7 @@ function checkFiniteWeights(m: LoadedModel, file: string): LoadedModel {
 }
 
 /** A run's saved model (and, when it saved them, its training arrays and initialisation). */
-function loadRun(o: MeasureFlags): { model: LoadedModel; init: LoadedModel | null; data: Dataset | null; steps?: number } {
+function loadRun(o: ModelDataFlags): { model: LoadedModel; init: LoadedModel | null; data: Dataset | null; steps?: number } {
   const storePath = resolve(o.store ?? defaultStorePath(o.runs));
   if (!existsSync(storePath)) throw new GenlabError({ code: "missing_store", path: [storePath], message: "no run store here (pass --runs <dir> or --store)" });
   const store = new RunStore(storePath, { readonly: true });
@@ -120,17 +123,15 @@ function loadRun(o: MeasureFlags): { model: LoadedModel; init: LoadedModel | nul
   return { model, init, data };
 }
 
-export function addMeasureCommand(program: Command): void {
-  program
-    .command("measure")
-    .description("generalization measures (norms, margins, PAC-Bayes, sharpness, Hessian spectra, weight spectra) of a trained network: a genlab run or your safetensors / ONNX model with its training data")
+/** The model options `genlab measure` and `genlab reliance` share: a run's model or a user's file, and its data. */
+export function modelDataOptions(cmd: Command, dataDoc: string): Command {
+  return cmd
     .option("--run <id>", "a genlab run that saved its model (e.g. a fantastic-zoo run)")
     .option("--runs <dir>", "folder of the run store (with --run)", "runs")
     .option("--store <path>", "run store file (default <runs>/genlab.db)")
     .option("--model <name>", "which of the run's saved models (when it saved several)")
     .option("--model-file <file>", "your model: .safetensors (Linear layers; ReLU assumed between them) or .onnx (an MLP or CNN: Conv, MaxPool, Flatten, Gemm/MatMul+Add, Relu)")
-    .option("--init <file>", "the model's initialisation (same format), for the distance-from-init measures")
-    .option("--data <path>", "the training data: a folder of IDX files, .npz (x, y), .npy (with --labels), .csv[.gz]")
+    .option("--data <path>", `${dataDoc}: a folder of IDX files, .npz (x, y), .npy (with --labels), .csv[.gz]`)
     .option("--labels <file>", "labels for a .npy or IDX --data")
     .option("--x-key <name>", "the features' array name in a .npz", "x")
     .option("--y-key <name>", "the labels' array name in a .npz", "y")
@@ -143,7 +144,59 @@ export function addMeasureCommand(program: Command): void {
     .option("--normalize <how>", "feature preprocessing, matching how the model was trained: none | standardize | scale255", (v: string) => {
       if (!["none", "standardize", "scale255"].includes(v)) throw new InvalidArgumentError(`expected none, standardize or scale255, got ${JSON.stringify(v)}`);
       return v as Normalize;
-    }, "none")
+    }, "none");
+}
+
+export type ModelData = { model: LoadedModel; init: LoadedModel | null; data: Dataset; dataDesc: string; d: number; C: number };
+
+/**
+ * The model (a run's, or the user's file) and its data, checked against each other: features per example equal to
+ * the network's input, labels below its outputs, the initialisation (`--init`, when the command has it) of the
+ * same architecture. `dataWhat` names the data in the error when a model file comes without it.
+ */
+export function loadModelData(o: ModelDataFlags & { init?: string }, dataWhat: string): ModelData {
+  const dataOpts = (numClasses: number | undefined): UserDataOptions => ({ labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses, normalize: o.normalize, header: headerFlag(o.header), delimiter: o.delimiter, flag: "--data", minClassesPresent: 1 });
+  let model: LoadedModel;
+  let init: LoadedModel | null = null;
+  let data: Dataset;
+  let dataDesc: string;
+  if (o.run) {
+    const r = loadRun(o);
+    model = r.model;
+    init = r.init;
+    if (o.data) {
+      const d = loadUserData(o.data, dataOpts(classesFlag(o) ?? networkIO(model.net).classes));
+      data = d.data;
+      dataDesc = `${d.path} (${d.format}, ${d.normalization})`;
+    } else if (r.data) {
+      data = r.data;
+      dataDesc = `the run's saved training set`;
+    } else throw userError("bad_flag", ["--data"], `run ${o.run} did not save its training data: pass it with --data`);
+    if (o.init) init = loadModelFile(o.init, "--init", networkIO(model.net).inputDim);
+  } else {
+    if (!o.data) throw userError("bad_flag", ["--data"], `a model file needs ${dataWhat}: pass --data`);
+    const d = loadUserData(o.data, dataOpts(classesFlag(o)));
+    const inputDim = d.data.xShape.slice(1).reduce((a, b) => a * b, 1);
+    model = loadModelFile(o.modelFile!, "--model-file", inputDim);
+    init = o.init ? loadModelFile(o.init, "--init", inputDim) : null;
+    data = d.data;
+    dataDesc = `${d.path} (${d.format}, ${d.normalization})`;
+  }
+  const io = networkIO(model.net);
+  const d = data.xShape.slice(1).reduce((a, b) => a * b, 1);
+  const C = io.classes;
+  if (d !== io.inputDim) throw userError("shape_mismatch", ["--data"], `the data have ${d} features per example, the network's input takes ${io.inputDim}`);
+  let maxLabel = 0;
+  for (let i = 0; i < data.y.length; i++) maxLabel = Math.max(maxLabel, data.y[i]);
+  if (maxLabel >= C) throw userError("shape_mismatch", ["--data"], `labels go up to ${maxLabel}, the network has ${C} outputs (classes 0..${C - 1})`);
+  if (init && networkIO(init.net).describe !== io.describe) throw userError("shape_mismatch", ["--init"], `the initialisation is ${networkIO(init.net).describe}, the model ${io.describe}`);
+  return { model, init, data, dataDesc, d, C };
+}
+
+export function addMeasureCommand(program: Command): void {
+  modelDataOptions(program.command("measure"), "the training data")
+    .option("--init <file>", "the model's initialisation (same format), for the distance-from-init measures")
+    .description("generalization measures (norms, margins, PAC-Bayes, sharpness, Hessian spectra, weight spectra) of a trained network: a genlab run or your safetensors / ONNX model with its training data")
     .option("--families <list>", `comma-separated: ${MEASURE_FAMILIES.join(",")}`, familiesOf, [...MEASURE_FAMILIES])
     .option("--subset <n>", "training examples used by the flatness and curvature measures", intIn(10, 10_000_000, "an integer ≥ 10"), 2000)
     .option("--seed <n>", "random seed of the stochastic estimates", intIn(0, 0xffffffff, "a decimal integer in [0, 4294967295]"), 0)
@@ -153,42 +206,8 @@ export function addMeasureCommand(program: Command): void {
       if (!!o.run === !!o.modelFile) throw userError("bad_flag", ["--run", "--model-file"], "give exactly one of --run <id> and --model-file <file>");
       // the output first: a path that cannot be written is found before any file is read or measure run
       const outPath = o.out ? checkOutputPath(o.out, { flag: "--out", exts: [".csv", ".json"], inputs: [["--data", o.data], ["--labels", o.labels], ["--model-file", o.modelFile], ["--init", o.init]] }) : null;
-      const dataOpts = (numClasses: number | undefined): UserDataOptions => ({ labels: o.labels, xKey: o.xKey, yKey: o.yKey, labelColumn: o.labelColumn, numClasses, normalize: o.normalize, header: headerFlag(o.header), delimiter: o.delimiter, flag: "--data", minClassesPresent: 1 });
-      let model: LoadedModel;
-      let init: LoadedModel | null = null;
-      let data: Dataset;
-      let dataDesc: string;
-      if (o.run) {
-        const r = loadRun(o);
-        model = r.model;
-        init = r.init;
-        if (o.data) {
-          const d = loadUserData(o.data, dataOpts(classesFlag(o) ?? networkIO(model.net).classes));
-          data = d.data;
-          dataDesc = `${d.path} (${d.format}, ${d.normalization})`;
-        } else if (r.data) {
-          data = r.data;
-          dataDesc = `the run's saved training set`;
-        } else throw userError("bad_flag", ["--data"], `run ${o.run} did not save its training data: pass it with --data`);
-        if (o.init) init = loadModelFile(o.init, "--init", networkIO(model.net).inputDim);
-      } else {
-        if (!o.data) throw userError("bad_flag", ["--data"], "a model file needs its training data: pass --data");
-        const d = loadUserData(o.data, dataOpts(classesFlag(o)));
-        const inputDim = d.data.xShape.slice(1).reduce((a, b) => a * b, 1);
-        model = loadModelFile(o.modelFile!, "--model-file", inputDim);
-        init = o.init ? loadModelFile(o.init, "--init", inputDim) : null;
-        data = d.data;
-        dataDesc = `${d.path} (${d.format}, ${d.normalization})`;
-      }
+      const { model, init, data, dataDesc, d, C } = loadModelData(o, "its training data");
       const net = model.net;
-      const io = networkIO(net);
-      const d = data.xShape.slice(1).reduce((a, b) => a * b, 1);
-      const C = io.classes;
-      if (d !== io.inputDim) throw userError("shape_mismatch", ["--data"], `the data have ${d} features per example, the network's input takes ${io.inputDim}`);
-      let maxLabel = 0;
-      for (let i = 0; i < data.y.length; i++) maxLabel = Math.max(maxLabel, data.y[i]);
-      if (maxLabel >= C) throw userError("shape_mismatch", ["--data"], `labels go up to ${maxLabel}, the network has ${C} outputs (classes 0..${C - 1})`);
-      if (init && networkIO(init.net).describe !== io.describe) throw userError("shape_mismatch", ["--init"], `the initialisation is ${networkIO(init.net).describe}, the model ${io.describe}`);
       const t0 = performance.now();
       const tty = errStream().isTTY;
       let res: CatalogueResult;

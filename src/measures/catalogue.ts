@@ -204,6 +204,21 @@ async function logitsOf(a: NetAdapter, params: Tree, data: Dataset): Promise<Flo
 const isSeq = (net: HostDense | SeqNetwork): net is SeqNetwork => "layers" in net;
 
 /**
+ * A network's logits on any host rows, for probes that evaluate a model many times (feature reliance): the device
+ * parameters are built once; `dispose` frees them. Rows are n × the network's input size (flattened).
+ */
+export function networkLogits(net: HostDense | SeqNetwork): { inputDim: number; classes: number; logits(x: Float32Array, n: number): Promise<Float32Array>; dispose(): void } {
+  const a = isSeq(net) ? seqAdapter(net) : denseAdapter(net);
+  const params = a.deviceParams();
+  return {
+    inputDim: a.inputDim,
+    classes: a.classes,
+    logits: (x, n) => logitsOf(a, params, { x, xShape: [n, a.inputDim], y: new Int32Array(n), numClasses: a.classes }),
+    dispose: () => treeDispose(params),
+  };
+}
+
+/**
  * Every measure of the chosen families for `net` — a dense ReLU network, or a layer list with convolutions
  * (nn/sequential.ts) — trained on `train` (x [n, ...] flattened to the network's input size), with `init` its
  * initialisation (distance measures need it; without it they are reported as not measured). Consumes the key.

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { keyFromSeed, splitKey } from "../core/prng.ts";
 import { randomOrthogonal, rotateRows, slabData, slabEdges } from "../data/slabs.ts";
-import { permuteColumns, randomizedAuc } from "./featureReliance.ts";
+import { featureReliance, logitAccuracy, logitAuc, permuteColumns, randomizedAuc } from "./featureReliance.ts";
 
 /** The k-slab rule: class 1 where x falls in a slab at an odd distance from the centre. */
 const slabRule = (v: number, k: number) => {
@@ -99,5 +99,57 @@ describe("randomized AUC: feature reliance by permuting a group of coordinates",
     const score = (z: Float32Array, n: number) => Array.from({ length: n }, (_, i) => z[i * 5]);
     await assert.rejects(randomizedAuc({ score, x, y, d: 5, groups: [{ name: "bad", columns: [5] }], key: keyFromSeed(9) }), /group "bad" names column 5, outside \[0, 5\)/);
     await assert.rejects(randomizedAuc({ score, x: x.subarray(0, 10), y: [1, 1], d: 5, groups, key: keyFromSeed(10) }), /all of one class/);
+  });
+});
+
+describe("feature reliance of a C-class model (logits), with repeated permutations", () => {
+  it("binary: the AUC of l₁ − l₀ equals randomizedAuc's on the same keys; repeats give a mean and a spread", async () => {
+    const data = slabData({ n: 2000, d: 4, k: 5, linear: true }, keyFromSeed(21));
+    const x = data.data.x as Float32Array, y = data.data.y;
+    const logits = (xs: Float32Array, n: number) => Float32Array.from({ length: 2 * n }, (_, j) => (j % 2 ? 3 : -3) * xs[Math.floor(j / 2) * 4]);
+    const groups = [{ name: "S", columns: [0] }, { name: "Sc", columns: [1, 2, 3] }];
+    const one = await featureReliance({ logits, classes: 2, x, y, d: 4, groups, key: keyFromSeed(22) });
+    const ref = await randomizedAuc({ score: (xs, n) => Array.from({ length: n }, (_, i) => 6 * xs[i * 4]), x, y, d: 4, groups, key: keyFromSeed(22) });
+    assert.equal(one.auc, ref.auc, "unchanged data: the same AUC");
+    one.groups.forEach((g, i) => assert.equal(g.auc, ref.groups[i].auc, `${g.name}: the same permutation, the same AUC`));
+    assert.equal(one.groups[0].aucSd, null, "one repeat: no spread");
+    const five = await featureReliance({ logits, classes: 2, x, y, d: 4, groups, repeats: 5, key: keyFromSeed(23) });
+    assert.ok(Math.abs(five.groups[0].auc - 0.5) < 0.03 && five.groups[0].aucSd! > 0, `S: ${five.groups[0].auc} ± ${five.groups[0].aucSd}`);
+    assert.ok(Math.abs(five.groups[0].accuracy - 0.5) < 0.03, `S-randomised accuracy ${five.groups[0].accuracy} ≈ 0.5`);
+    assert.equal(five.groups[1].auc, 1, "Sc ignored: AUC 1");
+    assert.equal(five.groups[1].aucSd, 0, "and no spread");
+    assert.equal(five.accuracy, 1, "the linear coordinate classifies every row");
+  });
+
+  it("C = 3: the macro one-vs-rest AUC of the softmax equals the hand count; a class the model reads from one column loses only that", async () => {
+    // hand case: 4 rows, 3 classes; softmax probabilities rank the rows per class
+    const z = Float32Array.from([2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 0, 0]);
+    assert.equal(logitAuc(z, [0, 1, 2, 0], 3), 1, "each class's probability ranks its rows first");
+    assert.equal(logitAccuracy(z, [0, 1, 2, 1], 3), 0.75, "argmax accuracy");
+    // class c is signalled by column c (x_c = 1 for class c, else 0, plus noise in column 3); the model reads columns 0..2
+    const n = 900;
+    const y = Int32Array.from({ length: n }, (_, i) => i % 3);
+    const x = new Float32Array(n * 4);
+    for (let i = 0; i < n; i++) {
+      x[i * 4 + y[i]] = 1;
+      x[i * 4 + 3] = ((i * 7919) % 13) / 13;
+    }
+    const logits = (xs: Float32Array, rows: number) => Float32Array.from({ length: 3 * rows }, (_, j) => 4 * xs[Math.floor(j / 3) * 4 + (j % 3)]);
+    const r = await featureReliance({ logits, classes: 3, x, y, d: 4, groups: [{ name: "noise", columns: [3] }, { name: "class0", columns: [0] }], repeats: 3, key: keyFromSeed(24) });
+    assert.equal(r.auc, 1, "every class separated");
+    assert.equal(r.groups[0].auc, 1, "the ignored column: unchanged");
+    assert.ok(r.groups[1].auc < 0.95 && r.groups[1].auc > 0.6, `class 0's column randomised: the macro AUC drops (${r.groups[1].auc}), classes 1 and 2 keep some`);
+    assert.ok(Math.abs(r.groups[1].accuracy - (1 - 2 / 9)) < 0.08, `accuracy ≈ 1 − ⅔·⅓ (${r.groups[1].accuracy})`);
+  });
+
+  it("bad input is a RangeError naming it, and the key is consumed", async () => {
+    const x = new Float32Array(8), y = [0, 1, 0, 1];
+    const logits = (_: Float32Array, n: number) => new Float32Array(2 * n);
+    const k = keyFromSeed(25);
+    await assert.rejects(featureReliance({ logits, classes: 2, x, y: [0, 2, 0, 1], d: 2, groups: [{ name: "a", columns: [0] }], key: k }), /label 2 of row 1 is outside 0..1/);
+    assert.throws(() => k.dispose(), "the key was consumed on the error path");
+    await assert.rejects(featureReliance({ logits, classes: 2, x, y, d: 2, groups: [{ name: "a", columns: [0] }], repeats: 0, key: keyFromSeed(26) }), /repeats must be an integer ≥ 1/);
+    await assert.rejects(featureReliance({ logits: (_, n) => new Float32Array(n), classes: 2, x, y, d: 2, groups: [{ name: "a", columns: [0] }], key: keyFromSeed(27) }), /returned 4 values for 4 rows, expected 4 × 2/);
+    await assert.rejects(featureReliance({ logits, classes: 2, x, y, d: 2, groups: [], rotation: new Float64Array(3), key: keyFromSeed(28) }), /rotation has 3 entries, expected 2 × 2/);
   });
 });
