@@ -37,7 +37,7 @@ import { applyMoe, initMoe, type MoeParams, type MoeSpec } from "../../src/nn/mo
 import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
 import { adamw } from "../../src/optim/aliases.ts";
 import { spearman } from "../../src/scores/ranking.ts";
-import { defineExperiment, integer, MAIN_PHASE, number, oneOf, type CheckDecl, type CheckInput, type Infer, type MetricRow, type Point, type RunContext } from "../../src/declare/kit.ts";
+import { defineExperiment, integer, MAIN_PHASE, number, oneOf, type CheckDecl, type CheckInput, type Infer, type MetricRow, type Point, type RunContext, onlyResults } from "../../src/declare/kit.ts";
 
 const OP_SETS = { "add+sub": ["add", "sub"], "add+sub+mul": ["add", "sub", "mul"] } as const satisfies Record<string, readonly ModularOp[]>;
 
@@ -132,11 +132,7 @@ const hparams = {
   perDecade: integer(4, "log-spaced logged steps per decade", { min: 0, max: 1000 }),
 };
 
-/** The results of a seed's one point. */
-function onePoint(points: P[]): PathwayResults {
-  if (points.length !== 1) throw new Error(`expected one run per seed, got ${points.length}`);
-  return points[0].results;
-}
+const onePoint = (points: P[]): PathwayResults => onlyResults(points);
 
 /** The null arm trained inside a seed's point. */
 function nullArm(points: P[]): PathwayRun {

@@ -33,7 +33,7 @@ import { logisticLoss } from "../../src/nn/losses.ts";
 import { applyFixedReadout, initFixedReadout, type FixedReadoutParams, type FixedReadoutSpec } from "../../src/nn/twoLayer.ts";
 import { sgd } from "../../src/optim/aliases.ts";
 import type { Monitor } from "../../src/train/monitors.ts";
-import { defineExperiment, integer, number, type CheckDecl, type MetricRow, type Point } from "../../src/declare/kit.ts";
+import { defineExperiment, integer, number, type CheckDecl, type MetricRow, type Point, onlyResults } from "../../src/declare/kit.ts";
 
 export type XorResults = {
   test_at_1: number;
@@ -89,10 +89,7 @@ const flippedFit = (r: XorResults): number => {
   if (r.final_flipped === null) throw new Error(`no training label was flipped (n_flipped = ${r.n_flipped}): the flipped-label fit was not measured`);
   return r.final_flipped;
 };
-const one = (points: P[]): XorResults => {
-  if (points.length !== 1) throw new Error(`expected one run per seed, got ${points.length}`);
-  return points[0].results;
-};
+const one = (points: P[]): XorResults => onlyResults(points);
 
 /** The criteria, once (specs-01-22.md §12 PASS, calibrated on ‖μ‖² = 1,200 over seeds 0–4). */
 const CHECKS: CheckDecl<P>[] = [

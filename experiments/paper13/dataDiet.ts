@@ -33,7 +33,7 @@ import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
 import { sgd } from "../../src/optim/aliases.ts";
 import { auroc, precisionAtK, spearman, topK } from "../../src/scores/ranking.ts";
 import { scoreRuns } from "../../src/scores/runs.ts";
-import { firstSeed, defineExperiment, fashionMnistNeed, integer, number, string, type CheckDecl, type Point, type RunContext } from "../../src/declare/kit.ts";
+import { firstSeed, defineExperiment, fashionMnistNeed, integer, number, string, type CheckDecl, type Point, type RunContext, onlyResults } from "../../src/declare/kit.ts";
 
 export const METHODS = ["random", "el2n", "grand", "forgetting", "grand_init"] as const;
 type Method = (typeof METHODS)[number];
@@ -101,10 +101,7 @@ async function testAccuracy(spec: MlpSpec, params: MlpParams, test: Dataset): Pr
 
 type P = Point<Record<string, string | number>, DataDietResults>;
 
-const resultOf = (points: P[]): DataDietResults => {
-  if (points.length !== 1) throw new Error(`expected one run per seed, got ${points.length}`);
-  return points[0].results;
-};
+const resultOf = (points: P[]): DataDietResults => onlyResults(points);
 
 /** Paired differences acc(method) − acc(random) in points, per retraining replicate; a missing arm is an error. */
 function deltas(r: DataDietResults, method: Method, keep: number): number[] {

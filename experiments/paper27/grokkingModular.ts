@@ -33,7 +33,7 @@ import { accuracy, classificationLoss } from "../../src/nn/losses.ts";
 import { adamw, withClipping } from "../../src/optim/aliases.ts";
 import type { LogRecord } from "../../src/train/loop.ts";
 import { paramNormMonitor } from "../../src/train/monitors.ts";
-import { bool, defineExperiment, firstStepAtLeast, integer, number, oneOf, type Bracket, type CheckDecl, type MetricRow } from "../../src/declare/kit.ts";
+import { bool, defineExperiment, firstStepAtLeast, integer, number, oneOf, type Bracket, type CheckDecl, type MetricRow, onlyResults } from "../../src/declare/kit.ts";
 
 export type GrokkingResults = {
   train_step_99: Bracket;
@@ -84,10 +84,7 @@ export type GrokkingCheckPoint = { seed: number; results: Pick<GrokkingResults, 
 type P = GrokkingCheckPoint;
 
 /** The one point of a seed (grokking-modular has no sweep). */
-const only = (points: P[]): P["results"] => {
-  if (points.length !== 1) throw new Error(`expected one run per seed, got ${points.length}`);
-  return points[0].results;
-};
+const only = (points: P[]): P["results"] => onlyResults(points);
 
 /**
  * The criteria, once. The steps are read off the logging grid, so each is a bracket (previous logged step,

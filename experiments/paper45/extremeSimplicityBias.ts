@@ -21,7 +21,7 @@
  */
 import { roleKeys } from "../../src/core/prng.ts";
 import { randomizedAuc, type FeatureGroup } from "../../src/measures/featureReliance.ts";
-import { defineExperiment, integer, number, oneOf, bool, type CheckDecl, type Point } from "../../src/declare/kit.ts";
+import { defineExperiment, integer, number, oneOf, bool, type CheckDecl, type Point, onlyResults } from "../../src/declare/kit.ts";
 import { histogram, scoreAccuracy, slabSplit, trainSlabNet, type FcnSettings } from "./slabNet.ts";
 
 export type ExtremeSbResults = {
@@ -43,10 +43,7 @@ export type ExtremeSbResults = {
 
 type P = Point<Record<string, number | string | boolean>, ExtremeSbResults>;
 
-const one = (points: P[]): ExtremeSbResults => {
-  if (points.length !== 1) throw new Error(`expected one run per seed, got ${points.length}`);
-  return points[0].results;
-};
+const one = (points: P[]): ExtremeSbResults => onlyResults(points);
 
 /** The criteria, once (specs-23-45.md §23 PASS; the spec trains until train accuracy ≥ 99.9%). */
 const CHECKS: CheckDecl<P>[] = [

@@ -20,7 +20,7 @@
  */
 import { roleKeys } from "../../src/core/prng.ts";
 import { randomizedAuc } from "../../src/measures/featureReliance.ts";
-import { defineExperiment, integer, number, bool, type CheckDecl, type Point } from "../../src/declare/kit.ts";
+import { defineExperiment, integer, number, bool, type CheckDecl, type Point, onlyResults } from "../../src/declare/kit.ts";
 import { scoreAccuracy, slabSplit, trainSlabNet, type FcnSettings } from "./slabNet.ts";
 
 type ArmResult = {
@@ -41,10 +41,7 @@ export type NoisySbResults = { lms: ArmResult; ms: ArmResult };
 
 type P = Point<Record<string, number | boolean>, NoisySbResults>;
 
-const one = (points: P[]): NoisySbResults => {
-  if (points.length !== 1) throw new Error(`expected one run per seed, got ${points.length}`);
-  return points[0].results;
-};
+const one = (points: P[]): NoisySbResults => onlyResults(points);
 
 /** The criteria, once (calibration-b.md "Proposed criteria for paper 45 (LMŜ-7 part)", at d = 20). */
 const CHECKS: CheckDecl<P>[] = [

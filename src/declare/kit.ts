@@ -11,6 +11,12 @@ export { firstStepAtLeast, type Bracket } from "./grid.ts";
 export { fmtNum } from "./criteria.ts";
 export { digitsNeed, fashionMnistNeed } from "./needs.ts";
 
+/** The results of a seed's one point (checks of an experiment without a sweep): an error if there are none or several. */
+export function onlyResults<R>(points: { results: R }[]): R {
+  if (points.length !== 1) throw new Error(`expected one run per seed, got ${points.length}`);
+  return points[0].results;
+}
+
 /** The points of the smallest seed: what a figure of one seed draws when the reproduction ran several. */
 export function firstSeed<P extends { seed: number }>(points: P[]): P[] {
   const s = Math.min(...points.map((p) => p.seed));
