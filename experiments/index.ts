@@ -38,6 +38,7 @@ import { wideCnnKernels } from "./paper40/wideCnnKernels.ts";
 import { scoreEstimation } from "./paper43/scoreEstimation.ts";
 import { attentionSvmExperiment } from "./paper44/attentionSvm.ts";
 import { extremeSimplicityBias } from "./paper45/extremeSimplicityBias.ts";
+import { fashionConcatenation } from "./paper45/fashionConcatenation.ts";
 import { noisySimplicityBias } from "./paper45/noisySimplicityBias.ts";
 
 /** Reproductions with the paper number of their folder. */
@@ -76,6 +77,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [scoreEstimation, 43],
   [attentionSvmExperiment, 44],
   [extremeSimplicityBias, 45],
+  [fashionConcatenation, 45],
   [noisySimplicityBias, 45],
 ];
 

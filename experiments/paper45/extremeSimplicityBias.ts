@@ -22,7 +22,7 @@
 import { roleKeys } from "../../src/core/prng.ts";
 import { randomizedAuc, type FeatureGroup } from "../../src/measures/featureReliance.ts";
 import { defineExperiment, integer, number, oneOf, bool, type CheckDecl, type Point, onlyResults } from "../../src/declare/kit.ts";
-import { histogram, scoreAccuracy, slabSplit, trainSlabNet, type FcnSettings } from "./slabNet.ts";
+import { histogram, scoreAccuracy, slabSplit, trainFcn, type FcnSettings } from "./fcn.ts";
 
 export type ExtremeSbResults = {
   data: string;
@@ -160,7 +160,7 @@ export const extremeSimplicityBias = defineExperiment({
     const linear = allLinear ? h.d : h.simple === "linear";
     const split = slabSplit({ d: h.d, k: h.k, linear, rotate: h.rotate }, h.nTrain, h.nTest, k.data);
     const f: FcnSettings = { width: h.width, depth: h.depth, lr: h.lr, momentum: h.momentum, weightDecay: h.weightDecay, batchSize: h.batchSize, epochs: h.maxEpochs };
-    const net = await trainSlabNet(ctx, "fcn", split, f, { train: split.train, test: split.test }, k.train, h.stopAcc);
+    const net = await trainFcn(ctx, "fcn", split, f, { train: split.train, test: split.test }, k.train, h.stopAcc);
     try {
       const last = net.history[net.history.length - 1];
       const cols = Array.from({ length: h.d }, (_, j) => j);

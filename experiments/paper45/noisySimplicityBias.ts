@@ -21,7 +21,7 @@
 import { roleKeys } from "../../src/core/prng.ts";
 import { randomizedAuc } from "../../src/measures/featureReliance.ts";
 import { defineExperiment, integer, number, bool, type CheckDecl, type Point, onlyResults } from "../../src/declare/kit.ts";
-import { scoreAccuracy, slabSplit, trainSlabNet, type FcnSettings } from "./slabNet.ts";
+import { scoreAccuracy, slabSplit, trainFcn, type FcnSettings } from "./fcn.ts";
 
 type ArmResult = {
   data: string;
@@ -144,7 +144,7 @@ export const noisySimplicityBias = defineExperiment({
         const linear = name === "lms";
         const split = slabSplit({ d: h.d, k: 7, linear, corruptLinear: linear ? h.corruptLinear : 0, rotate: h.rotate }, h.nTrain, h.nTest, linear ? k.lmsData : k.msData);
         // test accuracy after every epoch; train accuracy once, at the end (a 40,000-row pass per epoch costs a third of the training)
-        const net = await trainSlabNet(ctx, name, split, f, { test: split.test }, linear ? k.lmsTrain : k.msTrain);
+        const net = await trainFcn(ctx, name, split, f, { test: split.test }, linear ? k.lmsTrain : k.msTrain);
         try {
           const cols = Array.from({ length: h.d - 1 }, (_, j) => j + 1);
           const r = await randomizedAuc({ score: net.score, x: split.test.x as Float32Array, y: split.test.y, d: h.d, groups: [{ name: "S", columns: [0] }, { name: "Sc", columns: cols }], rotation: split.rotation, key: linear ? k.lmsProbe : k.msProbe });

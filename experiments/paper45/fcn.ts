@@ -1,6 +1,6 @@
 /**
- * Shared by paper 45's reproductions (extremeSimplicityBias.ts, noisySimplicityBias.ts): slab data split into train
- * and test under one rotation, and the fully connected ReLU network the paper trains on it (the official
+ * Shared by paper 45's reproductions (extremeSimplicityBias.ts, noisySimplicityBias.ts, fashionConcatenation.ts):
+ * slab data split into train and test under one rotation, and the fully connected ReLU network the paper trains (the official
  * `synth_models.get_fcn`: d → width × depth → 2, PyTorch's default init), trained by minibatch SGD with
  * per-epoch accuracy logs. Host side: only typed arrays and numbers leave this file.
  */
@@ -16,10 +16,11 @@ import { predictProbs } from "../../src/scores/pipeline.ts";
 import type { LogRecord } from "../../src/train/loop.ts";
 import type { RunContext } from "../../src/declare/kit.ts";
 
-export type SlabSplit = { train: Dataset; test: Dataset; rotation: Float64Array | null; d: number };
+/** Train and test rows of d features; `rotation` W when the rows are x = x₀W (slab data), else null. */
+export type FcnSplit = { train: Dataset; test: Dataset; rotation: Float64Array | null; d: number };
 
 /** nTrain + nTest rows of one slab distribution (one rotation for both), the first nTrain for training; consumes key. */
-export function slabSplit(spec: Omit<SlabSpec, "n">, nTrain: number, nTest: number, key: Key): SlabSplit {
+export function slabSplit(spec: Omit<SlabSpec, "n">, nTrain: number, nTest: number, key: Key): FcnSplit {
   const s = slabData({ ...spec, n: nTrain + nTest }, key);
   const rows = (from: number, n: number) => takeRows(s.data, Int32Array.from({ length: n }, (_, i) => from + i));
   return { train: rows(0, nTrain), test: rows(nTrain, nTest), rotation: s.rotation, d: spec.d };
@@ -44,7 +45,7 @@ export function initTorchLinear(spec: MlpSpec, key: Key): MlpParams {
   return { layers };
 }
 
-export type SlabNetRun = {
+export type FcnRun = {
   /** One record per epoch (step = epochs × steps per epoch), with the accuracies of the evaluated sets. */
   history: LogRecord[];
   epochs: number;
@@ -61,11 +62,11 @@ export type SlabNetRun = {
  * `evalSets` after every epoch; `stopAt` ends training once train accuracy reaches it (the paper's "until train
  * accuracy ≥ 99.9%"; needs a `train` eval set). Consumes key. The caller disposes the returned scorer.
  */
-export async function trainSlabNet(ctx: RunContext, name: string, split: SlabSplit, f: FcnSettings, evalSets: Record<string, Dataset>, key: Key, stopAt?: number): Promise<SlabNetRun> {
+export async function trainFcn(ctx: RunContext, name: string, split: FcnSplit, f: FcnSettings, evalSets: Record<string, Dataset>, key: Key, stopAt?: number): Promise<FcnRun> {
   const spec = fcnSpec(split.d, f.width, f.depth);
   const [kInit, kData] = splitKey(key, 2);
   const perEpoch = Math.floor(split.train.y.length / f.batchSize);
-  if (stopAt !== undefined && !evalSets.train) throw new Error("trainSlabNet: stopping on train accuracy needs a train eval set");
+  if (stopAt !== undefined && !evalSets.train) throw new Error("trainFcn: stopping on train accuracy needs a train eval set");
   const out = await ctx.train<MlpParams>({
     name,
     params: initTorchLinear(spec, kInit),
