@@ -221,3 +221,35 @@ describe("principal components (data/pca.ts)", () => {
     assert.ok(Math.abs(v0 - p.variances[0]) / p.variances[0] < 1e-3, `projection variance ${v0} vs ${p.variances[0]}`);
   });
 });
+
+describe("concatenated blocks (the MNIST-CIFAR construction)", () => {
+  // two sources: rows of class c are filled with the value 10·source + c, so every row says where it came from
+  const source = (tag: number, classes: number[], size: number) => {
+    const y = Int32Array.from({ length: 40 }, (_, i) => classes[i % classes.length]);
+    return { x: Float32Array.from({ length: 40 * size }, (_, j) => 10 * tag + y[Math.floor(j / size)]), xShape: [40, size], y, numClasses: 10 };
+  };
+  it("each informative block shows pair[y]; an uninformative one is independent of y; columns are the blocks' in order; deterministic", async () => {
+    const { concatenatedBlocks } = await import("./concatenation.ts");
+    const blocks = [
+      { name: "a", source: source(1, [3, 5, 7], 4), pair: [3, 5] as const },
+      { name: "b", source: source(2, [0, 9], 2), pair: [9, 0] as const },
+      { name: "c", source: source(3, [1, 2], 3), pair: [1, 2] as const, informative: false },
+    ];
+    const c = concatenatedBlocks(blocks, 2000, keyFromSeed(31));
+    assert.deepEqual(c.data.xShape, [2000, 9], "4 + 2 + 3 columns");
+    assert.deepEqual(c.blocks.map((b) => b.columns), [[0, 1, 2, 3], [4, 5], [6, 7, 8]], "block columns in order");
+    let agree = 0;
+    for (let i = 0; i < 2000; i++) {
+      const y = c.data.y[i];
+      const row = c.data.x.subarray(i * 9, i * 9 + 9);
+      assert.ok(row.slice(0, 4).every((v) => v === 10 + [3, 5][y]), `row ${i}: block a shows class ${[3, 5][y]} for y = ${y}`);
+      assert.ok(row.slice(4, 6).every((v) => v === 20 + [9, 0][y]), `row ${i}: block b shows class ${[9, 0][y]}`);
+      assert.ok(row[6] === 31 || row[6] === 32, `row ${i}: block c from its pair`);
+      agree += (row[6] === 32 ? 1 : 0) === y ? 1 : 0;
+    }
+    assert.ok(Math.abs(agree / 2000 - 0.5) < 0.05, `the uninformative block agrees with y by chance only (${agree / 2000})`);
+    const again = concatenatedBlocks(blocks, 2000, keyFromSeed(31));
+    assert.deepEqual(Array.from(again.data.x), Array.from(c.data.x), "same key, same rows");
+    assert.throws(() => concatenatedBlocks([{ name: "z", source: source(1, [3, 5], 1), pair: [3, 4] }], 10, keyFromSeed(32)), /block "z" has no row of class 4/);
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Linear centred kernel alignment (Kornblith, Norouzi, Lee, Hinton, ICML 2019), the representational similarity of
+ * two layers' activations on the same n examples:
+ *
+ *   CKA(X, Y) = ‖Y_cᵀ X_c‖_F² / (‖X_cᵀ X_c‖_F · ‖Y_cᵀ Y_c‖_F),   X_c, Y_c column-centred (n × p, n × q).
+ *
+ * Equivalently ⟨K, L⟩ / (‖K‖ ‖L‖) with the Gram matrices K = X_c X_cᵀ, L = Y_c Y_cᵀ (n × n): the cheaper form is
+ * chosen by the sizes (features p·q against n²), so wide convolutional maps flattened to n × (C·H·W) cost O(n²(p + q)).
+ * CKA is 1 for X with itself, invariant to orthogonal transforms and isotropic scaling of either argument, and
+ * lies in [0, 1]. One implementation serves the measure (`genlab cka`), the guidance loss (1 − CKA, differentiable)
+ * and the reproductions. Rows beyond the first axis are flattened.
+ */
+import { numpy as np, type Array } from "@jax-js/jax";
+
+const flat = (a: Array): Array => (a.shape.length === 2 ? a : a.reshape([a.shape[0], -1]));
+const centre = (a: Array): Array => a.ref.sub(a.mean(0, { keepdims: true }));
+const fro = (a: Array): Array => np.sqrt(np.square(a).sum());
+
+/**
+ * Linear CKA of x [n, …] and y [n, …] (same n ≥ 2), a scalar array; differentiable in both. Consumes x and y.
+ * A representation that is constant over the examples has no centred variance: its CKA is NaN (0/0), never a
+ * silent number.
+ */
+export function linearCka(x: Array, y: Array): Array {
+  const n = x.shape[0];
+  if (y.shape[0] !== n || n < 2) {
+    const [nx, ny] = [x.shape[0], y.shape[0]];
+    x.dispose();
+    y.dispose();
+    throw new RangeError(`linear CKA: both representations need the same number of examples ≥ 2, got ${nx} and ${ny}`);
+  }
+  const xc = centre(flat(x));
+  const yc = centre(flat(y));
+  const [p, q] = [xc.shape[1], yc.shape[1]];
+  if (p * q <= n * n) {
+    const cross = np.square(np.matmul(yc.ref.transpose(), xc.ref)).sum();
+    const xx = fro(np.matmul(xc.ref.transpose(), xc));
+    const yy = fro(np.matmul(yc.ref.transpose(), yc));
+    return cross.div(xx.mul(yy));
+  }
+  const K = np.matmul(xc.ref, xc.transpose());
+  const L = np.matmul(yc.ref, yc.transpose());
+  const cross = K.ref.mul(L.ref).sum();
+  return cross.div(fro(K).mul(fro(L)));
+}
+
+/** Host linear CKA (float64) of x (n × p) and y (n × q), row-major; for checks and small probes. */
+export function linearCkaHost(x: ArrayLike<number>, p: number, y: ArrayLike<number>, q: number, n: number): number {
+  const cx = centredHost(x, n, p), cy = centredHost(y, n, q);
+  const gram = (a: Float64Array, m: number) => {
+    const g = new Float64Array(m * m);
+    for (let i = 0; i < n; i++)
+      for (let r = 0; r < m; r++) {
+        const v = a[i * m + r];
+        if (v !== 0) for (let c = 0; c < m; c++) g[r * m + c] += v * a[i * m + c];
+      }
+    return g;
+  };
+  let cross = 0;
+  for (let r = 0; r < q; r++)
+    for (let c = 0; c < p; c++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += cy[i * q + r] * cx[i * p + c];
+      cross += s * s;
+    }
+  const norm = (g: Float64Array) => Math.sqrt(g.reduce((a, v) => a + v * v, 0));
+  return cross / (norm(gram(cx, p)) * norm(gram(cy, q)));
+}
+
+function centredHost(a: ArrayLike<number>, n: number, m: number): Float64Array {
+  const out = Float64Array.from(a as ArrayLike<number>);
+  for (let c = 0; c < m; c++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += out[i * m + c];
+    s /= n;
+    for (let i = 0; i < n; i++) out[i * m + c] -= s;
+  }
+  return out;
+}
