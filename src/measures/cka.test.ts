@@ -45,8 +45,8 @@ describe("linear CKA (Kornblith et al. 2019)", () => {
   it("its gradient passes a float64 finite-difference check (both forms); mismatched n is a RangeError", async () => {
     await onCpu(() => {
       for (const [m, a, b] of [[12, 3, 4], [4, 9, 7]] as const) {
-        const Yc = np.array(Array.from(host(7, m * b)), { shape: [m, b], dtype: DType.Float64, device: "cpu" });
-        const params = np.array(Array.from(host(6, m * a)), { shape: [m, a], dtype: DType.Float64, device: "cpu" });
+        const Yc = np.array(globalThis.Array.from(host(7, m * b)), { shape: [m, b], dtype: DType.Float64, device: "cpu" });
+        const params = np.array(globalThis.Array.from(host(6, m * a)), { shape: [m, a], dtype: DType.Float64, device: "cpu" });
         const r = gradCheck((x) => linearCka(x as Array, Yc.ref), params);
         Yc.dispose();
         assert.ok(r.maxRelErr < 1e-6, `n = ${m}, p = ${a}, q = ${b}: relative error ${r.maxRelErr} (${JSON.stringify(r.checks)})`);
