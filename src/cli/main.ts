@@ -33,6 +33,7 @@ import { BACKEND, describeBackend } from "../platform/backend.ts";
 import { addDataCommands } from "./dataCommands.ts";
 import { addMeasureCommand } from "./measureCommand.ts";
 import { addRelianceCommand } from "./relianceCommand.ts";
+import { addCkaCommand } from "./ckaCommand.ts";
 import { addCalibrateCommand } from "./calibrateCommand.ts";
 import { out, err } from "../io/console.ts";
 
@@ -566,6 +567,7 @@ export function buildProgram(): Command {
   addDataCommands(program);
   addMeasureCommand(program);
   addRelianceCommand(program);
+  addCkaCommand(program);
   addCalibrateCommand(program);
   program.addHelpText(
     "after",

@@ -64,7 +64,7 @@ function familiesOf(v: string): MeasureFamily[] {
 const MAX_MODEL_BYTES = 2 ** 31 - 1;
 
 /** A model file by its extension; its weights must be finite (a NaN weight would turn every measure into null). */
-function loadModelFile(path: string, flag: string, inputDim?: number): LoadedModel {
+export function loadModelFile(path: string, flag: string, inputDim?: number): LoadedModel {
   const ext = extname(path).toLowerCase();
   if (ext !== ".safetensors" && ext !== ".onnx") throw userError("bad_flag", [flag], `${path}: expected a .safetensors or .onnx file`);
   const bytes = readUserFile(resolve(path), flag, MAX_MODEL_BYTES, "model file");
@@ -84,7 +84,7 @@ function checkFiniteWeights(m: LoadedModel, file: string): LoadedModel {
 }
 
 /** A run's saved model (and, when it saved them, its training arrays and initialisation). */
-function loadRun(o: ModelDataFlags): { model: LoadedModel; init: LoadedModel | null; data: Dataset | null; steps?: number } {
+export function loadRun(o: Pick<ModelDataFlags, "run" | "runs" | "store" | "model">): { model: LoadedModel; init: LoadedModel | null; data: Dataset | null; steps?: number } {
   const storePath = resolve(o.store ?? defaultStorePath(o.runs));
   if (!existsSync(storePath)) throw new GenlabError({ code: "missing_store", path: [storePath], message: "no run store here (pass --runs <dir> or --store)" });
   const store = new RunStore(storePath, { readonly: true });

@@ -222,12 +222,12 @@ export function loadPredProbs(path: string, opts: { n: number; classes: number; 
   return { data: v instanceof Float32Array ? v : Float32Array.from(v), n: N, c: C };
 }
 
-/** Features or embeddings [N, D] (`--features`), finite, N equal to the labels'. */
-export function loadFeatures(path: string, n: number, flag = "--features"): { data: Float32Array; d: number } {
+/** Features or embeddings [N, D…] (`--features`), finite, N equal to the labels' (`n`; null: any N ≥ 1). */
+export function loadFeatures(path: string, n: number | null, flag = "--features"): { data: Float32Array; d: number; n: number } {
   const a = decodeNpy(readUserFile(path, flag, MAX_FILE), path);
-  if (a.shape.length < 2 || a.shape[0] !== n || a.shape.slice(1).some((x) => x === 0)) throw userError("file", [path], `has shape [${a.shape.join(", ")}]; expected [${n}, D] features (one row per example)`);
+  if (a.shape.length < 2 || a.shape[0] === 0 || (n !== null && a.shape[0] !== n) || a.shape.slice(1).some((x) => x === 0)) throw userError("file", [path], `has shape [${a.shape.join(", ")}]; expected [${n ?? "N"}, D] features (one row per example)`);
   const d = a.shape.slice(1).reduce((x, y) => x * y, 1);
   const v = a.data;
   for (let t = 0; t < v.length; t++) if (!Number.isFinite(v[t])) throw userError("file", [path], `row ${Math.floor(t / d)}, feature ${t % d} is ${v[t]}`);
-  return { data: v instanceof Float32Array ? v : Float32Array.from(v), d };
+  return { data: v instanceof Float32Array ? v : Float32Array.from(v), d, n: a.shape[0] };
 }

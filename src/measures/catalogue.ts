@@ -26,6 +26,7 @@ import { takeRows, type Dataset } from "../data/dataset.ts";
 import { applyMlp, mlpSpec, type MlpParams, type MlpSpec } from "../nn/dense.ts";
 import { applySeq, seqDeviceParams, seqParamLayers, seqShapes, type SeqNetwork, type SeqParams } from "../nn/sequential.ts";
 import { softmaxCrossEntropy } from "../nn/losses.ts";
+import type { Representation } from "./cka.ts";
 import { ggnOperator } from "./curvature.ts";
 import { deviceBatches, disposeBatches, fisherRaoNorm, type Classifier, pacBayesMeasures, pacBayesSigma, worstCaseSharpness } from "./flatness.ts";
 import { matrixOf, normMeasures, pathNormSquared, spectralMarginBound, marginQuantile, type Matrix } from "./norms.ts";
@@ -202,6 +203,43 @@ async function logitsOf(a: NetAdapter, params: Tree, data: Dataset): Promise<Flo
 }
 
 const isSeq = (net: HostDense | SeqNetwork): net is SeqNetwork => "layers" in net;
+
+/**
+ * A network's representations of host rows x (n × input size): the input, every hidden layer after its ReLU, and the
+ * logits, each flattened to n × width (host float32), named for the layer they follow. For representational
+ * similarity (measures/cka.ts). Builds and frees its own device parameters.
+ */
+export async function networkRepresentations(net: HostDense | SeqNetwork, x: Float32Array, n: number): Promise<Representation[]> {
+  const params = isSeq(net) ? (seqDeviceParams(net) as unknown as Tree) : (deviceNetwork(net).params as unknown as Tree);
+  const acts: Array[] = [];
+  let names: string[];
+  let logits: Array;
+  try {
+    if (isSeq(net)) {
+      names = ["input"];
+      let last = "";
+      let p = 0;
+      for (const l of net.layers) {
+        if (l.kind === "dense" || l.kind === "conv") last = `${l.kind} ${++p}`;
+        else if (l.kind === "relu") names.push(`${last} → relu`);
+      }
+      logits = applySeq(net, params as unknown as SeqParams, np.array(x as Float32Array<ArrayBuffer>, { shape: [n, net.input.reduce((a, b) => a * b, 1)] }), acts);
+    } else {
+      checkHostDense(net);
+      names = ["input", ...net.dims.slice(1, -1).map((w, i) => `dense ${i + 1} → relu (${w})`)];
+      logits = applyMlp(mlpSpec({ dims: net.dims, activation: "relu", bias: true, padTo: 1 }), params as unknown as MlpParams, np.array(x as Float32Array<ArrayBuffer>, { shape: [n, net.dims[0]] }), undefined, acts);
+    }
+  } catch (e) {
+    treeDispose([params, acts]);
+    throw e;
+  }
+  const out: Representation[] = [];
+  for (const [i, a] of [...acts, logits].entries()) {
+    const width = a.shape.slice(1).reduce((u, v) => u * v, 1);
+    out.push({ name: i < names.length ? names[i] : "logits", data: (await a.reshape([n, width]).data()) as Float32Array, width });
+  }
+  return out;
+}
 
 /**
  * A network's logits on any host rows, for probes that evaluate a model many times (feature reliance): the device

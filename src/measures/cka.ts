@@ -77,3 +77,28 @@ function centredHost(a: ArrayLike<number>, n: number, m: number): Float64Array {
   }
   return out;
 }
+
+/** One representation of n examples on the host: n × width, row-major, named (a layer, a file). */
+export type Representation = { name: string; data: Float32Array; width: number };
+
+/**
+ * Linear CKA between every row representation and every column representation (all of the same n examples):
+ * values[i][j] = CKA(rows[i], cols[j]). Each representation goes to the device once.
+ */
+export async function ckaMatrix(rows: Representation[], cols: Representation[], n: number): Promise<number[][]> {
+  for (const r of [...rows, ...cols]) if (r.data.length !== n * r.width) throw new RangeError(`CKA: representation "${r.name}" has ${r.data.length} values, expected ${n} × ${r.width}`);
+  const dev = (r: Representation) => np.array(r.data as Float32Array<ArrayBuffer>, { shape: [n, r.width] });
+  const a = rows.map(dev);
+  const b = cols === rows ? a : cols.map(dev);
+  try {
+    const values: number[][] = [];
+    for (const x of a) {
+      const row: number[] = [];
+      for (const y of b) row.push((await linearCka(x.ref, y.ref).data())[0]);
+      values.push(row);
+    }
+    return values;
+  } finally {
+    for (const x of new Set([...a, ...b])) x.dispose();
+  }
+}

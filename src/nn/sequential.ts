@@ -74,10 +74,14 @@ export function seqDeviceParams(net: SeqNetwork, map?: (v: number) => number): S
   };
 }
 
-/** Logits [n, classes] of x ([n, prod(input)] or [n, ...input]). Consumes params and x. */
-export function applySeq(net: SeqNetwork, params: SeqParams, x: Array): Array {
+/**
+ * Logits [n, classes] of x ([n, prod(input)] or [n, ...input]). Consumes params and x. `acts`, when given, receives
+ * the input and every ReLU's output (the hidden representations, owned by the caller), in order.
+ */
+export function applySeq(net: SeqNetwork, params: SeqParams, x: Array, acts?: Array[]): Array {
   const n = x.shape[0];
   let h = x.reshape([n, ...net.input]);
+  if (acts) acts.push(h.ref);
   let p = 0;
   for (const l of net.layers) {
     if (l.kind === "dense") {
@@ -91,8 +95,10 @@ export function applySeq(net: SeqNetwork, params: SeqParams, x: Array): Array {
         [l.pads[1], l.pads[3]],
       ]);
       if (b) h = h.add(b.reshape([1, l.shape[0], 1, 1]));
-    } else if (l.kind === "relu") h = np.maximum(h, 0);
-    else if (l.kind === "maxpool") {
+    } else if (l.kind === "relu") {
+      h = np.maximum(h, 0);
+      if (acts) acts.push(h.ref);
+    } else if (l.kind === "maxpool") {
       const [, c, hh, ww] = h.shape;
       const [kh, kw] = l.kernel;
       const H = Math.floor(hh / kh);
