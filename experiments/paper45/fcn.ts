@@ -4,12 +4,12 @@
  * `synth_models.get_fcn`: d → width × depth → 2, PyTorch's default init), trained by minibatch SGD with
  * per-epoch accuracy logs. Host side: only typed arrays and numbers leave this file.
  */
-import { random, type Array as JArray } from "@jax-js/jax";
+import type { Array as JArray } from "@jax-js/jax";
 import { splitKey, type Key } from "../../src/core/prng.ts";
 import { treeDispose, type Tree } from "../../src/core/tree.ts";
 import { takeRows, type Dataset } from "../../src/data/dataset.ts";
 import { slabData, type SlabSpec } from "../../src/data/slabs.ts";
-import { applyMlp, mlpSpec, type MlpParams, type MlpSpec } from "../../src/nn/dense.ts";
+import { applyMlp, initTorchLinear, mlpSpec, type MlpParams, type MlpSpec } from "../../src/nn/dense.ts";
 import { accuracy, softmaxCrossEntropy } from "../../src/nn/losses.ts";
 import { sgd } from "../../src/optim/aliases.ts";
 import { predictProbs } from "../../src/scores/pipeline.ts";
@@ -31,18 +31,6 @@ export type FcnSettings = { width: number; depth: number; lr: number; momentum: 
 /** The paper's FCN: d → width (× depth, ReLU) → 2, unpadded. */
 export function fcnSpec(d: number, width: number, depth: number): MlpSpec {
   return mlpSpec({ dims: [d, ...Array.from({ length: depth }, () => width), 2], activation: "relu", padTo: 1 });
-}
-
-/** PyTorch's default nn.Linear init, as the official FCN gets it: weights and biases U(−1/√fan_in, 1/√fan_in). Consumes key. */
-export function initTorchLinear(spec: MlpSpec, key: Key): MlpParams {
-  const n = spec.dims.length - 1;
-  const keys = splitKey(key, 2 * n);
-  const layers = Array.from({ length: n }, (_, i) => {
-    const bound = 1 / Math.sqrt(spec.dims[i]);
-    const u = (k: Key, shape: number[]) => random.uniform(k, shape).mul(2 * bound).sub(bound);
-    return { w: u(keys[2 * i], [spec.dims[i], spec.dims[i + 1]]), b: u(keys[2 * i + 1], [spec.dims[i + 1]]) };
-  });
-  return { layers };
 }
 
 export type FcnRun = {

@@ -89,6 +89,25 @@ export function initMlp(spec: MlpSpec, key: Key): MlpParams {
   return { layers };
 }
 
+/**
+ * PyTorch's default nn.Linear initialisation (kaiming_uniform with a = √5): weights and biases U(−1/√fan_in,
+ * 1/√fan_in), for reproducing PyTorch code faithfully. Unpadded specs only (padTo 1). Consumes key.
+ */
+export function initTorchLinear(spec: MlpSpec, key: Key): MlpParams {
+  if (spec.padTo !== 1) {
+    key.dispose();
+    throw new RangeError("initTorchLinear: an unpadded spec (padTo: 1) is expected");
+  }
+  const n = spec.dims.length - 1;
+  const keys = splitKey(key, 2 * n);
+  const layers = globalThis.Array.from({ length: n }, (_, i) => {
+    const bound = 1 / Math.sqrt(spec.dims[i]);
+    const u = (k: Key, shape: number[]) => random.uniform(k, shape).mul(2 * bound).sub(bound);
+    return { w: u(keys[2 * i], [spec.dims[i], spec.dims[i + 1]]), b: u(keys[2 * i + 1], [spec.dims[i + 1]]) };
+  });
+  return { layers };
+}
+
 /** Dropout after every hidden activation: rate p, key consumed (Srivastava et al. 2014, inverted scaling). */
 export type Dropout = { rate: number; key: Key };
 

@@ -56,6 +56,27 @@ function seqTestNet(): SeqNetwork {
   };
 }
 
+describe("PyTorch's default Linear initialisation", () => {
+  it("weights and biases uniform in ±1/√fan_in (mean ≈ 0, variance ≈ 1/(3·fan_in)); deterministic; padded specs refused", async () => {
+    const { initTorchLinear } = await import("./dense.ts");
+    const spec = mlpSpec({ dims: [400, 300, 2], padTo: 1 });
+    const p = initTorchLinear(spec, keyFromSeed(9));
+    const w = p.layers[0].w.ref.dataSync() as Float32Array;
+    const b = p.layers[1].b!.ref.dataSync() as Float32Array;
+    const bound = 1 / Math.sqrt(400);
+    assert.ok(w.every((v) => Math.abs(v) <= bound + 1e-7), "weights within ±1/√400");
+    assert.ok(b.every((v) => Math.abs(v) <= 1 / Math.sqrt(300) + 1e-7), "layer-2 biases within ±1/√300");
+    const mean = w.reduce((a, v) => a + v, 0) / w.length;
+    const variance = w.reduce((a, v) => a + v * v, 0) / w.length;
+    assert.ok(Math.abs(mean) < 0.02 * bound, `mean ${mean}`);
+    assert.ok(Math.abs(variance * 3 * 400 - 1) < 0.02, `variance × 3·fan_in = ${variance * 1200}`);
+    const again = initTorchLinear(spec, keyFromSeed(9));
+    assert.deepEqual(globalThis.Array.from(again.layers[0].w.ref.dataSync() as Float32Array).slice(0, 20), globalThis.Array.from(w).slice(0, 20), "same key, same weights");
+    treeDispose([p, again]);
+    assert.throws(() => initTorchLinear(mlpSpec({ dims: [3, 5, 2], padTo: 8 }), keyFromSeed(1)), /unpadded spec/);
+  });
+});
+
 describe("layer-list networks (nn/sequential.ts)", () => {
   it("shapes, and the device forward pass equals the host (float64) forward pass io/modelFiles uses to check ONNX graphs", async () => {
     const net = seqTestNet();
