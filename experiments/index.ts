@@ -34,6 +34,7 @@ import { usefulFashion } from "./paper33/usefulFashion.ts";
 import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
 import { coordinateCheckExperiment } from "./paper36/coordinateCheck.ts";
 import { lrTransferExperiment } from "./paper36/lrTransfer.ts";
+import { guidanceExperiment } from "./paper38/guidance.ts";
 import { wideCnnKernels } from "./paper40/wideCnnKernels.ts";
 import { scoreEstimation } from "./paper43/scoreEstimation.ts";
 import { attentionSvmExperiment } from "./paper44/attentionSvm.ts";
@@ -73,6 +74,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [usefulSynthetic, 33],
   [coordinateCheckExperiment, 36],
   [lrTransferExperiment, 36],
+  [guidanceExperiment, 38],
   [wideCnnKernels, 40],
   [scoreEstimation, 43],
   [attentionSvmExperiment, 44],
