@@ -88,6 +88,9 @@ describe("genlab cka on saved representations and on a user's model", () => {
       [["--model-file", join(dir, "mlp.safetensors")], /pass --data/, "--data"],
       [[], /give --acts files .* or a model/, "--acts"],
       [["--acts", join(dir, "x.npy"), "--acts", join(dir, "y.npy"), "--rows", "1"], /an integer in \[2, 100000\]/, "--rows"],
+      [["--acts", join(dir, "x.npy"), "--acts", join(dir, "y.npy"), "--labels", join(dir, "x.npy")], /--acts files need no labels/, "--labels"],
+      [["--model-file", join(dir, "mlp.safetensors"), "--model", "m", "--data", join(dir, "x.npy")], /give --run/, "--model"],
+      [["--model-file", join(dir, "mlp.safetensors"), "--data", join(dir, "x.npy"), "--normalize", "standardize"], /a features-only .npy is used as it is/, "--normalize"],
     ];
     for (const [args, re, flag] of cases) {
       const r = await genlabHere(["cka", ...args, "--out", outFile]);

@@ -51,10 +51,13 @@ export type FcnRun = {
  * accuracy ≥ 99.9%"; needs a `train` eval set). Consumes key. The caller disposes the returned scorer.
  */
 export async function trainFcn(ctx: RunContext, name: string, split: FcnSplit, f: FcnSettings, evalSets: Record<string, Dataset>, key: Key, stopAt?: number): Promise<FcnRun> {
+  if (stopAt !== undefined && !evalSets.train) {
+    key.dispose();
+    throw new Error("trainFcn: stopping on train accuracy needs a train eval set");
+  }
   const spec = fcnSpec(split.d, f.width, f.depth);
   const [kInit, kData] = splitKey(key, 2);
   const perEpoch = Math.floor(split.train.y.length / f.batchSize);
-  if (stopAt !== undefined && !evalSets.train) throw new Error("trainFcn: stopping on train accuracy needs a train eval set");
   const out = await ctx.train<MlpParams>({
     name,
     params: initTorchLinear(spec, kInit),

@@ -59,6 +59,7 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 function loadRows(o: CkaFlags): { x: Float32Array; n: number; d: number; desc: string } {
   if (!o.data) throw userError("bad_flag", ["--data"], "a model needs the examples to represent: pass --data");
   if (extname(o.data).toLowerCase() === ".npy" && !o.labels) {
+    if (o.normalize !== "none") throw userError("bad_flag", ["--normalize"], "applies to data read with labels; a features-only .npy is used as it is (normalise it as the model was trained)");
     const f = loadFeatures(resolve(o.data), null, "--data");
     return { x: f.data, n: f.n, d: f.d, desc: `${o.data} (.npy features)` };
   }
@@ -115,6 +116,9 @@ export function addCkaCommand(program: Command): void {
       if (o.against && o.againstRun) throw userError("bad_flag", ["--against", "--against-run"], "give one of --against <file> and --against-run <id>");
       if (!models && (o.against || o.againstRun || o.data)) throw userError("bad_flag", [o.data ? "--data" : "--against"], "is read with a model (--model-file / --run); --acts files are compared as they are");
       if (o.acts.length === 1) throw userError("bad_flag", ["--acts"], "one representation: give two or more --acts files to compare");
+      if (!models && o.labels) throw userError("bad_flag", ["--labels"], "is read with a model's --data; --acts files need no labels");
+      if (o.model && !o.run) throw userError("bad_flag", ["--model"], "chooses among --run's saved models: give --run");
+      if (o.againstModel && !o.againstRun) throw userError("bad_flag", ["--against-model"], "chooses among --against-run's saved models: give --against-run");
       if (!["none", "standardize", "scale255"].includes(o.normalize)) throw userError("bad_flag", ["--normalize"], `expected none, standardize or scale255, got ${JSON.stringify(o.normalize)}`);
       const inputs: [string, string | undefined][] = [["--data", o.data], ["--labels", o.labels], ["--model-file", o.modelFile], ["--against", o.against], ...o.acts.map((a) => ["--acts", a] as [string, string])];
       const outPath = o.out ? checkOutputPath(o.out, { flag: "--out", exts: [".csv", ".json"], inputs }) : null;
@@ -129,6 +133,7 @@ export function addCkaCommand(program: Command): void {
       if (!models) {
         const first = loadFeatures(resolve(o.acts[0]), null, "--acts");
         n = Math.min(o.rows, first.n);
+        if (n < 2) throw userError("bad_input", ["--acts", o.acts[0]], `has ${first.n} example; CKA needs at least 2`);
         const reps = o.acts.map((f, i) => {
           const a = i === 0 ? first : loadFeatures(resolve(f), first.n, "--acts");
           return { name: basename(f), data: a.data.subarray(0, n * a.d), width: a.d };
@@ -141,6 +146,7 @@ export function addCkaCommand(program: Command): void {
       } else {
         const data = loadRows(o);
         n = Math.min(o.rows, data.n);
+        if (n < 2) throw userError("bad_input", ["--data"], `has ${data.n} example; CKA needs at least 2`);
         const a = modelOf(o.run, o.modelFile, o, "model", data.d);
         const b = o.against || o.againstRun ? modelOf(o.againstRun, o.against, o, "against", data.d) : null;
         const x = data.x.subarray(0, n * data.d);

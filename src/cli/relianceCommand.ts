@@ -39,18 +39,24 @@ export function parseGroup(v: string, previous: string[] = []): string[] {
   return [...previous, v];
 }
 
+/** Most columns a data set may have for `genlab reliance` (a group's range is checked against it before expanding). */
+const MAX_COLUMNS = 16_777_216;
+
 function columnsOf(spec: string, whole: string): number[] {
   const cols: number[] = [];
+  const seen = new Set<number>();
   for (const part of spec.split(",")) {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
     if (!m) throw new InvalidArgumentError(`in ${JSON.stringify(whole)}: ${JSON.stringify(part)} is not a column index or a range a-b`);
     const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
     if (b < a) throw new InvalidArgumentError(`in ${JSON.stringify(whole)}: the range ${a}-${b} runs backwards`);
-    if (b - a > 10_000_000) throw new InvalidArgumentError(`in ${JSON.stringify(whole)}: the range ${a}-${b} is too long`);
-    for (let c = a; c <= b; c++) cols.push(c);
+    if (b >= MAX_COLUMNS) throw new InvalidArgumentError(`in ${JSON.stringify(whole)}: column ${b} is beyond ${MAX_COLUMNS - 1}`);
+    for (let c = a; c <= b; c++) {
+      if (seen.has(c)) throw new InvalidArgumentError(`in ${JSON.stringify(whole)}: column ${c} is listed twice`);
+      seen.add(c);
+      cols.push(c);
+    }
   }
-  const dup = cols.find((c, i) => cols.indexOf(c) !== i);
-  if (dup !== undefined) throw new InvalidArgumentError(`in ${JSON.stringify(whole)}: column ${dup} is listed twice`);
   return cols;
 }
 
@@ -64,12 +70,14 @@ export function groupsOf(flags: string[], each: boolean, d: number): FeatureGrou
     const bad = g.columns.find((c) => c >= d);
     if (bad !== undefined) throw userError("bad_flag", ["--group", g.name], `column ${bad} is outside the data's ${d} columns (0..${d - 1})`);
   }
-  const names = groups.map((g) => g.name);
-  const dupName = names.find((n, i) => names.indexOf(n) !== i);
-  if (dupName !== undefined) throw userError("bad_flag", ["--group", dupName], "two groups have this name");
   if (each) {
     if (d > MAX_GROUPS) throw userError("bad_flag", ["--each"], `the data have ${d} columns, more than ${MAX_GROUPS} single-column groups; declare groups with --group`);
     for (let c = 0; c < d; c++) groups.push({ name: `x${c}`, columns: [c] });
+  }
+  const names = new Set<string>();
+  for (const g of groups) {
+    if (names.has(g.name)) throw userError("bad_flag", ["--group", g.name], `two groups have this name${each && /^x\d+$/.test(g.name) ? " (--each names the single columns x0, x1, …)" : ""}`);
+    names.add(g.name);
   }
   if (!groups.length) throw userError("bad_flag", ["--group"], "no feature group: declare one or more with --group name=cols (e.g. --group linear=0 --group slabs=1-49), or --each");
   if (groups.length > MAX_GROUPS) throw userError("bad_flag", ["--group"], `${groups.length} groups, at most ${MAX_GROUPS}`);
@@ -160,7 +168,7 @@ export function addRelianceCommand(program: Command): void {
       if (tty) err("\n");
       const seconds = (performance.now() - t0) / 1000;
       const rows = res.groups.map((g) => ({ group: g.name, columns: g.columns, auc: g.auc, auc_sd: g.aucSd, auc_drop: res.auc - g.auc, accuracy: g.accuracy, accuracy_sd: g.accuracySd }));
-      const aucWhat = C === 2 ? "AUC of l₁ − l₀" : `macro one-vs-rest AUC of the softmax (${C} classes)`;
+      const aucWhat = C === 2 ? "AUC of l₁ − l₀" : `macro one-vs-rest AUC of the softmax over the ${res.aucClasses} classes present in the labels (the model has ${C})`;
       if (outPath) {
         const text = outPath.toLowerCase().endsWith(".json")
           ? JSON.stringify({ model: model.describe, data: dataDesc, rows: n, classes: C, auc_is: aucWhat, repeats: o.repeats, seed: o.seed, rotation: o.rotation ?? null, auc: res.auc, accuracy: res.accuracy, groups: rows, seconds }, null, 2) + "\n"

@@ -8,12 +8,14 @@
  *   ½) and the outer y = 0 slabs otherwise; y = 1 points take their inner slab pair with probability p1 (k = 7: ⅞,
  *   else all their slabs alike), each side with probability ½, uniform within a slab.
  * Coordinates are drawn independently given y (the official `indep_slabs`). LMS-k: coordinate 0 linear and d − 1
- * k-slabs; MS-k: d k-slabs. `corruptLinear` puts that fraction of the rows' linear coordinate in U[−m, m] (inside
- * the margin: LMŜ-k). `rotate` applies a random orthogonal W (d × d, from the QR of a Gaussian matrix): x ← xW.
+ * k-slabs; MS-k: d k-slabs; any set of linear columns otherwise. `corruptLinear` = c puts exactly round(c·n) rows'
+ * first linear coordinate (rows chosen by a random permutation, as the official code) in U[−m, m] (inside the
+ * margin: LMŜ-k). The 7-slab probabilities follow the official code (calibration-b.md): ⅞ of the y = 1 points in the
+ * inner pair, the y = 0 points split ½ / ½ between the centre and the outer slabs. `rotate` applies a random orthogonal W (d × d, from the QR of a Gaussian matrix): x ← xW.
  * Widths w = 1 and margins m = 0.1 as the paper's defaults.
  */
 import { qr } from "../core/linalg.ts";
-import { normalFromKey, splitKey, uniformFromKey, type Key } from "../core/prng.ts";
+import { normalFromKey, permutationFromKey, splitKey, uniformFromKey, type Key } from "../core/prng.ts";
 import type { Dataset } from "./dataset.ts";
 
 export type SlabSpec = {
@@ -22,11 +24,11 @@ export type SlabSpec = {
   /** slabs per complex coordinate (odd, ≥ 3) */
   k: number;
   /**
-   * coordinate 0 linear (LMS-k: true) or a k-slab like the rest (MS-k: false); a number L makes the first L
-   * coordinates linear, each drawn independently (L = d: no slab at all, e.g. a control without a simplicity gap)
+   * which coordinates are linear, each drawn independently; the rest are k-slabs: coordinate 0 (LMS-k: true), none
+   * (MS-k: false), the first L (a number), or these columns (a list, e.g. [1, 2, …] for a slab at coordinate 0)
    */
-  linear: boolean | number;
-  /** fraction of rows whose linear coordinates are drawn inside the margin, U[−m, m] (LMŜ-k); 0 by default */
+  linear: boolean | number | readonly number[];
+  /** fraction of rows whose first linear coordinate is drawn inside the margin, U[−m, m] (LMŜ-k); 0 by default */
   corruptLinear?: number;
   /** apply a random orthogonal rotation (the paper's `random_transform`) */
   rotate?: boolean;
@@ -109,13 +111,25 @@ export function rotateRows(x: Float32Array, n: number, d: number, W: Float64Arra
 export function slabData(spec: SlabSpec, key: Key): SlabData {
   const { n, d, k } = spec;
   const width = spec.width ?? 1, margin = spec.margin ?? 0.1;
-  if (!(Number.isInteger(n) && n >= 2 && Number.isInteger(d) && d >= 1)) throw new RangeError(`slabs: expected integers n ≥ 2, d ≥ 1, got n = ${n}, d = ${d}`);
+  const fail = (message: string): never => {
+    key.dispose();
+    throw new RangeError(`slabs: ${message}`);
+  };
+  if (!(Number.isInteger(n) && n >= 2 && Number.isInteger(d) && d >= 1)) fail(`expected integers n ≥ 2, d ≥ 1, got n = ${n}, d = ${d}`);
   const corrupt = spec.corruptLinear ?? 0;
-  if (!(corrupt >= 0 && corrupt <= 1)) throw new RangeError(`slabs: corruptLinear must be in [0, 1], got ${corrupt}`);
-  const nLinear = spec.linear === true ? 1 : spec.linear === false ? 0 : spec.linear;
-  if (!(Number.isInteger(nLinear) && nLinear >= 0 && nLinear <= d)) throw new RangeError(`slabs: linear must be a boolean or an integer in [0, ${d}], got ${spec.linear}`);
-  if (corrupt > 0 && !nLinear) throw new RangeError("slabs: corruptLinear needs a linear coordinate (linear: true)");
-  const edges = slabEdges(k, width, margin);
+  if (!(corrupt >= 0 && corrupt <= 1)) fail(`corruptLinear must be in [0, 1], got ${corrupt}`);
+  const l = spec.linear;
+  const linearCols = l === true ? [0] : l === false ? [] : typeof l === "number" ? (Number.isInteger(l) && l >= 0 && l <= d ? Array.from({ length: l }, (_, i) => i) : fail(`linear must be a boolean, an integer in [0, ${d}] or a list of columns, got ${l}`)) : [...l];
+  if (linearCols.some((c, i) => !(Number.isInteger(c) && c >= 0 && c < d) || linearCols.indexOf(c) !== i)) fail(`linear columns must be distinct integers in [0, ${d}), got [${linearCols.join(", ")}]`);
+  if (corrupt > 0 && !linearCols.length) fail("corruptLinear needs a linear coordinate (linear: true)");
+  let edges: [number, number][];
+  try {
+    edges = slabEdges(k, width, margin);
+  } catch (e) {
+    key.dispose();
+    throw e;
+  }
+  const isLinear = new Set(linearCols);
   const [ky, kc, kr, ...kcols] = splitKey(key, 3 + d);
   const uy = uniformFromKey(ky, n);
   const y = Int32Array.from(uy, (u) => (u < 0.5 ? 0 : 1));
@@ -123,22 +137,20 @@ export function slabData(spec: SlabSpec, key: Key): SlabData {
   for (let col = 0; col < d; col++) {
     const u = uniformFromKey(kcols[col], 3 * n);
     const [a, b, c] = [u.subarray(0, n), u.subarray(n, 2 * n), u.subarray(2 * n)];
-    if (col < nLinear) for (let i = 0; i < n; i++) x[i * d + col] = (2 * y[i] - 1) * (margin + (width - margin) * a[i]);
+    if (isLinear.has(col)) for (let i = 0; i < n; i++) x[i * d + col] = (2 * y[i] - 1) * (margin + (width - margin) * a[i]);
     else slabCoordinate(y, k, edges, a, b, c, x, d, col);
   }
-  const uc = uniformFromKey(kc, 2 * n);
-  const corrupted: number[] = [];
-  if (corrupt > 0)
-    for (let i = 0; i < n; i++)
-      if (uc[i] < corrupt) {
-        corrupted.push(i);
-        for (let col = 0; col < nLinear; col++) x[i * d + col] = -margin + 2 * margin * uc[n + i];
-      }
+  // exactly round(c·n) rows, the first of a random permutation, get their first linear coordinate inside the margin
+  const [kPerm, kVal] = splitKey(kc, 2);
+  const count = Math.round(corrupt * n);
+  const corrupted = Int32Array.from(permutationFromKey(kPerm, n).subarray(0, count)).sort();
+  const uc = uniformFromKey(kVal, n);
+  if (count) for (const i of corrupted) x[i * d + linearCols[0]] = -margin + 2 * margin * uc[i];
   let rotation: Float64Array | null = null;
   let xs: Float32Array<ArrayBuffer> = x;
   if (spec.rotate) {
     rotation = randomOrthogonal(d, kr);
     xs = rotateRows(x, n, d, rotation);
   } else kr.dispose();
-  return { data: { x: xs, xShape: [n, d], y, numClasses: 2 }, rotation, corrupted: Int32Array.from(corrupted) };
+  return { data: { x: xs, xShape: [n, d], y, numClasses: 2 }, rotation, corrupted };
 }

@@ -210,11 +210,14 @@ const isSeq = (net: HostDense | SeqNetwork): net is SeqNetwork => "layers" in ne
  * similarity (measures/cka.ts). Builds and frees its own device parameters.
  */
 export async function networkRepresentations(net: HostDense | SeqNetwork, x: Float32Array, n: number): Promise<Representation[]> {
+  if (isSeq(net)) seqShapes(net);
+  else checkHostDense(net);
   const params = isSeq(net) ? (seqDeviceParams(net) as unknown as Tree) : (deviceNetwork(net).params as unknown as Tree);
   const acts: Array[] = [];
   let names: string[];
   let logits: Array;
   try {
+    // the forward pass consumes the parameters; on an error only the representations already taken are freed here
     if (isSeq(net)) {
       names = ["input"];
       let last = "";
@@ -225,12 +228,11 @@ export async function networkRepresentations(net: HostDense | SeqNetwork, x: Flo
       }
       logits = applySeq(net, params as unknown as SeqParams, np.array(x as Float32Array<ArrayBuffer>, { shape: [n, net.input.reduce((a, b) => a * b, 1)] }), acts);
     } else {
-      checkHostDense(net);
       names = ["input", ...net.dims.slice(1, -1).map((w, i) => `dense ${i + 1} → relu (${w})`)];
       logits = applyMlp(mlpSpec({ dims: net.dims, activation: "relu", bias: true, padTo: 1 }), params as unknown as MlpParams, np.array(x as Float32Array<ArrayBuffer>, { shape: [n, net.dims[0]] }), undefined, acts);
     }
   } catch (e) {
-    treeDispose([params, acts]);
+    treeDispose(acts);
     throw e;
   }
   const out: Representation[] = [];

@@ -39,8 +39,8 @@ describe("slab data (Shah et al. 2020): every coordinate alone predicts y", () =
     const b = slabData({ n: 4000, d: 6, k: 5, linear: true }, keyFromSeed(1));
     assert.deepEqual(b.data.x, a.data.x, "same key, same data");
     const c = slabData({ n: 2000, d: 3, k: 7, linear: true, corruptLinear: 0.1 }, keyFromSeed(2));
-    const frac = c.corrupted.length / 2000;
-    assert.ok(Math.abs(frac - 0.1) < 0.02, `corrupted fraction ${frac} (atol 0.02)`);
+    assert.equal(c.corrupted.length, 200, "exactly round(0.1 · 2000) rows corrupted (the official code)");
+    assert.equal(new Set(c.corrupted).size, 200, "distinct rows");
     for (const i of c.corrupted) assert.ok(Math.abs(c.data.x[i * 3]) <= 0.1 + 1e-6, `corrupted row ${i} inside the margin`);
     const ms = slabData({ n: 500, d: 4, k: 7, linear: false }, keyFromSeed(3));
     for (let i = 0; i < 500; i++) for (let col = 0; col < 4; col++) assert.equal(slabRule(ms.data.x[i * 4 + col], 7), ms.data.y[i], `MS-7 row ${i}, column ${col}`);
@@ -53,7 +53,15 @@ describe("slab data (Shah et al. 2020): every coordinate alone predicts y", () =
         assert.ok(all.data.y[i] === 1 ? v >= 0.1 - 1e-6 && v <= 1 + 1e-6 : v <= -0.1 + 1e-6 && v >= -1 - 1e-6, `linear: 3, row ${i} column ${c}: ${v} on y = ${all.data.y[i]}'s side`);
       }
     assert.notDeepEqual(Array.from({ length: 50 }, (_, i) => all.data.x[i * 3]), Array.from({ length: 50 }, (_, i) => all.data.x[i * 3 + 1]), "linear columns are independent draws");
-    assert.throws(() => slabData({ n: 10, d: 2, k: 5, linear: 3 }, keyFromSeed(4)), /linear must be a boolean or an integer in \[0, 2\]/);
+    assert.throws(() => slabData({ n: 10, d: 2, k: 5, linear: 3 }, keyFromSeed(4)), /linear must be a boolean, an integer in \[0, 2\]/);
+    // linear: a list — a slab at coordinate 0 and linear coordinates elsewhere (roles reversed)
+    const rev = slabData({ n: 800, d: 3, k: 5, linear: [1, 2] }, keyFromSeed(9));
+    for (let i = 0; i < 800; i++) {
+      assert.equal(slabRule(rev.data.x[i * 3], 5), rev.data.y[i], `reversed roles, row ${i}: column 0 is a 5-slab`);
+      for (const col of [1, 2]) assert.ok(rev.data.y[i] === 1 ? rev.data.x[i * 3 + col] >= 0.1 - 1e-6 : rev.data.x[i * 3 + col] <= -0.1 + 1e-6, `reversed roles, row ${i}: column ${col} linear`);
+    }
+    assert.throws(() => slabData({ n: 10, d: 3, k: 5, linear: [1, 1] }, keyFromSeed(4)), /distinct integers in \[0, 3\)/);
+    assert.throws(() => slabData({ n: 10, d: 3, k: 11, linear: true }, keyFromSeed(4)), /leaves no room for 11 slabs/);
   });
 
   it("the rotation is orthogonal and rotating back recovers the coordinates", () => {

@@ -123,9 +123,14 @@ export type RelianceRow = {
   accuracy: number;
   accuracySd: number | null;
 };
-export type FeatureReliance = { classes: number; repeats: number; auc: number; accuracy: number; groups: RelianceRow[] };
+/** `aucClasses`: the classes the macro AUC averages (those present in the labels; all C for C = 2). */
+export type FeatureReliance = { classes: number; aucClasses: number; repeats: number; auc: number; accuracy: number; groups: RelianceRow[] };
 
-/** AUC of a C-class model's logits (n × C): C = 2, of l₁ − l₀; C > 2, the macro one-vs-rest AUC of the softmax over the classes present with both outcomes. */
+/**
+ * AUC of a C-class model's logits (n × C): C = 2, of l₁ − l₀; C > 2, the macro one-vs-rest AUC of the softmax over
+ * the classes present in y (scikit-learn's roc_auc_score(multi_class="ovr") refuses labels that miss a class; here
+ * they are averaged over, and featureReliance reports how many).
+ */
 export function logitAuc(logits: ArrayLike<number>, y: ArrayLike<number>, C: number): number {
   const n = y.length;
   if (C === 2) return auroc(Float64Array.from({ length: n }, (_, i) => logits[2 * i + 1] - logits[2 * i]), Array.from(y, (v) => (v === 1 ? 1 : 0)));
@@ -201,5 +206,5 @@ export async function featureReliance(o: {
     const [accuracy, accuracySd] = meanSd(r.groups[i].map((v) => v.accuracy));
     return { name: g.name, columns: g.columns, auc, aucSd, accuracy, accuracySd };
   });
-  return { classes: C, repeats, auc: r.base.auc, accuracy: r.base.accuracy, groups };
+  return { classes: C, aucClasses: C === 2 ? 2 : present.size, repeats, auc: r.base.auc, accuracy: r.base.accuracy, groups };
 }

@@ -25,9 +25,11 @@ describe("guidance (representational alignment to a frozen guide)", () => {
     assert.throws(() => guidancePenalty([a(X, p)], []), /1 target and 0 guide representations/);
   });
 
-  it("the layer map spreads guide layers uniformly over the target's (the spec's FCN 2, 4, 6, 8 ↔ CNN 1–4)", () => {
-    assert.deepEqual(guidanceLayerMap(8, 4), [[2, 1], [4, 2], [6, 3], [8, 4]]);
+  it("the layer map spreads guide layers uniformly over the target's, both ends included (the official code: FCN 1, 3, 6, 8 ↔ CNN 1–4)", () => {
+    assert.deepEqual(guidanceLayerMap(8, 4), [[1, 1], [3, 2], [6, 3], [8, 4]]);
     assert.deepEqual(guidanceLayerMap(3, 3), [[1, 1], [2, 2], [3, 3]]);
+    assert.deepEqual(guidanceLayerMap(6, 3), [[1, 1], [3, 2], [6, 3]], "1·5/2 = 2.5 rounds half to even (Python's round) to 2: layer 3");
+    assert.deepEqual(guidanceLayerMap(5, 1), [[5, 1]], "one guide layer supervises the last target layer");
     const m = guidanceLayerMap(50, 18);
     assert.equal(m[17][0], 50, "the last guide layer meets the last target layer");
     for (let j = 1; j < m.length; j++) assert.ok(m[j][0] > m[j - 1][0], `strictly increasing target layers: ${JSON.stringify(m)}`);
