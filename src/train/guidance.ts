@@ -5,14 +5,14 @@
  *
  *   L(θ) = L_task(θ) + λ Σ_{(i, j) ∈ I} (1 − CKA(A_i^target(θ), A_j^guide)),
  *
- * with linear CKA on the minibatch (measures/cka.ts, the one implementation the measures use too; CKA depends on
+ * with linear CKA on the minibatch (nn/cka.ts, the one implementation the measures use too; CKA depends on
  * the batch size n: keep it fixed). The guide is frozen: its activations are constants (precomputed or computed
  * without gradient), trained or at random initialisation. `guidanceLayerMap` spreads the guide's layers uniformly
  * over the target's as the official code does. The official code takes each layer's representation at the output of
  * its Linear / Conv2d module (before the activation), the logit layer excluded.
  */
 import type { Array } from "@jax-js/jax";
-import { linearCka } from "../measures/cka.ts";
+import { linearCka } from "../nn/cka.ts";
 
 /**
  * Σ_k (1 − CKA(target[k], guide[k])) over paired representations of the same batch (each [n, …]); a scalar array.
