@@ -25,7 +25,7 @@
 import { roleKeys } from "../../src/core/prng.ts";
 import { randomizedAuc, type FeatureGroup } from "../../src/measures/featureReliance.ts";
 import { defineExperiment, integer, number, oneOf, bool, type CheckDecl, type Point, onlyResults } from "../../src/declare/kit.ts";
-import { histogram, scoreAccuracy, slabSplit, trainFcn, type FcnSettings } from "./fcn.ts";
+import { logitHistogramPanel, logitHistograms, scoreAccuracy, slabSplit, trainFcn, type FcnSettings, type LogitHistograms } from "./fcn.ts";
 
 export type ExtremeSbResults = {
   data: string;
@@ -40,7 +40,7 @@ export type ExtremeSbResults = {
   /** Test AUC after randomising coordinate j alone, j = 0 … d − 1. */
   coord_auc: number[];
   /** Logit-difference histograms of the test rows: standard, S-randomised, Sᶜ-randomised. */
-  hist: { lo: number; hi: number; standard: number[]; s_rand: number[]; sc_rand: number[] };
+  hist: LogitHistograms;
   train_seconds: number;
   /** The premise: MS-k (every coordinate a k-slab) with the same network and stopping rule. */
   ms_test_acc: number;
@@ -195,9 +195,6 @@ export const extremeSimplicityBias = defineExperiment({
       const groups: FeatureGroup[] = [{ name: "S", columns: [0] }, { name: "Sc", columns: cols.slice(1) }, ...cols.map((j) => ({ name: `x${j}`, columns: [j] }))];
       const r = await randomizedAuc({ score: net.score, x: split.test.x as Float32Array, y: split.test.y, d: h.d, groups, rotation: split.rotation, key: k.probe, keepScores: true });
       const [s, sc] = r.groups;
-      const all = [...r.scores!, ...s.scores!, ...sc.scores!];
-      const lim = Math.max(1e-6, ...all.map(Math.abs));
-      const bins = 40;
       const res: ExtremeSbResults = {
         data: h.simple === "linear" ? `LMS-${h.k}` : `S-${h.k} + ${h.d - 1} linear (roles reversed)`,
         epochs: net.epochs,
@@ -208,7 +205,7 @@ export const extremeSimplicityBias = defineExperiment({
         s_rand_auc: s.auc,
         sc_rand_auc: sc.auc,
         coord_auc: r.groups.slice(2).map((g) => g.auc),
-        hist: { lo: -lim, hi: lim, standard: histogram(r.scores!, -lim, lim, bins), s_rand: histogram(s.scores!, -lim, lim, bins), sc_rand: histogram(sc.scores!, -lim, lim, bins) },
+        hist: logitHistograms(r.scores!, s.scores!, sc.scores!),
         train_seconds: net.seconds,
         ...ms,
       };
@@ -247,21 +244,7 @@ export const extremeSimplicityBias = defineExperiment({
       series: ps.map((p) => ({ name: `seed ${p.seed}`, x: p.results.coord_auc.map((_, j) => j), y: p.results.coord_auc })),
       width: 360,
     };
-    const hist = first
-      ? {
-          kind: "bar" as const,
-          title: `logit difference on test (seed ${ps[0].seed})`,
-          xLabel: "l₁ − l₀",
-          yLabel: "test rows",
-          groups: first.hist.standard.map((_, i) => (first.hist.lo + ((i + 0.5) * (first.hist.hi - first.hist.lo)) / first.hist.standard.length).toFixed(1)),
-          series: [
-            { name: "standard", values: first.hist.standard },
-            { name: "S-randomised", values: first.hist.s_rand },
-            { name: "Sᶜ-randomised", values: first.hist.sc_rand },
-          ],
-          width: 520,
-        }
-      : null;
+    const hist = first ? logitHistogramPanel(first.hist, ps[0].seed, "test rows", ["standard", "S-randomised", "Sᶜ-randomised"]) : null;
     const mean = (f: (r: ExtremeSbResults) => number) => (points.reduce((a, p) => a + f(p.results), 0) / Math.max(1, points.length)).toFixed(3);
     return [
       {

@@ -25,7 +25,7 @@ import { concatenatedBlocks } from "../../src/data/concatenation.ts";
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from "../../src/io/fashionMnist.ts";
 import { randomizedAuc } from "../../src/measures/featureReliance.ts";
 import { defineExperiment, fashionMnistNeed, integer, number, onlyResults, type CheckDecl, type Point } from "../../src/declare/kit.ts";
-import { histogram, scoreAccuracy, trainFcn, type FcnSettings } from "./fcn.ts";
+import { logitHistogramPanel, logitHistograms, scoreAccuracy, trainFcn, type FcnSettings, type LogitHistograms } from "./fcn.ts";
 
 export type FashionConcatResults = {
   simple: string;
@@ -40,7 +40,7 @@ export type FashionConcatResults = {
   /** The complex block alone: its network's test accuracy and AUC. */
   complex_alone_acc: number;
   complex_alone_auc: number;
-  hist: { lo: number; hi: number; standard: number[]; s_rand: number[]; sc_rand: number[] };
+  hist: LogitHistograms;
 };
 
 type P = Point<Record<string, number>, FashionConcatResults>;
@@ -174,7 +174,6 @@ export const fashionConcatenation = defineExperiment({
       try {
         const r = await randomizedAuc({ score: net.score, x: test.data.x as Float32Array, y: test.data.y, d, groups: test.blocks, key: k.probe, keepScores: true });
         const [s, sc] = r.groups;
-        const lim = Math.max(1e-6, ...[...r.scores!, ...s.scores!, ...sc.scores!].map(Math.abs));
         return {
           epochs: net.epochs,
           train_acc: net.history[net.history.length - 1].train_acc,
@@ -182,7 +181,7 @@ export const fashionConcatenation = defineExperiment({
           test_auc: r.auc,
           s_rand_auc: s.auc,
           sc_rand_auc: sc.auc,
-          hist: { lo: -lim, hi: lim, standard: histogram(r.scores!, -lim, lim, 40), s_rand: histogram(s.scores!, -lim, lim, 40), sc_rand: histogram(sc.scores!, -lim, lim, 40) },
+          hist: logitHistograms(r.scores!, s.scores!, sc.scores!),
         };
       } finally {
         net.dispose();
@@ -225,21 +224,7 @@ export const fashionConcatenation = defineExperiment({
       ],
       width: 420,
     };
-    const hist = first
-      ? {
-          kind: "bar" as const,
-          title: `logit difference on test (seed ${ps[0].seed})`,
-          xLabel: "l₁ − l₀",
-          yLabel: "test images",
-          groups: first.hist.standard.map((_, i) => (first.hist.lo + ((i + 0.5) * (first.hist.hi - first.hist.lo)) / first.hist.standard.length).toFixed(1)),
-          series: [
-            { name: "standard", values: first.hist.standard },
-            { name: "simple randomised", values: first.hist.s_rand },
-            { name: "complex randomised", values: first.hist.sc_rand },
-          ],
-          width: 520,
-        }
-      : null;
+    const hist = first ? logitHistogramPanel(first.hist, ps[0].seed, "test images", ["standard", "top randomised", "bottom randomised"]) : null;
     return [
       {
         name: "fashion-concatenation",

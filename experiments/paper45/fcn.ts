@@ -97,6 +97,32 @@ export function scoreAccuracy(score: ArrayLike<number>, y: ArrayLike<number>): n
   return ok / y.length;
 }
 
+/** Logit-difference histograms of the test rows as given and with S and Sᶜ randomised, on one symmetric range. */
+export type LogitHistograms = { lo: number; hi: number; standard: number[]; s_rand: number[]; sc_rand: number[] };
+
+export function logitHistograms(standard: ArrayLike<number>, sRand: ArrayLike<number>, scRand: ArrayLike<number>, bins = 40): LogitHistograms {
+  let lim = 1e-6;
+  for (const a of [standard, sRand, scRand]) for (let i = 0; i < a.length; i++) lim = Math.max(lim, Math.abs(a[i]));
+  return { lo: -lim, hi: lim, standard: histogram(standard, -lim, lim, bins), s_rand: histogram(sRand, -lim, lim, bins), sc_rand: histogram(scRand, -lim, lim, bins) };
+}
+
+/** The figure panel of `logitHistograms` (seed named in the title; `names`: the three series). */
+export function logitHistogramPanel(h: LogitHistograms, seed: number, rows: string, names: [string, string, string]) {
+  return {
+    kind: "bar" as const,
+    title: `logit difference on test (seed ${seed})`,
+    xLabel: "l₁ − l₀",
+    yLabel: rows,
+    groups: h.standard.map((_, i) => (h.lo + ((i + 0.5) * (h.hi - h.lo)) / h.standard.length).toFixed(1)),
+    series: [
+      { name: names[0], values: h.standard },
+      { name: names[1], values: h.s_rand },
+      { name: names[2], values: h.sc_rand },
+    ],
+    width: 520,
+  };
+}
+
 /** Histogram counts of xs over [lo, hi] in `bins` equal bins (values outside clamp to the end bins). */
 export function histogram(xs: ArrayLike<number>, lo: number, hi: number, bins: number): number[] {
   const h = new Array<number>(bins).fill(0);
