@@ -30,6 +30,7 @@ import { grokkingModular } from "./paper27/grokkingModular.ts";
 import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 import { temperatureScaling } from "./paper30/temperatureScaling.ts";
 import { twoHop } from "./paper31/twoHop.ts";
+import { drmSynthetic } from "./paper32/drmSynthetic.ts";
 import { usefulFashion } from "./paper33/usefulFashion.ts";
 import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
 import { coordinateCheckExperiment } from "./paper36/coordinateCheck.ts";
@@ -70,6 +71,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [phaseDiagram, 27],
   [temperatureScaling, 30],
   [twoHop, 31],
+  [drmSynthetic, 32],
   [usefulFashion, 33],
   [usefulSynthetic, 33],
   [coordinateCheckExperiment, 36],

@@ -30,7 +30,7 @@ export function takeRows(ds: Dataset, idx: ArrayLike<number>): Dataset {
   const n = idx.length;
   const x = ds.x instanceof Int32Array ? new Int32Array(n * r) : new Float32Array(n * r);
   const yr = ds.yShape ? ds.yShape.slice(1).reduce((a, b) => a * b, 1) : 1;
-  const y = ds.y instanceof Float32Array ? new Float32Array(n * yr) : new Int32Array(n);
+  const y = ds.y instanceof Float32Array ? new Float32Array(n * yr) : new Int32Array(n * yr);
   for (let i = 0; i < n; i++) {
     const j = idx[i];
     x.set(ds.x.subarray(j * r, (j + 1) * r), i * r);

@@ -70,12 +70,13 @@ export function rotateImages(x: Float32Array, n: number, h: number, w: number, d
 }
 
 /**
- * K disjoint random subsets of `ds` (images [n, h, w] or [n, h·w] with `imageShape`), `perDomain` rows each, the
- * k-th rotated by angles[k]. Consumes key.
+ * K disjoint random subsets of `ds` (images [n, h, w], or [n, h·w] rows: square unless `imageShape` says otherwise),
+ * `perDomain` rows each, the k-th rotated by angles[k]. Consumes key.
  */
-export function rotatedImageDomains(ds: Dataset, angles: readonly number[], perDomain: number, key: Key, imageShape: [number, number] = [ds.xShape[1], ds.xShape[2]]): Dataset[] {
+export function rotatedImageDomains(ds: Dataset, angles: readonly number[], perDomain: number, key: Key, imageShape?: [number, number]): Dataset[] {
+  const side = Math.round(Math.sqrt(rowSize(ds)));
+  const [h, w] = imageShape ?? (ds.xShape.length >= 3 ? [ds.xShape[1], ds.xShape[2]] : [side, side]);
   const n = numRows(ds);
-  const [h, w] = imageShape;
   if (!(h * w === rowSize(ds)) || !Number.isInteger(h) || !Number.isInteger(w)) {
     key.dispose();
     throw new RangeError(`rotatedImageDomains: rows of ${rowSize(ds)} values are not ${h} × ${w} images`);
@@ -160,4 +161,37 @@ export function stackDomains(domains: readonly Dataset[]): { data: Dataset; drop
     }
   }
   return { data: { x, xShape: [n, K, ...shape], y, yShape: [n, K], numClasses: domains[0].numClasses }, dropped: domains.map((d) => numRows(d) - n) };
+}
+
+/**
+ * The domains' rows pooled and dealt back at random into domains of the same sizes: the domain labels made
+ * uninformative (a negative control for methods that use them). Consumes key.
+ */
+export function shuffleDomainMembership(domains: readonly Dataset[], key: Key): Dataset[] {
+  const sizes = domains.map(numRows);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const r = rowSize(domains[0]);
+  if (domains.some((d) => rowSize(d) !== r)) {
+    key.dispose();
+    throw new RangeError("shuffleDomainMembership: the domains' rows differ in size");
+  }
+  const pooled: Dataset = {
+    x: domains[0].x instanceof Int32Array ? new Int32Array(total * r) : new Float32Array(total * r),
+    xShape: [total, ...domains[0].xShape.slice(1)],
+    y: new Int32Array(total),
+    numClasses: domains[0].numClasses,
+  };
+  let o = 0;
+  for (const d of domains) {
+    pooled.x.set(d.x, o * r);
+    pooled.y.set(d.y, o);
+    o += numRows(d);
+  }
+  const perm = permutationFromKey(key, total);
+  let s = 0;
+  return sizes.map((n) => {
+    const part = takeRows(pooled, perm.subarray(s, s + n));
+    s += n;
+    return part;
+  });
 }
