@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GenlabError } from "../src/core/errors.ts";
-import { checkLines, criterionText, judge, type CheckDecl } from "../src/declare/criteria.ts";
+import { checkLines, criterionText, holds, judge, type CheckDecl } from "../src/declare/criteria.ts";
 import { defineExperiment, integer, number, type Point } from "../src/declare/kit.ts";
 import { runExperiment } from "../src/runner/run.ts";
 import { experimentStatus, reportHtml, type ReportExperiment } from "../src/report/html.ts";
@@ -31,6 +31,17 @@ describe("verdicts: criteria as data", () => {
     const inc = judge("x", CHECKS, [pt(0, { acc: 0.85, regime: 0.5 })], "quick");
     assert.equal(inc.verdict, "INCONCLUSIVE", "a gate missed outranks a claim missed: the regime was not reached");
     assert.match(inc.reason ?? "", /train accuracy = 0\.5 \(needs ≥ 0\.99\); train longer: genlab run x/);
+  });
+
+  it("a value equal to the threshold up to float rounding meets ≥, ≤ and ∈, never > or <", () => {
+    const v = 0.8125 - 0.8175; // −0.005000000000000004: two images of 400 below
+    assert.ok(v < -0.005, "the float difference really is below the threshold's bits");
+    assert.ok(holds(">=", -0.005, v), "≥ −0.005 holds for a tie");
+    assert.ok(holds("<=", -0.005 - 1e-18, -0.005), "≤ holds for a tie");
+    assert.ok(holds("in", [-0.005, 0], v), "∈ holds at the lower end");
+    assert.ok(!holds(">", -0.005, v), "> is not met by a tie");
+    assert.ok(!holds("<", v, -0.005), "< is not met by a tie");
+    assert.ok(!holds(">=", -0.005, -0.0050001), "a real miss still misses");
   });
 
   it("a check applies only at its sizes, and the criterion text is generated from the checks", () => {

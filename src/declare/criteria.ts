@@ -131,18 +131,24 @@ export function marginOf(cmp: Cmp, t: number | readonly [number, number], v: num
   }
 }
 
+/**
+ * Whether a value meets a threshold. A value equal to the threshold up to float rounding (1e-12 relative) counts as
+ * equal: 0.8125 − 0.8175 is −0.005000000000000004 in binary floating point, and an accuracy difference of exactly
+ * two images out of 400 must meet "≥ −0.005" (strict comparisons are not met by a tie).
+ */
 export function holds(cmp: Cmp, t: number | readonly [number, number], v: number): boolean {
+  const tie = (a: number, b: number) => Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
   switch (cmp) {
     case ">=":
-      return v >= (t as number);
+      return v >= (t as number) || tie(v, t as number);
     case "<=":
-      return v <= (t as number);
+      return v <= (t as number) || tie(v, t as number);
     case ">":
-      return v > (t as number);
+      return v > (t as number) && !tie(v, t as number);
     case "<":
-      return v < (t as number);
+      return v < (t as number) && !tie(v, t as number);
     case "in":
-      return v >= (t as [number, number])[0] && v <= (t as [number, number])[1];
+      return (v >= (t as [number, number])[0] || tie(v, (t as [number, number])[0])) && (v <= (t as [number, number])[1] || tie(v, (t as [number, number])[1]));
   }
 }
 
