@@ -30,6 +30,7 @@ import { grokkingModular } from "./paper27/grokkingModular.ts";
 import { phaseDiagram } from "./paper27/phaseDiagram.ts";
 import { temperatureScaling } from "./paper30/temperatureScaling.ts";
 import { twoHop } from "./paper31/twoHop.ts";
+import { drmRotatedFashion } from "./paper32/drmRotatedFashion.ts";
 import { drmSynthetic } from "./paper32/drmSynthetic.ts";
 import { usefulFashion } from "./paper33/usefulFashion.ts";
 import { usefulSynthetic } from "./paper33/usefulSynthetic.ts";
@@ -37,6 +38,7 @@ import { coordinateCheckExperiment } from "./paper36/coordinateCheck.ts";
 import { lrTransferExperiment } from "./paper36/lrTransfer.ts";
 import { guidanceExperiment } from "./paper38/guidance.ts";
 import { wideCnnKernels } from "./paper40/wideCnnKernels.ts";
+import { continualSplitFashion } from "./paper42/continualSplitFashion.ts";
 import { scoreEstimation } from "./paper43/scoreEstimation.ts";
 import { attentionSvmExperiment } from "./paper44/attentionSvm.ts";
 import { extremeSimplicityBias } from "./paper45/extremeSimplicityBias.ts";
@@ -71,6 +73,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [phaseDiagram, 27],
   [temperatureScaling, 30],
   [twoHop, 31],
+  [drmRotatedFashion, 32],
   [drmSynthetic, 32],
   [usefulFashion, 33],
   [usefulSynthetic, 33],
@@ -78,6 +81,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [lrTransferExperiment, 36],
   [guidanceExperiment, 38],
   [wideCnnKernels, 40],
+  [continualSplitFashion, 42],
   [scoreEstimation, 43],
   [attentionSvmExperiment, 44],
   [extremeSimplicityBias, 45],

@@ -5,7 +5,7 @@ import { keyFromSeed } from "../core/prng.ts";
 import { treeDispose, treeRef, type Tree } from "../core/tree.ts";
 import { onCpu, toF64Cpu } from "../../test/util/numeric.ts";
 import { applyMlp, initMlp, mlpSpec, type MlpParams } from "../nn/dense.ts";
-import { empiricalFisherOperator, ggnDiagonal, ggnOperator } from "./curvature.ts";
+import { empiricalFisherOperator, ggnDiagonal, ggnOperator, minibatchFisherDiagonal } from "./curvature.ts";
 import { flattenTree, unflattenTree } from "./spectral.ts";
 
 describe("curvature operators (measures/curvature.ts), float64 on cpu", () => {
@@ -72,5 +72,29 @@ describe("curvature operators (measures/curvature.ts), float64 on cpu", () => {
       for (let r = 0; r < P; r++) assert.ok(Math.abs(diag[r] - G[r][r]) < 1e-6 * Math.max(1, G[r][r]), `diag[${r}] ${diag[r]} vs ${G[r][r]}`);
       treeDispose([params, theta]);
     });
+  });
+
+  it("EWC's minibatch Fisher diagonal: batch 1 is the empirical Fisher's diagonal, batch b squares the batch-mean gradient × b", async () => {
+    // loss ½ mean (w·x − y)²: the per-example gradient is r_i x_i, r_i = w·x_i − y_i
+    const xs = [1, 2, 0, -1, 3, 1, 2, 2];
+    const ys = [1, 0, 2, -1];
+    const w = [0.5, -0.25];
+    const r = [0, 1, 2, 3].map((i) => w[0] * xs[2 * i] + w[1] * xs[2 * i + 1] - ys[i]);
+    const loss = (p: { w: Array }, x: Array, y: Array) => np.square(np.matmul(x, p.w).sub(y.astype(DType.Float32))).mean().mul(0.5);
+    const data = { x: Float32Array.from(xs), xShape: [4, 2], y: Int32Array.from(ys), numClasses: 0 };
+    const params = { w: np.array(w) };
+    const f1 = (await minibatchFisherDiagonal(loss, params, data, 1))[0];
+    for (let j = 0; j < 2; j++) {
+      const want = [0, 1, 2, 3].reduce((s, i) => s + (r[i] * xs[2 * i + j]) ** 2, 0) / 4;
+      assert.ok(Math.abs(f1[j] - want) < 1e-5, `batch 1, coordinate ${j}: ${f1[j]} vs ${want}`);
+    }
+    const f2 = (await minibatchFisherDiagonal(loss, params, data, 2))[0];
+    for (let j = 0; j < 2; j++) {
+      const g = (a: number, b: number) => (r[a] * xs[2 * a + j] + r[b] * xs[2 * b + j]) / 2;
+      const want = (g(0, 1) ** 2 * 2 + g(2, 3) ** 2 * 2) / 2;
+      assert.ok(Math.abs(f2[j] - want) < 1e-5, `batch 2, coordinate ${j}: ${f2[j]} vs ${want}`);
+    }
+    assert.equal(params.w.refCount, 1, "params only read");
+    params.w.dispose();
   });
 });

@@ -12,7 +12,7 @@
  *
  * Operators are flat (they act on the concatenated parameter vector) and count their products.
  */
-import { DType, jit, jvp, nn, numpy as np, vjp, vmap, type Array } from "@jax-js/jax";
+import { DType, grad, jit, jvp, nn, numpy as np, vjp, vmap, type Array } from "@jax-js/jax";
 import { treeDispose, treeLeaves, treeMap, treeRef, type Tree } from "../core/tree.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { flattenTree, unflattenTree, type LinearOperator } from "./spectral.ts";
@@ -135,5 +135,40 @@ export async function ggnDiagonal(f: Logits, params: Tree, data: Dataset, chunk 
   } finally {
     perExample.dispose();
   }
+  return out;
+}
+
+/**
+ * EWC's diagonal importance as the official rehearsal-free continual-learning code estimates it (Smith et al. 2023,
+ * `learners/kd.py` accumulate_block_memory; Kirkpatrick et al. 2017): over minibatches of `batch` rows in order, the
+ * squared gradient of the minibatch's mean loss at the true labels, times the batch size, averaged over batches —
+ * an approximation of the empirical Fisher diag((1/n) Σ g_i g_iᵀ) (exact for batch 1). Returns a host Float64Array
+ * per leaf of `params` (tree order); params are only read. The loss consumes its arguments.
+ */
+export async function minibatchFisherDiagonal<P extends Tree>(loss: (params: P, x: Array, y: Array) => Array, params: P, data: Dataset, batch: number): Promise<Float64Array[]> {
+  const n = data.xShape[0];
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`minibatchFisherDiagonal: batch must be an integer ≥ 1, got ${batch}`);
+  const d = data.xShape.slice(1).reduce((a, b) => a * b, 1);
+  const sizes = treeLeaves(params).map((a) => a.size);
+  const out = sizes.map((s) => new Float64Array(s));
+  const g = jit((p: P, xb: Array, yb: Array) => grad((q: P) => loss(q, xb, yb))(p as never)) as unknown as ((p: P, x: Array, y: Array) => Tree) & { dispose(): void };
+  // full minibatches only (the last incomplete one is left out), or the whole set when it is smaller than a batch
+  const batches = Math.max(1, Math.floor(n / batch));
+  try {
+    for (let b = 0; b < batches; b++) {
+      const s = b * batch;
+      const e = Math.min(n, s + batch);
+      const xb = np.array((data.x as Float32Array<ArrayBuffer>).subarray(s * d, e * d), { shape: [e - s, ...data.xShape.slice(1)] });
+      const yb = np.array((data.y as Int32Array<ArrayBuffer>).subarray(s, e), { dtype: DType.Int32 });
+      const leaves = treeLeaves(g(treeRef(params), xb, yb));
+      for (let i = 0; i < leaves.length; i++) {
+        const v = (await leaves[i].data()) as Float32Array;
+        for (let j = 0; j < v.length; j++) out[i][j] += v[j] * v[j] * (e - s);
+      }
+    }
+  } finally {
+    g.dispose();
+  }
+  for (const o of out) for (let j = 0; j < o.length; j++) o[j] /= batches;
   return out;
 }
