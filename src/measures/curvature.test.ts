@@ -88,6 +88,12 @@ describe("curvature operators (measures/curvature.ts), float64 on cpu", () => {
       const want = [0, 1, 2, 3].reduce((s, i) => s + (r[i] * xs[2 * i + j]) ** 2, 0) / 4;
       assert.ok(Math.abs(f1[j] - want) < 1e-5, `batch 1, coordinate ${j}: ${f1[j]} vs ${want}`);
     }
+    const f3 = (await minibatchFisherDiagonal(loss, params, data, 3))[0];
+    for (let j = 0; j < 2; j++) {
+      const g3 = (r[0] * xs[j] + r[1] * xs[2 + j] + r[2] * xs[4 + j]) / 3;
+      const want = (g3 ** 2 * 3 + (r[3] * xs[6 + j]) ** 2 * 1) / 2;
+      assert.ok(Math.abs(f3[j] - want) < 1e-5, `batch 3 (the last batch of 1 included, weighted by its size), coordinate ${j}: ${f3[j]} vs ${want}`);
+    }
     const f2 = (await minibatchFisherDiagonal(loss, params, data, 2))[0];
     for (let j = 0; j < 2; j++) {
       const g = (a: number, b: number) => (r[a] * xs[2 * a + j] + r[b] * xs[2 * b + j]) / 2;

@@ -141,7 +141,8 @@ export async function ggnDiagonal(f: Logits, params: Tree, data: Dataset, chunk 
 /**
  * EWC's diagonal importance as the official rehearsal-free continual-learning code estimates it (Smith et al. 2023,
  * `learners/kd.py` accumulate_block_memory; Kirkpatrick et al. 2017): over minibatches of `batch` rows in order, the
- * squared gradient of the minibatch's mean loss at the true labels, times the batch size, averaged over batches —
+ * squared gradient of the minibatch's mean loss at the true labels, times the batch's size, averaged over the batches
+ * (the last, smaller one included) —
  * an approximation of the empirical Fisher diag((1/n) Σ g_i g_iᵀ) (exact for batch 1). Returns a host Float64Array
  * per leaf of `params` (tree order); params are only read. The loss consumes its arguments.
  */
@@ -152,8 +153,7 @@ export async function minibatchFisherDiagonal<P extends Tree>(loss: (params: P, 
   const sizes = treeLeaves(params).map((a) => a.size);
   const out = sizes.map((s) => new Float64Array(s));
   const g = jit((p: P, xb: Array, yb: Array) => grad((q: P) => loss(q, xb, yb))(p as never)) as unknown as ((p: P, x: Array, y: Array) => Tree) & { dispose(): void };
-  // full minibatches only (the last incomplete one is left out), or the whole set when it is smaller than a batch
-  const batches = Math.max(1, Math.floor(n / batch));
+  const batches = Math.ceil(n / batch);
   try {
     for (let b = 0; b < batches; b++) {
       const s = b * batch;
@@ -161,10 +161,11 @@ export async function minibatchFisherDiagonal<P extends Tree>(loss: (params: P, 
       const xb = np.array((data.x as Float32Array<ArrayBuffer>).subarray(s * d, e * d), { shape: [e - s, ...data.xShape.slice(1)] });
       const yb = np.array((data.y as Int32Array<ArrayBuffer>).subarray(s, e), { dtype: DType.Int32 });
       const leaves = treeLeaves(g(treeRef(params), xb, yb));
-      for (let i = 0; i < leaves.length; i++) {
-        const v = (await leaves[i].data()) as Float32Array;
+      // read every leaf (each read consumes it) before accumulating, so that a failed read leaks nothing
+      const values = await Promise.all(leaves.map(async (l) => (await l.data()) as Float32Array));
+      values.forEach((v, i) => {
         for (let j = 0; j < v.length; j++) out[i][j] += v[j] * v[j] * (e - s);
-      }
+      });
     }
   } finally {
     g.dispose();

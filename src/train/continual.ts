@@ -64,6 +64,7 @@ export function featureDistillation(features: Array, teacherFeatures: Array): Ar
 export function anchorPenalty(params: Tree, anchor: Tree, importance: Tree | null): Array {
   const ps = treeLeaves(params);
   const as = treeLeaves(anchor);
+  if (ps.length === 0) throw new RangeError("anchorPenalty: no parameters");
   const ws = importance ? treeLeaves(importance) : null;
   if (as.length !== ps.length || (ws && ws.length !== ps.length)) {
     treeDispose(params);

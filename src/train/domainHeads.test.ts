@@ -102,7 +102,7 @@ describe("Domain-Specific Risk Minimization (train/domainHeads.ts)", () => {
     close(pMin[3], 1 / (1 + Math.exp(-6)), 1e-12, "row 1: head 1 alone");
     const pAvg = steeredProbabilities(lg, 2, 3, 2, 0, 2);
     const s = (z: number) => 1 / (1 + Math.exp(-z));
-    close(pAvg[0], (s(5) + s(0.1)) / 2, 1e-12, "γ = 0 over the first two heads: their plain average");
+    close(pAvg[0], (s(5) + s(0.1)) / 3, 1e-12, "γ = 0: weights ⅓ over all three heads, summed over the first two (the official code drops the pooled head's share)");
   });
 
   it("steering without confident rows predicts with the initial heads and leaves the model untouched", async () => {

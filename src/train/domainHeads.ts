@@ -6,8 +6,8 @@
  *   training    L = (1/K) Σ_i ½ [CE(h_i(f(x_i)), y_i) + CE(h_{K+1}(f(x_i)), y_i)], one minibatch x_i per domain
  *   selection   H_j = mean over the test batch of the softmax entropy of head j; predict the whole batch with
  *               argmin_j H_j, over all K + 1 heads (`DRM.forward`, lf_alg 'entropy')
- *   steering    per sample, w_j(x) ∝ H_j(x)^(−γ) over the K domain heads (L1-normalised), p(x) = Σ_j w_j(x)
- *               softmax(h_j(f(x))); predict argmax p, then pseudo-label the samples with max p ≥ β and take
+ *   steering    per sample, w_j(x) ∝ H_j(x)^(−γ) L1-normalised over all K + 1 heads, p(x) = Σ_j w_j(x)
+ *               softmax(h_j(f(x))) over the K domain heads (the official sum); predict argmax p, then pseudo-label the samples with max p ≥ β and take
  *               `steps` Adam steps on Σ_j CE(h_j(f(x)), ŷ) over them (all K + 1 heads, features frozen), the heads
  *               and the optimizer kept from batch to batch (DRMFull, label 'drm', not episodic)
  *
@@ -151,31 +151,35 @@ function argmaxRow(a: ArrayLike<number>, off: number, c: number): number {
 }
 
 /**
- * DRM's steering mixture of the first `mixHeads` heads for every row: w_j ∝ H_j^(−γ) (L1-normalised over those heads;
- * γ < 0: the per-row argmin-entropy head alone, as the official code), p = Σ_j w_j softmax(logits_j). Returns p
- * [n, C] (host, float64).
+ * DRM's steering mixture for every row, as the official DRMFull ('drm' label mode): w_j ∝ H_j^(−γ), L1-normalised
+ * over all heads, and p = Σ_j w_j softmax(logits_j) summed over the first `mixHeads` heads only (the K domain heads:
+ * the pooled head's weight is dropped, so Σ_c p_c = 1 − w_pooled ≤ 1). γ < 0: each row's argmin-entropy head alone
+ * (over all heads; when that is a head outside the mixture, that head's softmax is used — the official code leaves
+ * such a row at p = 0). Returns p [n, C] (host, float64).
  */
 export function steeredProbabilities(logits: ArrayLike<number>, n: number, heads: number, classes: number, gamma: number, mixHeads = heads): Float64Array {
   if (!Number.isInteger(mixHeads) || mixHeads < 1 || mixHeads > heads) throw new RangeError(`steeredProbabilities: mixHeads must be in [1, ${heads}], got ${mixHeads}`);
   const h = headEntropies(logits, n, heads, classes);
   const p = new Float64Array(n * classes);
-  const w = new Float64Array(mixHeads);
+  const w = new Float64Array(heads);
   for (let i = 0; i < n; i++) {
+    let use = mixHeads;
     if (gamma < 0) {
       let best = 0;
-      for (let j = 1; j < mixHeads; j++) if (h[i * heads + j] < h[i * heads + best]) best = j;
+      for (let j = 1; j < heads; j++) if (h[i * heads + j] < h[i * heads + best]) best = j;
       w.fill(0);
       w[best] = 1;
+      use = Math.max(mixHeads, best + 1);
     } else {
       let z = 0;
-      for (let j = 0; j < mixHeads; j++) {
+      for (let j = 0; j < heads; j++) {
         // entropies of a saturated head underflow to 0: floor them so that its weight is large but finite
         w[j] = Math.pow(Math.max(h[i * heads + j], 1e-12), -gamma);
         z += w[j];
       }
-      for (let j = 0; j < mixHeads; j++) w[j] /= z;
+      for (let j = 0; j < heads; j++) w[j] /= z;
     }
-    for (let j = 0; j < mixHeads; j++) {
+    for (let j = 0; j < use; j++) {
       if (w[j] === 0) continue;
       const off = (i * heads + j) * classes;
       let m = -Infinity;
@@ -247,34 +251,47 @@ export async function steerAndAdapt(spec: DomainHeadsSpec, params: DomainHeadsPa
     for (let start = 0; start < n; start += s.batch) {
       const e = Math.min(n, start + s.batch);
       const fb = feats.ref.slice([start, e]);
-      const lg = (await headLogits(spec, treeRef(hp), fb.ref).data()) as Float32Array;
-      const p = steeredProbabilities(lg, e - start, heads, C, s.gamma, spec.domains);
-      const yb = new Int32Array(e - start);
-      const mb = new Float32Array(e - start);
-      let confident = 0;
-      for (let i = 0; i < e - start; i++) {
-        const c = argmaxRow(p, i * C, C);
-        predictions[start + i] = c;
-        yb[i] = c;
-        if (p[i * C + c] >= s.beta) {
-          mb[i] = 1;
-          confident++;
-          if (labels && labels[start + i] === c) pseudoCorrect++;
+      try {
+        const lg = (await headLogits(spec, treeRef(hp), fb.ref).data()) as Float32Array;
+        const p = steeredProbabilities(lg, e - start, heads, C, s.gamma, spec.domains);
+        const yb = new Int32Array(e - start);
+        const mb = new Float32Array(e - start);
+        let confident = 0;
+        for (let i = 0; i < e - start; i++) {
+          const c = argmaxRow(p, i * C, C);
+          predictions[start + i] = c;
+          yb[i] = c;
+          if (p[i * C + c] >= s.beta) {
+            mb[i] = 1;
+            confident++;
+            if (labels && labels[start + i] === c) pseudoCorrect++;
+          }
         }
-      }
-      pseudoLabelled += confident;
-      if (confident === 0) {
+        pseudoLabelled += confident;
+        if (confident === 0) continue;
+        for (let t = 0; t < s.steps; t++) {
+          [hp, state] = step(hp, state, fb.ref, np.array(yb, { dtype: DType.Int32 }), np.array(mb));
+        }
+      } finally {
         fb.dispose();
-        continue;
       }
-      for (let t = 0; t < s.steps; t++) {
-        [hp, state] = step(hp, state, fb.ref, np.array(yb, { dtype: DType.Int32 }), np.array(mb));
-      }
-      fb.dispose();
     }
     return { predictions, pseudoLabelled, pseudoCorrect: labels ? pseudoCorrect : null };
   } finally {
     treeDispose([feats, hp, state]);
     step.dispose();
   }
+}
+
+/** Logits of every head on host rows x (n × d), in chunks: [n, heads, C] (host). Params are only read. */
+export async function domainHeadLogits(spec: DomainHeadsSpec, params: DomainHeadsParams, x: Float32Array, n: number, chunk = 2048): Promise<Float32Array> {
+  const d = x.length / n;
+  if (!Number.isInteger(d)) throw new RangeError(`domainHeadLogits: ${x.length} values are not ${n} rows`);
+  const out = new Float32Array(n * headCount(spec) * spec.classes);
+  for (let s = 0; s < n; s += chunk) {
+    const e = Math.min(n, s + chunk);
+    const xb = np.array(x.subarray(s * d, e * d) as Float32Array<ArrayBuffer>, { shape: [e - s, d] });
+    out.set((await applyDomainHeads(spec, treeRef(params), xb).data()) as Float32Array, s * headCount(spec) * spec.classes);
+  }
+  return out;
 }
