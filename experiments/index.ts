@@ -14,6 +14,7 @@ import { featureDynamics } from "./paper05/featureDynamics.ts";
 import { linearDynamics } from "./paper05/linearDynamics.ts";
 import { inductiveBiasExperiment } from "./paper06/inductiveBias.ts";
 import { inductiveBiasDigits } from "./paper06/inductiveBiasDigits.ts";
+import { weightCompander } from "./paper09/weightCompander.ts";
 import { moePathways } from "./paper10/pathways.ts";
 import { xorBenign } from "./paper12/xorBenign.ts";
 import { dataDiet } from "./paper13/dataDiet.ts";
@@ -57,6 +58,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [linearDynamics, 5],
   [inductiveBiasExperiment, 6],
   [inductiveBiasDigits, 6],
+  [weightCompander, 9],
   [moePathways, 10],
   [xorBenign, 12],
   [dataDiet, 13],

@@ -204,7 +204,7 @@ export const drmSynthetic = defineExperiment({
   calibration: {
     seeds: [100, 101],
     outcome:
-      "quick = full but for the number of seeds. At test batches of 64 (the first run): own head chosen on 59% and 41% of batches, DRM-select 0.6 and 2.6 points below the best head, 6.9 and 4.6 above the pooled one: FAIL; the Bayes rules themselves reach only 75% at 64, hence batches of 256 (set from the Bayes rules, not from these runs' verdicts). At 256: DRM-select 0.2 and 0.3 points below the best head (the own head, 0.977–0.979), 7.1 and 6.6 above the pooled head (0.906–0.907, its Bayes rule 0.898–0.904); own head chosen on 80% and 60% of the batches (the neighbour at 20° otherwise; the Bayes rules: 100% and 90%) → FAIL on match_frac. The control (shuffled domain labels) FAILs select_vs_pooled and match_frac on both (every head ≈ the pooled one, 0.87–0.90)",
+      "quick = full but for the number of seeds. At test batches of 64 (the first run): own head chosen on 59% and 41% of batches, DRM-select 0.6 and 2.6 points below the best head, 6.9 and 4.6 above the pooled one: FAIL; the Bayes rules themselves reach only 75% at 64, hence batches of 256 (set from the Bayes rules, not from these runs' verdicts). At 256: DRM-select 0.2 and 0.3 points below the best head (the own head, 0.977–0.979), 7.1 and 6.6 above the pooled head (0.906–0.907, its Bayes rule 0.898–0.904); own head chosen on 80% and 60% of the batches (the neighbour at 20° otherwise; the Bayes rules on the same batches: 100% and 90%, so the bayes_match_frac gate is met) → FAIL on match_frac. The control (shuffled domain labels) FAILs select_vs_pooled and match_frac on both (every head ≈ the pooled one, 0.87–0.90)",
   },
 
   async run(ctx): Promise<DrmSyntheticResults> {

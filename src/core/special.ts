@@ -153,3 +153,54 @@ export function normalCdf(x: number): number {
   const p = Math.exp(lnGammaP(0.5, (x * x) / 2));
   return x > 0 ? 0.5 + 0.5 * p : 0.5 - 0.5 * p;
 }
+
+/**
+ * The regularised incomplete beta function I_x(a, b) (continued fraction by the modified Lentz method, with the
+ * symmetry I_x(a, b) = 1 − I_{1−x}(b, a) where the fraction converges slowly; Numerical Recipes §6.4's approach).
+ */
+export function regularizedBeta(x: number, a: number, b: number): number {
+  if (!(a > 0 && b > 0)) throw new RangeError(`regularizedBeta: a and b must be > 0, got ${a}, ${b}`);
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  if (x > (a + 1) / (a + b + 2)) return 1 - regularizedBeta(1 - x, b, a);
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  d = Math.abs(d) < tiny ? tiny : d;
+  d = 1 / d;
+  let f = d;
+  for (let m = 1; m <= 300; m++) {
+    for (const num of [(m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)), -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1))]) {
+      d = 1 + num * d;
+      d = Math.abs(d) < tiny ? tiny : d;
+      c = 1 + num / c;
+      c = Math.abs(c) < tiny ? tiny : c;
+      d = 1 / d;
+      f *= d * c;
+    }
+    if (Math.abs(d * c - 1) < 1e-15) break;
+  }
+  return (front * f) / a;
+}
+
+/** P(T ≤ t) for Student's t with `df` degrees of freedom. */
+export function studentTCdf(t: number, df: number): number {
+  if (!(df > 0)) throw new RangeError(`studentTCdf: df must be > 0, got ${df}`);
+  const tail = 0.5 * regularizedBeta(df / (df + t * t), df / 2, 0.5);
+  return t >= 0 ? 1 - tail : tail;
+}
+
+/**
+ * One-sided paired t-test of mean(d) > 0 for paired differences d (e.g. accuracy with − without a method, seed by
+ * seed): t = mean / (sd / √n), p = P(T_{n−1} ≥ t). Needs n ≥ 2 and a nonzero sd (else p is 0 or 1 by the sign).
+ */
+export function pairedTTestGreater(d: readonly number[]): { t: number; p: number; n: number; mean: number; sd: number } {
+  const n = d.length;
+  if (n < 2) throw new RangeError(`pairedTTestGreater: needs at least 2 pairs, got ${n}`);
+  const mean = d.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  if (sd === 0) return { t: mean > 0 ? Infinity : mean < 0 ? -Infinity : 0, p: mean > 0 ? 0 : mean < 0 ? 1 : 0.5, n, mean, sd };
+  const t = mean / (sd / Math.sqrt(n));
+  return { t, p: 1 - studentTCdf(t, n - 1), n, mean, sd };
+}
