@@ -18,6 +18,7 @@
 import { nn, numpy as np, type Array } from "@jax-js/jax";
 import { treeDispose, treeLeaves, treeRef, type Tree } from "../core/tree.ts";
 import type { Dataset } from "../data/dataset.ts";
+import { logisticLoss } from "../nn/losses.ts";
 
 /** Softmax cross-entropy over the first `seen` logits (naive fine-tuning). Consumes logits and labels. */
 export function seenSoftmaxCe(logits: Array, labels: Array, seen: number): Array {
@@ -25,11 +26,12 @@ export function seenSoftmaxCe(logits: Array, labels: Array, seen: number): Array
   return nn.logSoftmax(z, -1).mul(nn.oneHot(labels, seen).astype(logits.dtype)).sum(-1).mean().neg();
 }
 
-/** Mean sigmoid binary cross-entropy of logits against targets in [0, 1] (same shape), stable form. Consumes both. */
+/**
+ * Mean sigmoid binary cross-entropy of logits against targets in [0, 1] (same shape): −[t log σ(z) + (1 − t)
+ * log(1 − σ(z))] = softplus(z) − t z, the logistic loss of nn/losses.ts with soft targets. Consumes both.
+ */
 export function sigmoidBce(logits: Array, targets: Array): Array {
-  // −[t log σ(z) + (1 − t) log(1 − σ(z))] = softplus(z) − t z, softplus(z) = max(z, 0) + log(1 + e^−|z|)
-  const sp = np.maximum(logits.ref, 0).add(np.log1p(np.exp(np.abs(logits.ref).neg())));
-  return sp.sub(targets.mul(logits)).mean();
+  return logisticLoss(logits, targets);
 }
 
 /**
