@@ -24,6 +24,7 @@ import { moreIsBetter } from "./paper16/moreIsBetter.ts";
 import { pretrainAdvantage } from "./paper19/pretrainAdvantage.ts";
 import { pretrainGmm } from "./paper19/pretrainGmm.ts";
 import { subgradientSensing } from "./paper22/subgradientSensing.ts";
+import { richFeatures } from "./paper23/richFeatures.ts";
 import { lazyRich } from "./paper25/lazyRich.ts";
 import { promptBounds } from "./paper26/promptBounds.ts";
 import { corruptedModular } from "./paper27/corruptedModular.ts";
@@ -68,6 +69,7 @@ export const BY_FOLDER: readonly (readonly [Experiment, number])[] = [
   [pretrainAdvantage, 19],
   [pretrainGmm, 19],
   [subgradientSensing, 22],
+  [richFeatures, 23],
   [lazyRich, 25],
   [promptBounds, 26],
   [corruptedModular, 27],

@@ -108,6 +108,24 @@ export function initTorchLinear(spec: MlpSpec, key: Key): MlpParams {
   return { layers };
 }
 
+/**
+ * Xavier (Glorot) uniform weights U(±√(6 / (fan_in + fan_out))) and zero biases, as torch.nn.init.xavier_uniform_
+ * (the IRM / RFC code's MLPs). Unpadded specs only (padTo 1). Consumes key.
+ */
+export function initXavierUniform(spec: MlpSpec, key: Key): MlpParams {
+  if (spec.padTo !== 1) {
+    key.dispose();
+    throw new RangeError("initXavierUniform: an unpadded spec (padTo: 1) is expected");
+  }
+  const n = spec.dims.length - 1;
+  const keys = splitKey(key, n);
+  const layers = globalThis.Array.from({ length: n }, (_, i) => {
+    const bound = Math.sqrt(6 / (spec.dims[i] + spec.dims[i + 1]));
+    return { w: random.uniform(keys[i], [spec.dims[i], spec.dims[i + 1]]).mul(2 * bound).sub(bound), b: np.zeros([spec.dims[i + 1]]) };
+  });
+  return { layers };
+}
+
 /** Dropout after every hidden activation: rate p, key consumed (Srivastava et al. 2014, inverted scaling). */
 export type Dropout = { rate: number; key: Key };
 
