@@ -360,26 +360,18 @@ export const richFeatures = defineExperiment({
   figures(points: P[], v) {
     const ps = points.slice(0, 5);
     const names = ["erm", "vrex_rand", "erm_rfc", "vrex_rfc", "oracle"] as const;
-    const bars = {
+    const panel = (title: string, yLabel: string, of: (r: RfcResults) => Record<(typeof names)[number], number>) => ({
       kind: "bar" as const,
-      title: "accuracy on the colour-reversed test environment",
+      title,
       xLabel: "seed",
-      yLabel: "OOD accuracy",
+      yLabel,
       yDomain: [0, 1] as [number, number],
       groups: ps.map((p) => `seed ${p.seed}`),
-      series: names.map((m) => ({ name: m, values: ps.map((p) => p.results.ood[m]) })),
+      series: names.map((m) => ({ name: m, values: ps.map((p) => of(p.results)[m]) })),
       width: 460,
-    };
-    const trainBars = {
-      kind: "bar" as const,
-      title: "accuracy on the training environments",
-      xLabel: "seed",
-      yLabel: "train accuracy",
-      yDomain: [0, 1] as [number, number],
-      groups: ps.map((p) => `seed ${p.seed}`),
-      series: names.map((m) => ({ name: m, values: ps.map((p) => p.results.train[m]) })),
-      width: 460,
-    };
+    });
+    const bars = panel("accuracy on the colour-reversed test environment", "OOD accuracy", (r) => r.ood);
+    const trainBars = panel("accuracy on the training environments", "train accuracy", (r) => r.train);
     return [{ name: "rich-features", title: "Rich Feature Construction on Colored Fashion-MNIST", subtitle: v.verdict, panels: [bars, trainBars] }];
   },
 });
