@@ -42,6 +42,7 @@ describe("verdicts: criteria as data", () => {
     assert.ok(!holds(">", -0.005, v), "> is not met by a tie");
     assert.ok(!holds("<", v, -0.005), "< is not met by a tie");
     assert.ok(!holds(">=", -0.005, -0.0050001), "a real miss still misses");
+    assert.ok(!holds(">=", 5, -Infinity) && !holds("<=", 5, Infinity) && !holds(">=", 5, NaN), "infinities and NaN are never ties");
   });
 
   it("a check applies only at its sizes, and the criterion text is generated from the checks", () => {

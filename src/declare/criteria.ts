@@ -137,7 +137,7 @@ export function marginOf(cmp: Cmp, t: number | readonly [number, number], v: num
  * two images out of 400 must meet "≥ −0.005" (strict comparisons are not met by a tie).
  */
 export function holds(cmp: Cmp, t: number | readonly [number, number], v: number): boolean {
-  const tie = (a: number, b: number) => Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
+  const tie = (a: number, b: number) => Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
   switch (cmp) {
     case ">=":
       return v >= (t as number) || tie(v, t as number);
