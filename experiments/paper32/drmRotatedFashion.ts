@@ -217,7 +217,7 @@ export const drmRotatedFashion = defineExperiment({
           chosen: chosenHistogram(t.chosen, headCount(m.spec)),
           steer: accuracyOf(steer.predictions, target.y),
           pseudo: steer.pseudoLabelled,
-          pseudoAcc: steer.pseudoLabelled > 0 ? (steer.pseudoCorrect ?? 0) / steer.pseudoLabelled : null,
+          pseudoAcc: pseudoAccuracy(steer.pseudoCorrect, steer.pseudoLabelled),
           seconds: m.seconds,
         };
       } finally {
@@ -290,3 +290,10 @@ export const drmRotatedFashion = defineExperiment({
 });
 
 const ANGLES = [0, 15, 30, 45, 60, 75];
+
+/** Fraction of the pseudo-labels that were right (null: none was made); the count must exist, labels were given. */
+function pseudoAccuracy(correct: number | null, labelled: number): number | null {
+  if (labelled === 0) return null;
+  if (correct === null) throw new Error("drm-rotated-fashion: steering was given the target labels but counted no correct pseudo-labels");
+  return correct / labelled;
+}
